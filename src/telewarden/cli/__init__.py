@@ -1,0 +1,1 @@
+"""Command-line entry point (Typer + Rich). Each command group lives in its own module."""

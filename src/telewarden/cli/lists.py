@@ -1,0 +1,7 @@
+"""`telewarden lists`: see issue #2 (foundation and real-time screening)."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="lists commands.", no_args_is_help=True)

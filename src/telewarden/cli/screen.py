@@ -1,0 +1,7 @@
+"""`telewarden screen`: see issue #2 (foundation and real-time screening)."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="screen commands.", no_args_is_help=True)

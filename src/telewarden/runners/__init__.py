@@ -1,0 +1,1 @@
+"""Runners: batch, stream and replay drivers that wire adapters to the core."""
