@@ -1,0 +1,450 @@
+"""The 55 behaviour features of the 2020 Sichuan fraud-call contest, from its four raw tables.
+
+What belongs here: the exact feature definitions of ``shared/docs/sichuan-features.md`` as Polars
+LazyFrame expressions, plus the row checks that decide which raw rows are usable. One call,
+:func:`sichuan_features`, turns the contest's ``voc``, ``sms``, ``app`` and ``user`` tables into
+one row per ``phone_no_m`` with the 55 columns of :data:`FEATURE_NAMES`, in the published order.
+
+Semantics that matter for a model trained on the published file:
+
+- a number with no rows in a table gets nulls (NaN) for that table's features; a filtered subset
+  that is empty (no outgoing call, no received SMS) gives nulls for the features over it;
+- distinct counts skip missing values (pandas ``nunique``); a mode is the most frequent value,
+  the smallest one on a tie;
+- variance, sem and skew are sample statistics (ddof = 1; pandas' bias-corrected skewness, which
+  is null under three values and 0 when all values are equal);
+- ``arpu_sum`` over a row with every month missing is 0, as pandas sums and as the published
+  file shows (133 numbers with null ``arpu_mean`` and ``arpu_sum`` 0).
+
+Polars was chosen over DuckDB SQL by measurement: see ``bench/features.py`` and the "Feature
+engine" section of ``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import polars as pl
+
+KEY = "phone_no_m"
+"""The contest's name for the subscriber number column (hashed MSISDN)."""
+
+VOC_FEATURES: tuple[str, ...] = (
+    "opposite_count",
+    "opposite_unique",
+    "voccalltype1",
+    "imeis",
+    "voc_calltype1",
+    "city_name_call",
+    "county_name_call",
+    "phone2opposite_mean",
+    "phone2opposite_median",
+    "phone2opposite_max",
+    "phone2oppo_sum_mean",
+    "phone2oppo_sum_median",
+    "phone2oppo_sum_max",
+    "call_dur_mean",
+    "call_dur_median",
+    "call_dur_max",
+    "call_dur_min",
+    "city_name_nunique",
+    "county_name_nunique",
+    "calltype_id_unique",
+    "voc_hour_mode",
+    "voc_hour_mode_count",
+    "voc_hour_nunique",
+    "voc_day_mode",
+    "voc_day_mode_count",
+    "voc_day_nunique",
+)
+SMS_FEATURES: tuple[str, ...] = (
+    "sms_count",
+    "sms_nunique",
+    "sms_rate",
+    "calltype_2",
+    "calltype_rate",
+    "hour_mode",
+    "hour_mode_count",
+    "hour_nunique",
+    "day_mode",
+    "day_mode_count",
+    "day_nunique",
+)
+APP_FEATURES: tuple[str, ...] = (
+    "busi_count",
+    "flow_mean",
+    "flow_median",
+    "flow_min",
+    "flow_max",
+    "flow_var",
+    "flow_sum",
+    "month_ids",
+    "flow_month",
+)
+USER_FEATURES: tuple[str, ...] = (
+    "arpu_mean",
+    "arpu_var",
+    "arpu_max",
+    "arpu_min",
+    "arpu_median",
+    "arpu_sum",
+    "arpu_skew",
+    "arpu_sem",
+    "arpu_quantile",
+)
+FEATURE_NAMES: tuple[str, ...] = VOC_FEATURES + SMS_FEATURES + APP_FEATURES + USER_FEATURES
+"""The 55 feature columns, in the order of the published ``features.csv``."""
+
+ARPU_COLUMNS: tuple[str, ...] = (
+    "arpu_201908",
+    "arpu_201909",
+    "arpu_201910",
+    "arpu_201911",
+    "arpu_201912",
+    "arpu_202001",
+    "arpu_202002",
+    "arpu_202003",
+)
+TABLE_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "voc": (
+        KEY,
+        "opposite_no_m",
+        "calltype_id",
+        "start_datetime",
+        "call_dur",
+        "city_name",
+        "county_name",
+        "imei_m",
+    ),
+    "sms": (KEY, "opposite_no_m", "calltype_id", "request_datetime"),
+    "app": (KEY, "busi_name", "flow", "month_id"),
+    "user": (KEY, "city_name", "county_name", "idcard_cnt", *ARPU_COLUMNS),
+}
+"""The columns each contest table must have (``user`` may also carry ``label``)."""
+
+_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def _timestamp(frame: pl.LazyFrame, column: str) -> pl.Expr:
+    """The column as a Datetime, parsing the contest's ``YYYY-mm-dd HH:MM:SS`` text if needed."""
+    dtype = frame.collect_schema()[column]
+    if dtype == pl.String:
+        return pl.col(column).str.to_datetime(_TIMESTAMP_FORMAT, strict=False)
+    return pl.col(column).cast(pl.Datetime("us"), strict=False)
+
+
+def _mode(frame: pl.LazyFrame, column: str, mode_name: str, count_name: str) -> pl.LazyFrame:
+    """Per number: the most frequent non-null value of ``column`` (smallest on a tie), its count."""
+    counts = (
+        frame.filter(pl.col(column).is_not_null()).group_by(KEY, column).agg(pl.len().alias("_n"))
+    )
+    return counts.group_by(KEY).agg(
+        pl.col(column).sort_by(["_n", column], descending=[True, False]).first().alias(mode_name),
+        pl.col("_n").max().alias(count_name),
+    )
+
+
+def _nunique(column: str, where: pl.Expr | None = None) -> pl.Expr:
+    values = pl.col(column) if where is None else pl.col(column).filter(where)
+    return values.drop_nulls().n_unique()
+
+
+def _null_unless(condition: pl.Expr, value: pl.Expr) -> pl.Expr:
+    return pl.when(condition).then(value).otherwise(None)
+
+
+def voc_features(voc: pl.LazyFrame) -> pl.LazyFrame:
+    """The 26 call features per ``phone_no_m`` from a contest ``voc`` table.
+
+    Parameters
+    ----------
+    voc : polars.LazyFrame
+        Columns of ``TABLE_COLUMNS["voc"]``; ``start_datetime`` as text or Datetime.
+
+    Returns
+    -------
+    polars.LazyFrame
+        ``phone_no_m`` and :data:`VOC_FEATURES`, one row per number with calls.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> voc = pl.LazyFrame({"phone_no_m": ["a", "a"], "opposite_no_m": ["x", "y"],
+    ...     "calltype_id": [2, 2], "start_datetime": ["2020-01-01 08:00:00"] * 2,
+    ...     "call_dur": [10, 30], "city_name": ["c", "c"], "county_name": ["k", "k"],
+    ...     "imei_m": ["i", "i"]})
+    >>> row = voc_features(voc).collect().row(0, named=True)
+    >>> row["opposite_count"], row["voccalltype1"], row["call_dur_mean"]
+    (2.0, None, 20.0)
+    """
+    calls = voc.with_columns(
+        _timestamp(voc, "start_datetime").alias("_at"),
+        pl.col("call_dur").cast(pl.Float64, strict=False),
+        pl.col("calltype_id").cast(pl.Int64, strict=False),
+    ).with_columns(pl.col("_at").dt.hour().alias("_hour"), pl.col("_at").dt.day().alias("_day"))
+    outgoing = pl.col("calltype_id") == 1
+    main = calls.group_by(KEY).agg(
+        pl.len().alias("opposite_count"),
+        _nunique("opposite_no_m").alias("opposite_unique"),
+        outgoing.sum().alias("voccalltype1"),
+        _nunique("imei_m", outgoing).alias("imeis"),
+        _nunique("city_name", outgoing).alias("city_name_call"),
+        _nunique("county_name", outgoing).alias("county_name_call"),
+        pl.col("call_dur").mean().alias("call_dur_mean"),
+        pl.col("call_dur").median().alias("call_dur_median"),
+        pl.col("call_dur").max().alias("call_dur_max"),
+        pl.col("call_dur").min().alias("call_dur_min"),
+        _nunique("city_name").alias("city_name_nunique"),
+        _nunique("county_name").alias("county_name_nunique"),
+        _nunique("calltype_id").alias("calltype_id_unique"),
+        _nunique("_hour").alias("voc_hour_nunique"),
+        _nunique("_day").alias("voc_day_nunique"),
+    )
+    has_outgoing = pl.col("voccalltype1") > 0
+    main = main.with_columns(
+        _null_unless(has_outgoing, pl.col("voccalltype1")).alias("voccalltype1"),
+        _null_unless(has_outgoing, pl.col("imeis")).alias("imeis"),
+        _null_unless(has_outgoing, pl.col("city_name_call")).alias("city_name_call"),
+        _null_unless(has_outgoing, pl.col("county_name_call")).alias("county_name_call"),
+        _null_unless(has_outgoing, pl.col("voccalltype1") / pl.col("opposite_count")).alias(
+            "voc_calltype1"
+        ),
+    )
+    # pandas' groupby drops missing keys, so a call without a counterpart forms no pair.
+    pairs = (
+        calls.filter(pl.col("opposite_no_m").is_not_null())
+        .group_by(KEY, "opposite_no_m")
+        .agg(pl.len().alias("_calls"), pl.col("call_dur").sum().alias("_dur"))
+        .group_by(KEY)
+        .agg(
+            pl.col("_calls").mean().alias("phone2opposite_mean"),
+            pl.col("_calls").median().alias("phone2opposite_median"),
+            pl.col("_calls").max().alias("phone2opposite_max"),
+            pl.col("_dur").mean().alias("phone2oppo_sum_mean"),
+            pl.col("_dur").median().alias("phone2oppo_sum_median"),
+            pl.col("_dur").max().alias("phone2oppo_sum_max"),
+        )
+    )
+    hour = _mode(calls, "_hour", "voc_hour_mode", "voc_hour_mode_count")
+    day = _mode(calls, "_day", "voc_day_mode", "voc_day_mode_count")
+    joined = (
+        main.join(pairs, on=KEY, how="left")
+        .join(hour, on=KEY, how="left")
+        .join(day, on=KEY, how="left")
+    )
+    return joined.select(KEY, *(pl.col(n).cast(pl.Float64) for n in VOC_FEATURES))
+
+
+def sms_features(sms: pl.LazyFrame) -> pl.LazyFrame:
+    """The 11 SMS features per ``phone_no_m`` from a contest ``sms`` table.
+
+    Parameters
+    ----------
+    sms : polars.LazyFrame
+        Columns of ``TABLE_COLUMNS["sms"]``; ``calltype_id`` 1 = sent, 2 = received.
+
+    Returns
+    -------
+    polars.LazyFrame
+        ``phone_no_m`` and :data:`SMS_FEATURES`, one row per number with SMS.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> sms = pl.LazyFrame({"phone_no_m": ["a"] * 3, "opposite_no_m": ["x", "x", "y"],
+    ...     "calltype_id": [1, 2, 2], "request_datetime": ["2020-01-02 09:00:00"] * 3})
+    >>> row = sms_features(sms).collect().row(0, named=True)
+    >>> row["sms_rate"], row["calltype_2"], row["day_mode"], row["day_mode_count"]
+    (1.5, 2.0, 2.0, 3.0)
+    """
+    rows = sms.with_columns(
+        _timestamp(sms, "request_datetime").alias("_at"),
+        pl.col("calltype_id").cast(pl.Int64, strict=False),
+    ).with_columns(pl.col("_at").dt.hour().alias("_hour"), pl.col("_at").dt.day().alias("_day"))
+    main = rows.group_by(KEY).agg(
+        pl.len().alias("sms_count"),
+        _nunique("opposite_no_m").alias("sms_nunique"),
+        (pl.col("calltype_id") == 2).sum().alias("calltype_2"),
+        _nunique("_hour").alias("hour_nunique"),
+        _nunique("_day").alias("day_nunique"),
+    )
+    has_received = pl.col("calltype_2") > 0
+    main = main.with_columns(
+        (pl.col("sms_count") / pl.col("sms_nunique")).alias("sms_rate"),
+        _null_unless(has_received, pl.col("calltype_2")).alias("calltype_2"),
+        _null_unless(has_received, pl.col("calltype_2") / pl.col("sms_count")).alias(
+            "calltype_rate"
+        ),
+    )
+    hour = _mode(rows, "_hour", "hour_mode", "hour_mode_count")
+    day = _mode(rows, "_day", "day_mode", "day_mode_count")
+    joined = main.join(hour, on=KEY, how="left").join(day, on=KEY, how="left")
+    return joined.select(KEY, *(pl.col(n).cast(pl.Float64) for n in SMS_FEATURES))
+
+
+def app_features(app: pl.LazyFrame) -> pl.LazyFrame:
+    """The 9 data-usage features per ``phone_no_m`` from a contest ``app`` table.
+
+    Parameters
+    ----------
+    app : polars.LazyFrame
+        Columns of ``TABLE_COLUMNS["app"]``; ``flow`` in MB.
+
+    Returns
+    -------
+    polars.LazyFrame
+        ``phone_no_m`` and :data:`APP_FEATURES`, one row per number with app rows.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> app = pl.LazyFrame({"phone_no_m": ["a"] * 3, "busi_name": ["w", "w", "q"],
+    ...     "flow": [1.0, 2.0, 6.0], "month_id": ["2020-01", "2020-02", "2020-02"]})
+    >>> row = app_features(app).collect().row(0, named=True)
+    >>> row["busi_count"], row["flow_var"], row["flow_month"]
+    (2.0, 7.0, 4.5)
+    """
+    rows = app.with_columns(pl.col("flow").cast(pl.Float64, strict=False))
+    main = rows.group_by(KEY).agg(
+        _nunique("busi_name").alias("busi_count"),
+        pl.col("flow").mean().alias("flow_mean"),
+        pl.col("flow").median().alias("flow_median"),
+        pl.col("flow").min().alias("flow_min"),
+        pl.col("flow").max().alias("flow_max"),
+        pl.col("flow").var(ddof=1).alias("flow_var"),
+        pl.col("flow").sum().alias("flow_sum"),
+        _nunique("month_id").alias("month_ids"),
+    )
+    main = main.with_columns(
+        _null_unless(pl.col("month_ids") > 0, pl.col("flow_sum") / pl.col("month_ids")).alias(
+            "flow_month"
+        )
+    )
+    return main.select(KEY, *(pl.col(n).cast(pl.Float64) for n in APP_FEATURES))
+
+
+def user_features(user: pl.LazyFrame) -> pl.LazyFrame:
+    """The 9 ARPU features per ``phone_no_m`` over the eight monthly ``arpu_*`` columns.
+
+    Parameters
+    ----------
+    user : polars.LazyFrame
+        ``phone_no_m`` and the columns of :data:`ARPU_COLUMNS` (text such as ``\\N`` is missing).
+
+    Returns
+    -------
+    polars.LazyFrame
+        ``phone_no_m`` and :data:`USER_FEATURES`, one row per user row.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> months = {c: [None] for c in ARPU_COLUMNS}
+    >>> months.update(arpu_201908=[1.0], arpu_201909=[2.0], arpu_201910=[6.0])
+    >>> row = user_features(pl.LazyFrame({"phone_no_m": ["a"], **months})).collect().row(0)
+    >>> row[1:7]
+    (3.0, 7.0, 6.0, 1.0, 2.0, 9.0)
+    """
+    arpu = pl.concat_list([pl.col(c).cast(pl.Float64, strict=False) for c in ARPU_COLUMNS])
+    rows = user.select(KEY, arpu.list.drop_nulls().alias("_arpu"))
+    n = pl.col("_arpu").list.len().cast(pl.Float64)
+    deviation = pl.element() - pl.element().mean()
+    m2 = pl.col("_arpu").list.eval((deviation**2).sum()).list.first()
+    m3 = pl.col("_arpu").list.eval((deviation**3).sum()).list.first()
+    # pandas zeroes a sum of squared deviations below 1e-14 before testing it, and calls a
+    # constant series' skewness 0 rather than undefined.
+    m2_clean = pl.when(m2.abs() < 1e-14).then(0.0).otherwise(m2)
+    skew = (
+        pl.when(n < 3)
+        .then(None)
+        .when(m2_clean == 0)
+        .then(0.0)
+        .otherwise(n * (n - 1).sqrt() / (n - 2) * m3 / m2_clean.pow(1.5))
+    )
+    var = pl.col("_arpu").list.var(ddof=1)
+    out = rows.select(
+        KEY,
+        pl.col("_arpu").list.mean().alias("arpu_mean"),
+        var.alias("arpu_var"),
+        pl.col("_arpu").list.max().alias("arpu_max"),
+        pl.col("_arpu").list.min().alias("arpu_min"),
+        pl.col("_arpu").list.median().alias("arpu_median"),
+        pl.col("_arpu").list.sum().alias("arpu_sum"),
+        skew.alias("arpu_skew"),
+        (var.sqrt() / n.sqrt()).alias("arpu_sem"),
+        pl.col("_arpu")
+        .list.eval(pl.element().quantile(0.5, "linear"))
+        .list.first()
+        .alias("arpu_quantile"),
+    )
+    return out.select(KEY, *(pl.col(c).cast(pl.Float64) for c in USER_FEATURES))
+
+
+def _empty_features(names: Sequence[str]) -> pl.LazyFrame:
+    return pl.LazyFrame(schema={KEY: pl.String, **dict.fromkeys(names, pl.Float64)})
+
+
+def sichuan_features(
+    voc: pl.LazyFrame | None = None,
+    sms: pl.LazyFrame | None = None,
+    app: pl.LazyFrame | None = None,
+    user: pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
+    """The 55 Sichuan features for every number present in any of the given tables.
+
+    Parameters
+    ----------
+    voc, sms, app, user : polars.LazyFrame or None
+        The contest's raw tables (see :data:`TABLE_COLUMNS`); a table left out counts as empty,
+        so its features are null for every number.
+
+    Returns
+    -------
+    polars.LazyFrame
+        ``phone_no_m`` then :data:`FEATURE_NAMES` (all Float64), sorted by ``phone_no_m``.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> sms = pl.LazyFrame({"phone_no_m": ["b"], "opposite_no_m": ["x"], "calltype_id": [1],
+    ...     "request_datetime": ["2020-03-04 23:10:00"]})
+    >>> out = sichuan_features(sms=sms).collect()
+    >>> out.width, out["hour_mode"][0], out["calltype_2"][0], out["opposite_count"][0]
+    (56, 23.0, None, None)
+    """
+    parts = [
+        voc_features(voc) if voc is not None else _empty_features(VOC_FEATURES),
+        sms_features(sms) if sms is not None else _empty_features(SMS_FEATURES),
+        app_features(app) if app is not None else _empty_features(APP_FEATURES),
+        user_features(user) if user is not None else _empty_features(USER_FEATURES),
+    ]
+    numbers = pl.concat([p.select(pl.col(KEY).cast(pl.String)) for p in parts]).unique()
+    out = numbers
+    for part in parts:
+        out = out.join(part.with_columns(pl.col(KEY).cast(pl.String)), on=KEY, how="left")
+    return out.select(KEY, *FEATURE_NAMES).sort(KEY)
+
+
+def align_to_published(features: pl.LazyFrame) -> pl.LazyFrame:
+    """Fill app features the way the published ``features.csv`` does for numbers without app rows.
+
+    The published file was built from a user table left-joined to the app table with missing
+    flow read as 0: a number with no app rows shows ``busi_count`` 0, ``flow_*`` 0,
+    ``month_ids`` 0 and null ``flow_var`` / ``flow_month`` (633 such numbers), not the nulls the
+    specification gives. A model trained on that file must see the same encoding when it scores
+    features computed here, so the scorer applies this before predicting.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> frame = pl.LazyFrame({n: [None] for n in APP_FEATURES}, schema=dict.fromkeys(
+    ...     APP_FEATURES, pl.Float64))
+    >>> align_to_published(frame).collect().row(0)
+    (0.0, 0.0, 0.0, 0.0, 0.0, None, 0.0, 0.0, None)
+    """
+    no_app = pl.col("month_ids").is_null()
+    zeroed = ("busi_count", "flow_mean", "flow_median", "flow_min", "flow_max", "flow_sum")
+    return features.with_columns(
+        *(pl.when(no_app).then(0.0).otherwise(pl.col(c)).alias(c) for c in zeroed),
+        pl.when(no_app).then(0.0).otherwise(pl.col("month_ids")).alias("month_ids"),
+    )
