@@ -1,0 +1,669 @@
+"""Indicators of compromise found in SMS text: links, look-alike domains, numbers, cards, wallets.
+
+What belongs here: extraction and validation of the concrete things a scam message carries
+(``domain.md`` section e): URLs (also obfuscated), short links from a configurable shortener
+list, APK and other download links, look-alike brand domains (brand lexicon, confusable
+characters, IDN/punycode, brand names inside other domains, government bodies outside
+``.gov.cn``), phone numbers classified by :class:`telewarden.core.numbers.NumberIntel`, bank
+card numbers that pass the Luhn check, and crypto addresses whose checksum validates
+(Bitcoin Base58Check and Bech32/Bech32m, Ethereum EIP-55 with Keccak-256, TRON Base58Check
+with prefix ``0x41``). Checksums cut false positives: a 34-character random string is not a
+wallet unless its checksum says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+import base58
+import bech32
+from Crypto.Hash import keccak
+
+from telewarden.core.sms.normalise import normalise
+
+__all__ = [
+    "DEFAULT_BRANDS",
+    "DEFAULT_SHORTENERS",
+    "Brand",
+    "Indicator",
+    "IndicatorExtractor",
+    "IndicatorKind",
+    "NumberAnalyser",
+    "btc_address_type",
+    "eth_checksum_status",
+    "luhn_valid",
+    "tron_address_valid",
+]
+
+
+class IndicatorKind(StrEnum):
+    """What an extracted indicator is."""
+
+    URL = "url"
+    SHORT_LINK = "short_link"
+    DOWNLOAD_LINK = "download_link"
+    IP_HOST = "ip_host"
+    LOOKALIKE_DOMAIN = "lookalike_domain"
+    BRAND_IN_DOMAIN = "brand_in_domain"
+    IDN_DOMAIN = "idn_domain"
+    GOV_OUTSIDE_GOV_CN = "gov_outside_gov_cn"
+    PHONE_NUMBER = "phone_number"
+    BANK_CARD = "bank_card"
+    CRYPTO_BTC = "crypto_btc"
+    CRYPTO_ETH = "crypto_eth"
+    CRYPTO_TRON = "crypto_tron"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def from_str(cls, value: str) -> IndicatorKind:
+        """Parse a kind name, mapping anything unknown to ``UNKNOWN``."""
+        try:
+            return cls(value.strip().lower())
+        except ValueError:
+            return cls.UNKNOWN
+
+
+# Kinds that on their own point to fraud rather than marketing; used by the verdict rule.
+SCAM_KINDS: frozenset[IndicatorKind] = frozenset(
+    {
+        IndicatorKind.DOWNLOAD_LINK,
+        IndicatorKind.IP_HOST,
+        IndicatorKind.LOOKALIKE_DOMAIN,
+        IndicatorKind.BRAND_IN_DOMAIN,
+        IndicatorKind.IDN_DOMAIN,
+        IndicatorKind.GOV_OUTSIDE_GOV_CN,
+        IndicatorKind.CRYPTO_BTC,
+        IndicatorKind.CRYPTO_ETH,
+        IndicatorKind.CRYPTO_TRON,
+        IndicatorKind.BANK_CARD,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Indicator:
+    """One thing extracted from a message.
+
+    Parameters
+    ----------
+    kind : IndicatorKind
+        What it is.
+    value : str
+        The normalised value (host, URL, E.164 number, address).
+    detail : str
+        Why it was flagged, in words.
+    risk : float
+        0 (neutral) to 1 (fraud on its own), a hand-set weight documented in the model card.
+    """
+
+    kind: IndicatorKind
+    value: str
+    detail: str = ""
+    risk: float = 0.0
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form."""
+        return {
+            "kind": str(self.kind),
+            "value": self.value,
+            "detail": self.detail,
+            "risk": self.risk,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Brand:
+    """A brand or public body scammers impersonate.
+
+    Parameters
+    ----------
+    key : str
+        Short ASCII key looked for inside domain names (``icbc``, ``10086``, ``etc``).
+    names : tuple[str, ...]
+        Names as they appear in text (Chinese and English).
+    domains : tuple[str, ...]
+        Official registrable domains; a host equal to or under one of them is genuine.
+    government : bool
+        A public body: its sites live under ``.gov.cn``.
+    """
+
+    key: str
+    names: tuple[str, ...]
+    domains: tuple[str, ...] = ()
+    government: bool = False
+
+
+DEFAULT_SHORTENERS: frozenset[str] = frozenset(
+    {
+        "t.cn",
+        "url.cn",
+        "w.url.cn",
+        "dwz.cn",
+        "dwz.date",
+        "suo.im",
+        "suo.nz",
+        "6du.in",
+        "sohu.gg",
+        "bit.ly",
+        "tinyurl.com",
+        "goo.gl",
+        "ow.ly",
+        "is.gd",
+        "v.gd",
+        "t.co",
+        "tiny.cc",
+        "cutt.ly",
+        "rebrand.ly",
+        "shorturl.at",
+        "rb.gy",
+        "s.id",
+        "t.ly",
+        "u.nu",
+        "qr.net",
+        "tb.cn",
+        "c.tb.cn",
+        "m.tb.cn",
+    }
+)
+"""Default URL shorteners (``domain.md`` e.1); pass your own list to the extractor."""
+
+DEFAULT_BRANDS: tuple[Brand, ...] = (
+    Brand("icbc", ("工商银行", "工行", "ICBC"), ("icbc.com.cn", "icbc.com")),
+    Brand("ccb", ("建设银行", "建行", "CCB"), ("ccb.com", "ccb.cn")),
+    Brand("abchina", ("农业银行", "农行"), ("abchina.com",)),
+    Brand("boc", ("中国银行", "中行"), ("boc.cn", "bankofchina.com")),
+    Brand("bankcomm", ("交通银行", "交行"), ("bankcomm.com",)),
+    Brand("cmbchina", ("招商银行", "招行"), ("cmbchina.com",)),
+    Brand("psbc", ("邮储银行", "邮政储蓄"), ("psbc.com",)),
+    Brand("citic", ("中信银行", "中信"), ("citicbank.com", "citic.com")),
+    Brand("cgb", ("广发银行",), ("cgbchina.com.cn",)),
+    Brand("pingan", ("平安银行", "中国平安", "平安"), ("pingan.com", "pingan.com.cn")),
+    Brand("unionpay", ("银联", "云闪付", "UnionPay"), ("unionpay.com", "95516.com")),
+    Brand("alipay", ("支付宝", "Alipay"), ("alipay.com",)),
+    Brand("wechat", ("微信", "财付通", "WeChat"), ("weixin.qq.com", "qq.com", "tenpay.com")),
+    Brand("taobao", ("淘宝", "天猫", "Taobao"), ("taobao.com", "tmall.com", "tb.cn")),
+    Brand("jd", ("京东", "JD.com"), ("jd.com",)),
+    Brand("pinduoduo", ("拼多多",), ("pinduoduo.com", "yangkeduo.com")),
+    Brand("douyin", ("抖音",), ("douyin.com",)),
+    Brand("kuaishou", ("快手",), ("kuaishou.com",)),
+    Brand("10086", ("中国移动", "移动", "10086", "掌上营业厅"), ("10086.cn", "chinamobile.com")),
+    Brand("10010", ("中国联通", "联通", "10010"), ("10010.com", "10010.cn", "chinaunicom.com")),
+    Brand("10000", ("中国电信", "电信", "10000"), ("189.cn", "chinatelecom.com.cn")),
+    Brand("12306", ("12306", "铁路"), ("12306.cn",)),
+    Brand("sfexpress", ("顺丰",), ("sf-express.com", "sf-express.com.cn")),
+    Brand("ems", ("EMS", "中国邮政"), ("ems.com.cn", "chinapost.com.cn")),
+    Brand("piccc", ("中国人保", "人保"), ("picc.com", "picc.com.cn")),
+    Brand("etc", ("ETC",), ("95022.com", "etcsd.com", "cxetc.com")),
+    Brand("apple", ("Apple", "iCloud", "苹果"), ("apple.com", "icloud.com")),
+    Brand("paypal", ("PayPal",), ("paypal.com",)),
+    Brand("amazon", ("Amazon", "亚马逊"), ("amazon.com", "amazon.co.uk", "amazon.cn")),
+    Brand("dhl", ("DHL",), ("dhl.com",)),
+    Brand("fedex", ("FedEx",), ("fedex.com",)),
+    Brand("usps", ("USPS",), ("usps.com",)),
+    Brand("royalmail", ("Royal Mail",), ("royalmail.com",)),
+    Brand("hmrc", ("HMRC",), ("gov.uk",), government=True),
+    Brand(
+        "gongan", ("公安", "派出所", "警方", "刑侦", "反诈中心"), ("mps.gov.cn",), government=True
+    ),
+    Brand("police", ("police",), (), government=True),
+    Brand("court", ("法院", "court"), ("court.gov.cn",), government=True),
+    Brand("jcy", ("检察院",), ("spp.gov.cn",), government=True),
+    Brand("yibao", ("医保", "医疗保障局", "医保局"), ("nhsa.gov.cn",), government=True),
+    Brand("shebao", ("社保", "人社", "人力资源和社会保障"), ("mohrss.gov.cn",), government=True),
+    Brand("tax", ("税务", "个税", "退税"), ("chinatax.gov.cn",), government=True),
+    Brand("12123", ("交管", "交警", "车管所", "12123"), ("122.gov.cn",), government=True),
+    Brand("gov", ("政府", "国务院"), ("gov.cn",), government=True),
+)
+"""Seed brand lexicon (``domain.md`` e.7): banks, carriers, platforms, couriers, public bodies."""
+
+_GOV_SUFFIXES = (".gov.cn", ".gov", ".gov.uk", ".gov.hk", ".gov.mo", ".gov.sg", ".gov.tw")
+_TLDS = (
+    "com|cn|net|org|top|xyz|vip|cc|info|me|io|co|app|shop|club|site|online|ly|gl|gd|uk|us|hk|tw|"
+    "mo|ru|tk|ml|ga|cf|gq|pw|biz|live|link|icu|fun|ink|work|wang|cloud|tech|store|pro|asia|mobi|"
+    "tv|in|jp|kr|sg|my|ph|vn|th|id|la|kh|mm|im|de|fr|nl|es|it|ca|au|nz|ws|su|cyou|buzz|rest|"
+    "bond|sbs|cfd|lat|today|win|bid|loan|men|date|party|review|trade|download|xin|ren|ltd"
+)
+_URL_CHARS = r"[A-Za-z0-9\-._~:/?#@!$&'*+,;=%\[\]]"
+_URL_RE = re.compile(
+    rf"(?:https?://{_URL_CHARS}+)"
+    rf"|(?<![A-Za-z0-9@.\-])(?:www\.)?(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{{0,61}}[A-Za-z0-9])?\.)+"
+    rf"(?:{_TLDS}|xn--[a-z0-9\-]+)(?![A-Za-z0-9\-])(?::\d{{2,5}})?(?:/{_URL_CHARS}*)?",
+    re.IGNORECASE,
+)
+_IDN_RE = re.compile(r"(?:https?://)?([^\s/]*[^\x00-\x7f][^\s/]*\.(?:com|cn|net|org|xyz|top))")
+_IP_RE = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+_NUMBER_RE = re.compile(r"(?<![A-Za-z0-9.])(?:\+|00)?\d(?:[\d\- ]{3,22})\d(?![A-Za-z0-9])")
+_BTC_BASE58_RE = re.compile(r"(?<![A-Za-z0-9])[13][1-9A-HJ-NP-Za-km-z]{25,34}(?![A-Za-z0-9])")
+_BECH32_RE = re.compile(
+    r"(?<![A-Za-z0-9])(?:bc1[02-9ac-hj-np-z]{11,71}|BC1[02-9AC-HJ-NP-Z]{11,71})(?![A-Za-z0-9])"
+)
+_ETH_RE = re.compile(r"(?<![A-Za-z0-9])0x[0-9a-fA-F]{40}(?![A-Za-z0-9])")
+_TRON_RE = re.compile(r"(?<![A-Za-z0-9])T[1-9A-HJ-NP-Za-km-z]{33}(?![A-Za-z0-9])")
+_DOWNLOAD_HOSTS = ("fir.im", "pgyer.com", "fir.vip", "betaqr.com", "app.box")
+_DOWNLOAD_WORDS = ("download", "xiazai", "/apk", ".apk", "install", "/app/", "/d/")
+_CONFUSABLE = str.maketrans(
+    {
+        "0": "o",
+        "1": "l",
+        "i": "l",
+        "|": "l",
+        "5": "s",
+        "3": "e",
+        "а": "a",
+        "е": "e",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "х": "x",
+        "у": "y",
+        "і": "l",
+        "ӏ": "l",
+        "ɡ": "g",
+        "ո": "n",
+        "ѕ": "s",
+    }
+)
+_BECH32M_CONST = 0x2BC830A3
+
+
+class NumberAnalyser(Protocol):
+    """What the extractor needs from the number intelligence (``NumberIntel.analyse``)."""
+
+    def analyse(self, raw: str) -> Any:
+        """Return an object with ``e164, origin, origin_label, kind, valid, is_service_number``."""
+        ...
+
+
+def luhn_valid(digits: str) -> bool:
+    """Whether a digit string passes the Luhn check used by payment card numbers.
+
+    Examples
+    --------
+    >>> luhn_valid("6222020200112233445"), luhn_valid("4111111111111111")
+    (False, True)
+    """
+    if not digits.isdigit() or len(digits) < 2:
+        return False
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _base58check_payload(address: str) -> bytes | None:
+    try:
+        return bytes(base58.b58decode_check(address))
+    except ValueError:
+        return None
+
+
+def btc_address_type(address: str) -> str | None:
+    """Validate a Bitcoin mainnet address and say which kind it is.
+
+    Base58Check (P2PKH ``1…``, P2SH ``3…``) checks the double-SHA-256 checksum and version;
+    SegWit addresses check the Bech32 checksum for witness v0 and the Bech32m constant
+    (BIP-350) for v1 and later, rejecting the other encoding.
+
+    Returns
+    -------
+    str or None
+        ``"p2pkh"``, ``"p2sh"``, ``"p2wpkh"``, ``"p2wsh"``, ``"p2tr"``, ``"segwit_v<N>"``, or
+        None when the checksum or structure is wrong.
+
+    Examples
+    --------
+    >>> btc_address_type("1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa")
+    'p2pkh'
+    >>> btc_address_type("1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb") is None
+    True
+    """
+    if address[:1] in ("1", "3"):
+        payload = _base58check_payload(address)
+        if payload is None or len(payload) != 21:
+            return None
+        return {0x00: "p2pkh", 0x05: "p2sh"}.get(payload[0])
+    return _segwit_type(address)
+
+
+def _segwit_type(address: str) -> str | None:
+    if address.lower() != address and address.upper() != address:
+        return None
+    addr = address.lower()
+    pos = addr.rfind("1")
+    if addr[:pos] != "bc" or pos + 7 > len(addr) or len(addr) > 90:
+        return None
+    if any(c not in bech32.CHARSET for c in addr[pos + 1 :]):
+        return None
+    data = [bech32.CHARSET.find(c) for c in addr[pos + 1 :]]
+    # bech32 1.2.0 only knows the BIP-173 constant; its polymod gives the BIP-350 one too.
+    const = bech32.bech32_polymod(bech32.bech32_hrp_expand("bc") + data)
+    if const not in (1, _BECH32M_CONST) or len(data) < 7:
+        return None
+    version = data[0]
+    program = bech32.convertbits(data[1:-6], 5, 8, False)
+    if program is None or not 2 <= len(program) <= 40 or version > 16:
+        return None
+    if version == 0:
+        if const != 1:
+            return None
+        return {20: "p2wpkh", 32: "p2wsh"}.get(len(program))
+    if const != _BECH32M_CONST:
+        return None
+    if version == 1 and len(program) == 32:
+        return "p2tr"
+    return f"segwit_v{version}"
+
+
+def eth_checksum_status(address: str) -> str | None:
+    """Check an Ethereum address against EIP-55 (Keccak-256 of the lower-case hex).
+
+    Returns
+    -------
+    str or None
+        ``"checksum"`` when the mixed case matches, ``"unverified"`` for all-lower or
+        all-upper hex (no checksum to check), None when the mixed case is wrong.
+
+    Examples
+    --------
+    >>> eth_checksum_status("0xdAC17F958D2ee523a2206206994597C13D831ec7")
+    'checksum'
+    >>> eth_checksum_status("0xdAC17F958D2ee523a2206206994597C13D831eC7") is None
+    True
+    """
+    hexpart = address[2:]
+    if len(hexpart) != 40 or address[:2] not in ("0x", "0X"):
+        return None
+    try:
+        int(hexpart, 16)
+    except ValueError:
+        return None
+    if hexpart == hexpart.lower() or hexpart == hexpart.upper():
+        return "unverified"
+    digest = keccak.new(digest_bits=256, data=hexpart.lower().encode("ascii")).hexdigest()
+    for ch, nibble in zip(hexpart, digest[:40], strict=True):
+        if ch.isalpha() and ch.isupper() != (int(nibble, 16) >= 8):
+            return None
+    return "checksum"
+
+
+def tron_address_valid(address: str) -> bool:
+    """Whether a TRON address is Base58Check of 21 bytes starting with ``0x41``.
+
+    Examples
+    --------
+    >>> tron_address_valid("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t")
+    True
+    >>> tron_address_valid("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6u")
+    False
+    """
+    payload = _base58check_payload(address)
+    return payload is not None and len(payload) == 21 and payload[0] == 0x41
+
+
+def _host_of(url: str) -> str:
+    rest = url.split("://", 1)[1] if "://" in url else url
+    host = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    host = host.rsplit("@", 1)[-1].split(":", 1)[0]
+    return host.strip(".").lower()
+
+
+def _under(host: str, domain: str) -> bool:
+    return host == domain or host.endswith("." + domain)
+
+
+def _host_tokens(host: str) -> list[str]:
+    return [t for t in re.split(r"[.\-_]", host) if t]
+
+
+@dataclass(slots=True)
+class IndicatorExtractor:
+    """Extract typed indicators from one message.
+
+    Parameters
+    ----------
+    shorteners : Iterable[str]
+        Host names of URL shorteners.
+    brands : Iterable[Brand]
+        Brand lexicon used for look-alike and brand-in-domain checks.
+    numbers : NumberAnalyser or None
+        Number intelligence used to classify phone numbers (origin, kind, service number);
+        without one, numbers are reported unclassified.
+
+    Examples
+    --------
+    >>> ex = IndicatorExtractor()
+    >>> [(i.kind.value, i.value) for i in ex.extract("登录 etc-renz。com 认证")]
+    [('url', 'etc-renz.com'), ('brand_in_domain', 'etc-renz.com')]
+    """
+
+    shorteners: Iterable[str] = DEFAULT_SHORTENERS
+    brands: Iterable[Brand] = DEFAULT_BRANDS
+    numbers: NumberAnalyser | None = None
+    _shorteners: frozenset[str] = field(init=False, repr=False)
+    _brands: tuple[Brand, ...] = field(init=False, repr=False)
+    _official: tuple[str, ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._shorteners = frozenset(s.lower() for s in self.shorteners)
+        self._brands = tuple(self.brands)
+        self._official = tuple(d for b in self._brands for d in b.domains)
+
+    def extract(self, text: str, *, normalised: bool = False) -> tuple[Indicator, ...]:
+        """Return every indicator in ``text``, in order of kind then appearance.
+
+        Parameters
+        ----------
+        text : str
+            Message body (raw, or already passed through ``normalise`` if ``normalised``).
+        normalised : bool
+            Skip normalisation when the caller already did it.
+        """
+        if not normalised:
+            text = normalise(text)
+        found: list[Indicator] = []
+        has_dot = "." in text
+        if has_dot or "xn--" in text:
+            self._links(text, found)
+        if not text.isascii():
+            for m in _IDN_RE.finditer(text):
+                host = _host_of(m.group(1))
+                found.append(self._idn(host, host))
+        digits = sum(c.isdigit() for c in text)
+        if digits >= 5:
+            self._numbers(text, found)
+        if digits or len(text) >= 26:
+            self._crypto(text, found)
+        return tuple(found)
+
+    def _links(self, text: str, found: list[Indicator]) -> None:
+        seen: set[str] = set()
+        for m in _URL_RE.finditer(text):
+            url = m.group(0).rstrip(".,;:!?)'")
+            host = _host_of(url)
+            if not host or host in seen or "." not in host:
+                continue
+            seen.add(host)
+            found.append(Indicator(IndicatorKind.URL, url, "link in message", 0.3))
+            found.extend(self.check_host(host, url))
+
+    def check_host(self, host: str, url: str = "") -> list[Indicator]:
+        """Classify one host name: short link, download site, IP host, look-alike, IDN, gov.
+
+        Examples
+        --------
+        >>> [i.kind.value for i in IndicatorExtractor().check_host("www.1cbc.com")]
+        ['lookalike_domain']
+        >>> IndicatorExtractor().check_host("www.icbc.com.cn")
+        []
+        """
+        out: list[Indicator] = []
+        url = url or host
+        lower_url = url.lower()
+        if any(_under(host, s) for s in self._shorteners):
+            out.append(Indicator(IndicatorKind.SHORT_LINK, url, f"URL shortener {host}", 0.5))
+        if lower_url.endswith(".apk") or ".apk?" in lower_url:
+            out.append(Indicator(IndicatorKind.DOWNLOAD_LINK, url, "direct APK download", 0.9))
+        elif any(_under(host, d) for d in _DOWNLOAD_HOSTS) or any(
+            w in lower_url for w in _DOWNLOAD_WORDS
+        ):
+            out.append(Indicator(IndicatorKind.DOWNLOAD_LINK, url, "app download page", 0.6))
+        if _IP_RE.match(host):
+            out.append(Indicator(IndicatorKind.IP_HOST, host, "IP-literal host", 0.7))
+            return out
+        if "xn--" in host or not host.isascii():
+            out.append(self._idn(host, url))
+            return out
+        if any(_under(host, d) for d in self._official):
+            return out
+        out.extend(self._brand_checks(host))
+        return out
+
+    def _brand_checks(self, host: str) -> list[Indicator]:
+        tokens = _host_tokens(host)
+        skeleton_tokens = [t.translate(_CONFUSABLE) for t in tokens]
+        is_gov_host = host.endswith(_GOV_SUFFIXES)
+        out: list[Indicator] = []
+        for brand in self._brands:
+            key = brand.key
+            # Short keys (etc, ccb, boc) only as a whole label part, longer ones anywhere.
+            literal = any(t == key or (len(key) >= 4 and key in t) for t in tokens)
+            if not literal and len(key) >= 4:
+                skel = key.translate(_CONFUSABLE)
+                if any(t == skel or skel in t for t in skeleton_tokens):
+                    out.append(
+                        Indicator(
+                            IndicatorKind.LOOKALIKE_DOMAIN,
+                            host,
+                            f"look-alike of {key} ({'/'.join(brand.names[:1])})",
+                            0.9,
+                        )
+                    )
+                    continue
+            if not literal:
+                continue
+            if brand.government and not is_gov_host:
+                out.append(
+                    Indicator(
+                        IndicatorKind.GOV_OUTSIDE_GOV_CN,
+                        host,
+                        f"public body '{key}' on a non-government domain",
+                        0.9,
+                    )
+                )
+            elif not brand.government:
+                out.append(
+                    Indicator(
+                        IndicatorKind.BRAND_IN_DOMAIN,
+                        host,
+                        f"brand '{key}' ({brand.names[0]}) inside a domain it does not own",
+                        0.8,
+                    )
+                )
+        return out
+
+    def _idn(self, host: str, url: str) -> Indicator:
+        try:
+            shown = host.encode("ascii").decode("idna") if host.isascii() else host
+        except UnicodeError:
+            shown = host
+        skeleton = shown.translate(_CONFUSABLE)
+        for brand in self._brands:
+            if len(brand.key) >= 4 and brand.key.translate(_CONFUSABLE) in skeleton:
+                return Indicator(
+                    IndicatorKind.IDN_DOMAIN, url, f"IDN homoglyph of {brand.key}: {shown}", 0.95
+                )
+        return Indicator(IndicatorKind.IDN_DOMAIN, url, f"internationalised domain {shown}", 0.6)
+
+    def _numbers(self, text: str, found: list[Indicator]) -> None:
+        for m in _NUMBER_RE.finditer(text):
+            raw = m.group(0).strip()
+            digits = re.sub(r"\D", "", raw)
+            if len(digits) < 5 or len(digits) > 19:
+                continue
+            if 16 <= len(digits) <= 19 and not raw.startswith(("+", "00")) and luhn_valid(digits):
+                found.append(
+                    Indicator(IndicatorKind.BANK_CARD, digits, "card number (Luhn valid)", 0.6)
+                )
+                continue
+            if len(digits) > 15:
+                continue
+            found.append(self._classify_number(raw))
+
+    def _classify_number(self, raw: str) -> Indicator:
+        if self.numbers is None:
+            return Indicator(IndicatorKind.PHONE_NUMBER, raw, "number (not classified)", 0.2)
+        info = self.numbers.analyse(raw)
+        kind = str(getattr(info, "kind", "unknown"))
+        origin = str(getattr(info, "origin", "unknown"))
+        label = str(getattr(info, "origin_label", ""))
+        value = getattr(info, "e164", None) or raw
+        risk = 0.2
+        parts = [kind]
+        if label:
+            parts.append(label)
+        if getattr(info, "is_service_number", False):
+            parts.append("service number")
+        if kind in ("toll_free_400",):
+            risk = 0.4
+        if origin not in ("mainland", "unknown") and raw.startswith(("+", "00")):
+            risk = 0.6
+            parts.append("international number")
+        if not getattr(info, "valid", True):
+            parts.append("invalid")
+        return Indicator(IndicatorKind.PHONE_NUMBER, str(value), ", ".join(parts), risk)
+
+    def _crypto(self, text: str, found: list[Indicator]) -> None:
+        for m in _BECH32_RE.finditer(text):
+            kind = btc_address_type(m.group(0))
+            if kind:
+                found.append(
+                    Indicator(IndicatorKind.CRYPTO_BTC, m.group(0), f"bitcoin {kind}", 0.8)
+                )
+        for m in _BTC_BASE58_RE.finditer(text):
+            kind = btc_address_type(m.group(0))
+            if kind:
+                found.append(
+                    Indicator(IndicatorKind.CRYPTO_BTC, m.group(0), f"bitcoin {kind}", 0.8)
+                )
+        for m in _ETH_RE.finditer(text):
+            status = eth_checksum_status(m.group(0))
+            if status:
+                found.append(
+                    Indicator(IndicatorKind.CRYPTO_ETH, m.group(0), f"EVM address ({status})", 0.8)
+                )
+        for m in _TRON_RE.finditer(text):
+            if tron_address_valid(m.group(0)):
+                found.append(Indicator(IndicatorKind.CRYPTO_TRON, m.group(0), "TRON address", 0.8))
+
+
+def brands_mentioned(text: str, brands: Iterable[Brand] = DEFAULT_BRANDS) -> list[Brand]:
+    """Brands whose names appear in the text (case-insensitive for Latin names).
+
+    Examples
+    --------
+    >>> [b.key for b in brands_mentioned("【工商银行】您的账户")]
+    ['icbc']
+    """
+    lower = text.lower()
+    return [b for b in brands if any(n.lower() in lower for n in b.names)]
+
+
+def indicator_summary(indicators: Iterable[Indicator]) -> Mapping[str, int]:
+    """Count indicators by kind (for explanations and features)."""
+    out: dict[str, int] = {}
+    for ind in indicators:
+        out[str(ind.kind)] = out.get(str(ind.kind), 0) + 1
+    return out
+
+
+def sha256d(data: bytes) -> bytes:
+    """Double SHA-256, the Base58Check checksum hash (exposed for tests)."""
+    return hashlib.sha256(hashlib.sha256(data).digest()).digest()

@@ -1,0 +1,157 @@
+"""Text normalisation and de-obfuscation of SMS bodies before features and indicators.
+
+What belongs here: pure string transforms that undo the tricks scam senders use to get past
+keyword filters (full-width characters, words split with spaces or punctuation, emoji,
+masked digits, ``hxxp`` and full-width dots in links) and that make Chinese and English
+messages from different sources look alike to the model (digits folded to ``0``, the
+``x`` masks of the zh_sms set read as digits). Nothing here knows about labels or models.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["EMOJI_TOKEN", "deobfuscate_links", "fold_for_model", "normalise"]
+
+EMOJI_TOKEN = "\u25c6"
+"""One placeholder character standing for any emoji or pictograph (``◆``)."""
+
+# Zero-width and bidi marks are used to split keywords invisibly; drop them outright.
+_INVISIBLE = dict.fromkeys(
+    map(
+        ord,
+        "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\ufeff\u00ad\u202a\u202b\u202c\u202d\u202e",
+    ),
+    None,
+)
+# Dot look-alikes that NFKC leaves alone but that senders use inside host names.
+_DOTS = "\u3002\uff61\u2024\u2027\u00b7\u30fb\u16eb"
+_EMOJI_RE = re.compile(
+    "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f900-\U0001f9ff\u2b00-\u2bff\ufe0f\u20e3]+"
+)
+_CJK = r"\u3400-\u9fff\uf900-\ufaff"
+# A separator (space, dash, dot, star, underscore, slash, pipe) between two CJK characters
+# is an obfuscation: 免-费 / 免 费 / 免*费 read as 免费.
+_CJK_SPLIT_RE = re.compile(rf"(?<=[{_CJK}])[\s\-_.*|/\\~·]+(?=[{_CJK}])")
+# Three or more single Latin letters separated by single spaces: "F R E E" -> "FREE".
+_SPACED_LATIN_RE = re.compile(r"\b(?:[A-Za-z] ){2,}[A-Za-z]\b")
+_WS_RE = re.compile(r"\s+")
+_HXXP_RE = re.compile(r"\bh[xX*]{2}p(s?)(?=\s*[:：])", re.IGNORECASE)
+_BRACKET_DOT_RE = re.compile(r"\s*[\[\(\{<]\s*(?:\.|dot|点)\s*[\]\)\}>]\s*", re.IGNORECASE)
+_WORD_DOT_RE = re.compile(
+    r"(?<=[A-Za-z0-9-])\s*(?:\bdot\b|点)\s*(?=(?:com|cn|net|org|top|xyz|vip|cc|info|me|io|co|app|shop|club|site|online|ly|gov)\b)",
+    re.IGNORECASE,
+)
+# Spaces around a dot inside a host name: "etc-renz . com" -> "etc-renz.com".
+_SPACED_DOT_RE = re.compile(r"(?<=[A-Za-z0-9-])\s*\.\s*(?=[A-Za-z0-9-]{2,})")
+_SPACED_SCHEME_RE = re.compile(r"\b(https?)\s*[:：]\s*/\s*/\s*", re.IGNORECASE)
+# zh_sms masks every digit as "x"; a run of x not inside a Latin word is a masked number.
+_MASK_X_RE = re.compile(r"(?<![A-Za-wyz])[xX]+(?![A-Za-wyz])")
+_MASK_STAR_RE = re.compile(r"(?<=\d)[*＊]+|[*＊]+(?=\d)")
+_DIGIT_RE = re.compile(r"\d")
+
+
+def deobfuscate_links(text: str) -> str:
+    """Undo the usual link obfuscations so URL extraction sees a plain URL.
+
+    ``hxxp`` becomes ``http``, ``[.]``/``(dot)``/``点`` and full-width or ideographic dots
+    between host labels become ``.``, and spaces around dots or after the scheme are removed.
+
+    Parameters
+    ----------
+    text : str
+        Any text, already NFKC-normalised or not.
+
+    Returns
+    -------
+    str
+        The text with link obfuscations undone; the rest is left as it was.
+
+    Examples
+    --------
+    >>> deobfuscate_links("hxxps://etc-renz[.]com")
+    'https://etc-renz.com'
+    >>> deobfuscate_links("登录 etc-renz。com 认证")
+    '登录 etc-renz.com 认证'
+    """
+    for dot in _DOTS:
+        if dot in text:
+            text = re.sub(rf"(?<=[A-Za-z0-9-]){re.escape(dot)}(?=[A-Za-z0-9])", ".", text)
+    if "xx" in text or "XX" in text or "**" in text:
+        text = _HXXP_RE.sub(r"http\1", text)
+    if "[" in text or "(" in text or "{" in text or "<" in text:
+        text = _BRACKET_DOT_RE.sub(".", text)
+    if "dot" in text.lower() or "点" in text:
+        text = _WORD_DOT_RE.sub(".", text)
+    if " ." in text or ". " in text:
+        text = _SPACED_DOT_RE.sub(".", text)
+    if "//" in text.replace(" ", ""):
+        text = _SPACED_SCHEME_RE.sub(lambda m: m.group(1).lower() + "://", text)
+    return text
+
+
+def normalise(text: str) -> str:
+    """Normalise an SMS body for indicator extraction and display.
+
+    Applies Unicode NFKC (full-width to half-width letters, digits and punctuation), drops
+    invisible characters, replaces emoji by :data:`EMOJI_TOKEN`, joins CJK words split with
+    spaces or punctuation and Latin words spelt out letter by letter, undoes link
+    obfuscation and collapses whitespace. Case and digits are kept.
+
+    Parameters
+    ----------
+    text : str
+        The raw message body.
+
+    Returns
+    -------
+    str
+        The normalised text.
+
+    Examples
+    --------
+    >>> normalise("ＥＴＣ 已 失 效，点击 hxxp://etc-renz．com")
+    'ETC 已失效,点击 http://etc-renz.com'
+    >>> normalise("F R E E entry 🎁🎁")
+    'FREE entry ◆'
+    """
+    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    if not text.isascii():
+        text = _EMOJI_RE.sub(EMOJI_TOKEN, text)
+        text = _CJK_SPLIT_RE.sub("", text)
+    if " " in text:
+        text = _SPACED_LATIN_RE.sub(lambda m: m.group(0).replace(" ", ""), text)
+    text = deobfuscate_links(text)
+    return _WS_RE.sub(" ", text).strip()
+
+
+def fold_for_model(text: str) -> str:
+    """Fold a normalised text to what the classifier sees.
+
+    Lower-cases, reads masked digits (``x`` runs outside Latin words, ``*`` next to digits)
+    as digits, and folds every digit to ``0`` so a phone number, an amount or a date from
+    one data set looks like those of another.
+
+    Parameters
+    ----------
+    text : str
+        Output of :func:`normalise`.
+
+    Returns
+    -------
+    str
+        The folded text.
+
+    Examples
+    --------
+    >>> fold_for_model("预约电话:xxxxxxxx, 仅需99元")
+    '预约电话:00000000, 仅需00元'
+    >>> fold_for_model("Call 0845 281 0075 for XMAS")
+    'call 0000 000 0000 for xmas'
+    """
+    if "x" in text or "X" in text:
+        text = _MASK_X_RE.sub(lambda m: "0" * len(m.group(0)), text)
+    if "*" in text or "＊" in text:
+        text = _MASK_STAR_RE.sub(lambda m: "0" * len(m.group(0)), text)
+    return _DIGIT_RE.sub("0", text.lower())
