@@ -1,0 +1,64 @@
+"""Deployment policy of the screener: cross-border defaults, region overrides, legal gates.
+
+These are the operator's policy knobs (persisted by the store, edited by ``telewarden policy``),
+not process settings: nothing here reads the environment.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from telewarden.core.numbers import DEFAULT_HIGH_RISK_COUNTRIES
+
+__all__ = ["PolicySettings", "RegionPolicy"]
+
+
+class RegionPolicy(BaseModel):
+    """Per-callee-region override of the cross-border defaults (None keeps the default)."""
+
+    cross_border_block_calls: bool | None = None
+    cross_border_block_sms: bool | None = None
+
+
+class PolicySettings(BaseModel):
+    """The screening policy of one deployment.
+
+    Attributes
+    ----------
+    cross_border_block_calls, cross_border_block_sms : bool
+        Block HK/Macao/Taiwan/foreign callers by default unless the callee opted in.
+    region_overrides : dict of str to RegionPolicy
+        Keyed by callee city or province as libphonenumber spells it in English ("Zhejiang",
+        "Shenzhen") or by region code; a city key beats a province key.
+    high_risk_countries : list of str
+        ISO alpha-2 origins labelled high-risk.
+    block_high_risk_unless_opted_in : bool
+        Keep blocking high-risk origins even where the region override lifts the cross-border
+        default; an explicit opt-in by the callee still lets them through (labelled).
+    appeal_contact, optin_instruction : str
+        What subscriber messages and SIP Reason texts tell people to do.
+    content_inspection : bool
+        Legal gate: whether SMS bodies may be inspected at all.
+    spam_verdict : str
+        What a "spam" content finding does: ``allow_labelled`` or ``block``.
+
+    Examples
+    --------
+    >>> s = PolicySettings(cross_border_block_sms=False)
+    >>> PolicySettings.model_validate(s.model_dump()) == s
+    True
+    >>> "MM" in PolicySettings().high_risk_countries
+    True
+    """
+
+    cross_border_block_calls: bool = True
+    cross_border_block_sms: bool = True
+    region_overrides: dict[str, RegionPolicy] = Field(default_factory=dict)
+    high_risk_countries: list[str] = Field(
+        default_factory=lambda: sorted(DEFAULT_HIGH_RISK_COUNTRIES)
+    )
+    block_high_risk_unless_opted_in: bool = True
+    appeal_contact: str = "10086"
+    optin_instruction: str = "text 1219 to 10086"
+    content_inspection: bool = True
+    spam_verdict: str = "allow_labelled"
