@@ -1,0 +1,84 @@
+"""The quarantine file: one CSV row per rejected input row, with its line number and reason."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from telewarden.core.errors import InvalidInputError
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantinedRow:
+    """An input row that could not be used.
+
+    ``line`` is the 1-based line in a CSV file (the header is line 1) or the 1-based row in a
+    Parquet file; ``raw`` holds the row's fields as they were read.
+    """
+
+    line: int
+    reason: str
+    raw: dict[str, Any] | list[str]
+
+
+class QuarantineWriter:
+    """Writes ``line,reason,raw`` rows (``raw`` as JSON) to a CSV file, created on first use.
+
+    Nothing is written, and no file appears, when every row was good.
+    """
+
+    HEADER = ("line", "reason", "raw")
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.count = 0
+        self._handle: IO[str] | None = None
+        self._writer: Any = None
+
+    def write(self, rows: list[QuarantinedRow]) -> None:
+        """Append rows, creating the file and its header the first time."""
+        if not rows:
+            return
+        if self._writer is None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._handle = self.path.open("w", encoding="utf-8", newline="")
+            except OSError as exc:
+                raise InvalidInputError(f"cannot write quarantine file {self.path}: {exc}") from exc
+            self._writer = csv.writer(self._handle)
+            self._writer.writerow(self.HEADER)
+        for row in rows:
+            self._writer.writerow(
+                (row.line, row.reason, json.dumps(row.raw, ensure_ascii=False, default=str))
+            )
+        self.count += len(rows)
+
+    def close(self) -> None:
+        """Flush and close the file if one was opened."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+    def __enter__(self) -> QuarantineWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def read_quarantine(path: Path) -> list[QuarantinedRow]:
+    """Read a quarantine file back (tests, and operators re-feeding fixed rows)."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [
+            QuarantinedRow(int(r["line"]), r["reason"], json.loads(r["raw"]))
+            for r in csv.DictReader(handle)
+        ]

@@ -1,0 +1,594 @@
+"""``SqlStore``: the ``ScreeningStore`` over SQLAlchemy 2 (a SQLite file by default, or PostgreSQL).
+
+Bulk list imports use Core ``insert()`` with an upsert clause, executed as executemany over
+chunks of about 50,000 rows inside ONE transaction: on SQLite a transaction per row would cost a
+journal sync each, and one transaction makes an import all-or-nothing on both databases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import make_url
+
+from telewarden.adapters.clock import SystemClock
+from telewarden.adapters.storage.migrate import upgrade
+from telewarden.adapters.storage.models import (
+    AuditRow,
+    BatchRunRow,
+    DecisionRow,
+    ListEntryRow,
+    OptInRow,
+    PolicyVersionRow,
+)
+from telewarden.adapters.storage.protocol import (
+    AuditRecord,
+    BatchSummary,
+    DecisionRecord,
+    ImportReport,
+    Progress,
+    candidate_patterns,
+    entry_to_dict,
+    event_to_dict,
+    optin_to_dict,
+)
+from telewarden.core.errors import ConfigurationError
+from telewarden.core.ports import Clock
+from telewarden.core.screening import (
+    Decision,
+    ListEntry,
+    ListKind,
+    MatchKind,
+    OptIn,
+    OptInScope,
+    PolicySettings,
+    ScreeningEvent,
+)
+
+_MATCH = {m.value: m for m in MatchKind}
+_SCOPE = {s.value: s for s in OptInScope}
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """SQLite returns naive datetimes even for ``timezone=True`` columns; we only store UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets a screen read while an import writes; NORMAL sync is durable at checkpoints only,
+    # which is the usual trade for an embedded store.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_store_engine(url: str) -> Engine:
+    """An engine for ``url``; creates the folder of a SQLite file when missing."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # SQLAlchemy raises ArgumentError, but be tolerant of drivers
+        raise ConfigurationError(f"not a database URL: {url!r}") from exc
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class SqlStore:
+    """The screening store over a SQLAlchemy engine.
+
+    Parameters
+    ----------
+    engine : Engine
+        SQLite or PostgreSQL; the schema must be current (``open`` migrates it).
+    clock : Clock, optional
+        Source of ``at`` timestamps for audit and log rows.
+    """
+
+    def __init__(self, engine: Engine, *, clock: Clock | None = None) -> None:
+        self.engine = engine
+        self.clock: Clock = clock or SystemClock()
+
+    @classmethod
+    def open(cls, url: str, *, clock: Clock | None = None) -> SqlStore:
+        """Connect to ``url`` and migrate the schema to the newest revision."""
+        engine = create_store_engine(url)
+        try:
+            upgrade(engine)
+        except Exception as exc:
+            engine.dispose()
+            raise ConfigurationError(f"cannot open the store at {_safe(url)}: {exc}") from exc
+        return cls(engine, clock=clock)
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    # -- audit ---------------------------------------------------------------------------------
+
+    def _audit(
+        self,
+        conn: Connection,
+        *,
+        actor: str,
+        entity: str,
+        key: str,
+        action: str,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+    ) -> None:
+        conn.execute(
+            insert(AuditRow),
+            {
+                "at": self.clock.now(),
+                "actor": actor,
+                "entity": entity,
+                "entity_key": key,
+                "action": action,
+                "before": before,
+                "after": after,
+            },
+        )
+
+    def audit_log(self, *, entity: str | None = None, limit: int = 100) -> list[AuditRecord]:
+        """The newest audit records first."""
+        query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+        if entity is not None:
+            query = query.where(AuditRow.entity == entity)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            AuditRecord(
+                at=_utc(r.at),
+                actor=r.actor,
+                entity=r.entity,
+                entity_key=r.entity_key,
+                action=r.action,
+                before=r.before,
+                after=r.after,
+            )
+            for r in rows
+        ]
+
+    # -- policy --------------------------------------------------------------------------------
+
+    def _latest_policy(self, conn: Connection) -> tuple[int, PolicySettings]:
+        row = conn.execute(
+            select(PolicyVersionRow.version, PolicyVersionRow.document)
+            .order_by(PolicyVersionRow.version.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            return 0, PolicySettings()
+        return row.version, PolicySettings.model_validate(row.document)
+
+    def get_policy(self) -> PolicySettings:
+        """The policy in force (defaults when none was ever set)."""
+        with self.engine.connect() as conn:
+            return self._latest_policy(conn)[1]
+
+    def policy_version(self) -> int:
+        """Version of the policy in force; 0 means the built-in defaults."""
+        with self.engine.connect() as conn:
+            return self._latest_policy(conn)[0]
+
+    def set_policy(self, policy: PolicySettings, *, actor: str) -> int:
+        """Store a new policy version and return its number."""
+        with self.engine.begin() as conn:
+            version, before = self._latest_policy(conn)
+            after = policy.model_dump(mode="json")
+            conn.execute(
+                insert(PolicyVersionRow),
+                {
+                    "version": version + 1,
+                    "document": after,
+                    "created_at": self.clock.now(),
+                    "actor": actor,
+                },
+            )
+            self._audit(
+                conn,
+                actor=actor,
+                entity="policy",
+                key=f"v{version + 1}",
+                action="update" if version else "create",
+                before=before.model_dump(mode="json"),
+                after=after,
+            )
+        return version + 1
+
+    # -- opt-ins -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _optin(row: Any) -> OptIn:
+        return OptIn(
+            msisdn=row.msisdn,
+            scope=_SCOPE[row.scope],
+            opted_in=bool(row.opted_in),
+            at=_utc(row.at),
+            source=row.source,
+        )
+
+    def set_optin(self, optin: OptIn, *, actor: str) -> OptIn | None:
+        """Create or replace the opt-in for ``(msisdn, scope)``; return the previous one."""
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(OptInRow).where(
+                    OptInRow.msisdn == optin.msisdn, OptInRow.scope == str(optin.scope)
+                )
+            ).first()
+            previous = self._optin(row) if row is not None else None
+            values = {
+                "opted_in": optin.opted_in,
+                "at": optin.at,
+                "source": optin.source,
+            }
+            if row is None:
+                conn.execute(
+                    insert(OptInRow),
+                    {"msisdn": optin.msisdn, "scope": str(optin.scope), **values},
+                )
+            else:
+                conn.execute(update(OptInRow).where(OptInRow.id == row.id).values(**values))
+            self._audit(
+                conn,
+                actor=actor,
+                entity="optin",
+                key=f"{optin.msisdn}:{optin.scope}",
+                action="update" if previous else "create",
+                before=optin_to_dict(previous) if previous else None,
+                after=optin_to_dict(optin),
+            )
+        return previous
+
+    def remove_optin(self, msisdn: str, scope: OptInScope | None, *, actor: str) -> int:
+        """Delete the subscriber's opt-ins (all scopes when ``scope`` is None); return how many."""
+        query = select(OptInRow).where(OptInRow.msisdn == msisdn)
+        if scope is not None:
+            query = query.where(OptInRow.scope == str(scope))
+        with self.engine.begin() as conn:
+            rows = conn.execute(query).all()
+            for row in rows:
+                conn.execute(delete(OptInRow).where(OptInRow.id == row.id))
+                self._audit(
+                    conn,
+                    actor=actor,
+                    entity="optin",
+                    key=f"{row.msisdn}:{row.scope}",
+                    action="delete",
+                    before=optin_to_dict(self._optin(row)),
+                    after=None,
+                )
+        return len(rows)
+
+    def optins_for(self, msisdn: str) -> list[OptIn]:
+        """The subscriber's opt-ins, ordered by scope."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(OptInRow).where(OptInRow.msisdn == msisdn).order_by(OptInRow.scope)
+            ).all()
+        return [self._optin(r) for r in rows]
+
+    def iter_optins(self) -> Iterator[OptIn]:
+        """Every opt-in."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(OptInRow)).all()
+        return iter([self._optin(r) for r in rows])
+
+    # -- lists ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _entry(row: Any) -> ListEntry:
+        return ListEntry(
+            pattern=row.pattern, match=_MATCH[row.match], source=row.source, reason=row.reason
+        )
+
+    def _get_entry(self, conn: Connection, kind: ListKind, pattern: str) -> ListEntry | None:
+        row = conn.execute(
+            select(ListEntryRow).where(
+                ListEntryRow.kind == str(kind), ListEntryRow.pattern == pattern
+            )
+        ).first()
+        return self._entry(row) if row is not None else None
+
+    def _upsert(self) -> Any:
+        """An INSERT that replaces the entry of the same ``(kind, pattern)``."""
+        stmt: Any
+        if self.dialect == "sqlite":
+            from sqlalchemy.dialects import sqlite
+
+            stmt = sqlite.insert(ListEntryRow)
+        elif self.dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
+            stmt = postgresql.insert(ListEntryRow)
+        else:  # pragma: no cover - only the two supported databases are configured
+            raise ConfigurationError(f"unsupported database {self.dialect!r}")
+        return stmt.on_conflict_do_update(
+            index_elements=["kind", "pattern"],
+            set_={
+                "match": stmt.excluded.match,
+                "source": stmt.excluded.source,
+                "reason": stmt.excluded.reason,
+                "added_at": stmt.excluded.added_at,
+            },
+        )
+
+    def add_entry(self, kind: ListKind, entry: ListEntry, *, actor: str) -> ListEntry | None:
+        """Create or replace one list entry; return the previous one."""
+        with self.engine.begin() as conn:
+            previous = self._get_entry(conn, kind, entry.pattern)
+            conn.execute(
+                self._upsert(),
+                {
+                    "kind": str(kind),
+                    "pattern": entry.pattern,
+                    "match": str(entry.match),
+                    "source": entry.source,
+                    "reason": entry.reason,
+                    "added_at": self.clock.now(),
+                },
+            )
+            self._audit(
+                conn,
+                actor=actor,
+                entity="list_entry",
+                key=f"{kind}:{entry.pattern}",
+                action="update" if previous else "create",
+                before=entry_to_dict(kind, previous) if previous else None,
+                after=entry_to_dict(kind, entry),
+            )
+        return previous
+
+    def remove_entry(self, kind: ListKind, pattern: str, *, actor: str) -> ListEntry | None:
+        """Delete one entry; return it, or None when there was none."""
+        with self.engine.begin() as conn:
+            previous = self._get_entry(conn, kind, pattern)
+            if previous is None:
+                return None
+            conn.execute(
+                delete(ListEntryRow).where(
+                    ListEntryRow.kind == str(kind), ListEntryRow.pattern == pattern
+                )
+            )
+            self._audit(
+                conn,
+                actor=actor,
+                entity="list_entry",
+                key=f"{kind}:{pattern}",
+                action="delete",
+                before=entry_to_dict(kind, previous),
+                after=None,
+            )
+        return previous
+
+    def count_entries(self, kind: ListKind) -> int:
+        """Number of entries in the list."""
+        with self.engine.connect() as conn:
+            return self._count(conn, kind)
+
+    @staticmethod
+    def _count(conn: Connection, kind: ListKind) -> int:
+        return int(
+            conn.execute(
+                select(func.count()).select_from(ListEntryRow).where(ListEntryRow.kind == str(kind))
+            ).scalar_one()
+        )
+
+    def list_entries(
+        self, kind: ListKind, *, starting_with: str = "", limit: int = 50
+    ) -> list[ListEntry]:
+        """Up to ``limit`` entries whose pattern starts with ``starting_with``, in pattern order."""
+        query = (
+            select(ListEntryRow)
+            .where(ListEntryRow.kind == str(kind))
+            .order_by(ListEntryRow.pattern)
+            .limit(limit)
+        )
+        if starting_with:
+            # A range instead of LIKE so the (kind, pattern) index serves it on both databases.
+            query = query.where(
+                ListEntryRow.pattern >= starting_with,
+                ListEntryRow.pattern < starting_with + "\U0010ffff",
+            )
+        with self.engine.connect() as conn:
+            return [self._entry(r) for r in conn.execute(query).all()]
+
+    def iter_entries(self, kind: ListKind) -> Iterator[ListEntry]:
+        """Every entry of the list, streamed in batches (for loading a ``NumberList``)."""
+        query = select(
+            ListEntryRow.pattern, ListEntryRow.match, ListEntryRow.source, ListEntryRow.reason
+        ).where(ListEntryRow.kind == str(kind))
+        # Sources and reasons repeat across millions of rows: share one string object each.
+        shared: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=50_000).execute(query)
+            for partition in result.partitions():
+                for pattern, match, source, reason in partition:
+                    yield ListEntry(
+                        pattern,
+                        _MATCH[match],
+                        shared.setdefault(source, source),
+                        shared.setdefault(reason, reason),
+                    )
+
+    def entries_matching(self, kind: ListKind, numbers: Iterable[str]) -> list[ListEntry]:
+        """Entries whose pattern is one of ``numbers`` (E.164) or a prefix of one."""
+        candidates = sorted(candidate_patterns(numbers))
+        if not candidates:
+            return []
+        query = select(ListEntryRow).where(
+            ListEntryRow.kind == str(kind), ListEntryRow.pattern.in_(candidates)
+        )
+        with self.engine.connect() as conn:
+            return [self._entry(r) for r in conn.execute(query).all()]
+
+    def import_entries(
+        self,
+        kind: ListKind,
+        chunks: Iterable[list[ListEntry]],
+        *,
+        actor: str,
+        source_name: str,
+        progress: Progress | None = None,
+        report: ImportReport | None = None,
+    ) -> ImportReport:
+        """Upsert entries chunk by chunk in one transaction, with one audit record for it all.
+
+        ``report`` lets a file reader count ``rows_read`` and ``quarantined`` on the same object
+        while it yields the chunks; this method fills in the remaining counts.
+        """
+        report = report if report is not None else ImportReport(kind=kind)
+        started = self.clock.now()
+        seen: set[str] = set()
+        stmt = self._upsert()
+        with self.engine.begin() as conn:
+            before = self._count(conn, kind)
+            for chunk in chunks:
+                rows: dict[str, dict[str, Any]] = {}
+                for entry in chunk:
+                    if entry.pattern in seen:
+                        report.duplicates += 1
+                        # Later rows win, as in a single-row ``lists add``.
+                    seen.add(entry.pattern)
+                    rows[entry.pattern] = {
+                        "kind": kind.value,
+                        "pattern": entry.pattern,
+                        "match": entry.match.value,
+                        "source": entry.source,
+                        "reason": entry.reason,
+                        "added_at": started,
+                    }
+                report.accepted += len(chunk)
+                if rows:
+                    conn.execute(stmt, list(rows.values()))
+                if progress is not None:
+                    progress(len(chunk))
+            report.total_after = self._count(conn, kind)
+            report.inserted = report.total_after - before
+            report.updated = report.accepted - report.duplicates - report.inserted
+            report.duration_s = (self.clock.now() - started).total_seconds()
+            self._audit(
+                conn,
+                actor=actor,
+                entity="list",
+                key=f"{kind}:{source_name}",
+                action="import",
+                before={"count": before},
+                after=report.as_dict(),
+            )
+        return report
+
+    # -- logs ----------------------------------------------------------------------------------
+
+    def log_decision(
+        self, event: ScreeningEvent, decision: Decision, *, actor: str, at: dt.datetime
+    ) -> None:
+        """Append one single-screen decision to the decision log."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(DecisionRow),
+                {
+                    "at": at,
+                    "actor": actor,
+                    "channel": str(event.channel),
+                    "ingress": str(event.ingress),
+                    "caller": event.caller[:64],
+                    "callee": event.callee[:64],
+                    "verdict": str(decision.verdict),
+                    "reason": str(decision.reason),
+                    "rule": decision.rule[:64],
+                    "sip_status": decision.sip_status,
+                    "origin": decision.origin[:64],
+                    "decision": {"event": event_to_dict(event), **decision.to_dict()},
+                },
+            )
+
+    def recent_decisions(self, *, limit: int = 20) -> list[DecisionRecord]:
+        """The newest logged decisions first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(DecisionRow).order_by(DecisionRow.id.desc()).limit(limit)
+            ).all()
+        records = []
+        for r in rows:
+            document = dict(r.decision)
+            event_doc = document.pop("event", {})
+            records.append(
+                DecisionRecord(at=_utc(r.at), actor=r.actor, event=event_doc, decision=document)
+            )
+        return records
+
+    def log_batch(self, summary: BatchSummary, *, actor: str) -> None:
+        """Record the summary of one screened file."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(BatchRunRow),
+                {
+                    "started_at": summary.started_at,
+                    "finished_at": summary.finished_at,
+                    "actor": actor,
+                    "source": summary.source,
+                    "output": summary.output,
+                    "rows_read": summary.rows_read,
+                    "screened": summary.screened,
+                    "quarantined": summary.quarantined,
+                    "duration_s": summary.duration_s,
+                    "counts": {"by_verdict": summary.by_verdict, "by_reason": summary.by_reason},
+                },
+            )
+
+    def recent_batches(self, *, limit: int = 20) -> list[BatchSummary]:
+        """The newest batch summaries first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(BatchRunRow).order_by(BatchRunRow.id.desc()).limit(limit)
+            ).all()
+        return [
+            BatchSummary(
+                started_at=_utc(r.started_at),
+                finished_at=_utc(r.finished_at),
+                source=r.source,
+                output=r.output,
+                rows_read=r.rows_read,
+                screened=r.screened,
+                quarantined=r.quarantined,
+                duration_s=r.duration_s,
+                by_verdict=dict(r.counts.get("by_verdict", {})),
+                by_reason=dict(r.counts.get("by_reason", {})),
+            )
+            for r in rows
+        ]
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for error messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable URL>"
