@@ -34,6 +34,8 @@ from enum import StrEnum
 
 import phonenumbers
 from phonenumbers import PhoneNumberType, ValidationResult, carrier, geocoder
+from phonenumbers.carrierdata import CARRIER_DATA
+from phonenumbers.geodata import GEOCODE_DATA
 
 __all__ = [
     "DEFAULT_HIGH_RISK_COUNTRIES",
@@ -277,6 +279,33 @@ def _unknown(raw: str, reason: str, *, impersonates: str | None = None) -> Numbe
     )
 
 
+def _longest_prefix(
+    data: dict[str, dict[str, str]], digits: str, longest: int, lang: str
+) -> str | None:
+    """Look ``digits`` up in a libphonenumber prefix table, longest prefix first."""
+    for length in range(min(longest, len(digits)), 0, -1):
+        names = data.get(digits[:length])
+        if names is not None:
+            name = names.get(lang)
+            if name is not None:
+                return name or None
+    return None
+
+
+def _cn_location(num: phonenumbers.PhoneNumber) -> tuple[str | None, str | None, str | None]:
+    """Province, city and Chinese location text of a valid +86 number, where known."""
+    where = geocoder.description_for_valid_number(num, "en")
+    if not where or where == "China":
+        return None, None, None
+    parts = [p.strip() for p in where.split(",")]
+    if len(parts) >= 2:
+        city, province = parts[0], parts[-1]
+    else:
+        # Municipalities (Beijing, Shanghai, ...) are their own province.
+        city = province = parts[0]
+    return province, city, geocoder.description_for_valid_number(num, "zh") or None
+
+
 def _service_kind(digits: str) -> tuple[NumberKind, str | None, str | None] | None:
     """Classify a Chinese service or short number written without country code, or None."""
     known = SERVICE_NUMBERS.get(digits)
@@ -351,6 +380,7 @@ class NumberIntel:
         self.cache_size = max(1, cache_size)
         self._cache: dict[str, NumberInfo] = {}
         self._mobile_templates: dict[str, NumberInfo] = {}
+        self._mobile_where: dict[str, tuple[str | None, str | None, str | None, str | None]] = {}
         self._region_names: dict[str, tuple[str, str]] = {}
         # Flip to False to compare the per-prefix fast path against the full parse.
         self._fast_mobile = True
@@ -363,6 +393,7 @@ class NumberIntel:
         """Forget every cached result (e.g. after changing the high-risk set)."""
         self._cache.clear()
         self._mobile_templates.clear()
+        self._mobile_where.clear()
 
     def normalise(self, raw: str) -> str | None:
         """Return the E.164 form of ``raw``, or None when it cannot be parsed.
@@ -419,49 +450,73 @@ class NumberIntel:
         return self._analyse_full(raw)
 
     def _fast_cn_mobile(self, raw: str) -> NumberInfo | None:
-        """Answer 11-digit Chinese mobiles from a per-7-digit-prefix template."""
-        s = raw.strip()
+        """Answer 11-digit Chinese mobiles from per-prefix memos instead of a full parse.
+
+        Validity and line type depend only on the first 5 digits in the CN metadata; carrier
+        and location only on the first 7. ``tests/unit/core/test_numbers.py`` checks this
+        fast path against :meth:`analyse_uncached` on random numbers.
+        """
+        n = len(raw)
         explicit = False
-        if len(s) == 14 and s.startswith("+86"):
-            n11 = s[3:]
+        if n == 11:
+            n11 = raw
+        elif n == 14 and raw.startswith("+86"):
+            n11 = raw[3:]
             explicit = True
-        elif len(s) == 11:
-            n11 = s
-        elif len(s) == 15 and s.startswith("0086"):
-            n11 = s[4:]
+        elif n == 15 and raw.startswith("0086"):
+            n11 = raw[4:]
             explicit = True
         else:
             return None
-        if not (n11.isdigit() and n11.isascii() and n11[0] == "1" and n11[1] in "3456789"):
+        if not (n11[0] == "1" and n11[1] in "3456789" and n11.isdigit() and n11.isascii()):
             return None
-        key = n11[:7]
-        template = self._mobile_templates.get(key)
+        key5 = n11[:5]
+        template = self._mobile_templates.get(key5)
         if template is None:
             template = self._analyse_full(raw)
-            self._mobile_templates[key] = template
+            self._mobile_templates[key5] = template
+            if template.valid:
+                self._mobile_where[n11[:7]] = (
+                    template.carrier,
+                    template.province,
+                    template.city,
+                    template.location_zh,
+                )
             return template
+        if not template.valid:
+            return NumberInfo(
+                raw, "+86" + n11, n11, 86, "CN", template.origin, template.origin_label,
+                template.origin_label_zh, template.kind, False, template.invalid_reason,
+                None, None, None, template.high_risk_origin, False, None, explicit, None, None,
+            )  # fmt: skip
+        key7 = n11[:7]
+        where = self._mobile_where.get(key7)
+        if where is None:
+            where = self._mobile_location(n11)
+            self._mobile_where[key7] = where
         return NumberInfo(
-            raw,
-            "+86" + n11,
-            n11,
-            86,
-            "CN",
-            template.origin,
-            template.origin_label,
-            template.origin_label_zh,
-            template.kind,
-            template.valid,
-            template.invalid_reason,
-            template.carrier,
-            template.province,
-            template.city,
-            template.high_risk_origin,
-            False,
-            template.location_zh,
-            explicit,
-            None,
-            None,
-        )
+            raw, "+86" + n11, n11, 86, "CN", template.origin, template.origin_label,
+            template.origin_label_zh, template.kind, True, None, where[0], where[1], where[2],
+            template.high_risk_origin, False, where[3], explicit, None, None,
+        )  # fmt: skip
+
+    @staticmethod
+    def _mobile_location(
+        n11: str,
+    ) -> tuple[str | None, str | None, str | None, str | None]:
+        """Carrier and location of a valid +86 mobile straight from libphonenumber's prefix
+        tables (what ``carrier``/``geocoder`` do, minus re-formatting the number each time)."""
+        full = "86" + n11
+        carrier_en = _longest_prefix(CARRIER_DATA, full, 6, "en")
+        where = _longest_prefix(GEOCODE_DATA, full, 9, "en")
+        if not where or where == "China":
+            return carrier_en, None, None, None
+        parts = [p.strip() for p in where.split(",")]
+        if len(parts) >= 2:
+            city, province = parts[0], parts[-1]
+        else:
+            city = province = parts[0]
+        return carrier_en, province, city, _longest_prefix(GEOCODE_DATA, full, 9, "zh")
 
     def _analyse_full(self, raw: str) -> NumberInfo:
         s = raw.strip().translate(_SEPARATORS)
@@ -586,15 +641,7 @@ class NumberIntel:
         if valid and kind in (NumberKind.MOBILE, NumberKind.FIXED_LINE_OR_MOBILE):
             carrier_en = carrier.name_for_number(num, "en") or None
         if valid and cc == 86 and kind in (NumberKind.MOBILE, NumberKind.FIXED_LINE):
-            where = geocoder.description_for_number(num, "en")
-            if where and where != "China":
-                parts = [p.strip() for p in where.split(",")]
-                if len(parts) >= 2:
-                    city, province = parts[0], parts[-1]
-                else:
-                    # Municipalities (Beijing, Shanghai, ...) are their own province.
-                    city = province = parts[0]
-                location_zh = geocoder.description_for_number(num, "zh") or None
+            province, city, location_zh = _cn_location(num)
         return NumberInfo(
             raw=raw,
             e164=e164,

@@ -145,11 +145,17 @@ class Screener:
     numbers : NumberIntel, optional
         Number analyser (shared cache); built from ``settings.high_risk_countries`` if absent.
     optins : OptInBook, optional
-        Subscriber opt-ins; read at every decision, so changes are effective at once.
+        Subscriber opt-ins; a change is effective for the very next decision.
     deny, allow : NumberList, optional
         Deny and allow lists of callers.
     content : ContentInspector, optional
         SMS body classifier, used only when ``settings.content_inspection`` is True.
+    cache_size : int
+        Bound of the memo of whole decisions per (caller, callee, channel, ingress); the memo
+        is dropped whenever the opt-ins, lists, settings or collaborators change.
+    memoise : bool
+        Keep memos of decisions and of their trace/message parts (False for the naive
+        baseline of ``bench/screening.py``; the verdicts are identical either way).
 
     Examples
     --------
@@ -172,6 +178,8 @@ class Screener:
         deny: NumberList | None = None,
         allow: NumberList | None = None,
         content: ContentInspector | None = None,
+        cache_size: int = 1_000_000,
+        memoise: bool = True,
     ) -> None:
         self.settings = settings if settings is not None else PolicySettings()
         self.numbers = (
@@ -183,8 +191,20 @@ class Screener:
         self.deny = deny if deny is not None else NumberList()
         self.allow = allow if allow is not None else NumberList()
         self.content = content
+        self.cache_size = max(0, cache_size)
+        self.memoise = memoise
+        self._decisions: dict[tuple[object, ...], Decision] = {}
+        self._parts: dict[tuple[object, ...], tuple[tuple[RuleTrace, ...], str, str, str]] = {}
+        self._stamp: tuple[object, ...] = ()
+        self._high_risk = frozenset(c.upper() for c in self.settings.high_risk_countries)
 
     # -- public API ------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Drop memoised results (needed only after editing settings' dicts or lists in place)."""
+        self._decisions.clear()
+        self._parts.clear()
+        self._high_risk = frozenset(c.upper() for c in self.settings.high_risk_countries)
 
     def decide(self, event: ScreeningEvent) -> Decision:
         """Return the :class:`Decision` for one event; never raises on bad numbers.
@@ -194,6 +214,29 @@ class Screener:
         >>> Screener().decide(ScreeningEvent("13800138000", "13900139000")).reason.value
         'domestic'
         """
+        settings = self.settings
+        private = settings.__pydantic_private__
+        stamp = (
+            self.optins.version,
+            self.deny.version,
+            self.allow.version,
+            private["_revision"] if private else 0,
+            id(settings),
+            id(self.optins),
+            id(self.deny),
+            id(self.allow),
+            id(self.numbers),
+            id(self.content),
+        )
+        if stamp != self._stamp:
+            self.refresh()
+            self._stamp = stamp
+        key = (event.caller, event.callee, event.channel, event.ingress)
+        cacheable = event.text is None and self.memoise
+        if cacheable:
+            decision = self._decisions.get(key)
+            if decision is not None:
+                return decision
         analyse = self.numbers.analyse
         caller = analyse(event.caller if isinstance(event.caller, str) else str(event.caller))
         callee = analyse(event.callee if isinstance(event.callee, str) else str(event.callee))
@@ -203,11 +246,16 @@ class Screener:
         ingress = event.ingress
         if not isinstance(ingress, Ingress):
             ingress = Ingress.from_str(str(ingress))
-        return self._decide(event, caller, callee, channel, ingress)
+        decision = self._decide(event, caller, callee, channel, ingress)
+        if cacheable and self.cache_size:
+            decisions = self._decisions
+            if len(decisions) >= self.cache_size:
+                del decisions[next(iter(decisions))]
+            decisions[key] = decision
+        return decision
 
     def decide_many(self, events: Iterable[ScreeningEvent]) -> list[Decision]:
-        """Decide a batch; identical (caller, callee, channel, ingress, text) events share one
-        decision object.
+        """Decide a batch, in order; repeated events share one (immutable) decision object.
 
         Examples
         --------
@@ -216,18 +264,23 @@ class Screener:
         >>> a is b
         True
         """
-        seen: dict[tuple[object, ...], Decision] = {}
-        out: list[Decision] = []
-        append = out.append
         decide = self.decide
-        for event in events:
-            key = (event.caller, event.callee, event.channel, event.ingress, event.text)
-            decision = seen.get(key)
-            if decision is None:
-                decision = decide(event)
-                seen[key] = decision
-            append(decision)
-        return out
+        return [decide(event) for event in events]
+
+    def explain(self, event: ScreeningEvent) -> str:
+        """Return the decision and its trace as readable lines (for logs and the CLI).
+
+        Examples
+        --------
+        >>> print(Screener().explain(ScreeningEvent("13800138000", "120")).splitlines()[0])
+        allow emergency_callee (rule emergency_callee, SIP 0)
+        """
+        d = self.decide(event)
+        lines = [f"{d.verdict.value} {d.reason.value} (rule {d.rule}, SIP {d.sip_status})"]
+        for t in d.trace:
+            mark = "FIRED" if t.fired else "-"
+            lines.append(f"  {t.priority:>3} {t.rule:<30} {mark:<5} {t.detail}")
+        return "\n".join(lines)
 
     # -- the rules -------------------------------------------------------------------------
 
@@ -240,209 +293,172 @@ class Screener:
         ingress: Ingress,
     ) -> Decision:
         settings = self.settings
-        trace: list[RuleTrace] = []
-        append = trace.append
+        finish = self._finish
         cross_border = caller.origin in _CROSS_BORDER
+        intl = ingress is Ingress.INTERNATIONAL
 
         # 10: a call or SMS to an emergency, police or anti-fraud number is never blocked.
         if callee.kind in _EMERGENCY_KINDS:
-            detail = f"callee {callee.raw} is {callee.service_name or callee.kind.value}"
-            return self._finish(
-                event, caller, callee, channel, trace, "emergency_callee", detail,
+            return finish(
+                caller, callee, channel, intl, None, 0,
                 Verdict.ALLOW_LABELLED if cross_border else Verdict.ALLOW,
                 ReasonCode.EMERGENCY_CALLEE,
+                f"callee {callee.raw} is {callee.service_name or callee.kind.value}",
             )  # fmt: skip
-        append(_NF_EMERGENCY)
 
-        international = ingress is Ingress.INTERNATIONAL
         # 20: imitation of a service number, or a genuine one on an international gateway.
         if caller.impersonates is not None:
-            detail = f"caller ID {caller.raw!r} imitates service number {caller.impersonates}"
-            return self._block(
-                event, caller, callee, channel, trace, "service_number_impersonation", detail,
+            return finish(
+                caller, callee, channel, intl, None, 1, Verdict.BLOCK,
                 ReasonCode.SERVICE_NUMBER_IMPERSONATION,
+                f"caller ID {caller.raw!r} imitates service number {caller.impersonates}",
             )  # fmt: skip
-        if caller.is_service_number and international:
-            detail = (
+        if caller.is_service_number and intl:
+            return finish(
+                caller, callee, channel, intl, None, 1, Verdict.BLOCK,
+                ReasonCode.SERVICE_NUMBER_IMPERSONATION,
                 f"service number {caller.national} ({caller.service_name}) cannot originate "
-                "on an international gateway"
-            )
-            return self._block(
-                event, caller, callee, channel, trace, "service_number_impersonation", detail,
-                ReasonCode.SERVICE_NUMBER_IMPERSONATION,
+                "on an international gateway",
             )  # fmt: skip
-        append(_NF_IMPERSONATION)
 
-        # 30: a mainland caller ID arriving through an international gateway is spoofed.
-        if not international:
-            append(_NF_SPOOF_NOT_INTL)
-        elif caller.origin is Origin.MAINLAND:
-            detail = f"mainland caller ID {caller.e164} arrived on an international gateway"
-            return self._block(
-                event, caller, callee, channel, trace, "spoofed_domestic", detail,
-                ReasonCode.SPOOFED_DOMESTIC_ON_INTERNATIONAL,
-            )  # fmt: skip
-        else:
-            append(_NF_SPOOF_NOT_CN)
-
-        # 40: international calls must keep their "00"/"+" prefix (AFL Art. 13 operational rule).
-        if not international:
-            append(_NF_MISSING_NOT_INTL)
-        elif not caller.explicit_country_code:
-            detail = f"caller ID {caller.raw!r} on an international gateway has no country code"
-            return self._block(
-                event, caller, callee, channel, trace, "missing_country_code", detail,
-                ReasonCode.MISSING_COUNTRY_CODE,
-            )  # fmt: skip
-        else:
-            append(_NF_MISSING_HAS_CC)
+        if intl:
+            # 30: a real mainland caller ID arriving through an international gateway is
+            # spoofed (AFL Art. 13, 改号).
+            if caller.origin is Origin.MAINLAND and (caller.valid or caller.explicit_country_code):
+                return finish(
+                    caller, callee, channel, intl, None, 2, Verdict.BLOCK,
+                    ReasonCode.SPOOFED_DOMESTIC_ON_INTERNATIONAL,
+                    f"mainland caller ID {caller.e164} arrived on an international gateway",
+                )  # fmt: skip
+            # 40: international calls must keep their "00"/"+" prefix.
+            if not caller.explicit_country_code:
+                return finish(
+                    caller, callee, channel, intl, None, 3, Verdict.BLOCK,
+                    ReasonCode.MISSING_COUNTRY_CODE,
+                    f"caller ID {caller.raw!r} on an international gateway has no country code",
+                )  # fmt: skip
 
         # 50/60: unusable caller IDs are a verdict, never an exception.
         if caller.e164 is None:
-            detail = f"caller ID {caller.raw!r}: {caller.invalid_reason}"
-            return self._block(
-                event, caller, callee, channel, trace, "unparseable_caller_id", detail,
+            return finish(
+                caller, callee, channel, intl, None, 4, Verdict.BLOCK,
                 ReasonCode.UNPARSEABLE_CALLER_ID,
+                f"caller ID {caller.raw!r}: {caller.invalid_reason}",
             )  # fmt: skip
-        append(_NF_UNPARSEABLE)
         if not caller.valid:
-            detail = f"caller ID {caller.e164}: {caller.invalid_reason}"
-            return self._block(
-                event, caller, callee, channel, trace, "invalid_caller_id", detail,
+            return finish(
+                caller, callee, channel, intl, None, 5, Verdict.BLOCK,
                 ReasonCode.INVALID_CALLER_ID,
+                f"caller ID {caller.e164}: {caller.invalid_reason}",
             )  # fmt: skip
-        append(_NF_INVALID)
 
-        # 70: registered enterprise and government numbers win over every list below.
-        hit = self.allow.match(caller.e164) if len(self.allow) else None
-        if hit is not None:
-            detail = f"caller matches allow entry {hit.pattern} ({hit.source}: {hit.reason})"
-            return self._finish(
-                event, caller, callee, channel, trace, "allow_list", detail,
-                Verdict.ALLOW_LABELLED if cross_border else Verdict.ALLOW,
-                ReasonCode.ALLOW_LISTED,
-            )  # fmt: skip
-        append(_NF_ALLOW)
+        # 70: registered enterprise and government numbers win over every rule below.
+        if len(self.allow):
+            hit = self.allow.match(caller.e164)
+            if hit is not None:
+                return finish(
+                    caller, callee, channel, intl, None, 6,
+                    Verdict.ALLOW_LABELLED if cross_border else Verdict.ALLOW,
+                    ReasonCode.ALLOW_LISTED,
+                    f"caller matches allow entry {hit.pattern} ({hit.source}: {hit.reason})",
+                )  # fmt: skip
 
         # 80: deny lists, exact numbers first, then the longest prefix.
-        hit = self.deny.match(caller.e164) if len(self.deny) else None
-        if hit is not None:
-            exact = hit.match is MatchKind.EXACT
-            detail = (
-                f"caller matches deny {'number' if exact else 'prefix'} {hit.pattern} "
-                f"({hit.source}: {hit.reason})"
-            )
-            return self._block(
-                event, caller, callee, channel, trace, "deny_list", detail,
-                ReasonCode.DENY_LISTED_NUMBER if exact else ReasonCode.DENY_LISTED_PREFIX,
-            )  # fmt: skip
-        append(_NF_DENY)
+        if len(self.deny):
+            hit = self.deny.match(caller.e164)
+            if hit is not None:
+                exact = hit.match is MatchKind.EXACT
+                return finish(
+                    caller, callee, channel, intl, None, 7, Verdict.BLOCK,
+                    ReasonCode.DENY_LISTED_NUMBER if exact else ReasonCode.DENY_LISTED_PREFIX,
+                    f"caller matches deny {'number' if exact else 'prefix'} {hit.pattern} "
+                    f"({hit.source}: {hit.reason})",
+                )  # fmt: skip
 
         # 90: SMS content, only behind the deployment's legal gate.
         if channel is not Channel.SMS:
-            append(_NF_CONTENT_NOT_SMS)
+            content_nf = _NF_CONTENT_NOT_SMS
         elif not settings.content_inspection:
-            append(_NF_CONTENT_GATE)
+            content_nf = _NF_CONTENT_GATE
         elif self.content is None:
-            append(_NF_CONTENT_NO_INSPECTOR)
+            content_nf = _NF_CONTENT_NO_INSPECTOR
         elif not event.text:
-            append(_NF_CONTENT_NO_TEXT)
+            content_nf = _NF_CONTENT_NO_TEXT
         else:
             finding = self._inspect(event.text)
             label = finding.verdict.strip().lower()
             detail = f"content {label} (score {finding.score:.2f}): {finding.detail}"
             if label == "scam":
-                return self._block(
-                    event, caller, callee, channel, trace, "content", detail,
-                    ReasonCode.CONTENT_SCAM,
+                return finish(
+                    caller, callee, channel, intl, None, 8, Verdict.BLOCK,
+                    ReasonCode.CONTENT_SCAM, detail,
                 )  # fmt: skip
             if label == "spam":
-                if settings.spam_verdict == "block":
-                    return self._block(
-                        event, caller, callee, channel, trace, "content", detail,
-                        ReasonCode.CONTENT_SPAM,
-                    )  # fmt: skip
-                return self._finish(
-                    event, caller, callee, channel, trace, "content", detail,
-                    Verdict.ALLOW_LABELLED, ReasonCode.CONTENT_SPAM,
+                spam_block = settings.spam_verdict == "block"
+                return finish(
+                    caller, callee, channel, intl, None, 8,
+                    Verdict.BLOCK if spam_block else Verdict.ALLOW_LABELLED,
+                    ReasonCode.CONTENT_SPAM, detail,
                 )  # fmt: skip
-            append(_nf("content", detail))
+            content_nf = _nf("content", detail)
 
         # 100: cross-border traffic: opt-in/opt-out, per-channel default, region overrides.
         if cross_border:
-            return self._cross_border(event, caller, callee, channel, trace)
-        append(_NF_CROSS_BORDER)
+            verdict, reason, detail = self._cross_border(caller, callee, channel)
+            return finish(caller, callee, channel, intl, content_nf, 9, verdict, reason, detail)
 
         # 110: ordinary traffic.
-        return self._finish(
-            event, caller, callee, channel, trace, "domestic",
+        return finish(
+            caller, callee, channel, intl, content_nf, 10, Verdict.ALLOW, ReasonCode.DOMESTIC,
             f"{caller.origin_label} caller, no rule objected",
-            Verdict.ALLOW, ReasonCode.DOMESTIC,
         )  # fmt: skip
 
     def _cross_border(
-        self,
-        event: ScreeningEvent,
-        caller: NumberInfo,
-        callee: NumberInfo,
-        channel: Channel,
-        trace: list[RuleTrace],
-    ) -> Decision:
+        self, caller: NumberInfo, callee: NumberInfo, channel: Channel
+    ) -> tuple[Verdict, ReasonCode, str]:
         settings = self.settings
         origin = caller.origin_label
         record = self.optins.lookup(callee.e164, channel) if callee.e164 else None
-        high_risk = caller.region is not None and (
-            caller.region in settings.high_risk_countries or caller.high_risk_origin
-        )
+        high_risk = caller.region is not None and caller.region in self._high_risk
         risk_note = " (high-risk origin)" if high_risk else ""
-        if record is not None and record.opted_in:
-            detail = (
-                f"caller from {origin}{risk_note}; callee opted in "
-                f"({record.scope.value}, {record.at.isoformat()}, via {record.source})"
-            )
-            return self._finish(
-                event, caller, callee, channel, trace, "cross_border", detail,
-                Verdict.ALLOW_LABELLED, ReasonCode.CROSS_BORDER_OPTED_IN,
-            )  # fmt: skip
         if record is not None:
-            detail = (
-                f"caller from {origin}{risk_note}; callee opted out "
-                f"({record.scope.value}, {record.at.isoformat()}, via {record.source})"
-            )
-            return self._block(
-                event, caller, callee, channel, trace, "cross_border", detail,
+            how = f"({record.scope.value}, {record.at.isoformat()}, via {record.source})"
+            if record.opted_in:
+                return (
+                    Verdict.ALLOW_LABELLED,
+                    ReasonCode.CROSS_BORDER_OPTED_IN,
+                    f"caller from {origin}{risk_note}; callee opted in {how}",
+                )
+            return (
+                Verdict.BLOCK,
                 ReasonCode.CROSS_BORDER_OPTED_OUT,
-            )  # fmt: skip
+                f"caller from {origin}{risk_note}; callee opted out {how}",
+            )
         block, where = self._default_block(callee, channel)
         if block:
-            detail = (
-                f"caller from {origin}{risk_note}; no opt-in; cross-border "
-                f"{_channel_word(channel)} blocked by default ({where})"
-            )
-            return self._block(
-                event, caller, callee, channel, trace, "cross_border", detail,
+            return (
+                Verdict.BLOCK,
                 ReasonCode.CROSS_BORDER_DEFAULT_BLOCK,
-            )  # fmt: skip
-        if high_risk and settings.block_high_risk_unless_opted_in:
-            detail = (
-                f"caller from high-risk origin {origin}; default lifted ({where}) but "
-                "high-risk origins need an opt-in"
+                f"caller from {origin}{risk_note}; no opt-in; cross-border "
+                f"{_channel_word(channel)} blocked by default ({where})",
             )
-            return self._block(
-                event, caller, callee, channel, trace, "cross_border", detail,
+        if high_risk and settings.block_high_risk_unless_opted_in:
+            return (
+                Verdict.BLOCK,
                 ReasonCode.HIGH_RISK_ORIGIN,
-            )  # fmt: skip
-        detail = f"caller from {origin}{risk_note}; cross-border default off ({where})"
-        return self._finish(
-            event, caller, callee, channel, trace, "cross_border", detail,
-            Verdict.ALLOW_LABELLED, ReasonCode.CROSS_BORDER_ALLOWED,
-        )  # fmt: skip
+                f"caller from high-risk origin {origin}; default lifted ({where}) but "
+                "high-risk origins need an opt-in",
+            )
+        return (
+            Verdict.ALLOW_LABELLED,
+            ReasonCode.CROSS_BORDER_ALLOWED,
+            f"caller from {origin}{risk_note}; cross-border default off ({where})",
+        )
 
     def _default_block(self, callee: NumberInfo, channel: Channel) -> tuple[bool, str]:
         settings = self.settings
         sms = channel is Channel.SMS
         block = settings.cross_border_block_sms if sms else settings.cross_border_block_calls
-        where = "deployment default"
         overrides = settings.region_overrides
         if overrides:
             for key in (callee.city, callee.province, callee.region):
@@ -456,7 +472,7 @@ class Screener:
                 )
                 if value is not None:
                     return value, f"override for {key}"
-        return block, where
+        return block, "deployment default"
 
     def _inspect(self, text: str) -> ContentFinding:
         assert self.content is not None
@@ -467,104 +483,117 @@ class Screener:
 
     # -- building decisions ----------------------------------------------------------------
 
-    def _block(
-        self,
-        event: ScreeningEvent,
-        caller: NumberInfo,
-        callee: NumberInfo,
-        channel: Channel,
-        trace: list[RuleTrace],
-        rule: str,
-        detail: str,
-        reason: ReasonCode,
-    ) -> Decision:
-        return self._finish(
-            event, caller, callee, channel, trace, rule, detail, Verdict.BLOCK, reason
-        )
-
     def _finish(
         self,
-        event: ScreeningEvent,
         caller: NumberInfo,
         callee: NumberInfo,
         channel: Channel,
-        trace: list[RuleTrace],
-        rule: str,
-        detail: str,
+        intl: bool,
+        content_nf: RuleTrace | None,
+        index: int,
         verdict: Verdict,
         reason: ReasonCode,
+        detail: str,
     ) -> Decision:
+        origin = caller.origin_label
+        key = (index, detail, verdict, reason, channel, intl, content_nf, origin)
+        parts = self._parts.get(key) if self.memoise else None
+        if parts is None:
+            parts = self._build_parts(
+                channel, intl, content_nf, index, verdict, reason, detail, origin
+            )
+            if self.memoise:
+                if len(self._parts) >= 100_000:
+                    self._parts.clear()
+                self._parts[key] = parts
+        trace, sip_reason, message, rule = parts
+        return Decision(
+            verdict,
+            reason,
+            rule,
+            SIP_BLOCK_STATUS if verdict is Verdict.BLOCK else 0,
+            sip_reason,
+            origin,
+            caller,
+            callee,
+            trace,
+            message,
+            caller.origin_label_zh,
+        )
+
+    def _build_parts(
+        self,
+        channel: Channel,
+        intl: bool,
+        content_nf: RuleTrace | None,
+        index: int,
+        verdict: Verdict,
+        reason: ReasonCode,
+        detail: str,
+        origin: str,
+    ) -> tuple[tuple[RuleTrace, ...], str, str, str]:
+        """Trace, SIP Reason text, subscriber message and rule name for one outcome."""
         settings = self.settings
-        index = _INDEX[rule]
-        fired = RuleTrace(rule, RULES[index][1], True, detail)
-        suffix = _SUFFIX[index]
         gate_off = channel is Channel.SMS and not settings.content_inspection
-        if gate_off and index < _INDEX["content"]:
+        before = (
+            _NF_EMERGENCY,
+            _NF_IMPERSONATION,
+            _NF_SPOOF_NOT_CN if intl else _NF_SPOOF_NOT_INTL,
+            _NF_MISSING_HAS_CC if intl else _NF_MISSING_NOT_INTL,
+            _NF_UNPARSEABLE,
+            _NF_INVALID,
+            _NF_ALLOW,
+            _NF_DENY,
+            content_nf if content_nf is not None else _NF_CONTENT_NOT_SMS,
+            _NF_CROSS_BORDER,
+        )[:index]
+        rule, priority = RULES[index]
+        suffix = _SUFFIX[index]
+        if gate_off:
             suffix = tuple(
                 RuleTrace(t.rule, t.priority, False, f"{t.detail}; {CONTENT_GATE_TEXT}")
                 if t.rule == "content"
                 else t
                 for t in suffix
             )
-        full_trace = (*trace, fired, *suffix)
-        origin = caller.origin_label
+        trace = (*before, RuleTrace(rule, priority, True, detail), *suffix)
         if verdict is Verdict.BLOCK:
-            sip_status = SIP_BLOCK_STATUS
             sip_reason = f"Network Blocked; cause={reason.value}; appeal={settings.appeal_contact}"
         elif verdict is Verdict.ALLOW_LABELLED:
-            sip_status = 0
             sip_reason = f"origin={origin}; cause={reason.value}"
         else:
-            sip_status = 0
             sip_reason = ""
-        message = self._message(caller, channel, verdict, reason, detail)
+        message = self._message(origin, channel, verdict, reason, detail)
         if gate_off:
             message = f"{message} ({CONTENT_GATE_TEXT})"
-        return Decision(
-            verdict,
-            reason,
-            rule,
-            sip_status,
-            sip_reason,
-            origin,
-            caller,
-            callee,
-            full_trace,
-            message,
-            caller.origin_label_zh,
-        )
+        return trace, sip_reason, message, rule
 
     def _message(
-        self,
-        caller: NumberInfo,
-        channel: Channel,
-        verdict: Verdict,
-        reason: ReasonCode,
-        detail: str,
+        self, origin: str, channel: Channel, verdict: Verdict, reason: ReasonCode, detail: str
     ) -> str:
         settings = self.settings
         what = _channel_word(channel)
+        a_what = f"an {what}" if channel is Channel.SMS else f"a {what}"
         appeal = f"If you think this is wrong, contact {settings.appeal_contact}."
         optin = f"To receive them, {settings.optin_instruction}."
-        origin = caller.origin_label
         if verdict is not Verdict.BLOCK:
             if reason is ReasonCode.DOMESTIC:
-                return f"Allowed {what} from {origin}."
+                return f"Allowed {a_what} from {origin}."
             if reason is ReasonCode.CONTENT_SPAM:
                 return f"Delivered, labelled as suspected spam: {detail}."
             if verdict is Verdict.ALLOW_LABELLED:
-                return f"Allowed {what}, labelled with its origin: {origin}."
-            return f"Allowed {what}: {detail}."
+                return f"Allowed {a_what}, labelled with its origin: {origin}."
+            return f"Allowed {a_what}: {detail}."
         if reason is ReasonCode.CROSS_BORDER_DEFAULT_BLOCK:
             return (
-                f"Blocked a {what} from {origin}: {what}s from Hong Kong, Macao, Taiwan and "
+                f"Blocked {a_what} from {origin}: {what}s from Hong Kong, Macao, Taiwan and "
                 f"abroad are blocked by default. {optin} {appeal}"
             )
         if reason is ReasonCode.HIGH_RISK_ORIGIN:
-            return f"Blocked a {what} from {origin}, a high-risk origin. {optin} {appeal}"
+            return f"Blocked {a_what} from {origin}, a high-risk origin. {optin} {appeal}"
         if reason is ReasonCode.CROSS_BORDER_OPTED_OUT:
             return (
-                f"Blocked a {what} from {origin}: you opted out of cross-border {what}s. "
+                f"Blocked {a_what} from {origin}: you opted out of cross-border {what}s. "
                 f"To opt in again, {settings.optin_instruction}."
             )
         if reason in (
@@ -572,9 +601,9 @@ class Screener:
             ReasonCode.SERVICE_NUMBER_IMPERSONATION,
             ReasonCode.MISSING_COUNTRY_CODE,
         ):
-            return f"Blocked a {what} with a forged caller ID (改号): {detail}. {appeal}"
+            return f"Blocked {a_what} with a forged caller ID (改号): {detail}. {appeal}"
         if reason in (ReasonCode.UNPARSEABLE_CALLER_ID, ReasonCode.INVALID_CALLER_ID):
-            return f"Blocked a {what} with an invalid caller ID: {detail}. {appeal}"
+            return f"Blocked {a_what} with an invalid caller ID: {detail}. {appeal}"
         if reason in (ReasonCode.DENY_LISTED_NUMBER, ReasonCode.DENY_LISTED_PREFIX):
-            return f"Blocked a {what} from a listed fraud number: {detail}. {appeal}"
-        return f"Blocked a {what}: {detail}. {appeal}"
+            return f"Blocked {a_what} from a listed fraud number: {detail}. {appeal}"
+        return f"Blocked {a_what}: {detail}. {appeal}"

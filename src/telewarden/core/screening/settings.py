@@ -6,7 +6,9 @@ not process settings: nothing here reads the environment.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Any
+
+from pydantic import BaseModel, Field, PrivateAttr
 
 from telewarden.core.numbers import DEFAULT_HIGH_RISK_COUNTRIES
 
@@ -62,3 +64,25 @@ class PolicySettings(BaseModel):
     optin_instruction: str = "text 1219 to 10086"
     content_inspection: bool = True
     spam_verdict: str = "allow_labelled"
+
+    # Bumped by every attribute assignment so a Screener can drop memoised results; in-place
+    # edits of ``region_overrides`` or ``high_risk_countries`` need ``Screener.refresh()``.
+    _revision: int = PrivateAttr(default=0)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if not name.startswith("_"):
+            super().__setattr__("_revision", self._revision + 1)
+
+    def __eq__(self, other: object) -> bool:
+        # The revision counter is bookkeeping, not policy: equal dumps are equal policies.
+        if not isinstance(other, PolicySettings):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def revision(self) -> int:
+        """How many field assignments this object has seen."""
+        return self._revision
