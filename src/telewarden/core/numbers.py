@@ -153,6 +153,15 @@ _POSSIBLE_REASON: dict[int, str] = {
 }
 
 
+_PARSE_ERROR: dict[int, str] = {
+    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
+    phonenumbers.NumberParseException.NOT_A_NUMBER: "not a number",
+    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "impossible length: too short",
+    phonenumbers.NumberParseException.TOO_SHORT_NSN: "impossible length: too short",
+    phonenumbers.NumberParseException.TOO_LONG: "impossible length: too long",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class NumberInfo:
     """Everything the screening policy needs to know about one number string.
@@ -556,7 +565,7 @@ class NumberIntel:
         try:
             num = phonenumbers.parse(text, self.default_region)
         except phonenumbers.NumberParseException as exc:
-            return _unknown(raw, f"unparseable: {exc}")
+            return _unknown(raw, _PARSE_ERROR.get(exc.error_type, "unparseable number"))
         return self._from_parsed(raw, num, explicit)
 
     def _service_info(
