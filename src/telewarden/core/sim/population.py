@@ -72,7 +72,7 @@ class Kind:
     INTL = 4
 
 
-EDGE_WEIGHT = np.array([5.0, 2.0, 1.0, 1.0, 0.6], dtype=np.float64)
+EDGE_WEIGHT = np.array([5.0, 2.0, 1.0, 1.0, 5.0], dtype=np.float64)
 """Relative chance of calling a contact of each kind (assumption; see docs/simulator.md)."""
 
 
@@ -229,6 +229,9 @@ def build_subscribers(
     share = np.flatnonzero(rng.random(n_ordinary) < 0.08)
     doc[share] = np.maximum(share - rng.integers(1, 3, share.shape[0]), 0)
     age_days = np.minimum(rng.lognormal(np.log(3 * 365.0), 0.9, n), 15 * 365.0)
+    # some ordinary cards are new too, so "new card" alone does not mean fraud (S15)
+    fresh = rng.random(n) < 0.005
+    age_days = np.where(fresh, rng.uniform(0.1, 30.0, n), age_days)
     activated_us = (start_us - age_days * 86_400e6).astype(np.int64)
     plan_idx = rng.choice(len(PLANS), n, p=np.array([p[2] for p in PLANS]))
     fee = np.array([p[1] for p in PLANS])[plan_idx]

@@ -76,6 +76,9 @@ _D = np.array(
 DIURNAL_DATA: np.ndarray = _D / _D.sum()
 """Share of a day's data sessions per local hour (assumption: evening peak)."""
 
+BANK_NOTICES_PER_DAY = 1.0
+"""Balance notices per bank customer per day: about one card transaction a day (assumption)."""
+
 WEEKEND_FACTOR = 0.85
 """Voice volume on Saturday/Sunday relative to a weekday (assumption)."""
 
@@ -428,7 +431,7 @@ def legit_sms(world: World, lo: int, hi: int, clock: Clock, rng: np.random.Gener
 
     # bulk: (eligible recipients, per-day rate, port node per recipient, texts)
     bank_customers = nodes[s.bank[nodes] >= 0]
-    k = rng.poisson(0.5 * share, bank_customers.shape[0])
+    k = rng.poisson(BANK_NOTICES_PER_DAY * share, bank_customers.shape[0])
     to = np.repeat(bank_customers, k)
     which = s.bank[to].astype(np.int64)
     batches.append(_bulk(world, clock, rng, to, world.bank_ports[which], bank_notices(rng, which)))
