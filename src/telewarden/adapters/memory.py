@@ -19,6 +19,7 @@ from telewarden.adapters.storage.protocol import (
     candidate_patterns,
     entry_to_dict,
     event_to_dict,
+    fill_number_list,
     optin_to_dict,
 )
 from telewarden.core.ports import Clock
@@ -26,6 +27,7 @@ from telewarden.core.screening import (
     Decision,
     ListEntry,
     ListKind,
+    NumberList,
     OptIn,
     OptInScope,
     PolicySettings,
@@ -176,6 +178,13 @@ class MemoryStore:
     def iter_entries(self, kind: ListKind) -> Iterator[ListEntry]:
         """Every entry of the list."""
         return iter(list(self._lists[kind].values()))
+
+    def load_list(self, kind: ListKind, target: NumberList) -> int:
+        """Add every entry of the list to ``target``; return how many."""
+        return fill_number_list(
+            target,
+            ((e.pattern, e.match.value, e.source, e.reason) for e in self._lists[kind].values()),
+        )
 
     def entries_matching(self, kind: ListKind, numbers: Iterable[str]) -> list[ListEntry]:
         """Entries whose pattern is one of ``numbers`` (E.164) or a prefix of one."""

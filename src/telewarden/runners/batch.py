@@ -34,6 +34,8 @@ class BatchRun:
     quarantine_path: Path | None
     read_s: float
     decide_s: float
+    by_pair: list[tuple[tuple[str, str], int]]
+    """Counts by ``(verdict, reason)``, most common first."""
 
     @property
     def events_per_s(self) -> float:
@@ -81,8 +83,7 @@ def screen_file(
     if on_total is not None:
         on_total(reader.rows_read)
     quarantine = quarantine or default_quarantine_path(output)
-    by_verdict: Counter[str] = Counter()
-    by_reason: Counter[str] = Counter()
+    by_pair: Counter[tuple[str, str]] = Counter()
     decide_s = 0.0
     screened = rows = 0
     with VerdictWriter(output) as verdicts, QuarantineWriter(quarantine) as bad:
@@ -90,8 +91,7 @@ def screen_file(
             t = time.perf_counter()
             decisions = screener.decide_many(chunk.events)
             decide_s += time.perf_counter() - t
-            by_verdict.update(d.verdict.value for d in decisions)
-            by_reason.update(d.reason.value for d in decisions)
+            by_pair.update((d.verdict.value, d.reason.value) for d in decisions)
             if decisions:
                 verdicts.write(verdict_frame(chunk.lines, chunk.events, decisions))
             bad.write(chunk.quarantined)
@@ -101,6 +101,11 @@ def screen_file(
                 progress(chunk.rows_read)
         quarantined = bad.count
     duration_s = time.perf_counter() - t0
+    by_verdict: Counter[str] = Counter()
+    by_reason: Counter[str] = Counter()
+    for (verdict, reason), count in by_pair.items():
+        by_verdict[verdict] += count
+        by_reason[reason] += count
     summary = BatchSummary(
         started_at=started_at,
         finished_at=clock.now(),
@@ -113,4 +118,6 @@ def screen_file(
         by_verdict=dict(by_verdict.most_common()),
         by_reason=dict(by_reason.most_common()),
     )
-    return BatchRun(summary, quarantine if quarantined else None, read_s, decide_s)
+    return BatchRun(
+        summary, quarantine if quarantined else None, read_s, decide_s, by_pair.most_common()
+    )

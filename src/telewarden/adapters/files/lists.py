@@ -26,6 +26,7 @@ MAX_REASON = 256
 
 _SEPARATORS = re.compile(r"[\s\-().]")
 _DIGITS = re.compile(r"\d+")
+_CN_MOBILE = re.compile(r"(?:\+86|0086)?(1[3-9]\d{9})")
 _MATCHES = {"exact": MatchKind.EXACT, "prefix": MatchKind.PREFIX, "range": MatchKind.PREFIX}
 
 
@@ -49,6 +50,56 @@ def normalise_prefix(raw: str, country_code: str = "86") -> str | None:
     if not _DIGITS.fullmatch(digits) or digits.startswith("0") or len(digits) > 15:
         return None
     return "+" + digits
+
+
+def parse_pattern(
+    numbers: NumberIntel,
+    pattern: str | None,
+    match: str | None,
+    source: str | None,
+    reason: str | None,
+    default_source: str,
+) -> ListEntry | str:
+    """The list entry for one row, or the reason the row is rejected.
+
+    Examples
+    --------
+    >>> numbers = NumberIntel(cache_size=16)
+    >>> parse_pattern(numbers, "17012*", None, None, None, "file").pattern
+    '+8617012'
+    >>> parse_pattern(numbers, "+86", "prefix", None, None, "file")
+    'prefix +86 is shorter than 3 digits'
+    """
+    if pattern is None or not pattern.strip():
+        return "missing pattern"
+    pattern = pattern.strip()
+    if match is None or not match.strip():
+        kind = MatchKind.PREFIX if pattern.endswith("*") else MatchKind.EXACT
+    else:
+        found = _MATCHES.get(match.strip().lower())
+        if found is None:
+            return f"unknown match {match!r} (use exact or prefix)"
+        kind = found
+    if kind is MatchKind.PREFIX:
+        normalised = normalise_prefix(pattern)
+        if normalised is None:
+            return f"not a number prefix: {pattern!r}"
+        if len(normalised) - 1 < MIN_PREFIX_DIGITS:
+            return f"prefix {normalised} is shorter than {MIN_PREFIX_DIGITS} digits"
+    else:
+        if "*" in pattern:
+            return f"exact match with a wildcard: {pattern!r}"
+        mobile = _CN_MOBILE.fullmatch(pattern)
+        # The bulk of a list is mainland mobiles, whose E.164 form ``normalise`` would give
+        # as "+86" + the 11 digits; skipping the call keeps a 1M-row import in seconds.
+        normalised = "+86" + mobile.group(1) if mobile else numbers.normalise(pattern)
+        if normalised is None:
+            return f"not a valid number: {pattern!r}"
+    if source is not None and len(source) > MAX_SOURCE:
+        return f"source longer than {MAX_SOURCE} characters"
+    if reason is not None and len(reason) > MAX_REASON:
+        return f"reason longer than {MAX_REASON} characters"
+    return ListEntry(normalised, kind, source or default_source, reason or "")
 
 
 @dataclass(slots=True)
@@ -104,32 +155,7 @@ class ListFileReader:
         self, pattern: str | None, match: str | None, source: str | None, reason: str | None
     ) -> ListEntry | str:
         """The entry for one row, or the reason it is rejected."""
-        if pattern is None:
-            return "missing pattern"
-        if match is None:
-            kind = MatchKind.PREFIX if pattern.endswith("*") else MatchKind.EXACT
-        else:
-            found = _MATCHES.get(match.lower())
-            if found is None:
-                return f"unknown match {match!r} (use exact or prefix)"
-            kind = found
-        if kind is MatchKind.PREFIX:
-            normalised = normalise_prefix(pattern)
-            if normalised is None:
-                return f"not a number prefix: {pattern!r}"
-            if len(normalised) - 1 < MIN_PREFIX_DIGITS:
-                return f"prefix {normalised} is shorter than {MIN_PREFIX_DIGITS} digits"
-        else:
-            if "*" in pattern:
-                return f"exact match with a wildcard: {pattern!r}"
-            normalised = self.numbers.normalise(pattern)
-            if normalised is None:
-                return f"not a valid number: {pattern!r}"
-        if source is not None and len(source) > MAX_SOURCE:
-            return f"source longer than {MAX_SOURCE} characters"
-        if reason is not None and len(reason) > MAX_REASON:
-            return f"reason longer than {MAX_REASON} characters"
-        return ListEntry(normalised, kind, source or self.default_source, reason or "")
+        return parse_pattern(self.numbers, pattern, match, source, reason, self.default_source)
 
     def __iter__(self) -> Iterator[ListChunk]:
         if self._table.rejected:
@@ -137,6 +163,9 @@ class ListFileReader:
         frame = self._table.frame
         names = (LINE, *COLUMNS)
         for offset in range(0, frame.height, self.chunk_rows):
+            # A list's numbers rarely repeat: drop the analyses of the previous chunk instead
+            # of letting the cache grow to (and evict at) its limit.
+            self.numbers.clear_cache()
             part = frame.slice(offset, self.chunk_rows)
             chunk = ListChunk()
             columns = [part.get_column(n).to_list() for n in names]

@@ -48,10 +48,9 @@ class ListEntryRow(Base):
     """One deny- or allow-list entry: an exact E.164 number or a ``+digits`` prefix."""
 
     __tablename__ = "list_entries"
-    __table_args__ = (
-        UniqueConstraint("kind", "pattern", name="uq_list_entries_kind_pattern"),
-        Index("ix_list_entries_kind_match", "kind", "match"),
-    )
+    # The unique (kind, pattern) index serves upserts, exact and prefix look-ups, and loading
+    # one list; a further index would only slow down million-row imports.
+    __table_args__ = (UniqueConstraint("kind", "pattern", name="uq_list_entries_kind_pattern"),)
 
     id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(8))

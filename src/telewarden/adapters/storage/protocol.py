@@ -213,6 +213,10 @@ class ScreeningStore(Protocol):
         """Entries whose pattern is one of ``numbers`` (E.164) or a prefix of one."""
         ...
 
+    def load_list(self, kind: ListKind, target: NumberList) -> int:
+        """Add every entry of the list to ``target`` as fast as the backend allows; the count."""
+        ...
+
     def import_entries(
         self,
         kind: ListKind,
@@ -260,25 +264,25 @@ def candidate_patterns(numbers: Iterable[str]) -> set[str]:
     return {n[:i] for n in numbers if n.startswith("+") for i in range(2, len(n) + 1)}
 
 
-def fill_number_list(target: NumberList, entries: Iterable[ListEntry]) -> int:
-    """Load ``entries`` into ``target`` quickly; return how many were loaded.
+def fill_number_list(target: NumberList, rows: Iterable[tuple[str, str, str, str]]) -> int:
+    """Load ``(pattern, match, source, reason)`` rows into ``target``; return how many.
 
     Exact entries are grouped by ``(source, reason)`` and added with ``add_exact_many`` (the
-    store holds patterns already normalised), which avoids a per-entry call for the bulk of a
-    list; prefixes go through ``add`` one by one.
+    store holds patterns already normalised), which avoids a per-entry call and a per-entry
+    ``ListEntry`` for the bulk of a list; prefixes go through ``add`` one by one.
     """
     groups: dict[tuple[str, str], list[str]] = {}
+    exact = MatchKind.EXACT.value
     count = 0
-    for entry in entries:
+    for pattern, match, source, reason in rows:
         count += 1
-        if entry.match is MatchKind.EXACT:
-            key = (entry.source, entry.reason)
-            bucket = groups.get(key)
+        if match == exact:
+            bucket = groups.get((source, reason))
             if bucket is None:
-                bucket = groups[key] = []
-            bucket.append(entry.pattern)
+                bucket = groups[(source, reason)] = []
+            bucket.append(pattern)
         else:
-            target.add(entry)
+            target.add(ListEntry(pattern, MatchKind(match), source, reason))
     for (source, reason), patterns in groups.items():
         target.add_exact_many(patterns, source, reason)
     return count
@@ -301,9 +305,9 @@ def load_screener(
     for optin in store.iter_optins():
         optins.set(optin)
     deny = NumberList()
-    fill_number_list(deny, store.iter_entries(ListKind.DENY))
+    store.load_list(ListKind.DENY, deny)
     allow = NumberList()
-    fill_number_list(allow, store.iter_entries(ListKind.ALLOW))
+    store.load_list(ListKind.ALLOW, allow)
     return Screener(policy, numbers=numbers, optins=optins, deny=deny, allow=allow, content=content)
 
 

@@ -43,7 +43,6 @@ def upgrade() -> None:
         sa.Column("added_at", _ts, nullable=False),
         sa.UniqueConstraint("kind", "pattern", name="uq_list_entries_kind_pattern"),
     )
-    op.create_index("ix_list_entries_kind_match", "list_entries", ["kind", "match"])
 
     op.create_table(
         "policy_versions",
