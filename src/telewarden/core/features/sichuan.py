@@ -26,6 +26,8 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
+from telewarden.core.errors import InvalidInputError
+
 KEY = "phone_no_m"
 """The contest's name for the subscriber number column (hashed MSISDN)."""
 
@@ -448,3 +450,71 @@ def align_to_published(features: pl.LazyFrame) -> pl.LazyFrame:
         *(pl.when(no_app).then(0.0).otherwise(pl.col(c)).alias(c) for c in zeroed),
         pl.when(no_app).then(0.0).otherwise(pl.col("month_ids")).alias("month_ids"),
     )
+
+
+def validate_table(
+    kind: str, raw: pl.DataFrame, first_line: int = 2
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split a contest table read as text into usable rows and quarantined ones.
+
+    Parameters
+    ----------
+    kind : str
+        ``voc``, ``sms``, ``app`` or ``user``.
+    raw : polars.DataFrame
+        The table with every column as text (as read from CSV).
+    first_line : int
+        File line of the first row (2 for a CSV with a header).
+
+    Returns
+    -------
+    (polars.DataFrame, polars.DataFrame)
+        Accepted rows (still text), and ``line``, ``table``, ``reason`` of each rejected row.
+
+    Raises
+    ------
+    InvalidInputError
+        When a required column is missing altogether.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> raw = pl.DataFrame({"phone_no_m": ["a", None], "busi_name": ["w", "w"],
+    ...     "flow": ["1.5", "x"], "month_id": ["2020-01", "2020-01"]})
+    >>> ok, bad = validate_table("app", raw)
+    >>> ok.height, bad.row(0)
+    (1, (3, 'app', 'phone_no_m is empty'))
+    """
+    if kind not in TABLE_COLUMNS:
+        raise InvalidInputError(f"unknown contest table {kind!r}")
+    required = TABLE_COLUMNS[kind] if kind != "user" else (KEY,)
+    missing = [c for c in required if c not in raw.columns]
+    if missing:
+        raise InvalidInputError(f"{kind}: missing column(s) {', '.join(missing)}")
+    checks: list[tuple[pl.Expr, str]] = [(pl.col(KEY).is_null(), f"{KEY} is empty")]
+    if kind in ("voc", "sms"):
+        stamp = "start_datetime" if kind == "voc" else "request_datetime"
+        allowed = ["1", "2", "3"] if kind == "voc" else ["1", "2"]
+        checks.append((~pl.col("calltype_id").cast(pl.String).is_in(allowed), "bad calltype_id"))
+        parsed = pl.col(stamp).cast(pl.String).str.to_datetime(_TIMESTAMP_FORMAT, strict=False)
+        checks.append((parsed.is_null(), f"{stamp} is not YYYY-mm-dd HH:MM:SS"))
+    if kind == "voc":
+        dur = pl.col("call_dur").cast(pl.String).cast(pl.Float64, strict=False)
+        checks.append((dur.is_null() | (dur < 0), "call_dur is not a non-negative number"))
+    if kind == "app":
+        flow = pl.col("flow").cast(pl.String).cast(pl.Float64, strict=False)
+        checks.append((pl.col("flow").is_not_null() & flow.is_null(), "flow is not a number"))
+    reason: pl.Expr = pl.lit(None, pl.String)
+    for bad, text in reversed(checks):
+        reason = pl.when(bad).then(pl.lit(text)).otherwise(reason)
+    marked = raw.with_columns(
+        reason.alias("_reason"),
+        pl.int_range(first_line, first_line + pl.len(), dtype=pl.Int64).alias("_line"),
+    )
+    rejected = marked.filter(pl.col("_reason").is_not_null()).select(
+        pl.col("_line").alias("line"),
+        pl.lit(kind).alias("table"),
+        pl.col("_reason").alias("reason"),
+    )
+    accepted = marked.filter(pl.col("_reason").is_null()).drop("_reason", "_line")
+    return accepted, rejected

@@ -1,0 +1,494 @@
+"""The number scorer: gradient boosting over behaviour and contact-graph features.
+
+What belongs here: the ``Scorer`` protocol, :class:`NumberScorer` (training with an inner
+cross-validation that calibrates probabilities and picks the flagging threshold without touching
+held-out data), per-number explanations from LightGBM's exact tree contributions (TreeSHAP,
+``pred_contrib``), and :func:`cross_validate`, the honest outer evaluation.
+
+Leakage rules, enforced here rather than left to callers:
+
+- graph features that use labels (``fraud_contact_share`` and friends) are built from the labels
+  of the rows being trained on only; the rows being predicted never contribute their labels;
+- the calibration map and the threshold come from out-of-fold predictions inside the training
+  rows; the outer test fold is seen only once, to be scored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import lightgbm as lgb
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import (
+    accuracy_score,
+    f1_score,
+    precision_recall_curve,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+)
+from sklearn.model_selection import StratifiedKFold
+
+from telewarden.core.errors import ConfigurationError, InvalidInputError
+from telewarden.core.features.graph import graph_features
+from telewarden.core.features.sichuan import FEATURE_NAMES, KEY, align_to_published
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+MODEL_FORMAT = "telewarden-number-scorer/1"
+
+GRAPH_MODEL_FEATURES: tuple[str, ...] = (
+    "degree",
+    "reciprocity",
+    "known_contacts",
+    "fraud_contacts",
+    "fraud_contact_share",
+)
+"""Graph features the model uses. Edge direction is left out on purpose: in the published
+Sichuan edge list every edge runs from the lower to the higher node number, so ``out_degree``
+and ``in_degree`` would encode a row's position in the file rather than behaviour."""
+
+DEFAULT_PARAMS: dict[str, Any] = {
+    "objective": "binary",
+    "learning_rate": 0.03,
+    "num_leaves": 31,
+    "min_child_samples": 20,
+    "subsample": 0.8,
+    "subsample_freq": 1,
+    "colsample_bytree": 0.7,
+    "num_threads": 1,
+    "verbose": -1,
+    "seed": 1,
+    "deterministic": True,
+}
+"""LightGBM parameters; one thread because the machines are shared."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredNumber:
+    """A number's calibrated fraud probability, the flag decision and why.
+
+    Attributes
+    ----------
+    msisdn : str
+        The number (hashed in the Sichuan data).
+    score : float
+        Calibrated probability that the number is a fraud card.
+    flagged : bool
+        Whether ``score`` reaches the model's threshold.
+    reasons : tuple of str
+        The features that pushed the score most, ``name=value (+log-odds)``, strongest first.
+    """
+
+    msisdn: str
+    score: float
+    flagged: bool
+    reasons: tuple[str, ...]
+
+
+@runtime_checkable
+class Scorer(Protocol):
+    """Anything that scores numbers one at a time or a frame at a time."""
+
+    def score_one(self, msisdn: str, features: Mapping[str, float | None]) -> ScoredNumber:
+        """Score one number from its feature values (missing ones as ``None``)."""
+        ...
+
+    def score_many(self, features: pl.DataFrame) -> pl.DataFrame:
+        """Score every row; returns the key column, ``score``, ``flagged`` and ``reasons``."""
+        ...
+
+
+def _node_ids(features: pl.DataFrame, key: str) -> pl.Series:
+    """Graph node ids of the rows: the ``node`` column when present (Sichuan), else the key."""
+    return features["node"] if "node" in features.columns else features[key]
+
+
+def _best_f1_threshold(y: IntArray, p: FloatArray) -> float:
+    precision, recall, thresholds = precision_recall_curve(y, p)
+    f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
+    return float(thresholds[int(np.argmax(f1[:-1]))])
+
+
+@dataclass
+class NumberScorer:
+    """LightGBM over the 55 Sichuan features and, given edges, inductive graph features.
+
+    Parameters
+    ----------
+    use_graph : bool
+        Whether to add :data:`GRAPH_MODEL_FEATURES` when edges are given to :meth:`fit`.
+    num_boost_round : int
+        Boosting rounds.
+    calibration_folds : int
+        Inner folds whose out-of-fold scores fit the Platt calibration and the threshold.
+    params : dict
+        LightGBM parameters (defaults: :data:`DEFAULT_PARAMS`).
+    seed : int
+        Seed of the inner fold split.
+    explain_top : int
+        How many reasons each scored number carries.
+
+    Examples
+    --------
+    >>> import numpy as np, polars as pl
+    >>> rng = np.random.default_rng(0)
+    >>> frame = pl.DataFrame({n: rng.normal(size=200) for n in FEATURE_NAMES}).with_columns(
+    ...     phone_no_m=pl.Series([f"n{i}" for i in range(200)]))
+    >>> y = (frame["voc_calltype1"].to_numpy() > 0).astype(int)
+    >>> scorer = NumberScorer(num_boost_round=20, calibration_folds=2).fit(frame, y)
+    >>> out = scorer.score_many(frame.head(3))
+    >>> out.columns
+    ['phone_no_m', 'score', 'flagged', 'reasons']
+    >>> bool(out["reasons"][0].startswith("voc_calltype1="))
+    True
+    """
+
+    use_graph: bool = True
+    num_boost_round: int = 700
+    calibration_folds: int = 4
+    params: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_PARAMS))
+    seed: int = 0
+    explain_top: int = 3
+    key: str = KEY
+
+    feature_names_: tuple[str, ...] = field(default=(), init=False)
+    booster_: lgb.Booster | None = field(default=None, init=False, repr=False)
+    platt_: tuple[float, float] = field(default=(1.0, 0.0), init=False)
+    threshold_: float = field(default=0.5, init=False)
+    known_: pl.DataFrame | None = field(default=None, init=False, repr=False)
+    graph_: bool = field(default=False, init=False)
+
+    # -- design matrix ---------------------------------------------------------------------
+
+    def _matrix(
+        self,
+        features: pl.DataFrame,
+        edges: pl.DataFrame | None,
+        known: pl.DataFrame | None,
+    ) -> FloatArray:
+        missing = [n for n in FEATURE_NAMES if n not in features.columns]
+        if missing:
+            raise InvalidInputError(f"feature columns missing: {', '.join(missing[:5])}")
+        frame = align_to_published(
+            features.lazy().with_columns(pl.int_range(pl.len()).alias("_row"))
+        )
+        if self.graph_:
+            if edges is None:
+                # Unknown contacts are missing values, not "no contacts".
+                frame = frame.with_columns(
+                    *(pl.lit(None, pl.Float64).alias(n) for n in GRAPH_MODEL_FEATURES)
+                )
+            else:
+                ids = _node_ids(features, self.key)
+                frame = frame.with_columns(ids.alias("_node"))
+                graph = graph_features(edges.lazy(), known.lazy() if known is not None else None)
+                counts = ("degree", "known_contacts", "fraud_contacts")
+                frame = (
+                    frame.join(graph, left_on="_node", right_on="node", how="left")
+                    .with_columns(*(pl.col(c).fill_null(0.0) for c in counts))
+                    .sort("_row")
+                )
+        names = self.feature_names_
+        matrix = frame.select(pl.col(n).cast(pl.Float64) for n in names).collect()
+        return matrix.to_numpy().astype(np.float64)
+
+    def _known(self, features: pl.DataFrame, y: IntArray) -> pl.DataFrame:
+        return pl.DataFrame({"node": _node_ids(features, self.key), "label": y})
+
+    def _train(self, x: FloatArray, y: IntArray) -> lgb.Booster:
+        data = lgb.Dataset(x, label=y, feature_name=list(self.feature_names_), free_raw_data=True)
+        return lgb.train(self.params, data, num_boost_round=self.num_boost_round)
+
+    # -- training --------------------------------------------------------------------------
+
+    def fit(
+        self,
+        features: pl.DataFrame,
+        labels: Sequence[int] | npt.NDArray[Any],
+        edges: pl.DataFrame | None = None,
+    ) -> NumberScorer:
+        """Train, calibrate on inner out-of-fold scores and choose the F1-best threshold.
+
+        Parameters
+        ----------
+        features : polars.DataFrame
+            The key column (``phone_no_m``), the 55 features and, for graph features, ``node``
+            ids matching ``edges`` when the key is not the node id.
+        labels : array-like of int
+            1 = fraud, 0 = legitimate, aligned with ``features``.
+        edges : polars.DataFrame or None
+            Contact edges ``src``, ``dst`` over node ids.
+
+        Returns
+        -------
+        NumberScorer
+            ``self``, fitted.
+        """
+        y = np.asarray(labels, dtype=np.int64)
+        if len(y) != features.height:
+            raise InvalidInputError("labels and feature rows differ in number")
+        if len(np.unique(y)) != 2:
+            raise InvalidInputError("training needs both fraud and legitimate numbers")
+        self.graph_ = self.use_graph and edges is not None
+        self.feature_names_ = FEATURE_NAMES + (GRAPH_MODEL_FEATURES if self.graph_ else ())
+        oof = np.zeros(len(y), dtype=np.float64)
+        inner = StratifiedKFold(self.calibration_folds, shuffle=True, random_state=self.seed)
+        for train_idx, test_idx in inner.split(np.zeros(len(y)), y):
+            known = self._known(features[train_idx], y[train_idx]) if self.graph_ else None
+            x = self._matrix(features, edges, known)
+            booster = self._train(x[train_idx], y[train_idx])
+            oof[test_idx] = booster.predict(x[test_idx], raw_score=True)
+        platt = LogisticRegression(C=1e6, max_iter=1000).fit(oof.reshape(-1, 1), y)
+        self.platt_ = (float(platt.coef_[0, 0]), float(platt.intercept_[0]))
+        self.threshold_ = _best_f1_threshold(y, self._calibrate(oof))
+        self.known_ = self._known(features, y) if self.graph_ else None
+        x = self._matrix(features, edges, self.known_)
+        self.booster_ = self._train(x, y)
+        return self
+
+    # -- scoring ---------------------------------------------------------------------------
+
+    def _calibrate(self, raw: FloatArray) -> FloatArray:
+        a, b = self.platt_
+        return np.asarray(1.0 / (1.0 + np.exp(-(a * raw + b))), dtype=np.float64)
+
+    def _booster(self) -> lgb.Booster:
+        if self.booster_ is None:
+            raise ConfigurationError("the number scorer is not trained")
+        return self.booster_
+
+    def predict_proba(
+        self,
+        features: pl.DataFrame,
+        edges: pl.DataFrame | None = None,
+        known: pl.DataFrame | None = None,
+    ) -> FloatArray:
+        """Calibrated fraud probabilities for the rows of ``features``.
+
+        ``known`` (``node``, ``label``) are the labels contacts may be judged by; by default
+        the labels the model was trained on.
+        """
+        x = self._matrix(features, edges, known if known is not None else self.known_)
+        raw = np.asarray(self._booster().predict(x, raw_score=True), dtype=np.float64)
+        return self._calibrate(raw)
+
+    def explain(
+        self,
+        features: pl.DataFrame,
+        edges: pl.DataFrame | None = None,
+        known: pl.DataFrame | None = None,
+    ) -> pl.DataFrame:
+        """Per-row, per-feature contributions to the log-odds (exact TreeSHAP values).
+
+        Returns
+        -------
+        polars.DataFrame
+            The key column, one column per model feature and ``bias`` (the expected log-odds);
+            a row's contributions plus ``bias`` equal its raw score.
+        """
+        x = self._matrix(features, edges, known if known is not None else self.known_)
+        contrib = np.asarray(self._booster().predict(x, pred_contrib=True), dtype=np.float64)
+        names = [*self.feature_names_, "bias"]
+        frame = pl.DataFrame(contrib, schema=names, orient="row")
+        return frame.insert_column(0, features[self.key])
+
+    def _reasons(self, values: FloatArray, contrib: FloatArray) -> tuple[str, ...]:
+        order = np.argsort(-np.abs(contrib[: len(self.feature_names_)]))[: self.explain_top]
+        reasons = []
+        for i in order:
+            value = values[i]
+            shown = "missing" if math.isnan(value) else f"{value:.4g}"
+            reasons.append(f"{self.feature_names_[i]}={shown} ({contrib[i]:+.2f})")
+        return tuple(reasons)
+
+    def score_many(
+        self,
+        features: pl.DataFrame,
+        edges: pl.DataFrame | None = None,
+        known: pl.DataFrame | None = None,
+    ) -> pl.DataFrame:
+        """Score every row: key, calibrated ``score``, ``flagged`` and ``reasons`` (``; ``-joined)."""
+        x = self._matrix(features, edges, known if known is not None else self.known_)
+        booster = self._booster()
+        raw = np.asarray(booster.predict(x, raw_score=True), dtype=np.float64)
+        contrib = np.asarray(booster.predict(x, pred_contrib=True), dtype=np.float64)
+        score = self._calibrate(raw)
+        reasons = ["; ".join(self._reasons(x[i], contrib[i])) for i in range(len(raw))]
+        return pl.DataFrame(
+            {
+                self.key: features[self.key],
+                "score": score,
+                "flagged": score >= self.threshold_,
+                "reasons": reasons,
+            }
+        )
+
+    def score_one(self, msisdn: str, features: Mapping[str, float | None]) -> ScoredNumber:
+        """Score one number from a mapping of feature values (graph features optional)."""
+        row: dict[str, list[Any]] = {self.key: [msisdn]}
+        row.update({n: [features.get(n)] for n in FEATURE_NAMES})
+        frame = pl.DataFrame(
+            row, schema={self.key: pl.String, **dict.fromkeys(FEATURE_NAMES, pl.Float64)}
+        )
+        out = self.score_many(frame).row(0, named=True)
+        return ScoredNumber(
+            msisdn=msisdn,
+            score=float(out["score"]),
+            flagged=bool(out["flagged"]),
+            reasons=tuple(out["reasons"].split("; ")),
+        )
+
+    # -- persistence (the adapter writes the dictionary to a file) -------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted model as JSON-ready data (LightGBM text model inside)."""
+        booster = self._booster()
+        known = None
+        if self.known_ is not None:
+            known = {
+                "node": self.known_["node"].to_list(),
+                "label": self.known_["label"].to_list(),
+            }
+        return {
+            "format": MODEL_FORMAT,
+            "key": self.key,
+            "feature_names": list(self.feature_names_),
+            "graph": self.graph_,
+            "params": self.params,
+            "num_boost_round": self.num_boost_round,
+            "platt": list(self.platt_),
+            "threshold": self.threshold_,
+            "known": known,
+            "booster": booster.model_to_string(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> NumberScorer:
+        """Rebuild a fitted scorer from :meth:`to_dict` output."""
+        if data.get("format") != MODEL_FORMAT:
+            raise ConfigurationError(f"not a {MODEL_FORMAT} model: {data.get('format')!r}")
+        scorer = cls(params=dict(data["params"]), num_boost_round=int(data["num_boost_round"]))
+        scorer.key = str(data["key"])
+        scorer.feature_names_ = tuple(data["feature_names"])
+        scorer.graph_ = bool(data["graph"])
+        a, b = data["platt"]
+        scorer.platt_ = (float(a), float(b))
+        scorer.threshold_ = float(data["threshold"])
+        if data.get("known"):
+            scorer.known_ = pl.DataFrame(data["known"])
+        scorer.booster_ = lgb.Booster(model_str=data["booster"])
+        return scorer
+
+
+# -- evaluation ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FoldResult:
+    """Test-fold figures of one outer fold."""
+
+    fold: int
+    auc: float
+    f1: float
+    precision: float
+    recall: float
+    macro_f1: float
+    accuracy: float
+    threshold: float
+
+
+@dataclass(frozen=True, slots=True)
+class CvReport:
+    """Outer cross-validation figures: per fold and their means.
+
+    ``baseline_*`` are plain LightGBM on the 55 features (200 rounds, learning rate 0.1, no
+    calibration, no graph) flagged at 0.5, trained on the same folds in the same run.
+    """
+
+    folds: tuple[FoldResult, ...]
+    baseline: tuple[FoldResult, ...]
+
+    @staticmethod
+    def _mean(rows: Sequence[FoldResult], name: str) -> float:
+        return float(np.mean([getattr(r, name) for r in rows]))
+
+    def mean(self, name: str) -> float:
+        """Mean over folds of a :class:`FoldResult` figure, e.g. ``mean("auc")``."""
+        return self._mean(self.folds, name)
+
+    def baseline_mean(self, name: str) -> float:
+        """Mean over folds of the baseline's figure."""
+        return self._mean(self.baseline, name)
+
+
+def _fold_result(fold: int, y: IntArray, p: FloatArray, threshold: float) -> FoldResult:
+    flags = (p >= threshold).astype(np.int64)
+    return FoldResult(
+        fold=fold,
+        auc=float(roc_auc_score(y, p)),
+        f1=float(f1_score(y, flags)),
+        precision=float(precision_score(y, flags, zero_division=0)),
+        recall=float(recall_score(y, flags)),
+        macro_f1=float(f1_score(y, flags, average="macro")),
+        accuracy=float(accuracy_score(y, flags)),
+        threshold=threshold,
+    )
+
+
+def cross_validate(
+    features: pl.DataFrame,
+    labels: Sequence[int] | npt.NDArray[Any],
+    edges: pl.DataFrame | None = None,
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    make_scorer: Callable[[], NumberScorer] = NumberScorer,
+    on_fold: Callable[[int], None] | None = None,
+) -> CvReport:
+    """Stratified outer cross-validation of the scorer and of a plain-boosting baseline.
+
+    Each outer fold trains a fresh scorer on the other folds (its graph features see only
+    those folds' labels, its threshold comes from its own inner folds) and scores the fold.
+
+    Parameters
+    ----------
+    features, labels, edges
+        As for :meth:`NumberScorer.fit`.
+    folds : int
+        Outer folds.
+    seed : int
+        Seed of the outer split.
+    make_scorer : callable
+        Builds an unfitted scorer per fold.
+    on_fold : callable or None
+        Called with the fold number after each fold (progress bars).
+
+    Returns
+    -------
+    CvReport
+    """
+    y = np.asarray(labels, dtype=np.int64)
+    outer = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    results: list[FoldResult] = []
+    baseline: list[FoldResult] = []
+    plain = dict(DEFAULT_PARAMS, learning_rate=0.1, subsample=1.0, colsample_bytree=1.0)
+    base_x = align_to_published(features.lazy()).select(FEATURE_NAMES).collect().to_numpy()
+    for fold, (train_idx, test_idx) in enumerate(outer.split(np.zeros(len(y)), y), start=1):
+        scorer = make_scorer().fit(features[train_idx], y[train_idx], edges)
+        known = scorer._known(features[train_idx], y[train_idx]) if scorer.graph_ else None
+        p = scorer.predict_proba(features[test_idx], edges, known)
+        results.append(_fold_result(fold, y[test_idx], p, scorer.threshold_))
+        data = lgb.Dataset(base_x[train_idx], label=y[train_idx])
+        base_p = np.asarray(lgb.train(plain, data, 200).predict(base_x[test_idx]), np.float64)
+        baseline.append(_fold_result(fold, y[test_idx], base_p, 0.5))
+        if on_fold is not None:
+            on_fold(fold)
+    return CvReport(folds=tuple(results), baseline=tuple(baseline))
