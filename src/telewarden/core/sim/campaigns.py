@@ -282,7 +282,8 @@ def _card_calls(world: World, plan: CampaignPlan, clock: Clock, rng: np.random.G
     vacant = (u >= 0.06) & (u < 0.09)  # harvested lists contain dead numbers (S6)
     callee[vacant] = world.vacant[rng.integers(0, world.vacant.shape[0], int(vacant.sum()))]
     t_us = _times(rng, plan, src, clock)
-    return _fraud_calls(
+    cell = plan.cells[src, rng.integers(0, 3, n)]
+    calls = _fraud_calls(
         world,
         plan,
         clock,
@@ -293,11 +294,42 @@ def _card_calls(world: World, plan: CampaignPlan, clock: Clock, rng: np.random.G
         vacant,
         ingress=INGRESSES.index("on_net"),
         trunk_code=trunk("onnet"),
-        cell=plan.cells[src, rng.integers(0, 3, n)],
+        cell=cell,
         imei=plan.device[src],
         imsi=caller,
         short_median_s=9.0 if plan.kind == CampaignKind.CALL_CENTRE else 12.0,
     )
+    if plan.kind != CampaignKind.CALL_CENTRE:
+        return calls  # SIM-bank SIMs are never reached: the rack only dials out (S14)
+    # a few people return a missed call from an unknown mobile number; the card answers
+    missed = ~np.asarray(calls["answered"]) & ~vacant & (callee < world.subs.n_ordinary)
+    back = np.flatnonzero(missed & (rng.random(n) < 0.04))
+    m = back.shape[0]
+    who = callee[back]
+    t_cb = t_us[back] + (rng.lognormal(np.log(30.0), 1.0, m) * MIN_US).astype(np.int64)
+    dur = np.clip(np.rint(rng.lognormal(np.log(40.0), 0.8, m)), 3, 1800).astype(np.int32)
+    returned = new_batch(
+        CALL_COLUMNS,
+        m,
+        {
+            "caller": who,
+            "callee": caller[back],
+            "t_us": t_cb,
+            "ring": np.asarray(rng.integers(2, 12, m), dtype=np.int32),
+            "dur": dur,
+            "answered": True,
+            "cause": CAUSES.index(ReleaseCause.NORMAL_CLEARING),
+            "ingress": INGRESSES.index("on_net"),
+            "trunk": trunk("onnet"),
+            "cell": cell_at(world, who, clock, rng),
+            "imei": imei_at(world, who, t_cb),
+            "imsi": who,
+            "callee_cell": cell[back],
+            "campaign": plan.code,
+            "role": ROLES.index("callback"),
+        },
+    )
+    return concat([calls, returned], CALL_COLUMNS)
 
 
 def _fraud_calls(

@@ -406,15 +406,22 @@ def build_graph(
     k = np.concatenate(
         [k, np.full(oa.shape[0], Kind.OFF_NET, np.int8), np.full(ia.shape[0], Kind.INTL, np.int8)]
     )
-    # dedupe (a, b), keeping the strongest kind (lowest code)
-    key = a.astype(np.int64) * np.int64(1 << 32) + b.astype(np.int64)
-    order = np.lexsort((k, key))
-    key, a, b, k = key[order], a[order], b[order], k[order]
-    first = np.concatenate([[True], key[1:] != key[:-1]]) if key.shape[0] else key.astype(bool)
-    a, b, k = a[first], b[first], k[first]
+    # dedupe (a, b) keeping the strongest kind (lowest code): one packed int64 sort, which
+    # also leaves the edges grouped by a for the CSR layout (node ids stay below 2**28)
+    packed = (a.astype(np.int64) << 34) | (b.astype(np.int64) << 3) | k.astype(np.int64)
+    del a, b, k
+    packed.sort()
+    pair = packed >> 3
+    first = np.ones(packed.shape[0], dtype=bool)
+    first[1:] = pair[1:] != pair[:-1]
+    packed = packed[first]
+    del pair, first
+    a = packed >> 34
+    b = (packed >> 3) & ((1 << 31) - 1)
+    k = (packed & 7).astype(np.int8)
     indptr = np.zeros(subs.n + 1, dtype=np.int64)
     np.cumsum(np.bincount(a, minlength=subs.n), out=indptr[1:])
-    return Graph(indptr=indptr, nbr=b.astype(np.int64), kind=k), np.unique(ia)
+    return Graph(indptr=indptr, nbr=b, kind=k), np.unique(ia)
 
 
 def draw_external(
@@ -423,8 +430,9 @@ def draw_external(
     """Off-net domestic pool, family-abroad and HK/MO/TW business numbers (node ids)."""
     off = mobile_numbers(rng, max(50, int(n_sub * 0.6)), OFF_NET_PREFIXES)
     off_ids = directory.add(prefixed(off, "+86"))
-    fam = international_numbers(rng, max(20, min(20_000, n_sub // 30)), INTL_FAMILY_REGIONS)
+    # pools are shared: many families call the same few thousand numbers abroad (assumption)
+    fam = international_numbers(rng, max(20, min(3000, n_sub // 30)), INTL_FAMILY_REGIONS)
     fam_ids = directory.add(fam)
-    bus = international_numbers(rng, max(10, min(10_000, n_sub // 100)), HKMOTW_REGIONS)
+    bus = international_numbers(rng, max(10, min(1000, n_sub // 100)), HKMOTW_REGIONS)
     bus_ids = directory.add(bus)
     return off_ids, fam_ids, bus_ids
