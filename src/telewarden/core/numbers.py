@@ -266,6 +266,52 @@ class NumberInfo:
         }
 
 
+(
+    _s_raw, _s_e164, _s_national, _s_cc, _s_region, _s_origin, _s_label, _s_label_zh, _s_kind,
+    _s_valid, _s_invalid, _s_carrier, _s_province, _s_city, _s_high_risk, _s_service,
+    _s_location_zh, _s_explicit, _s_impersonates, _s_service_name,
+) = (NumberInfo.__dict__[name].__set__ for name in NumberInfo.__slots__)  # fmt: skip
+
+
+def _mobile_info(
+    template: NumberInfo,
+    raw: str,
+    n11: str,
+    explicit: bool,
+    where: tuple[str | None, str | None, str | None, str | None],
+) -> NumberInfo:
+    """A +86 mobile's NumberInfo from its prefix template, writing the slots directly.
+
+    A frozen dataclass's ``__init__`` pays one ``object.__setattr__`` call per field; this is
+    about twice as fast and builds the same frozen object.
+    """
+    info = object.__new__(NumberInfo)
+    _s_raw(info, raw)
+    _s_e164(info, "+86" + n11)
+    _s_national(info, n11)
+    _s_cc(info, 86)
+    _s_region(info, "CN")
+    _s_origin(info, template.origin)
+    _s_label(info, template.origin_label)
+    _s_label_zh(info, template.origin_label_zh)
+    _s_kind(info, template.kind)
+    _s_valid(info, template.valid)
+    _s_invalid(info, template.invalid_reason)
+    _s_carrier(info, where[0])
+    _s_province(info, where[1])
+    _s_city(info, where[2])
+    _s_high_risk(info, template.high_risk_origin)
+    _s_service(info, False)
+    _s_location_zh(info, where[3])
+    _s_explicit(info, explicit)
+    _s_impersonates(info, None)
+    _s_service_name(info, None)
+    return info
+
+
+_NOWHERE: tuple[str | None, str | None, str | None, str | None] = (None, None, None, None)
+
+
 def _unknown(raw: str, reason: str, *, impersonates: str | None = None) -> NumberInfo:
     return NumberInfo(
         raw=raw,
@@ -358,7 +404,7 @@ class NumberIntel:
         ISO alpha-2 regions flagged as high-risk origins; defaults to
         :data:`DEFAULT_HIGH_RISK_COUNTRIES`.
     cache_size : int
-        Maximum number of distinct raw strings kept; the oldest entries go first.
+        Maximum number of distinct raw strings kept; the least recently used half goes first.
 
     Examples
     --------
@@ -386,8 +432,10 @@ class NumberIntel:
             if high_risk_countries is None
             else frozenset(c.upper() for c in high_risk_countries)
         )
-        self.cache_size = max(1, cache_size)
+        self.cache_size = max(2, cache_size)
+        self._generation_size = self.cache_size // 2
         self._cache: dict[str, NumberInfo] = {}
+        self._old: dict[str, NumberInfo] = {}
         self._mobile_templates: dict[str, NumberInfo] = {}
         self._mobile_where: dict[str, tuple[str | None, str | None, str | None, str | None]] = {}
         self._region_names: dict[str, tuple[str, str]] = {}
@@ -395,12 +443,13 @@ class NumberIntel:
         self._fast_mobile = True
 
     def __len__(self) -> int:
-        """Number of cached raw strings."""
-        return len(self._cache)
+        """Number of cached raw strings (at most ``cache_size``)."""
+        return len(self._cache) + len(self._old)
 
     def clear_cache(self) -> None:
         """Forget every cached result (e.g. after changing the high-risk set)."""
         self._cache.clear()
+        self._old.clear()
         self._mobile_templates.clear()
         self._mobile_where.clear()
 
@@ -427,9 +476,14 @@ class NumberIntel:
         info = cache.get(raw)
         if info is not None:
             return info
-        info = self._analyse(raw)
-        if len(cache) >= self.cache_size:
-            del cache[next(iter(cache))]
+        # Two generations bound the cache without a dict's costly delete-from-the-front: when
+        # the young one is full it becomes the old one, and old hits are promoted.
+        info = self._old.get(raw)
+        if info is None:
+            info = self._analyse(raw)
+        if len(cache) >= self._generation_size:
+            self._old = cache
+            cache = self._cache = {}
         cache[raw] = info
         return info
 
@@ -493,21 +547,13 @@ class NumberIntel:
                 )
             return template
         if not template.valid:
-            return NumberInfo(
-                raw, "+86" + n11, n11, 86, "CN", template.origin, template.origin_label,
-                template.origin_label_zh, template.kind, False, template.invalid_reason,
-                None, None, None, template.high_risk_origin, False, None, explicit, None, None,
-            )  # fmt: skip
+            return _mobile_info(template, raw, n11, explicit, _NOWHERE)
         key7 = n11[:7]
         where = self._mobile_where.get(key7)
         if where is None:
             where = self._mobile_location(n11)
             self._mobile_where[key7] = where
-        return NumberInfo(
-            raw, "+86" + n11, n11, 86, "CN", template.origin, template.origin_label,
-            template.origin_label_zh, template.kind, True, None, where[0], where[1], where[2],
-            template.high_risk_origin, False, where[3], explicit, None, None,
-        )  # fmt: skip
+        return _mobile_info(template, raw, n11, explicit, where)
 
     @staticmethod
     def _mobile_location(
@@ -618,8 +664,11 @@ class NumberIntel:
         cc = num.country_code or 0
         nsn = phonenumbers.national_significant_number(num)
         e164 = f"+{cc}{nsn}"
-        valid = phonenumbers.is_valid_number(num)
         region = phonenumbers.region_code_for_number(num)
+        # A number is valid exactly when its region's metadata gives it a type; asking for the
+        # type once avoids matching every pattern twice (is_valid_number, then number_type).
+        pn_type = phonenumbers.number_type(num) if region is not None else PhoneNumberType.UNKNOWN
+        valid = pn_type != PhoneNumberType.UNKNOWN
         if region is None or region == "ZZ":
             main = phonenumbers.region_code_for_country_code(cc)
             region = None if main == "ZZ" else main
@@ -639,7 +688,7 @@ class NumberIntel:
 
         kind = NumberKind.UNKNOWN
         if valid:
-            kind = _KIND_BY_PN_TYPE.get(phonenumbers.number_type(num), NumberKind.UNKNOWN)
+            kind = _KIND_BY_PN_TYPE.get(pn_type, NumberKind.UNKNOWN)
         if cc == 86 and len(nsn) == 10 and nsn[:3] in ("400", "800"):
             kind = NumberKind.TOLL_FREE_400 if nsn[0] == "4" else NumberKind.TOLL_FREE_800
 
@@ -648,7 +697,7 @@ class NumberIntel:
         city: str | None = None
         location_zh: str | None = None
         if valid and kind in (NumberKind.MOBILE, NumberKind.FIXED_LINE_OR_MOBILE):
-            carrier_en = carrier.name_for_number(num, "en") or None
+            carrier_en = carrier.name_for_valid_number(num, "en") or None
         if valid and cc == 86 and kind in (NumberKind.MOBILE, NumberKind.FIXED_LINE):
             province, city, location_zh = _cn_location(num)
         return NumberInfo(

@@ -196,3 +196,19 @@ def test_analyse_never_raises(raw: str) -> None:
 def test_analyse_never_raises_on_digit_strings(raw: str) -> None:
     info = NumberIntel().analyse(raw)
     assert info.raw == raw
+
+
+def test_validity_agrees_with_phonenumbers_is_valid_number() -> None:
+    import phonenumbers
+
+    rng = random.Random(11)
+    ccs = ["1", "44", "852", "853", "886", "855", "63", "95", "856", "60", "86", "81", "49"]
+    samples = [f"+{rng.choice(ccs)}{rng.randrange(10**9, 10**11)}" for _ in range(400)]
+    samples += [raw for raw, *_ in CASES if raw.startswith("+")]
+    intel = NumberIntel()
+    for raw in samples:
+        info = intel.analyse_uncached(raw)
+        if info.e164 is None or info.is_service_number:
+            continue
+        expected = phonenumbers.is_valid_number(phonenumbers.parse(raw, "CN"))
+        assert info.valid == expected, raw

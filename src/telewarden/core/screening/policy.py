@@ -68,6 +68,7 @@ from telewarden.core.screening.types import (
     RuleTrace,
     ScreeningEvent,
     Verdict,
+    new_decision,
 )
 
 __all__ = ["RULES", "SIP_BLOCK_STATUS", "Screener", "CONTENT_GATE_TEXT"]
@@ -119,6 +120,12 @@ _NF_CONTENT_NOT_SMS = _nf("content", "not an SMS")
 _NF_CONTENT_GATE = _nf("content", CONTENT_GATE_TEXT)
 _NF_CONTENT_NO_INSPECTOR = _nf("content", "no content inspector configured")
 _NF_CONTENT_NO_TEXT = _nf("content", "SMS has no text")
+_CONTENT_CONSTANTS = (
+    _NF_CONTENT_NOT_SMS,
+    _NF_CONTENT_GATE,
+    _NF_CONTENT_NO_INSPECTOR,
+    _NF_CONTENT_NO_TEXT,
+)
 _NF_CROSS_BORDER = _nf("cross_border", "caller is not from Hong Kong, Macao, Taiwan or abroad")
 
 # _SUFFIX[i]: the "not reached" lines of every rule after rule i.
@@ -151,8 +158,9 @@ class Screener:
     content : ContentInspector, optional
         SMS body classifier, used only when ``settings.content_inspection`` is True.
     cache_size : int
-        Bound of the memo of whole decisions per (caller, callee, channel, ingress); the memo
-        is dropped whenever the opt-ins, lists, settings or collaborators change.
+        Bound of the memo of whole decisions per (caller, callee, channel, ingress), cleared
+        when full; it is also dropped whenever the opt-ins, lists, settings or collaborators
+        change.
     memoise : bool
         Keep memos of decisions and of their trace/message parts (False for the naive
         baseline of ``bench/screening.py``; the verdicts are identical either way).
@@ -178,7 +186,7 @@ class Screener:
         deny: NumberList | None = None,
         allow: NumberList | None = None,
         content: ContentInspector | None = None,
-        cache_size: int = 1_000_000,
+        cache_size: int = 65_536,
         memoise: bool = True,
     ) -> None:
         self.settings = settings if settings is not None else PolicySettings()
@@ -197,6 +205,8 @@ class Screener:
         self._parts: dict[tuple[object, ...], tuple[tuple[RuleTrace, ...], str, str, str]] = {}
         self._stamp: tuple[object, ...] = ()
         self._high_risk = frozenset(c.upper() for c in self.settings.high_risk_countries)
+        self._allow_active = False
+        self._deny_active = False
 
     # -- public API ------------------------------------------------------------------------
 
@@ -205,6 +215,8 @@ class Screener:
         self._decisions.clear()
         self._parts.clear()
         self._high_risk = frozenset(c.upper() for c in self.settings.high_risk_countries)
+        self._allow_active = len(self.allow) > 0
+        self._deny_active = len(self.deny) > 0
 
     def decide(self, event: ScreeningEvent) -> Decision:
         """Return the :class:`Decision` for one event; never raises on bad numbers.
@@ -214,6 +226,28 @@ class Screener:
         >>> Screener().decide(ScreeningEvent("13800138000", "13900139000")).reason.value
         'domestic'
         """
+        self._sync()
+        return self._decide_event(event)
+
+    def decide_many(self, events: Iterable[ScreeningEvent]) -> list[Decision]:
+        """Decide a batch, in order; repeated events share one (immutable) decision object.
+
+        The opt-ins, lists and settings are read once per batch: a change made by another
+        thread in the middle of a batch applies from the next call.
+
+        Examples
+        --------
+        >>> ev = ScreeningEvent("+85223456789", "13800138000")
+        >>> a, b = Screener().decide_many([ev, ev])
+        >>> a is b
+        True
+        """
+        self._sync()
+        one = self._decide_event
+        return [one(event) for event in events]
+
+    def _sync(self) -> None:
+        """Drop memos when the opt-ins, lists, settings or collaborators changed."""
         settings = self.settings
         private = settings.__pydantic_private__
         stamp = (
@@ -231,15 +265,21 @@ class Screener:
         if stamp != self._stamp:
             self.refresh()
             self._stamp = stamp
+
+    def _decide_event(self, event: ScreeningEvent) -> Decision:
         key = (event.caller, event.callee, event.channel, event.ingress)
         cacheable = event.text is None and self.memoise
         if cacheable:
             decision = self._decisions.get(key)
             if decision is not None:
                 return decision
-        analyse = self.numbers.analyse
-        caller = analyse(event.caller if isinstance(event.caller, str) else str(event.caller))
-        callee = analyse(event.callee if isinstance(event.callee, str) else str(event.callee))
+        numbers = self.numbers
+        analyse = numbers.analyse
+        # Probe the number cache directly: a hit then costs one dict look-up, no method call.
+        raw = event.caller if isinstance(event.caller, str) else str(event.caller)
+        caller = numbers._cache.get(raw) or analyse(raw)
+        raw = event.callee if isinstance(event.callee, str) else str(event.callee)
+        callee = numbers._cache.get(raw) or analyse(raw)
         channel = event.channel
         if not isinstance(channel, Channel):
             channel = Channel.from_str(str(channel))
@@ -250,22 +290,9 @@ class Screener:
         if cacheable and self.cache_size:
             decisions = self._decisions
             if len(decisions) >= self.cache_size:
-                del decisions[next(iter(decisions))]
+                decisions.clear()
             decisions[key] = decision
         return decision
-
-    def decide_many(self, events: Iterable[ScreeningEvent]) -> list[Decision]:
-        """Decide a batch, in order; repeated events share one (immutable) decision object.
-
-        Examples
-        --------
-        >>> ev = ScreeningEvent("+85223456789", "13800138000")
-        >>> a, b = Screener().decide_many([ev, ev])
-        >>> a is b
-        True
-        """
-        decide = self.decide
-        return [decide(event) for event in events]
 
     def explain(self, event: ScreeningEvent) -> str:
         """Return the decision and its trace as readable lines (for logs and the CLI).
@@ -353,7 +380,7 @@ class Screener:
             )  # fmt: skip
 
         # 70: registered enterprise and government numbers win over every rule below.
-        if len(self.allow):
+        if self._allow_active:
             hit = self.allow.match(caller.e164)
             if hit is not None:
                 return finish(
@@ -364,7 +391,7 @@ class Screener:
                 )  # fmt: skip
 
         # 80: deny lists, exact numbers first, then the longest prefix.
-        if len(self.deny):
+        if self._deny_active:
             hit = self.deny.match(caller.e164)
             if hit is not None:
                 exact = hit.match is MatchKind.EXACT
@@ -496,18 +523,20 @@ class Screener:
         detail: str,
     ) -> Decision:
         origin = caller.origin_label
-        key = (index, detail, verdict, reason, channel, intl, content_nf, origin)
-        parts = self._parts.get(key) if self.memoise else None
+        # Constant trace lines are keyed by identity; a one-off line disables the memo.
+        memo = self.memoise and (content_nf is None or content_nf in _CONTENT_CONSTANTS)
+        key = (index, detail, verdict, reason, channel, intl, id(content_nf), origin)
+        parts = self._parts.get(key) if memo else None
         if parts is None:
             parts = self._build_parts(
                 channel, intl, content_nf, index, verdict, reason, detail, origin
             )
-            if self.memoise:
+            if memo:
                 if len(self._parts) >= 100_000:
                     self._parts.clear()
                 self._parts[key] = parts
         trace, sip_reason, message, rule = parts
-        return Decision(
+        return new_decision(
             verdict,
             reason,
             rule,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from telewarden.core.numbers import NumberInfo
 
@@ -28,6 +28,7 @@ __all__ = [
     "RuleTrace",
     "ScreeningEvent",
     "Verdict",
+    "new_decision",
 ]
 
 
@@ -212,6 +213,61 @@ class Decision:
             "trace": [t.to_dict() for t in self.trace],
             "message": self.message,
         }
+
+
+def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(cls.__dict__[name].__set__ for name in names)
+
+
+(_dv, _dr, _dru, _dss, _dsr, _do, _dca, _dce, _dt, _dm, _doz) = _slot_setters(
+    Decision,
+    (
+        "verdict", "reason", "rule", "sip_status", "sip_reason", "origin", "caller", "callee",
+        "trace", "message", "origin_zh",
+    ),
+)  # fmt: skip
+
+
+def new_decision(
+    verdict: Verdict,
+    reason: ReasonCode,
+    rule: str,
+    sip_status: int,
+    sip_reason: str,
+    origin: str,
+    caller: NumberInfo,
+    callee: NumberInfo,
+    trace: tuple[RuleTrace, ...],
+    message: str,
+    origin_zh: str,
+) -> Decision:
+    """Build a :class:`Decision` about twice as fast as its frozen-dataclass ``__init__``.
+
+    The hot path builds one per event; writing the slots through their descriptors skips the
+    ``object.__setattr__`` call a frozen dataclass makes per field. The result is the same
+    frozen object.
+
+    Examples
+    --------
+    >>> from telewarden.core.numbers import NumberIntel
+    >>> n = NumberIntel().analyse("110")
+    >>> d = new_decision(Verdict.ALLOW, ReasonCode.DOMESTIC, "domestic", 0, "", "x", n, n, (), "m", "")
+    >>> d == Decision(Verdict.ALLOW, ReasonCode.DOMESTIC, "domestic", 0, "", "x", n, n, (), "m", "")
+    True
+    """
+    d = object.__new__(Decision)
+    _dv(d, verdict)
+    _dr(d, reason)
+    _dru(d, rule)
+    _dss(d, sip_status)
+    _dsr(d, sip_reason)
+    _do(d, origin)
+    _dca(d, caller)
+    _dce(d, callee)
+    _dt(d, trace)
+    _dm(d, message)
+    _doz(d, origin_zh)
+    return d
 
 
 @dataclass(frozen=True, slots=True)

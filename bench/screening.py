@@ -1,0 +1,298 @@
+"""Benchmark of the real-time screener against a naive baseline measured in the same run.
+
+Run ``uv run python bench/screening.py`` (1M events, 1M-entry deny list) or with ``--small``.
+
+It generates a traffic mix (domestic, cross-border with and without opt-in, deny-listed,
+spoofed, service-number impersonation, invalid caller IDs, emergency callees; calls and SMS)
+over a subscriber population, loads a deny list of 1M exact numbers plus prefixes, and reports:
+
+- deny-list load time (per-entry ``NumberList.extend`` and bulk ``add_exact_many``);
+- batch verdicts/s with cold caches (every distinct number analysed once) and with warm number
+  caches (a second, independently drawn stream over the same population);
+- single-verdict latency p50/p99 (``time.perf_counter_ns`` around each ``decide`` call);
+- the same for a naive baseline on a sample: every number parsed afresh with ``phonenumbers``
+  (parse, validity, type, carrier, geocoder), no number cache, no decision or trace memo, the
+  same rules; and the share of identical verdicts between the two;
+- a machine-speed reference (``sum(range(1000))``) because the shared machine is noisy.
+
+Everything runs in one Python thread, i.e. on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import random
+import statistics
+import sys
+import time
+import timeit
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+from telewarden.core.numbers import NumberInfo, NumberIntel
+from telewarden.core.screening import (
+    Channel,
+    Decision,
+    Ingress,
+    ListEntry,
+    MatchKind,
+    NumberList,
+    OptIn,
+    OptInBook,
+    OptInScope,
+    Screener,
+    ScreeningEvent,
+)
+
+MOBILE_PREFIXES = [
+    *(f"13{d}" for d in range(10)),
+    *("150", "151", "152", "153", "155", "156", "157", "158", "159"),
+    *("166", "175", "176", "177", "178"),
+    *(f"18{d}" for d in range(10)),
+    *("198", "199"),
+]
+T0 = dt.datetime(2026, 5, 20, tzinfo=dt.UTC)
+
+
+class UncachedIntel(NumberIntel):
+    """Naive number analysis: a full ``phonenumbers`` parse every time, nothing remembered."""
+
+    def analyse(self, raw: str) -> NumberInfo:
+        return self.analyse_uncached(raw)
+
+
+def mobiles(rng: random.Random, n: int) -> list[str]:
+    """``n`` distinct-ish 11-digit mainland mobiles."""
+    pre = MOBILE_PREFIXES
+    return [f"{rng.choice(pre)}{rng.randrange(10**8):08d}" for _ in range(n)]
+
+
+def foreign(rng: random.Random, n: int) -> list[str]:
+    """Cross-border caller IDs in E.164 form: HK, Macao, Taiwan and several countries."""
+    makers = [
+        lambda: f"+852{rng.choice('569')}{rng.randrange(10**7):07d}",
+        lambda: f"+8536{rng.choice('2345678')}{rng.randrange(10**6):06d}",
+        lambda: f"+8869{rng.randrange(10**8):08d}",
+        lambda: f"+85512{rng.randrange(10**6):06d}",
+        lambda: f"+639{rng.choice('1235')}{rng.randrange(10**8):08d}",
+        lambda: f"+959{rng.choice('4679')}{rng.randrange(10**8):08d}",
+        lambda: f"+447{rng.choice('4579')}{rng.randrange(10**8):08d}",
+        lambda: f"+1{rng.choice(['202', '415', '646'])}{rng.randrange(2 * 10**6, 10**7):07d}",
+        lambda: f"+6012{rng.randrange(10**7):07d}",
+    ]
+    return [rng.choice(makers)() for _ in range(n)]
+
+
+class Population:
+    """The numbers traffic is drawn from (fixed for a run, so caches can warm up)."""
+
+    def __init__(self, rng: random.Random, n_events: int) -> None:
+        self.subscribers = mobiles(rng, max(1000, n_events // 5))
+        self.domestic = mobiles(rng, max(1000, n_events // 3)) + [
+            f"0{rng.choice(['10', '21', '755', '20', '28', '571'])}{rng.randrange(10**7, 10**8)}"
+            for _ in range(max(100, n_events // 50))
+        ]
+        self.foreign = foreign(rng, max(500, n_events // 20))
+        self.opted_in = rng.sample(self.subscribers, len(self.subscribers) // 10)
+        self.denied = mobiles(rng, max(200, n_events // 100))
+        self.services = ["110", "95588", "10086", "12381", "96110", "95533"]
+        self.fakes = ["+110", "0110", "00110", "96110123", "+95588", "1101"]
+        self.invalid = ["14812345678", "+852123", "abc", "", "+99912345", "1234567890123456"]
+        self.emergency = ["110", "119", "120", "122", "96110"]
+
+
+def make_events(rng: random.Random, pop: Population, n: int) -> list[ScreeningEvent]:
+    """A traffic mix; the shares are printed by the benchmark."""
+    out: list[ScreeningEvent] = []
+    append = out.append
+    r = rng.random
+    choice = rng.choice
+    for _ in range(n):
+        x = r()
+        channel = Channel.SMS if r() < 0.2 else Channel.CALL
+        callee = choice(pop.subscribers)
+        if x < 0.66:
+            append(ScreeningEvent(choice(pop.domestic), callee, channel, Ingress.DOMESTIC))
+        elif x < 0.74:
+            append(ScreeningEvent(choice(pop.foreign), callee, channel, Ingress.INTERNATIONAL))
+        elif x < 0.80:
+            append(
+                ScreeningEvent(
+                    choice(pop.foreign), choice(pop.opted_in), channel, Ingress.INTERNATIONAL
+                )
+            )
+        elif x < 0.86:
+            append(ScreeningEvent(choice(pop.denied), callee, channel, Ingress.DOMESTIC))
+        elif x < 0.91:
+            caller = "+86" + choice(pop.domestic).lstrip("0")
+            append(ScreeningEvent(caller, callee, channel, Ingress.INTERNATIONAL))
+        elif x < 0.94:
+            caller = choice(pop.services) if r() < 0.5 else choice(pop.fakes)
+            append(ScreeningEvent(caller, callee, channel, Ingress.INTERNATIONAL))
+        elif x < 0.96:
+            append(ScreeningEvent(choice(pop.invalid), callee, channel, Ingress.DOMESTIC))
+        elif x < 0.98:
+            append(ScreeningEvent(choice(pop.domestic), callee, channel, Ingress.UNKNOWN))
+        else:
+            caller = choice(pop.foreign) if r() < 0.5 else "+86" + choice(pop.domestic)
+            append(
+                ScreeningEvent(caller, choice(pop.emergency), Channel.CALL, Ingress.INTERNATIONAL)
+            )
+    return out
+
+
+def build_deny(rng: random.Random, pop: Population, n: int) -> tuple[NumberList, float, float]:
+    """1M-style deny list; returns it with the per-entry and bulk load times (seconds)."""
+    numbers = {"+86" + m for m in pop.denied}
+    while len(numbers) < n:
+        numbers.update("+86" + m for m in mobiles(rng, n - len(numbers)))
+    entries = [ListEntry(num, MatchKind.EXACT, "police-feed", "confirmed fraud") for num in numbers]
+    entries += [
+        ListEntry(f"+86170{d}", MatchKind.PREFIX, "miit", "virtual operator range")
+        for d in range(3)
+    ]
+    entries += [
+        ListEntry(f"+8616{rng.randrange(10**5):05d}", MatchKind.PREFIX, "ops", "reported range")
+        for _ in range(2000)
+    ]
+    gc.collect()
+    t = time.perf_counter()
+    deny = NumberList()
+    deny.extend(entries)
+    per_entry_s = time.perf_counter() - t
+    bulk = NumberList()
+    t = time.perf_counter()
+    bulk.add_exact_many(numbers, "police-feed", "confirmed fraud")
+    bulk_s = time.perf_counter() - t
+    return deny, per_entry_s, bulk_s
+
+
+def build_optins(pop: Population) -> OptInBook:
+    book = OptInBook()
+    for i, msisdn in enumerate(pop.opted_in):
+        scope = (OptInScope.CALLS, OptInScope.SMS, OptInScope.BOTH)[i % 3]
+        book.set(OptIn("+86" + msisdn, scope, True, T0, "sms-1219"))
+    return book
+
+
+def batch_rate(
+    screener: Screener, events: Sequence[ScreeningEvent]
+) -> tuple[float, float, list[Decision]]:
+    """Verdicts per second of wall time and of this process's CPU time."""
+    gc.collect()
+    t, c = time.perf_counter(), time.process_time()
+    decisions = screener.decide_many(events)
+    wall, cpu = time.perf_counter() - t, time.process_time() - c
+    return len(events) / wall, len(events) / max(cpu, 1e-9), decisions
+
+
+def singles(
+    screener: Screener, events: Sequence[ScreeningEvent], clock: Callable[[], int]
+) -> list[int]:
+    """Per-call latency in ns, measured with ``clock`` around each ``decide``."""
+    decide = screener.decide
+    out: list[int] = []
+    append = out.append
+    gc.collect()
+    for event in events:
+        t0 = clock()
+        decide(event)
+        append(clock() - t0)
+    return out
+
+
+def describe(lat: list[int]) -> str:
+    return (
+        f"p50 {pct(lat, 0.5):.1f} us, p99 {pct(lat, 0.99):.1f} us, "
+        f"p99.9 {pct(lat, 0.999):.1f} us, mean {statistics.fmean(lat) / 1000:.1f} us"
+    )
+
+
+def pct(values: list[int], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1000.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="100k events, 100k deny entries")
+    parser.add_argument("--seed", type=int, default=20260520)
+    args = parser.parse_args(argv)
+    n_events = 100_000 if args.small else 1_000_000
+    n_deny = 100_000 if args.small else 1_000_000
+    n_singles = 20_000 if args.small else 100_000
+    n_naive = 5_000 if args.small else 20_000
+    rng = random.Random(args.seed)
+
+    ref_us = min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6
+    print(f"machine reference: sum(range(1000)) = {ref_us:.1f} us (one thread; shared machine)")
+    print(f"python {sys.version.split()[0]}; events={n_events:,} deny={n_deny:,}")
+
+    t = time.perf_counter()
+    pop = Population(rng, n_events)
+    stream_a = make_events(rng, pop, n_events)
+    stream_b = make_events(rng, pop, n_events // 2)
+    stream_c = make_events(rng, pop, n_singles)
+    print(f"generated traffic in {time.perf_counter() - t:.1f} s")
+
+    deny, per_entry_s, bulk_s = build_deny(rng, pop, n_deny)
+    print(
+        f"deny list: {len(deny):,} entries; extend(ListEntry) {per_entry_s:.2f} s "
+        f"({len(deny) / per_entry_s:,.0f}/s); add_exact_many {bulk_s:.2f} s "
+        f"({n_deny / bulk_s:,.0f}/s)"
+    )
+    optins = build_optins(pop)
+    print(f"opt-ins: {len(optins):,} subscribers")
+
+    fast = Screener(deny=deny, optins=optins)
+    cold_wall, cold_cpu, decisions = batch_rate(fast, stream_a)
+    mix = Counter(d.reason.value for d in decisions)
+    shares = ", ".join(f"{k}={v / len(decisions):.1%}" for k, v in mix.most_common())
+    print(f"verdict mix (stream A): {shares}")
+    print(
+        f"fast batch, cold caches ({len(stream_a):,} events): {cold_wall:,.0f} verdicts/s wall, "
+        f"{cold_cpu:,.0f} verdicts/s CPU"
+    )
+    warm_wall, warm_cpu, _ = batch_rate(fast, stream_b)
+    print(
+        f"fast batch, warm number caches ({len(stream_b):,} new events): {warm_wall:,.0f} "
+        f"verdicts/s wall, {warm_cpu:,.0f} verdicts/s CPU"
+    )
+    fast_wall = singles(fast, stream_c, time.perf_counter_ns)
+    fast_cpu = singles(fast, make_events(rng, pop, n_singles), time.thread_time_ns)
+    print(f"fast single, wall ({len(fast_wall):,} calls): {describe(fast_wall)}")
+    print(f"fast single, thread CPU ({len(fast_cpu):,} other calls): {describe(fast_cpu)}")
+
+    naive = Screener(deny=deny, optins=optins, numbers=UncachedIntel(), memoise=False)
+    sample = stream_a[:n_naive]
+    naive_wall, naive_cpu, naive_decisions = batch_rate(naive, sample)
+    print(
+        f"naive batch ({len(sample):,} events): {naive_wall:,.0f} verdicts/s wall, "
+        f"{naive_cpu:,.0f} verdicts/s CPU"
+    )
+    naive_lat = singles(naive, stream_c[:n_naive], time.perf_counter_ns)
+    print(f"naive single, wall ({len(naive_lat):,} calls): {describe(naive_lat)}")
+    same = sum(
+        a.verdict == b.verdict and a.reason == b.reason
+        for a, b in zip(decisions[:n_naive], naive_decisions, strict=True)
+    )
+    print(f"agreement fast vs naive on the sample: {same / len(sample):.2%}")
+    print(
+        f"ratios vs naive (CPU): batch cold {cold_cpu / naive_cpu:.1f}x, batch warm "
+        f"{warm_cpu / naive_cpu:.1f}x; single wall p50 "
+        f"{pct(naive_lat, 0.5) / pct(fast_wall, 0.5):.1f}x, p99 "
+        f"{pct(naive_lat, 0.99) / pct(fast_wall, 0.99):.1f}x faster"
+    )
+    print(
+        f"goals: batch >= 200,000/s CPU: cold {'met' if cold_cpu >= 200_000 else 'NOT met'}, "
+        f"warm {'met' if warm_cpu >= 200_000 else 'NOT met'}; single p99 < 100 us: wall "
+        f"{'met' if pct(fast_wall, 0.99) < 100 else 'NOT met'}, thread CPU "
+        f"{'met' if pct(fast_cpu, 0.99) < 100 else 'NOT met'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
