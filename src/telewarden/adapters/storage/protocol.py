@@ -225,8 +225,14 @@ class ScreeningStore(Protocol):
         actor: str,
         source_name: str,
         progress: Progress | None = None,
+        report: ImportReport | None = None,
     ) -> ImportReport:
-        """Upsert entries chunk by chunk; one audit record for the whole import."""
+        """Upsert entries chunk by chunk; one audit record for the whole import.
+
+        Later rows of the same pattern win. ``report``, when given, is filled in and returned,
+        so a file reader can count ``rows_read`` and ``quarantined`` on it while it yields the
+        chunks and the audit record carries the whole reconciliation.
+        """
         ...
 
     # logs
