@@ -13,6 +13,7 @@ import pytest
 from telewarden.adapters.records_io import (
     SichuanWriter,
     TableWriter,
+    iter_table,
     read_dir,
     read_table,
     write_table,
@@ -82,6 +83,21 @@ def test_malformed_csv_rows_are_quarantined_with_line_and_reason(tmp_path: Path)
     assert reasons[5] == "caller: required but empty"
     assert reasons[6].startswith("duration_s: cannot parse long")
     assert [e.line for e in result.errors] == [3, 4, 5, 6]
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"], ids=["parquet", "csv"])
+def test_batched_reading_reconciles_and_keeps_file_line_numbers(tmp_path: Path, fmt: str) -> None:
+    bad = CALLS.with_columns(pl.lit("carrier_pigeon").alias("ingress"))
+    frame = pl.concat([CALLS, CALLS, bad, CALLS])  # rows 5-6 are bad
+    path = write_table(frame, tmp_path, "calls", fmt)  # type: ignore[arg-type]
+    parts = list(iter_table(path, batch_rows=3))
+    assert sum(p.read for p in parts) == 8
+    assert sum(p.accepted for p in parts) == 6
+    lines = pl.concat([p.quarantine for p in parts])["line"].to_list()
+    offset = 1 if fmt == "csv" else 0  # the CSV header is line 1
+    assert lines == [5 + offset, 6 + offset]
+    whole = read_table(path)
+    assert whole.quarantine["line"].to_list() == lines
 
 
 def test_missing_required_column_is_an_input_error(tmp_path: Path) -> None:
