@@ -1,8 +1,10 @@
 """``SqlStore``: the ``ScreeningStore`` over SQLAlchemy 2 (a SQLite file by default, or PostgreSQL).
 
-Bulk list imports use Core ``insert()`` with an upsert clause, executed as executemany over
-chunks of about 50,000 rows inside ONE transaction: on SQLite a transaction per row would cost a
-journal sync each, and one transaction makes an import all-or-nothing on both databases.
+Bulk list imports stage chunks of about 50,000 rows in a temporary table (SQLite: DBAPI
+``executemany``; PostgreSQL: ``COPY``) and then upsert them with one ``INSERT ... SELECT ...
+ON CONFLICT`` in pattern order, all inside ONE transaction: a transaction per row would cost a
+journal sync each, key-ordered inserts keep the unique index's pages hot, and one transaction
+makes an import all-or-nothing. Single-row changes use the ORM-mapped Core statements.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import (
     Connection,
@@ -494,11 +496,13 @@ class SqlStore:
         seen: set[str] = set()
         with self.engine.begin() as conn:
             before = self._count(conn, kind)
-            writer = (
-                _PostgresCopyWriter(conn, kind, started)
-                if self.dialect == "postgresql"
-                else _ExecutemanyWriter(conn, kind, started, self._upsert())
-            )
+            writer: _Writer
+            if self.dialect == "postgresql":
+                writer = _PostgresCopyWriter(conn, kind, started)
+            elif self.dialect == "sqlite":
+                writer = _SqliteStagingWriter(conn, kind, started)
+            else:  # pragma: no cover - only the two supported databases are configured
+                raise ConfigurationError(f"bulk import is not supported on {self.dialect!r}")
             for chunk in chunks:
                 rows: dict[str, ListEntry] = {}
                 for entry in chunk:
@@ -614,52 +618,51 @@ def _fetch_all(cursor: Any, size: int = 50_000) -> Iterator[tuple[str, str, str,
         yield from rows
 
 
-class _ExecutemanyWriter:
-    """Upserts each chunk with one DBAPI ``executemany`` of the compiled Core statement.
+class _Writer(Protocol):
+    def write(self, entries: list[ListEntry]) -> None: ...
 
-    The statement is compiled once and rows are passed as plain tuples: SQLAlchemy's per-row
-    parameter processing would otherwise cost more than SQLite's own insert work.
+    def finish(self) -> None: ...
+
+
+class _SqliteStagingWriter:
+    """Stages chunks in an unindexed temporary table, then upserts them in pattern order.
+
+    Inserting a million random patterns straight into the (kind, pattern) index touches a
+    random B-tree page per row; one ``INSERT ... SELECT ... ORDER BY pattern`` fills the index
+    in key order instead. ``seq`` keeps the file order so the last row of a pattern wins.
     """
 
-    def __init__(self, conn: Connection, kind: ListKind, added_at: dt.datetime, stmt: Any) -> None:
-        self.conn = conn
+    def __init__(self, conn: Connection, kind: ListKind, added_at: dt.datetime) -> None:
+        self.raw = cast(Any, conn.connection.driver_connection)
         self.kind = kind.value
-        compiled = stmt.compile(dialect=conn.dialect)
-        self.sql = str(compiled)
-        self.positional = compiled.positiontup is not None
-        self.order = list(compiled.positiontup or compiled.params)
-        # The dialect's own bind processor, so the stored text matches what the ORM writes.
         column_type = ListEntryRow.__table__.c.added_at.type.dialect_impl(conn.dialect)
         processor = column_type.bind_processor(conn.dialect)
         self.added_at = processor(added_at) if processor else added_at
+        self.raw.execute("drop table if exists temp.tw_list_import")
+        self.raw.execute(
+            "create temp table tw_list_import "
+            "(seq integer primary key, pattern text, match text, source text, reason text)"
+        )
 
     def write(self, entries: list[ListEntry]) -> None:
-        if not entries:
-            return
-        kind, added_at = self.kind, self.added_at
-        values = [
-            {
-                "kind": kind,
-                "pattern": e.pattern,
-                "match": e.match.value,
-                "source": e.source,
-                "reason": e.reason,
-                "added_at": added_at,
-            }
-            for e in entries
-        ]
-        rows: list[Any] = (
-            [tuple(v[name] for name in self.order) for v in values] if self.positional else values
-        )
-        raw = cast(Any, self.conn.connection.driver_connection)
-        cursor = raw.cursor()
-        try:
-            cursor.executemany(self.sql, rows)
-        finally:
-            cursor.close()
+        if entries:
+            self.raw.executemany(
+                "insert into temp.tw_list_import (pattern, match, source, reason) "
+                "values (?, ?, ?, ?)",
+                [(e.pattern, e.match.value, e.source, e.reason) for e in entries],
+            )
 
     def finish(self) -> None:
-        """Nothing is buffered."""
+        # ``where true`` tells SQLite's parser that ON CONFLICT belongs to the INSERT.
+        self.raw.execute(
+            "insert into list_entries (kind, pattern, match, source, reason, added_at) "
+            "select ?, pattern, match, source, reason, ? from temp.tw_list_import where true "
+            "order by pattern, seq "
+            "on conflict (kind, pattern) do update set match = excluded.match, "
+            "source = excluded.source, reason = excluded.reason, added_at = excluded.added_at",
+            (self.kind, self.added_at),
+        )
+        self.raw.execute("drop table temp.tw_list_import")
 
 
 class _PostgresCopyWriter:
