@@ -563,7 +563,7 @@ def _smishing(world: World, plan: CampaignPlan, clock: Clock, rng: np.random.Gen
     first = np.asarray(rng.integers(0, max(1, subs.n - 1), plan.sources.shape[0]))
     offset = np.arange(n) - np.repeat(np.cumsum(counts) - counts, counts)
     recipient = subs.by_number[(first[src] + offset) % subs.n]
-    recipient = np.where(recipient < subs.n_ordinary, recipient, 0)
+    recipient = recipient % subs.n_ordinary  # fraud cards are not on the gangs' lists
     t_us = _times(rng, plan, src, clock)
     intl = plan.kind == CampaignKind.SMISHING_INTL
     click = rng.random(n) < np.minimum(c.engage_p * subs.susceptibility[recipient], 0.9)

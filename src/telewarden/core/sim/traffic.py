@@ -274,9 +274,11 @@ def legit_calls(world: World, lo: int, hi: int, clock: Clock, rng: np.random.Gen
     kind[si] = -2
     ti = np.flatnonzero(is_stranger)
     strangers_on_net = rng.random(ti.shape[0]) < 0.5
+    stranger = rng.integers(0, s.n_ordinary, ti.shape[0])
+    stranger = np.where(stranger == me[ti], (stranger + 1) % s.n_ordinary, stranger)
     other[ti] = np.where(
         strangers_on_net,
-        rng.integers(0, s.n_ordinary, ti.shape[0]),
+        stranger,
         world.off_net[rng.integers(0, world.off_net.shape[0], ti.shape[0])],
     )
     # courier and sales agents: extra daytime calls to strangers (legitimate, fraud-like volume)
