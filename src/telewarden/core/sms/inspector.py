@@ -1,0 +1,214 @@
+"""Verdicts on SMS bodies: model score plus indicators plus fraud-type evidence.
+
+What belongs here: :class:`SmsClassifier`, which turns a fitted :class:`SmsModel` score into
+``ok``/``spam``/``scam`` with the documented scam rule (:class:`ScamRule`), attaches
+indicators and ranked fraud types, and explains itself; and :class:`SmsContentInspector`, the
+implementation of the screening core's ``ContentInspector`` protocol.
+
+The training sets label spam against ham only (zh_sms spam is mostly marketing, uci_sms spam
+mixes marketing and prize scams), so the model alone cannot separate ``scam`` from ``spam``.
+The rule: a message the model scores at or above its threshold is ``scam`` when its scam
+evidence (requests, threats, urgency, lures, impersonated brands, risky indicators; see
+:class:`telewarden.core.sms.fraud_typer.FraudTyper`) reaches ``ScamRule.with_score``, else
+``spam``; a message scored below the threshold is still ``scam`` when its evidence alone
+reaches ``ScamRule.alone``, else ``ok``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from telewarden.core.screening import ContentFinding
+from telewarden.core.sms.classifier import SmsModel
+from telewarden.core.sms.fraud_typer import FraudTyper, ScamEvidence, TypeScore
+from telewarden.core.sms.indicators import Indicator, IndicatorExtractor
+from telewarden.core.sms.normalise import fold_for_model, normalise
+
+__all__ = ["ContentVerdict", "ScamRule", "SmsClassifier", "SmsContentInspector", "SmsResult"]
+
+
+class ContentVerdict(StrEnum):
+    """What the content of one SMS is."""
+
+    OK = "ok"
+    SPAM = "spam"
+    SCAM = "scam"
+    NOT_INSPECTED = "not_inspected"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def from_str(cls, value: str) -> ContentVerdict:
+        """Parse a verdict name, mapping anything unknown to ``UNKNOWN``."""
+        try:
+            return cls(value.strip().lower())
+        except ValueError:
+            return cls.UNKNOWN
+
+
+@dataclass(frozen=True, slots=True)
+class ScamRule:
+    """Thresholds of the scam rule (see the module docstring and the model card).
+
+    Parameters
+    ----------
+    with_score : float
+        Evidence needed to call a spam-scored message ``scam``.
+    alone : float
+        Evidence needed to call a message ``scam`` whatever the model score.
+    """
+
+    with_score: float = 3.0
+    alone: float = 6.0
+
+
+@dataclass(frozen=True, slots=True)
+class SmsResult:
+    """The verdict on one message and why.
+
+    Parameters
+    ----------
+    verdict : ContentVerdict
+        ``ok``, ``spam``, ``scam`` (or ``not_inspected`` behind the legal gate).
+    score : float
+        Model probability that the message is not ``ok``.
+    threshold : float
+        The model threshold the score was compared with.
+    indicators : tuple[Indicator, ...]
+        Extracted indicators.
+    evidence : ScamEvidence
+        Scam evidence cues and their summed weight.
+    fraud_types : tuple[TypeScore, ...]
+        Ranked fraud types (for ``scam`` only).
+    top_features : tuple[tuple[str, float], ...]
+        N-grams with their log-odds contributions (filled by ``explain`` only).
+    """
+
+    verdict: ContentVerdict
+    score: float
+    threshold: float
+    indicators: tuple[Indicator, ...] = ()
+    evidence: ScamEvidence = field(default_factory=lambda: ScamEvidence(0.0, ()))
+    fraud_types: tuple[TypeScore, ...] = ()
+    top_features: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def detail(self) -> str:
+        """One line naming the score, the strongest cues and indicators."""
+        parts = [f"{self.verdict} (score {self.score:.3f}, threshold {self.threshold:.2f})"]
+        if self.evidence.cues:
+            parts.append("cues " + ", ".join(self.evidence.cues[:5]))
+        if self.fraud_types:
+            parts.append("types " + ", ".join(t.code for t in self.fraud_types))
+        return "; ".join(parts)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form."""
+        return {
+            "verdict": str(self.verdict),
+            "score": round(self.score, 6),
+            "threshold": self.threshold,
+            "fraud_types": [
+                {"code": t.code, "name": t.name_en, "score": t.score} for t in self.fraud_types
+            ],
+            "indicators": [i.to_dict() for i in self.indicators],
+            "evidence": {"score": self.evidence.score, "cues": list(self.evidence.cues)},
+            "top_features": [[n, c] for n, c in self.top_features],
+        }
+
+
+class SmsClassifier:
+    """Classify SMS bodies as ``ok``, ``spam`` or ``scam`` with indicators and fraud types.
+
+    Parameters
+    ----------
+    model : SmsModel
+        A fitted model (the shipped one comes from ``telewarden.adapters.sms_model``).
+    extractor : IndicatorExtractor or None
+        Indicator extraction (default settings when None).
+    typer : FraudTyper or None
+        Lexicon typer and scam evidence (default when None).
+    rule : ScamRule
+        Thresholds of the scam rule.
+    top_types : int
+        How many fraud types to attach to a scam verdict.
+    """
+
+    def __init__(
+        self,
+        model: SmsModel,
+        *,
+        extractor: IndicatorExtractor | None = None,
+        typer: FraudTyper | None = None,
+        rule: ScamRule | None = None,
+        top_types: int = 3,
+    ) -> None:
+        self.model = model
+        self.extractor = extractor or IndicatorExtractor()
+        self.typer = typer or FraudTyper()
+        self.rule = rule or ScamRule()
+        self.top_types = top_types
+
+    def classify(self, text: str) -> SmsResult:
+        """Classify one message."""
+        return self.classify_many([text])[0]
+
+    def classify_many(self, texts: Sequence[str]) -> list[SmsResult]:
+        """Classify a batch (scores are computed in one matrix product)."""
+        norm = [normalise(t) for t in texts]
+        scores = self.model.score_many([fold_for_model(n) for n in norm], prepared=True)
+        thr = self.model.threshold_
+        out: list[SmsResult] = []
+        for text, p in zip(norm, scores, strict=True):
+            indicators = self.extractor.extract(text, normalised=True)
+            evidence = self.typer.evidence(text, indicators)
+            spam_scored = p >= thr
+            if (spam_scored and evidence.score >= self.rule.with_score) or (
+                evidence.score >= self.rule.alone
+            ):
+                verdict = ContentVerdict.SCAM
+            elif spam_scored:
+                verdict = ContentVerdict.SPAM
+            else:
+                verdict = ContentVerdict.OK
+            types = self.typer.rank(text, self.top_types) if verdict is ContentVerdict.SCAM else ()
+            out.append(SmsResult(verdict, float(p), thr, indicators, evidence, types))
+        return out
+
+    def explain(self, text: str, top_k: int = 8) -> SmsResult:
+        """Classify one message and attach the n-grams that weighed most."""
+        result = self.classify(text)
+        feats = tuple(self.model.explain(text, top_k))
+        return SmsResult(
+            result.verdict,
+            result.score,
+            result.threshold,
+            result.indicators,
+            result.evidence,
+            result.fraud_types or self.typer.rank(normalise(text), self.top_types),
+            feats,
+        )
+
+
+class SmsContentInspector:
+    """The screening core's ``ContentInspector``, backed by :class:`SmsClassifier`.
+
+    Parameters
+    ----------
+    classifier : SmsClassifier
+        The classifier to ask.
+    """
+
+    def __init__(self, classifier: SmsClassifier) -> None:
+        self.classifier = classifier
+
+    def inspect(self, text: str) -> ContentFinding:
+        """Return the screening finding (verdict, score, detail, fraud type codes)."""
+        result = self.classifier.classify(text)
+        return ContentFinding(
+            verdict=str(result.verdict),
+            score=result.score,
+            detail=result.detail,
+            fraud_types=tuple(t.code for t in result.fraud_types),
+        )

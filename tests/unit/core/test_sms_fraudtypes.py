@@ -1,0 +1,84 @@
+"""The fraud taxonomy table, its mappings and the lexicon typer."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from telewarden.core.errors import NotFoundError
+from telewarden.core.sms.fraud_typer import FraudTyper
+from telewarden.core.sms.fraud_types_data import DATASET_LABELS
+from telewarden.core.sms.fraudtypes import (
+    TAXONOMY,
+    by_code,
+    code_for_dataset_label,
+    code_for_official,
+)
+
+
+def test_taxonomy_has_every_row_of_domain_section_b() -> None:
+    groups = {c.split("-")[0] for c in TAXONOMY}
+    assert {"HI", "NV", "IMP", "SHP", "LUR", "EMG", "LIF"} <= groups
+    assert len([c for c in TAXONOMY if c.startswith("HI-")]) == 11
+    assert len([c for c in TAXONOMY if c.startswith("NV-")]) == 8
+    assert len([c for c in TAXONOMY if not c.startswith(("HI-", "NV-", "XT-"))]) == 37
+
+
+def test_every_type_has_names_definition_channels_and_cues() -> None:
+    for ft in TAXONOMY.values():
+        assert ft.name_en and ft.name_zh and ft.definition and ft.channels and ft.lexicon
+        assert re.fullmatch(r"[A-Z]{2,3}-\d{2}", ft.code)
+
+
+def test_dataset_labels_map_to_known_codes() -> None:
+    for mapping in DATASET_LABELS.values():
+        for code in mapping.values():
+            assert code is None or code in TAXONOMY
+
+
+def test_fraud_texts_classes_map_to_the_expected_types() -> None:
+    assert code_for_dataset_label("fraud_texts_zh", "冒充公检法及政府机关类") == "HI-05"
+    assert code_for_dataset_label("fraud_texts_zh", "normal") is None
+    assert len([v for v in DATASET_LABELS["fraud_news_zh"].values() if v]) == 12
+
+
+def test_unknown_codes_raise_not_found() -> None:
+    with pytest.raises(NotFoundError):
+        by_code("ZZ-99")
+    with pytest.raises(NotFoundError):
+        code_for_dataset_label("fraud_texts_zh", "nope")
+    assert code_for_official("MPS-1") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("【ETC】您的ETC已失效，请于24小时内登录 etc-renz.com 认证，逾期停用", "NV-05"),
+        (
+            "您好，我是XX市公安局的警官，您的身份证涉嫌洗钱案件，请将资金转入安全账户配合调查",
+            "HI-05",
+        ),
+        ("无抵押低息贷款，额度高，当天放款，需先交手续费", "HI-03"),
+        ("我是淘宝客服，您购买的商品有质量问题，现为您办理退款理赔", "HI-04"),
+        ("小王，我是你们张总，换了新微信，急用一笔钱帮忙转账给财务", "HI-08"),
+        ("招聘兼职刷单，日结佣金，手机就能做", "HI-01"),
+        ("您的航班已取消，请致电400改签领取补偿", "HI-11"),
+    ],
+    ids=["etc", "police", "loan", "customer-service", "boss", "brushing", "flight"],
+)
+def test_typer_ranks_the_right_type_first(text: str, code: str) -> None:
+    ranked = FraudTyper().rank(text)
+    assert ranked and ranked[0].code == code
+
+
+def test_typer_reports_nothing_for_family_chat() -> None:
+    assert FraudTyper().rank("妈，周末回家吃饭，记得带伞") == ()
+
+
+def test_evidence_counts_indicators_and_requests() -> None:
+    typer = FraudTyper()
+    weak = typer.evidence("周末促销，全场八折")
+    strong = typer.evidence("您的账户异常，请24小时内提供验证码到安全账户")
+    assert strong.score > weak.score
+    assert any(c.startswith("request:") for c in strong.cues)

@@ -1,0 +1,221 @@
+"""Indicators: checksum-validated wallets, card numbers, links and look-alike domains."""
+
+from __future__ import annotations
+
+import pytest
+
+from telewarden.core.sms.indicators import (
+    IndicatorExtractor,
+    IndicatorKind,
+    btc_address_type,
+    eth_checksum_status,
+    luhn_valid,
+    tron_address_valid,
+)
+
+BTC_VALID = [
+    ("1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa", "p2pkh"),
+    ("3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy", "p2sh"),
+    ("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", "p2wpkh"),
+    ("bc1qrp33g0q5c5txsp9arysrx4k6zdkfs4nce4xj0gdcccefvpysxf3qccfmv3", "p2wsh"),
+    # BIP-350 test vectors (Bech32m)
+    ("bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0", "p2tr"),
+    ("BC1SW50QGDZ25J", "segwit_v16"),
+]
+ETH_VALID = [
+    "0xdAC17F958D2ee523a2206206994597C13D831ec7",
+    "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+    "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+    "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB",
+    "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
+]
+TRON_VALID = ["TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"]
+
+
+def _corruptions(address: str, alphabet: str) -> list[str]:
+    """Every address that differs from ``address`` in one character (same alphabet and case)."""
+    out = []
+    start = 2 if address.lower().startswith(("0x", "bc1")) else 1
+    for i in range(start, len(address)):
+        for ch in alphabet:
+            if ch != address[i]:
+                out.append(address[:i] + ch + address[i + 1 :])
+    return out
+
+
+BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+
+
+@pytest.mark.parametrize(("address", "kind"), BTC_VALID, ids=[k for _, k in BTC_VALID])
+def test_accepts_real_bitcoin_addresses(address: str, kind: str) -> None:
+    assert btc_address_type(address) == kind
+
+
+@pytest.mark.parametrize(("address", "_kind"), BTC_VALID, ids=[k for _, k in BTC_VALID])
+def test_rejects_every_one_character_corruption_of_bitcoin_addresses(
+    address: str, _kind: str
+) -> None:
+    alphabet = BASE58 if address[0] in "13" else BECH32
+    if address.isupper():
+        alphabet = alphabet.upper()
+    bad = [a for a in _corruptions(address, alphabet) if btc_address_type(a) is not None]
+    assert bad == []
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqh2y7hd",
+        "BC1S0XLXVLHEMJA6C4DQV22UAPCTQUPFHLXM9H8Z3K2E72Q4K9HCZ7VQ54WELL",
+        "bc1zw508d6qejxtdg4y5r3zarvaryvqyzf3du",
+        "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kemeawh",
+        "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kV8f3t4",
+        "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx",
+    ],
+    ids=["v1-bech32", "v16-bech32", "v2-bech32", "v0-bech32m", "mixed-case", "testnet-hrp"],
+)
+def test_rejects_segwit_addresses_with_the_wrong_checksum_variant_bip350(address: str) -> None:
+    assert btc_address_type(address) is None
+
+
+@pytest.mark.parametrize("address", ETH_VALID, ids=[a[:8] for a in ETH_VALID])
+def test_accepts_eip55_checksummed_addresses(address: str) -> None:
+    assert eth_checksum_status(address) == "checksum"
+
+
+@pytest.mark.parametrize("address", ETH_VALID, ids=[a[:8] for a in ETH_VALID])
+def test_rejects_every_case_flip_of_eip55_addresses(address: str) -> None:
+    flips = [
+        address[:i] + address[i].swapcase() + address[i + 1 :]
+        for i in range(2, len(address))
+        if address[i].isalpha()
+    ]
+    assert flips
+    assert [a for a in flips if eth_checksum_status(a) == "checksum"] == []
+
+
+def test_lowercase_eth_address_carries_no_checksum() -> None:
+    assert eth_checksum_status(ETH_VALID[0].lower()) == "unverified"
+
+
+def test_keccak_not_sha3_decides_the_eip55_case() -> None:
+    # With NIST SHA3-256 the case pattern differs; the real USDT contract must still validate.
+    import hashlib
+
+    sha3 = hashlib.sha3_256(ETH_VALID[0][2:].lower().encode()).hexdigest()
+    sha3_cased = "0x" + "".join(
+        c.upper() if c.isalpha() and int(n, 16) >= 8 else c.lower()
+        for c, n in zip(ETH_VALID[0][2:].lower(), sha3, strict=False)
+    )
+    assert sha3_cased != ETH_VALID[0]
+    assert eth_checksum_status(sha3_cased) is None
+
+
+@pytest.mark.parametrize("address", TRON_VALID, ids=["usdt-trc20"])
+def test_accepts_real_tron_address(address: str) -> None:
+    assert tron_address_valid(address)
+
+
+@pytest.mark.parametrize("address", TRON_VALID, ids=["usdt-trc20"])
+def test_rejects_every_one_character_corruption_of_tron_address(address: str) -> None:
+    assert [a for a in _corruptions(address, BASE58) if tron_address_valid(a)] == []
+
+
+def test_bitcoin_address_is_not_a_tron_address() -> None:
+    assert not tron_address_valid("1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa")
+
+
+@pytest.mark.parametrize(
+    ("digits", "ok"),
+    [("4111111111111111", True), ("6222021001115555557", None), ("4111111111111112", False)],
+    ids=["visa-test", "computed", "corrupted"],
+)
+def test_luhn(digits: str, ok: bool | None) -> None:
+    if ok is None:
+        # a corruption of a Luhn-valid number must fail
+        body = digits[:-1]
+        check = next(d for d in "0123456789" if luhn_valid(body + d))
+        assert luhn_valid(body + check)
+        assert not luhn_valid(body + str((int(check) + 1) % 10))
+    else:
+        assert luhn_valid(digits) is ok
+
+
+def _kinds(text: str, **kw: object) -> set[IndicatorKind]:
+    return {i.kind for i in IndicatorExtractor(**kw).extract(text)}  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("登录 etc-renz.com 认证", IndicatorKind.BRAND_IN_DOMAIN),
+        ("点击 hxxp://etc-renz[.]com", IndicatorKind.BRAND_IN_DOMAIN),
+        ("登录 etc-renz。com 认证", IndicatorKind.URL),
+        ("请登录 www.1cbc.com 验证", IndicatorKind.LOOKALIKE_DOMAIN),
+        ("联系 l0086.cn 客服", IndicatorKind.LOOKALIKE_DOMAIN),
+        ("访问 zw-icbc.com.cn", IndicatorKind.BRAND_IN_DOMAIN),
+        ("访问 xn--pple-43d.com", IndicatorKind.IDN_DOMAIN),
+        ("医保局通知 http://yibao-cx.com", IndicatorKind.GOV_OUTSIDE_GOV_CN),
+        ("详见 https://t.cn/A6abc", IndicatorKind.SHORT_LINK),
+        ("下载 http://app.example.com/x.apk", IndicatorKind.DOWNLOAD_LINK),
+        ("打开 http://45.67.8.9/login", IndicatorKind.IP_HOST),
+        ("付款到 TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", IndicatorKind.CRYPTO_TRON),
+        ("send to bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", IndicatorKind.CRYPTO_BTC),
+        ("to 0xdAC17F958D2ee523a2206206994597C13D831ec7 now", IndicatorKind.CRYPTO_ETH),
+        ("转到卡号4111111111111111户名张三", IndicatorKind.BANK_CARD),
+        ("致电 400-820-8820", IndicatorKind.PHONE_NUMBER),
+    ],
+    ids=[
+        "brand-in-domain",
+        "hxxp-bracket-dot",
+        "ideographic-dot",
+        "digit-homoglyph",
+        "l0086-trick",
+        "brand-prefix",
+        "punycode",
+        "gov-on-com",
+        "shortener",
+        "apk",
+        "ip-host",
+        "tron",
+        "bech32",
+        "eth",
+        "card",
+        "400-number",
+    ],
+)
+def test_extracts_indicator(text: str, kind: IndicatorKind) -> None:
+    assert kind in _kinds(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "妈，我今晚不回家吃饭了，记得喂猫",
+        "登录 www.icbc.com.cn 查询",
+        "Ok lar... Joking wif u oni...",
+        "访问 www.gov.cn 了解政策",
+        "随机串 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb 不是地址",
+    ],
+    ids=["family-chat", "official-bank", "english-chat", "gov-cn", "bad-checksum"],
+)
+def test_flags_nothing_risky_in_benign_text(text: str) -> None:
+    risky = {i.kind for i in IndicatorExtractor().extract(text) if i.risk >= 0.5}
+    assert risky == set()
+
+
+def test_shortener_list_is_configurable() -> None:
+    assert IndicatorKind.SHORT_LINK not in _kinds("见 https://sho.rt/abc")
+    assert IndicatorKind.SHORT_LINK in _kinds("见 https://sho.rt/abc", shorteners={"sho.rt"})
+
+
+def test_classifies_phone_numbers_with_number_intelligence() -> None:
+    numbers = pytest.importorskip("telewarden.core.numbers")
+    ex = IndicatorExtractor(numbers=numbers.NumberIntel())
+    found = [
+        i for i in ex.extract("客服热线 +852 2123 4567 请尽快联系") if i.kind == "phone_number"
+    ]
+    assert found
+    assert found[0].value.startswith("+852")
+    assert "international" in found[0].detail
