@@ -82,6 +82,7 @@ def sim(
 
     counts: dict[str, int] = {}
     truth_counts = {"truth_events": 0, "truth_victims": 0, "losses": 0}
+    per_campaign: dict[str, list[int]] = {}  # campaign id -> events, victims, losses
     table_fmt: Literal["parquet", "csv"] = "csv" if fmt is OutputFormat.CSV else "parquet"
     sichuan = (
         SichuanWriter(out, SichuanMapper(simulation.subscribers(), simulation.cells()))
@@ -116,6 +117,15 @@ def sim(
                 ("usage", chunk.usage),
             ):
                 counts[name] = counts.get(name, 0) + frame.height
+            for cid, n_events in chunk.truth_events.group_by("campaign_id").len().iter_rows():
+                per_campaign.setdefault(cid, [0, 0, 0])[0] += n_events
+            for cid, n_victims, n_losses in (
+                chunk.truth_victims.group_by("campaign_id")
+                .agg(pl.len(), pl.col("loss_at").is_not_null().sum())
+                .iter_rows()
+            ):
+                per_campaign.setdefault(cid, [0, 0, 0])[1] += n_victims
+                per_campaign[cid][2] += n_losses
             truth_counts["truth_events"] += chunk.truth_events.height
             truth_counts["truth_victims"] += chunk.truth_victims.height
             truth_counts["losses"] += int(chunk.truth_victims["loss_at"].is_not_null().sum())
@@ -151,7 +161,7 @@ def sim(
         "campaigns": [c.campaign_id for c in config.campaigns if c.enabled],
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
-    _report(console, simulation, statics["truth_cards"], out, counts, truth_counts)
+    _report(console, simulation, statics["truth_cards"], per_campaign, counts, truth_counts)
     traffic = counts.get("calls", 0) + counts.get("sms", 0) + counts.get("usage", 0)
     console.print(
         f"{traffic:,} traffic records in {elapsed:.1f} s "
@@ -164,29 +174,38 @@ def _report(
     console: Console,
     simulation: Simulation,
     cards: pl.DataFrame,
-    out: Path,
+    per_campaign: dict[str, list[int]],
     counts: dict[str, int],
     truth_counts: dict[str, int],
 ) -> None:
     """Print what was injected and how many records were written."""
-    del out
     events = truth_counts["truth_events"]
     table = Table(title="Injected fraud", title_justify="left")
-    for column in ("campaign", "kind", "numbers", "used", "window (UTC)"):
-        table.add_column(column)
+    for column in ("campaign", "kind", "numbers", "used", "events", "victims", "losses"):
+        table.add_column(column, justify="left" if column in ("campaign", "kind") else "right")
+    table.add_column("hours", justify="right")
     per = cards.group_by("campaign_id").agg(
         pl.len().alias("numbers"), pl.col("first_fraud_at").is_not_null().sum().alias("used")
     )
     per_map = {r[0]: (r[1], r[2]) for r in per.iter_rows()}
     for p in simulation.plans:
         numbers, used = per_map.get(p.config.campaign_id, (0, 0))
-        camp = simulation.truth_campaigns().filter(pl.col("campaign_id") == p.config.campaign_id)
+        # active window in hours from the start (UTC times are in truth_campaigns)
         window = (
-            f"{camp['start_at'][0]:%m-%d %H:%M} - {camp['end_at'][0]:%m-%d %H:%M}"
-            if camp.height
-            else ""
+            f"{(p.start_us - simulation.start_us) / 3.6e9:g}-"
+            f"{(p.end_us - simulation.start_us) / 3.6e9:g}"
         )
-        table.add_row(p.config.campaign_id, p.kind.value, str(numbers), str(used), window)
+        n_events, n_victims, n_losses = per_campaign.get(p.config.campaign_id, [0, 0, 0])
+        table.add_row(
+            p.config.campaign_id,
+            p.kind.value,
+            f"{numbers:,}",
+            f"{used:,}",
+            f"{n_events:,}",
+            f"{n_victims:,}",
+            f"{n_losses:,}",
+            window,
+        )
     console.print(table)
     console.print(
         f"fraud events: {events:,} · victims exposed: {truth_counts['truth_victims']:,} "

@@ -130,7 +130,7 @@ def plan_campaigns(
             next_card += n
             # the gang buys its cards at one or two outlets, on a handful of ID documents
             outlet = 9000 + code * 10 + rng.integers(0, 2, n)
-            docs = 10_000_000 + code * 1000 + rng.integers(0, max(1, n // 5), n)
+            docs = 3 * subs.n + code * 100_000 + rng.integers(0, max(1, n // 5), n)
             subs.outlet[sources] = outlet
             subs.doc[sources] = docs
             subs.plan[sources] = 0

@@ -228,6 +228,10 @@ def build_subscribers(
     doc = np.arange(n, dtype=np.int64)
     share = np.flatnonzero(rng.random(n_ordinary) < 0.08)
     doc[share] = np.maximum(share - rng.integers(1, 3, share.shape[0]), 0)
+    # and a few documents hold many cards: firms registering staff lines (assumption)
+    n_firms = max(1, n_ordinary // 2000)
+    staff = rng.permutation(n_ordinary)[: min(n_ordinary, n_firms * 15)]
+    doc[staff] = 2 * n + rng.integers(0, n_firms, staff.shape[0])
     age_days = np.minimum(rng.lognormal(np.log(3 * 365.0), 0.9, n), 15 * 365.0)
     # some ordinary cards are new too, so "new card" alone does not mean fraud (S15)
     fresh = rng.random(n) < 0.005
