@@ -135,14 +135,18 @@ def _timestamp(frame: pl.LazyFrame, column: str) -> pl.Expr:
     return pl.col(column).cast(pl.Datetime("us"), strict=False)
 
 
-def _mode(frame: pl.LazyFrame, column: str, mode_name: str, count_name: str) -> pl.LazyFrame:
-    """Per number: the most frequent non-null value of ``column`` (smallest on a tie), its count."""
+def _mode(
+    frame: pl.LazyFrame, column: str, mode_name: str, count_name: str, nunique_name: str
+) -> pl.LazyFrame:
+    """Per number: the most frequent non-null value of ``column`` (smallest on a tie), its count,
+    and the number of distinct values (one pass over the per-value counts serves all three)."""
     counts = (
         frame.filter(pl.col(column).is_not_null()).group_by(KEY, column).agg(pl.len().alias("_n"))
     )
     return counts.group_by(KEY).agg(
         pl.col(column).sort_by(["_n", column], descending=[True, False]).first().alias(mode_name),
         pl.col("_n").max().alias(count_name),
+        pl.len().alias(nunique_name),
     )
 
 
@@ -183,11 +187,14 @@ def voc_features(voc: pl.LazyFrame) -> pl.LazyFrame:
         _timestamp(voc, "start_datetime").alias("_at"),
         pl.col("call_dur").cast(pl.Float64, strict=False),
         pl.col("calltype_id").cast(pl.Int64, strict=False),
+        # Few distinct places: distinct counts over categorical codes are about twice as fast.
+        pl.col("city_name", "county_name").cast(pl.String).cast(pl.Categorical),
+        # Four group-bys share the key: hash each number once, then group on its code.
+        pl.col(KEY).cast(pl.String).cast(pl.Categorical),
     ).with_columns(pl.col("_at").dt.hour().alias("_hour"), pl.col("_at").dt.day().alias("_day"))
     outgoing = pl.col("calltype_id") == 1
     main = calls.group_by(KEY).agg(
         pl.len().alias("opposite_count"),
-        _nunique("opposite_no_m").alias("opposite_unique"),
         outgoing.sum().alias("voccalltype1"),
         _nunique("imei_m", outgoing).alias("imeis"),
         _nunique("city_name", outgoing).alias("city_name_call"),
@@ -199,8 +206,6 @@ def voc_features(voc: pl.LazyFrame) -> pl.LazyFrame:
         _nunique("city_name").alias("city_name_nunique"),
         _nunique("county_name").alias("county_name_nunique"),
         _nunique("calltype_id").alias("calltype_id_unique"),
-        _nunique("_hour").alias("voc_hour_nunique"),
-        _nunique("_day").alias("voc_day_nunique"),
     )
     has_outgoing = pl.col("voccalltype1") > 0
     main = main.with_columns(
@@ -212,13 +217,15 @@ def voc_features(voc: pl.LazyFrame) -> pl.LazyFrame:
             "voc_calltype1"
         ),
     )
-    # pandas' groupby drops missing keys, so a call without a counterpart forms no pair.
+    # pandas' groupby drops missing keys, so a call without a counterpart forms no pair; the
+    # pairs also give the distinct counterparts, cheaper than a string n_unique per number.
     pairs = (
         calls.filter(pl.col("opposite_no_m").is_not_null())
         .group_by(KEY, "opposite_no_m")
         .agg(pl.len().alias("_calls"), pl.col("call_dur").sum().alias("_dur"))
         .group_by(KEY)
         .agg(
+            pl.len().alias("opposite_unique"),
             pl.col("_calls").mean().alias("phone2opposite_mean"),
             pl.col("_calls").median().alias("phone2opposite_median"),
             pl.col("_calls").max().alias("phone2opposite_max"),
@@ -227,14 +234,16 @@ def voc_features(voc: pl.LazyFrame) -> pl.LazyFrame:
             pl.col("_dur").max().alias("phone2oppo_sum_max"),
         )
     )
-    hour = _mode(calls, "_hour", "voc_hour_mode", "voc_hour_mode_count")
-    day = _mode(calls, "_day", "voc_day_mode", "voc_day_mode_count")
+    hour = _mode(calls, "_hour", "voc_hour_mode", "voc_hour_mode_count", "voc_hour_nunique")
+    day = _mode(calls, "_day", "voc_day_mode", "voc_day_mode_count", "voc_day_nunique")
     joined = (
         main.join(pairs, on=KEY, how="left")
         .join(hour, on=KEY, how="left")
         .join(day, on=KEY, how="left")
     )
-    return joined.select(KEY, *(pl.col(n).cast(pl.Float64) for n in VOC_FEATURES))
+    return joined.select(
+        pl.col(KEY).cast(pl.String), *(pl.col(n).cast(pl.Float64) for n in VOC_FEATURES)
+    )
 
 
 def sms_features(sms: pl.LazyFrame) -> pl.LazyFrame:
@@ -267,8 +276,6 @@ def sms_features(sms: pl.LazyFrame) -> pl.LazyFrame:
         pl.len().alias("sms_count"),
         _nunique("opposite_no_m").alias("sms_nunique"),
         (pl.col("calltype_id") == 2).sum().alias("calltype_2"),
-        _nunique("_hour").alias("hour_nunique"),
-        _nunique("_day").alias("day_nunique"),
     )
     has_received = pl.col("calltype_2") > 0
     main = main.with_columns(
@@ -278,8 +285,8 @@ def sms_features(sms: pl.LazyFrame) -> pl.LazyFrame:
             "calltype_rate"
         ),
     )
-    hour = _mode(rows, "_hour", "hour_mode", "hour_mode_count")
-    day = _mode(rows, "_day", "day_mode", "day_mode_count")
+    hour = _mode(rows, "_hour", "hour_mode", "hour_mode_count", "hour_nunique")
+    day = _mode(rows, "_day", "day_mode", "day_mode_count", "day_nunique")
     joined = main.join(hour, on=KEY, how="left").join(day, on=KEY, how="left")
     return joined.select(KEY, *(pl.col(n).cast(pl.Float64) for n in SMS_FEATURES))
 
