@@ -19,9 +19,12 @@ Conventions
   allow and deny lists can key every number the same way.
 - ``national`` is the national significant number, digits only, without the trunk ``0``
   (``1012345678`` for Beijing ``010-12345678``).
-- Results are cached per distinct raw string (FIFO-bounded dictionary). Distinct 11-digit
-  Chinese mobiles additionally share the expensive look-ups per 7-digit prefix, which fully
-  determines their validity, carrier and location in the libphonenumber metadata.
+- ``+86 10 6xxxxxxx`` is a Beijing landline, while the national form ``106xxxxxxx`` is an SMS
+  port: Beijing landlines need the trunk ``0`` in national form (``010 6xxxxxxx``).
+- Results are cached per distinct raw string (a dictionary bounded by two generations).
+  Distinct 11-digit Chinese mobiles additionally share the expensive look-ups per prefix:
+  the first 5 digits fix validity and type, the first 7 carrier and location, in the
+  libphonenumber metadata.
 
 Nothing here performs I/O; ``phonenumbers`` ships its metadata as Python modules.
 """
@@ -382,7 +385,7 @@ def _service_kind(digits: str) -> tuple[NumberKind, str | None, str | None] | No
 
 def _impersonation_target(digits: str, had_plus: bool) -> str | None:
     """Return the service number a prefixed or extended form imitates, or None."""
-    if had_plus and _service_kind(digits) is not None and not digits.startswith("86"):
+    if had_plus and len(digits) <= 6 and _service_kind(digits) is not None:
         return digits
     stripped = digits.lstrip("0")
     if 1 <= len(digits) - len(stripped) <= 2 and stripped in SERVICE_NUMBERS:
@@ -589,8 +592,10 @@ class NumberIntel:
         explicit = had_plus or (body.startswith("00") and not body.startswith("000"))
         if explicit:
             intl = body if had_plus else body[2:]
-            if intl.startswith("86"):
-                national = intl[2:]
+            national = intl[2:]
+            # "+86 10 6xxxxxxx" is Beijing (area code 10), not a 106 SMS port.
+            beijing = len(national) == 10 and national.startswith("10")
+            if intl.startswith("86") and not beijing:
                 service = _service_kind(national)
                 if service is not None:
                     return self._service_info(raw, national, service, explicit=True)

@@ -44,6 +44,8 @@ CASES = [
     ("12381", "+8612381", Origin.MAINLAND, NumberKind.ANTI_FRAUD, True),
     ("12321", "+8612321", Origin.MAINLAND, NumberKind.GOVERNMENT_SERVICE, True),
     ("1069012345", "+861069012345", Origin.MAINLAND, NumberKind.SMS_PORT_106, True),
+    ("+86 10 6901 2345", "+861069012345", Origin.MAINLAND, NumberKind.FIXED_LINE, True),
+    ("106901234567890", "+86106901234567890", Origin.MAINLAND, NumberKind.SMS_PORT_106, True),
     ("+85223456789", "+85223456789", Origin.HONG_KONG, NumberKind.FIXED_LINE, True),
     ("+853 6312 3456", "+85363123456", Origin.MACAO, NumberKind.MOBILE, True),
     ("+886912345678", "+886912345678", Origin.TAIWAN, NumberKind.MOBILE, True),
@@ -112,6 +114,7 @@ IMPERSONATIONS = [
     ("+95588", "95588"),
     ("0010086", "10086"),
     ("1101", "110"),
+    ("+12381", "12381"),
 ]
 
 

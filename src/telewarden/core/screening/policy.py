@@ -93,7 +93,6 @@ RULES: tuple[tuple[str, int], ...] = (
     ("domestic", 110),
 )
 _PRIORITY = dict(RULES)
-_INDEX = {name: i for i, (name, _) in enumerate(RULES)}
 
 _EMERGENCY_KINDS = frozenset({NumberKind.EMERGENCY, NumberKind.POLICE, NumberKind.ANTI_FRAUD})
 _CROSS_BORDER = frozenset({Origin.HONG_KONG, Origin.MACAO, Origin.TAIWAN, Origin.FOREIGN})
