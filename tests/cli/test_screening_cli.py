@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -38,8 +39,8 @@ def _ok(runner: CliRunner, *args: str) -> str:
     return result.stdout
 
 
-def _screen(runner: CliRunner, *args: str) -> dict[str, object]:
-    data: dict[str, object] = json.loads(_ok(runner, "screen", *args, "--json"))
+def _screen(runner: CliRunner, *args: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(_ok(runner, "screen", *args, "--json"))
     return data
 
 
@@ -250,3 +251,17 @@ def test_screen_file_prints_counts_that_reconcile_and_a_summary(
     finally:
         store.close()
     assert len(batches) == 2 and batches[0].rows_read == 4
+
+
+def test_the_content_inspection_setting_is_a_legal_gate_over_the_stored_policy(
+    home: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ("sms", "--sender", "10690000", "--recipient", CALLEE, "--text", "点击链接领取奖金")
+    monkeypatch.setenv("TELEWARDEN_CONTENT_INSPECTION", "false")
+    gated = _screen(runner, *args)
+    trace = {t["rule"]: t for t in gated["trace"]}
+    assert "legal gate" in trace["content"]["detail"]
+    monkeypatch.setenv("TELEWARDEN_CONTENT_INSPECTION", "true")
+    open_ = _screen(runner, *args)
+    trace = {t["rule"]: t for t in open_["trace"]}
+    assert "legal gate" not in trace["content"]["detail"]

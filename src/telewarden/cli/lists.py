@@ -83,7 +83,7 @@ def import_list(
         with (
             QuarantineWriter(quarantine) as bad,
             Progress(
-                TextColumn(f"importing {list_kind.value} list"),
+                TextColumn("{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TextColumn("{task.fields[rate]}"),
@@ -92,7 +92,9 @@ def import_list(
                 console=err,
             ) as bar,
         ):
-            task = bar.add_task("import", total=reader.rows_read, rate="")
+            task = bar.add_task(
+                f"importing {list_kind.value} list", total=reader.rows_read, rate=""
+            )
             started = time.perf_counter()
 
             def chunks() -> Iterator[list[ListEntry]]:
@@ -103,6 +105,8 @@ def import_list(
                     if not chunk.entries:
                         bar.update(task, completed=report.rows_read)
                     yield chunk.entries
+                # Staged rows are now merged into the indexed table in one statement.
+                bar.update(task, description="merging into the store")
 
             def advance(_rows: int) -> None:
                 elapsed = time.perf_counter() - started

@@ -16,13 +16,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from telewarden.core.errors import InvalidInputError
+from telewarden.core.errors import InvalidInputError, TelewardenError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from telewarden.adapters.storage.protocol import ScreeningStore
     from telewarden.adapters.storage.sql import SqlStore
-    from telewarden.core.screening import Decision, Ingress
+    from telewarden.core.screening import (
+        ContentInspector,
+        Decision,
+        Ingress,
+        PolicySettings,
+    )
 
 app = typer.Typer(help="Screen one call, one SMS, or a file of events.", no_args_is_help=True)
 
@@ -40,6 +46,41 @@ def resolve_actor(actor: str | None) -> str:
         return getpass.getuser()[:64] or "cli"
     except Exception:  # no login name in some containers
         return "cli"
+
+
+def effective_policy(store: ScreeningStore) -> PolicySettings:
+    """The store's policy with the process settings' gates applied.
+
+    ``TELEWARDEN_CONTENT_INSPECTION=false`` (the legal gate) switches SMS body inspection off
+    whatever the stored policy says; ``TELEWARDEN_HIGH_RISK_COUNTRIES`` replaces the stored list.
+    """
+    from telewarden.settings import load_settings
+
+    settings = load_settings()
+    policy = store.get_policy()
+    update: dict[str, Any] = {}
+    if not settings.content_inspection and policy.content_inspection:
+        update["content_inspection"] = False
+    if settings.high_risk_countries is not None:
+        update["high_risk_countries"] = [c.upper() for c in settings.high_risk_countries]
+    return policy.model_copy(update=update) if update else policy
+
+
+def content_inspector(policy: PolicySettings) -> ContentInspector | None:
+    """The shipped SMS content model as a ``ContentInspector``, or None.
+
+    None when the policy forbids inspection, or when the SMS model is not installed: the
+    screener then decides on sender and metadata alone and says so in its trace.
+    """
+    if not policy.content_inspection:
+        return None
+    try:
+        from telewarden.adapters.sms_model import load_default_model
+        from telewarden.core.sms.inspector import SmsClassifier, SmsContentInspector
+
+        return SmsContentInspector(SmsClassifier(load_default_model()))
+    except (ImportError, TelewardenError):
+        return None
 
 
 def open_store() -> SqlStore:
@@ -182,7 +223,9 @@ def _screen_one(
     )
     store = open_store()
     try:
-        decision = screener_for(store, event).decide(event)
+        policy = effective_policy(store)
+        content = content_inspector(policy) if event.text else None
+        decision = screener_for(store, event, policy=policy, content=content).decide(event)
         store.log_decision(event, decision, actor=resolve_actor(actor), at=SystemClock().now())
     finally:
         store.close()
@@ -266,7 +309,8 @@ def screen_file_command(
     store = open_store()
     try:
         t0 = time.perf_counter()
-        screener = load_screener(store)
+        policy = effective_policy(store)
+        screener = load_screener(store, policy=policy, content=content_inspector(policy))
         load_s = time.perf_counter() - t0
         err.print(
             f"loaded policy v{store.policy_version()}, {len(screener.optins):,} opt-ins, "

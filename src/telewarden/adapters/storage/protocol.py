@@ -299,12 +299,14 @@ def load_screener(
     *,
     numbers: NumberIntel | None = None,
     content: ContentInspector | None = None,
+    policy: PolicySettings | None = None,
 ) -> Screener:
     """A ``Screener`` holding ALL of the store's opt-ins and deny/allow lists in memory.
 
-    For batch screening; a single screen should use ``screener_for`` instead.
+    For batch screening; a single screen should use ``screener_for`` instead. ``policy``
+    replaces the store's policy (an entry point applies its settings' legal gates to it).
     """
-    policy = store.get_policy()
+    policy = policy if policy is not None else store.get_policy()
     if numbers is None:
         numbers = NumberIntel(high_risk_countries=policy.high_risk_countries)
     optins = OptInBook()
@@ -323,13 +325,15 @@ def screener_for(
     *,
     numbers: NumberIntel | None = None,
     content: ContentInspector | None = None,
+    policy: PolicySettings | None = None,
 ) -> Screener:
     """A ``Screener`` loaded with only the state that can affect ``event``.
 
     The callee's opt-ins and the list entries matching the caller or callee are fetched by
-    index, so a single screen costs a few queries however long the lists are.
+    index, so a single screen costs a few queries however long the lists are. ``policy``
+    replaces the store's policy, as in ``load_screener``.
     """
-    policy = store.get_policy()
+    policy = policy if policy is not None else store.get_policy()
     if numbers is None:
         numbers = NumberIntel(high_risk_countries=policy.high_risk_countries)
     e164s = [
