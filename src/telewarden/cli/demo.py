@@ -22,8 +22,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from telewarden.adapters.sms_model import load_default_model
 from telewarden.cli import sim as sim_cli
-from telewarden.core.screening import PolicySettings
+from telewarden.core.detectors.evaluation import DetectionResult
+from telewarden.core.screening import ContentInspector, PolicySettings
+from telewarden.core.sms.inspector import SmsClassifier, SmsContentInspector
 from telewarden.runners.demo import (
     CALL_FRAUD_KINDS,
     LEGIT_DOMESTIC,
@@ -31,6 +34,8 @@ from telewarden.runners.demo import (
     SMS_FRAUD_KINDS,
     ChannelReport,
     DemoReport,
+    count_rows,
+    detect_cards,
     run_demo,
 )
 from telewarden.settings import load_settings
@@ -78,6 +83,9 @@ def demo(
         console.rule(f"[bold]1. Reusing the simulated carrier in {out}")
     console.rule("[bold]2. Screening every call and SMS before delivery")
     policy = PolicySettings(content_inspection=settings.content_inspection)
+    content: ContentInspector | None = None
+    if settings.content_inspection:
+        content = SmsContentInspector(SmsClassifier(load_default_model()))
     with Progress(
         TextColumn("[bold]screening"),
         BarColumn(),
@@ -89,10 +97,65 @@ def demo(
         report = run_demo(
             out,
             policy=policy,
+            content=content,
             on_total=lambda n: progress.update(task, total=n),
             progress=lambda n: progress.advance(task, n),
         )
     _render(console, report)
+    console.rule("[bold]3. Finding fraud cards from behaviour (label-free detectors)")
+    with Progress(
+        TextColumn("[bold]detectors"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("detect", total=count_rows(out / "calls.parquet"))
+        result, detect_s = detect_cards(out, lambda n: progress.update(task, completed=n))
+    _render_detection(console, result, detect_s, report.calls.events)
+
+
+def _median(values: list[int] | list[float]) -> str:
+    if not values:
+        return "-"
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    value = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def _render_detection(
+    console: Console, result: DetectionResult, seconds: float, calls: int
+) -> None:
+    table = Table(title="Fraud cards found by the detectors", title_justify="left")
+    for column in (
+        "campaign",
+        "cards",
+        "detected",
+        "recall %",
+        "median attempts",
+        "median minutes",
+    ):
+        table.add_column(column, justify="left" if column == "campaign" else "right")
+    for kind, figures in sorted(result.per_kind.items()):
+        if figures.cards == 0:
+            continue
+        recall = 100.0 * figures.detected / figures.cards
+        table.add_row(
+            kind,
+            f"{figures.cards:,}",
+            f"{figures.detected:,}",
+            f"{recall:.0f}",
+            _median(figures.attempts),
+            _median(figures.minutes),
+        )
+    console.print(table)
+    precision = result.true_flagged / result.flagged if result.flagged else 0.0
+    console.print(
+        f"[bold]Numbers flagged:[/] {result.flagged:,} (precision {precision:.1%}); "
+        f"[bold]legitimate bulk callers flagged:[/] {result.legit_bulk_flagged} of {result.legit_bulk}; "
+        f"{calls:,} calls replayed in {seconds:.1f} s."
+    )
 
 
 def _table(title: str, channel: ChannelReport, fraud_kinds: tuple[str, ...]) -> Table:

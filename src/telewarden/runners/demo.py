@@ -14,6 +14,8 @@ from pathlib import Path
 
 import polars as pl
 
+from telewarden.core.detectors.evaluation import DetectionResult, evaluate_detection
+from telewarden.core.detectors.streaming import DetectorConfig, detect_stream
 from telewarden.core.records import CampaignKind, RecordKind
 from telewarden.core.screening import (
     Channel,
@@ -201,6 +203,22 @@ def run_demo(
         content_inspection=policy.content_inspection and content is not None,
         total_s=time.perf_counter() - started,
     )
+
+
+def detect_cards(
+    records: Path, progress: Callable[[int], None] | None = None
+) -> tuple[DetectionResult, float]:
+    """Replay the simulated calls through the label-free detectors and score them against truth.
+
+    Returns the per-campaign figures and the seconds the replay took.
+    """
+    calls = pl.read_parquet(records / "calls.parquet")
+    subscribers = pl.read_parquet(records / "subscribers.parquet")
+    truth_cards = pl.read_parquet(records / "truth_cards.parquet")
+    started = time.perf_counter()
+    alerts = list(detect_stream(calls, subscribers, DetectorConfig(), on_progress=progress))
+    elapsed = time.perf_counter() - started
+    return evaluate_detection(alerts, calls, truth_cards), elapsed
 
 
 CALL_FRAUD_KINDS = (
