@@ -371,7 +371,8 @@ def build_graph(
     deg = np.minimum(rng.lognormal(np.log(3.0), 1.0, n_ord).astype(np.int64), 500)
     ra = np.repeat(np.arange(n_ord), deg)
     pop_perm = within_city_perm()
-    u = rng.random(ra.shape[0]) ** 2.5
+    u = rng.random(ra.shape[0])
+    u = u * u * np.sqrt(u)  # u ** 2.5, several times faster than a float power
     same = rng.random(ra.shape[0]) < 0.85
     c = city[ra]
     local = pop_perm[city_start[c] + (u * city_count[c]).astype(np.int64)]
@@ -394,7 +395,8 @@ def build_graph(
     # off-net contacts: other carriers' customers, shared across subscribers with a skew
     n_off = np.minimum(rng.poisson(2.5, n_ord), 40)
     oa = np.repeat(np.arange(n_ord), n_off)
-    ob = off_net[((rng.random(oa.shape[0]) ** 1.5) * off_net.shape[0]).astype(np.int64)]
+    v = rng.random(oa.shape[0])
+    ob = off_net[(v * np.sqrt(v) * off_net.shape[0]).astype(np.int64)]
     # international contacts: family abroad, or business in Hong Kong, Macao, Taiwan
     fam_abroad = np.flatnonzero(rng.random(n_ord) < intl_contact_p)
     business = np.flatnonzero(rng.random(n_ord) < business_p)
