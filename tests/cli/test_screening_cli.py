@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from telewarden.adapters.storage.sql import SqlStore
 from telewarden.cli.main import app, main
 from telewarden.core.errors import InvalidInputError, NotFoundError
+from telewarden.core.screening import ListKind
 
 HK = "+85223456789"
 CALLEE = "13800138000"
@@ -26,6 +30,23 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("TELEWARDEN_DATABASE_URL", raising=False)
     monkeypatch.delenv("TELEWARDEN_CONFIG", raising=False)
     return home
+
+
+@pytest.fixture
+def pg_home(home: Path, monkeypatch: pytest.MonkeyPatch, postgres_url: str) -> Iterator[str]:
+    """TELEWARDEN_DATABASE_URL pointing at a fresh PostgreSQL schema, dropped afterwards."""
+    schema = f"tw_cli_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(postgres_url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"create schema {schema}")
+    url = f"{postgres_url}?options=-csearch_path%3D{schema}"
+    monkeypatch.setenv("TELEWARDEN_DATABASE_URL", url)
+    try:
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"drop schema if exists {schema} cascade")
+        admin.dispose()
 
 
 @pytest.fixture
@@ -265,3 +286,29 @@ def test_the_content_inspection_setting_is_a_legal_gate_over_the_stored_policy(
     open_ = _screen(runner, *args)
     trace = {t["rule"]: t for t in open_["trace"]}
     assert "legal gate" not in trace["content"]["detail"]
+
+
+@pytest.mark.integration
+def test_the_store_is_postgresql_when_a_database_url_is_given(
+    pg_home: str, runner: CliRunner, tmp_path: Path
+) -> None:
+    assert _screen(runner, "call", "--caller", HK, "--callee", CALLEE)["verdict"] == "block"
+    _ok(runner, "optin", "add", CALLEE, "--scope", "calls")
+    assert _screen(runner, "call", "--caller", HK, "--callee", CALLEE)["verdict"] == (
+        "allow_labelled"
+    )
+    path = tmp_path / "deny.csv"
+    path.write_text("pattern\n+852234*\n13800138001\n13800138001\nbad\n")
+    report = json.loads(_ok(runner, "lists", "import", "deny", str(path), "--json"))
+    assert (report["rows_read"], report["accepted"], report["quarantined"]) == (4, 3, 1)
+    assert (report["inserted"], report["duplicates"], report["reconciles"]) == (2, 1, True)
+    assert _screen(runner, "call", "--caller", HK, "--callee", CALLEE)["reason"] == (
+        "deny_listed_prefix"
+    )
+    store = SqlStore.open(pg_home)
+    try:
+        assert store.dialect == "postgresql"
+        assert store.count_entries(ListKind.DENY) == 2
+        assert len(store.recent_decisions()) == 3
+    finally:
+        store.close()

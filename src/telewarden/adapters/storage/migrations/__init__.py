@@ -1,0 +1,1 @@
+"""Alembic migrations of the telewarden store; ``versions/`` holds one file per revision."""
