@@ -6,9 +6,9 @@ not process settings: nothing here reads the environment.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, PrivateAttr
+from pydantic import BaseModel, Field, PrivateAttr, field_validator
 
 from telewarden.core.numbers import DEFAULT_HIGH_RISK_COUNTRIES
 
@@ -63,7 +63,12 @@ class PolicySettings(BaseModel):
     appeal_contact: str = "10086"
     optin_instruction: str = "text 1219 to 10086"
     content_inspection: bool = True
-    spam_verdict: str = "allow_labelled"
+    spam_verdict: Literal["allow_labelled", "block"] = "allow_labelled"
+
+    @field_validator("high_risk_countries")
+    @classmethod
+    def _upper_regions(cls, value: list[str]) -> list[str]:
+        return [code.strip().upper() for code in value if code.strip()]
 
     # Bumped by every attribute assignment so a Screener can drop memoised results; in-place
     # edits of ``region_overrides`` or ``high_risk_countries`` need ``Screener.refresh()``.
