@@ -39,6 +39,15 @@ def test_same_seed_gives_identical_tables() -> None:
         assert frame.equals(second[name]), name
 
 
+def test_iterating_twice_yields_the_same_chunks() -> None:
+    sim = Simulation(SMALL)
+    first = [c.calls for c in sim.chunks()]
+    cards = sim.truth_cards()
+    second = [c.calls for c in sim.chunks()]
+    assert all(a.equals(b) for a, b in zip(first, second, strict=True))
+    assert sim.truth_cards().equals(cards)
+
+
 def test_different_seed_gives_different_traffic() -> None:
     first, other = _tables(SMALL), _tables(replace(SMALL, seed=SMALL.seed + 1))
     assert not first["calls"].equals(other["calls"])

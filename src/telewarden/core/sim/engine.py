@@ -358,8 +358,15 @@ class Simulation:
         )
 
     def chunks(self) -> Iterator[SimChunk]:
-        """Yield every chunk in time order (hour by hour, shard by shard)."""
+        """Yield every chunk in time order (hour by hour, shard by shard).
+
+        Each call starts the traffic afresh, so iterating twice yields the same chunks.
+        """
         cfg = self.config
+        self._first_fraud_us[:] = np.iinfo(np.int64).max
+        self._pending_calls = concat([], CALL_COLUMNS)
+        self._next_call_id = 1
+        self._next_sms_id = 1
         for hour in range(cfg.hours):
             clock = self.clock(hour)
             for shard in range(self.n_shards):
