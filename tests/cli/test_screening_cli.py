@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from telewarden.adapters.storage.sql import SqlStore
 from telewarden.cli.main import app, main
-from telewarden.core.errors import InvalidInputError, NotFoundError
+from telewarden.core.errors import ConfigurationError, InvalidInputError, NotFoundError
 from telewarden.core.screening import ListKind
 
 HK = "+85223456789"
@@ -312,3 +312,15 @@ def test_the_store_is_postgresql_when_a_database_url_is_given(
         assert len(store.recent_decisions()) == 3
     finally:
         store.close()
+
+
+def test_an_unreachable_database_is_a_configuration_error(
+    home: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "TELEWARDEN_DATABASE_URL", "postgresql+psycopg://nobody:secret@127.0.0.1:1/none"
+    )
+    result = runner.invoke(app, ["policy", "show"])
+    assert isinstance(result.exception, ConfigurationError)
+    assert "cannot open the store" in str(result.exception)
+    assert "secret" not in str(result.exception)
