@@ -19,8 +19,9 @@ Rules (domain.md section c signal in brackets), each with its threshold and wind
     ``static_min_outbound`` outbound calls in ``static_window_s``, all from one cell, an answer
     rate at most ``static_max_answer_rate`` and no answered inbound call.
 ``new_card_burst`` [S1, S3, S5, S15]
-    A young card with ``burst_min_outbound`` calls to as many distinct callees within
-    ``burst_window_s`` and an answer rate at most ``burst_max_answer_rate``.
+    A new card (activated less than ``new_card_age_s`` before) with ``burst_min_outbound``
+    calls to as many distinct callees within ``burst_window_s`` and an answer rate at most
+    ``burst_max_answer_rate``.
 ``wangiri`` [S20]
     An international caller with ``wangiri_min_calls`` unanswered calls of at most
     ``wangiri_max_ring_s`` ringing to distinct callees within ``wangiri_window_s``.
@@ -66,6 +67,7 @@ class DetectorConfig:
     burst_max_answer_rate: float = 0.5
     burst_window_s: int = 7_200
     young_card_age_s: int = 30 * 86_400
+    new_card_age_s: int = 7 * 86_400
     wangiri_min_calls: int = 5
     wangiri_max_ring_s: int = 5
     wangiri_window_s: int = 3_600
@@ -322,9 +324,10 @@ class StreamDetector:
             return
         distinct = len({c.callee for c in calls})
         answer_rate = sum(c.answered for c in calls) / len(calls)
-        young = caller in self._activated and self._young(caller, t)
+        activated = self._activated.get(caller)
         if (
-            young
+            activated is not None
+            and t - activated < cfg.new_card_age_s
             and distinct >= cfg.burst_min_outbound
             and answer_rate <= cfg.burst_max_answer_rate
         ):

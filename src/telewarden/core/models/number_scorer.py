@@ -422,8 +422,8 @@ class FoldResult:
 class CvReport:
     """Outer cross-validation figures: per fold and their means.
 
-    ``baseline_*`` are plain LightGBM on the 55 features (200 rounds, learning rate 0.1, no
-    calibration, no graph) flagged at 0.5, trained on the same folds in the same run.
+    ``baseline_*`` are plain LightGBM on the 55 features (200 rounds by default, learning rate
+    0.1, no calibration, no graph) flagged at 0.5, trained on the same folds in the same run.
     """
 
     folds: tuple[FoldResult, ...]
@@ -465,6 +465,7 @@ def cross_validate(
     seed: int = 0,
     make_scorer: Callable[[], NumberScorer] = NumberScorer,
     on_fold: Callable[[int], None] | None = None,
+    baseline_rounds: int = 200,
 ) -> CvReport:
     """Stratified outer cross-validation of the scorer and of a plain-boosting baseline.
 
@@ -483,6 +484,8 @@ def cross_validate(
         Builds an unfitted scorer per fold.
     on_fold : callable or None
         Called with the fold number after each fold (progress bars).
+    baseline_rounds : int
+        Boosting rounds of the plain baseline.
 
     Returns
     -------
@@ -500,7 +503,9 @@ def cross_validate(
         p = scorer.predict_proba(features[test_idx], edges, known)
         results.append(_fold_result(fold, y[test_idx], p, scorer.threshold_))
         data = lgb.Dataset(base_x[train_idx], label=y[train_idx])
-        base_p = np.asarray(lgb.train(plain, data, 200).predict(base_x[test_idx]), np.float64)
+        base_p = np.asarray(
+            lgb.train(plain, data, baseline_rounds).predict(base_x[test_idx]), np.float64
+        )
         baseline.append(_fold_result(fold, y[test_idx], base_p, 0.5))
         if on_fold is not None:
             on_fold(fold)

@@ -1,0 +1,254 @@
+"""`telewarden numbers ...`, `telewarden detect` and `telewarden eval numbers` end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from telewarden.cli.main import app
+from telewarden.core.errors import InvalidInputError, NotFoundError
+from telewarden.core.features.sichuan import ARPU_COLUMNS, FEATURE_NAMES
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def _ok(runner: CliRunner, *args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def sim_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sim")
+    _ok(
+        CliRunner(),
+        "sim",
+        "--preset",
+        "tiny",
+        "--seed",
+        "3",
+        "--hours",
+        "3",
+        "--subscribers",
+        "300",
+        "--out",
+        str(out),
+    )
+    return out
+
+
+def _contest_tables(directory: Path) -> dict[str, Path]:
+    voc = pl.DataFrame(
+        {
+            "phone_no_m": ["A", "A", "B", "B"],
+            "opposite_no_m": ["X", "Y", "X", "Z"],
+            "calltype_id": ["1", "2", "9", "1"],  # 9: not a call type
+            "start_datetime": [
+                "2020-01-03 08:15:00",
+                "2020-01-03 09:00:00",
+                "2020-01-04 08:30:00",
+                "yesterday",
+            ],  # unparseable
+            "call_dur": ["10", "20", "30", "40"],
+            "city_name": ["c1"] * 4,
+            "county_name": ["k1"] * 4,
+            "imei_m": ["i1"] * 4,
+        }
+    )
+    sms = pl.DataFrame(
+        {
+            "phone_no_m": ["A"],
+            "opposite_no_m": ["P"],
+            "calltype_id": ["2"],
+            "request_datetime": ["2020-01-03 10:00:00"],
+        }
+    )
+    app_t = pl.DataFrame(
+        {"phone_no_m": ["A"], "busi_name": ["w"], "flow": ["1.5"], "month_id": ["2020-01"]}
+    )
+    user = pl.DataFrame(
+        {
+            "phone_no_m": ["A", "B"],
+            "city_name": ["c1", "c1"],
+            "county_name": ["k1", "k1"],
+            "idcard_cnt": ["1", "1"],
+            **{c: ["10", "\\N"] for c in ARPU_COLUMNS},
+        }
+    )
+    paths = {}
+    for name, frame in (("voc", voc), ("sms", sms), ("app", app_t), ("user", user)):
+        paths[name] = directory / f"{name}.csv"
+        frame.write_csv(paths[name])
+    return paths
+
+
+def test_features_from_contest_tables_quarantine_bad_rows_and_reconcile(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    tables = _contest_tables(tmp_path)
+    out = tmp_path / "features.csv"
+    stdout = _ok(
+        runner,
+        "numbers",
+        "features",
+        "--voc",
+        str(tables["voc"]),
+        "--sms",
+        str(tables["sms"]),
+        "--app",
+        str(tables["app"]),
+        "--user",
+        str(tables["user"]),
+        "--output",
+        str(out),
+    )
+    assert "read 8 rows: 6 accepted, 2 quarantined" in " ".join(stdout.split())
+    frame = pl.read_csv(out)
+    assert frame.columns == ["phone_no_m", *FEATURE_NAMES]
+    a = frame.filter(pl.col("phone_no_m") == "A").row(0, named=True)
+    assert (a["opposite_count"], a["voccalltype1"], a["arpu_sum"]) == (2.0, 1.0, 80.0)
+    b = frame.filter(pl.col("phone_no_m") == "B").row(0, named=True)
+    assert b["opposite_count"] is None  # both of B's calls were quarantined
+    quarantine = pl.read_csv(tmp_path / "features.quarantine.csv")
+    assert quarantine.select("line", "table").rows() == [(4, "voc"), (5, "voc")]
+    assert quarantine["reason"].to_list() == [
+        "bad calltype_id",
+        "start_datetime is not YYYY-mm-dd HH:MM:SS",
+    ]
+
+
+def test_features_from_canonical_records(runner: CliRunner, sim_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "features.parquet"
+    _ok(
+        runner,
+        "numbers",
+        "features",
+        "--calls",
+        str(sim_dir / "calls.parquet"),
+        "--sms",
+        str(sim_dir / "sms.parquet"),
+        "--usage",
+        str(sim_dir / "usage.parquet"),
+        "--subscribers",
+        str(sim_dir / "subscribers.parquet"),
+        "--cells",
+        str(sim_dir / "cells.parquet"),
+        "--output",
+        str(out),
+    )
+    frame = pl.read_parquet(out)
+    assert frame.width == 56
+    subscribers = pl.read_parquet(sim_dir / "subscribers.parquet")["msisdn"]
+    assert frame["phone_no_m"].is_in(subscribers.implode()).all()
+    assert frame["opposite_count"].drop_nulls().len() > 0
+
+
+def test_features_without_any_table_is_invalid_input(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["numbers", "features", "--output", str(tmp_path / "f.csv")])
+    assert isinstance(result.exception, InvalidInputError)
+
+
+@pytest.fixture
+def labelled(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    n = 150
+    y = (rng.random(n) < 0.4).astype(int)
+    cols = {name: rng.normal(size=n) for name in FEATURE_NAMES}
+    cols["voc_calltype1"] = rng.normal(loc=2.0 * y)
+    frame = (
+        pl.DataFrame(cols)
+        .select(pl.Series("phone_no_m", [f"n{i}" for i in range(n)]), *FEATURE_NAMES)
+        .with_columns(pl.Series("label", y))
+    )
+    path = tmp_path / "labelled.csv"
+    frame.write_csv(path)
+    return path
+
+
+def test_train_then_score_then_explain(runner: CliRunner, labelled: Path, tmp_path: Path) -> None:
+    model = tmp_path / "model.json.gz"
+    _ok(
+        runner,
+        "numbers",
+        "train",
+        "--features",
+        str(labelled),
+        "--output",
+        str(model),
+        "--rounds",
+        "15",
+    )
+    scores = tmp_path / "scores.csv"
+    stdout = _ok(
+        runner,
+        "numbers",
+        "score",
+        "--features",
+        str(labelled),
+        "--model",
+        str(model),
+        "--output",
+        str(scores),
+    )
+    out = pl.read_csv(scores)
+    assert out.columns == ["phone_no_m", "score", "flagged", "reasons"]
+    assert f"{out.height:,} numbers scored, {out['flagged'].sum():,} flagged" in stdout
+    explained = _ok(
+        runner,
+        "numbers",
+        "explain",
+        "n1",
+        "--features",
+        str(labelled),
+        "--model",
+        str(model),
+        "--top",
+        "3",
+    )
+    assert "n1: score" in explained
+    assert explained.count("│") >= 3 * 3  # three feature rows
+
+
+def test_explaining_an_unknown_number_is_not_found(runner: CliRunner, labelled: Path) -> None:
+    result = runner.invoke(app, ["numbers", "explain", "nobody", "--features", str(labelled)])
+    assert isinstance(result.exception, NotFoundError)
+
+
+def test_detect_writes_scores_and_alerts(runner: CliRunner, sim_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "detect"
+    stdout = _ok(runner, "detect", "--records", str(sim_dir), "--output", str(out))
+    alerts = pl.read_csv(out / "alerts.csv")
+    assert alerts.columns == ["msisdn", "detector", "flagged_at", "attempts", "reason"]
+    assert pl.read_csv(out / "scores.csv").columns == ["msisdn", "score", "flagged", "reasons"]
+    assert "calls/s" in stdout
+
+
+def test_eval_numbers_rewrites_only_its_block(runner: CliRunner, tmp_path: Path) -> None:
+    doc = tmp_path / "evaluation.md"
+    doc.write_text(
+        "# Evaluation\n\n<!-- BEGIN eval-numbers: written by x -->\nold\n"
+        "<!-- END eval-numbers -->\n\nkeep me\n",
+        encoding="utf-8",
+    )
+    _ok(runner, "eval", "numbers", "--skip-sichuan", "--sim-seeds", "4", "--doc", str(doc))
+    text = doc.read_text(encoding="utf-8")
+    assert "old" not in text
+    assert text.endswith("<!-- END eval-numbers -->\n\nkeep me\n")
+    assert "| sim_bank |" in text
+
+
+def test_eval_numbers_needs_the_block_markers(runner: CliRunner, tmp_path: Path) -> None:
+    doc = tmp_path / "evaluation.md"
+    doc.write_text("# nothing here\n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["eval", "numbers", "--skip-sichuan", "--sim-seeds", "4", "--doc", str(doc)]
+    )
+    assert isinstance(result.exception, InvalidInputError)

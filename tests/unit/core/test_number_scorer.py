@@ -1,0 +1,157 @@
+"""The number scorer: calibration, threshold, explanations, persistence and no label leakage."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+from telewarden.core.errors import ConfigurationError, InvalidInputError
+from telewarden.core.features.sichuan import FEATURE_NAMES
+from telewarden.core.models.number_scorer import (
+    GRAPH_MODEL_FEATURES,
+    NumberScorer,
+    ScoredNumber,
+    Scorer,
+    cross_validate,
+)
+
+N = 300
+
+
+def _data(seed: int = 0) -> tuple[pl.DataFrame, np.ndarray, pl.DataFrame]:
+    """Fraud numbers call out more and link to each other; features are noisy."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random(N) < 0.3).astype(np.int64)
+    cols = {n: rng.normal(size=N) for n in FEATURE_NAMES}
+    cols["voc_calltype1"] = rng.normal(loc=y * 1.5, scale=1.0)
+    frame = pl.DataFrame(cols).with_columns(
+        pl.Series("phone_no_m", [f"n{i}" for i in range(N)]),
+        pl.Series("node", np.arange(N)),
+    )
+    fraud = np.flatnonzero(y)
+    legit = np.flatnonzero(y == 0)
+    src = np.r_[rng.choice(fraud, 600), rng.choice(legit, 600)]
+    dst = np.r_[rng.choice(fraud, 600), rng.choice(legit, 600)]
+    edges = pl.DataFrame({"src": src, "dst": dst}).filter(pl.col("src") != pl.col("dst"))
+    return frame, y, edges
+
+
+def _scorer() -> NumberScorer:
+    return NumberScorer(num_boost_round=20, calibration_folds=2)
+
+
+@pytest.fixture(scope="module")
+def fitted() -> tuple[NumberScorer, pl.DataFrame, np.ndarray, pl.DataFrame]:
+    frame, y, edges = _data()
+    return _scorer().fit(frame, y, edges), frame, y, edges
+
+
+def test_fitted_scorer_follows_the_protocol_and_uses_graph_features(
+    fitted: tuple[NumberScorer, pl.DataFrame, np.ndarray, pl.DataFrame],
+) -> None:
+    scorer, *_ = fitted
+    assert isinstance(scorer, Scorer)
+    assert scorer.feature_names_ == FEATURE_NAMES + GRAPH_MODEL_FEATURES
+
+
+def test_scores_are_probabilities_and_flags_follow_the_threshold(
+    fitted: tuple[NumberScorer, pl.DataFrame, np.ndarray, pl.DataFrame],
+) -> None:
+    scorer, frame, y, edges = fitted
+    out = scorer.score_many(frame, edges)
+    score = out["score"].to_numpy()
+    assert ((score > 0) & (score < 1)).all()
+    assert (out["flagged"].to_numpy() == (score >= scorer.threshold_)).all()
+    # graph and behaviour signals separate the classes on the training rows
+    assert score[y == 1].mean() > score[y == 0].mean() + 0.3
+
+
+def test_only_flagged_rows_get_reasons_unless_asked(
+    fitted: tuple[NumberScorer, pl.DataFrame, np.ndarray, pl.DataFrame],
+) -> None:
+    scorer, frame, _, edges = fitted
+    out = scorer.score_many(frame, edges)
+    assert all((r != "") == f for r, f in zip(out["reasons"], out["flagged"], strict=True))
+    everyone = scorer.score_many(frame.head(5), edges, explain_all=True)
+    assert all(r.count("=") == scorer.explain_top for r in everyone["reasons"])
+
+
+def test_contributions_add_up_to_the_raw_score(
+    fitted: tuple[NumberScorer, pl.DataFrame, np.ndarray, pl.DataFrame],
+) -> None:
+    scorer, frame, _, edges = fitted
+    rows = frame.head(10)
+    contrib = scorer.explain(rows, edges).drop("phone_no_m").to_numpy().sum(axis=1)
+    a, b = scorer.platt_
+    expected = 1 / (1 + np.exp(-(a * contrib + b)))
+    assert np.allclose(expected, scorer.predict_proba(rows, edges))
+
+
+def test_score_one_agrees_with_score_many_without_edges(
+    fitted: tuple[NumberScorer, pl.DataFrame, np.ndarray, pl.DataFrame],
+) -> None:
+    scorer, frame, _, _ = fitted
+    row = frame.row(0, named=True)
+    one = scorer.score_one("n0", {n: row[n] for n in FEATURE_NAMES})
+    many = scorer.score_many(frame.head(1)).row(0, named=True)
+    assert isinstance(one, ScoredNumber)
+    assert one.score == pytest.approx(many["score"])
+    assert one.flagged == many["flagged"]
+
+
+def test_round_trip_through_a_dictionary_keeps_predictions(
+    fitted: tuple[NumberScorer, pl.DataFrame, np.ndarray, pl.DataFrame],
+) -> None:
+    scorer, frame, _, edges = fitted
+    again = NumberScorer.from_dict(scorer.to_dict())
+    assert again.threshold_ == scorer.threshold_
+    assert np.allclose(again.predict_proba(frame, edges), scorer.predict_proba(frame, edges))
+
+
+def test_test_rows_labels_never_reach_their_own_graph_features() -> None:
+    frame, y, edges = _data(seed=3)
+    test = np.arange(N) < 60
+    scorer = _scorer().fit(frame.filter(~pl.Series(test)), y[~test], edges)
+    assert scorer.known_ is not None
+    assert set(scorer.known_["node"].to_list()).isdisjoint(set(np.flatnonzero(test)))
+    held_out = frame.filter(pl.Series(test))
+    honest = scorer.predict_proba(held_out, edges)
+    # handing in every label (the leak) would move the held-out scores: the default does not
+    leaky_known = pl.DataFrame({"node": np.arange(N), "label": y})
+    leaky = scorer.predict_proba(held_out, edges, leaky_known)
+    assert not np.allclose(honest, leaky)
+
+
+def test_cross_validation_reports_every_fold_and_the_baseline() -> None:
+    frame, y, edges = _data(seed=1)
+    report = cross_validate(frame, y, edges, folds=2, make_scorer=_scorer, baseline_rounds=20)
+    assert [r.fold for r in report.folds] == [1, 2]
+    assert len(report.baseline) == 2
+    assert 0.5 < report.mean("auc") <= 1.0
+    assert all(r.threshold == 0.5 for r in report.baseline)
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [([1] * N, "both"), ([0, 1], "differ")],
+    ids=["one-class", "wrong-length"],
+)
+def test_rejects_unusable_labels(labels: list[int], message: str) -> None:
+    frame, _, _ = _data()
+    with pytest.raises(InvalidInputError, match=message):
+        _scorer().fit(frame, labels)
+
+
+def test_unfitted_scorer_and_foreign_model_data_are_configuration_errors() -> None:
+    frame, _, _ = _data()
+    with pytest.raises(ConfigurationError):
+        _scorer().score_many(frame)
+    with pytest.raises(ConfigurationError):
+        NumberScorer.from_dict({"format": "something-else"})
+
+
+def test_missing_feature_columns_are_named() -> None:
+    scorer = _scorer().fit(*_data()[:2])
+    with pytest.raises(InvalidInputError, match="feature columns missing: opposite_count"):
+        scorer.score_many(pl.DataFrame({"phone_no_m": ["x"]}))
