@@ -226,3 +226,6 @@ def test_quarantine_file_appears_only_when_needed_and_reads_back(tmp_path: Path)
     with QuarantineWriter(path) as writer:
         writer.write(rows)
     assert read_quarantine(path) == rows
+    with QuarantineWriter(path) as writer:
+        writer.write([])
+    assert not path.exists(), "a stale quarantine file from an earlier run must not remain"

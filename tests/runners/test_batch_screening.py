@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from telewarden.adapters.files.quarantine import read_quarantine
+from telewarden.core.errors import InvalidInputError
 from telewarden.core.ports import FixedClock
 from telewarden.core.screening import (
     ListEntry,
@@ -81,3 +82,13 @@ def test_a_clean_file_leaves_no_quarantine_file(tmp_path: Path) -> None:
     assert run.quarantine_path is None
     assert not default_quarantine_path(tmp_path / "v.csv").exists()
     assert run.summary.by_verdict == {"allow": 1}
+
+
+def test_refuses_to_overwrite_its_own_input(tmp_path: Path) -> None:
+    source = tmp_path / "events.csv"
+    source.write_text("caller,callee\n13900139000,13800138000\n")
+    with pytest.raises(InvalidInputError, match="must be different"):
+        screen_file(Screener(), source, source)
+    with pytest.raises(InvalidInputError, match="must be different"):
+        screen_file(Screener(), source, tmp_path / "v.csv", quarantine=source)
+    assert source.read_text().startswith("caller,callee")

@@ -303,8 +303,6 @@ def screen_file_command(
 
     file_format(events)
     file_format(output)
-    if events.resolve() == output.resolve():
-        raise InvalidInputError("--output must not be the events file itself")
     err = stderr()
     store = open_store()
     try:

@@ -17,6 +17,7 @@ from telewarden.adapters.files.events import EventFileReader
 from telewarden.adapters.files.quarantine import QuarantineWriter
 from telewarden.adapters.files.verdicts import VerdictWriter, verdict_frame
 from telewarden.adapters.storage.protocol import BatchSummary
+from telewarden.core.errors import InvalidInputError
 from telewarden.core.ports import Clock
 from telewarden.core.screening import Screener
 
@@ -75,6 +76,10 @@ def screen_file(
     progress : callable, optional
         Called with the number of rows handled after each chunk.
     """
+    quarantine = quarantine or default_quarantine_path(output)
+    paths = [p.resolve() for p in (source, output, quarantine)]
+    if len(set(paths)) < 3:
+        raise InvalidInputError("the events, verdict and quarantine files must be different")
     clock = clock or SystemClock()
     started_at = clock.now()
     t0 = time.perf_counter()
@@ -82,7 +87,6 @@ def screen_file(
     read_s = time.perf_counter() - t0
     if on_total is not None:
         on_total(reader.rows_read)
-    quarantine = quarantine or default_quarantine_path(output)
     by_pair: Counter[tuple[str, str]] = Counter()
     decide_s = 0.0
     screened = rows = 0

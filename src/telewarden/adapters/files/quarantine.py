@@ -28,7 +28,8 @@ class QuarantinedRow:
 class QuarantineWriter:
     """Writes ``line,reason,raw`` rows (``raw`` as JSON) to a CSV file, created on first use.
 
-    Nothing is written, and no file appears, when every row was good.
+    Nothing is written, and no file appears, when every row was good; a file left at ``path``
+    by an earlier run is removed first, so the quarantine file always describes this run.
     """
 
     HEADER = ("line", "reason", "raw")
@@ -38,6 +39,10 @@ class QuarantineWriter:
         self.count = 0
         self._handle: IO[str] | None = None
         self._writer: Any = None
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise InvalidInputError(f"cannot replace quarantine file {path}: {exc}") from exc
 
     def write(self, rows: list[QuarantinedRow]) -> None:
         """Append rows, creating the file and its header the first time."""
