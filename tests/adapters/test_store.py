@@ -299,3 +299,36 @@ def test_screeners_built_from_the_store_apply_its_state(store: ScreeningStore) -
         assert screener.decide(event).reason is ReasonCode.DENY_LISTED_PREFIX
     store.set_policy(PolicySettings(cross_border_block_calls=False), actor="t")
     assert load_screener(store).settings.cross_border_block_calls is False
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.integration),
+    ]
+)
+def sql_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
+    if request.param == "sqlite":
+        store = _sql_store(f"sqlite:///{tmp_path / 'telewarden.db'}")
+    else:
+        store = _sql_store(request.getfixturevalue("pg_schema_url"))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def test_a_failed_import_leaves_the_list_and_the_audit_log_unchanged(
+    sql_store: SqlStore,
+) -> None:
+    store = sql_store
+    store.add_entry(ListKind.DENY, _exact(1), actor="t")
+
+    def chunks() -> Iterator[list[ListEntry]]:
+        yield [_exact(2), _exact(3)]
+        raise OSError("disk went away mid-file")
+
+    with pytest.raises(OSError, match="mid-file"):
+        store.import_entries(ListKind.DENY, chunks(), actor="t", source_name="x")
+    assert store.count_entries(ListKind.DENY) == 1
+    assert [r.entity for r in store.audit_log()] == ["list_entry"]
