@@ -122,6 +122,17 @@ def test_sms_accepts_caller_and_callee_aliases_and_logs_each_screen(
     assert all(r.event["channel"] == "sms" for r in logged)
 
 
+@pytest.mark.parametrize("caller", ["", "not a number", "+86"], ids=["blank", "words", "cc-only"])
+def test_an_unusable_caller_id_gets_a_verdict_with_a_reason_not_an_error(
+    home: Path, runner: CliRunner, caller: str
+) -> None:
+    decision = _screen(
+        runner, "call", "--caller", caller, "--callee", CALLEE, "--ingress", "domestic"
+    )
+    assert decision["verdict"] == "block"
+    assert decision["reason"] in {"unparseable_caller_id", "invalid_caller_id"}
+
+
 def test_screen_call_prints_a_readable_verdict(home: Path, runner: CliRunner) -> None:
     out = _ok(runner, "screen", "call", "--caller", HK, "--callee", CALLEE)
     for text in ("Verdict", "block", "cross_border_default_block", "Hong Kong", "603", "trace"):

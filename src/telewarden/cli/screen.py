@@ -210,8 +210,8 @@ def _screen_one(
     from telewarden.adapters.storage.protocol import screener_for
     from telewarden.core.screening import Channel, ScreeningEvent
 
-    if not caller.strip() or not callee.strip():
-        raise InvalidInputError("both the caller and the callee must be given")
+    # A withheld or garbled caller ID is traffic, not a usage error: the screener gives it a
+    # verdict with an explicit reason.
     event = ScreeningEvent(
         caller=caller,
         callee=callee,
