@@ -229,3 +229,24 @@ def test_quarantine_file_appears_only_when_needed_and_reads_back(tmp_path: Path)
     with QuarantineWriter(path) as writer:
         writer.write([])
     assert not path.exists(), "a stale quarantine file from an earlier run must not remain"
+
+
+def test_parquet_is_streamed_in_batches_with_file_wide_row_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "events.parquet"
+    callers = ["110", "120", "+85223456789", None, "13900139000"]
+    pl.DataFrame({"Caller": callers, "callee": ["13800138000"] * 5}).write_parquet(
+        path, row_group_size=2
+    )
+    reader = EventFileReader(path, chunk_rows=2)
+    assert reader.rows_read == 5
+    chunks = list(reader)
+    assert [len(c.events) + len(c.quarantined) for c in chunks] == [2, 2, 1]
+    assert [line for c in chunks for line in c.lines] == [1, 2, 3, 5]
+    assert [(q.line, q.reason) for c in chunks for q in c.quarantined] == [(4, "missing caller")]
+
+
+def test_a_parquet_file_without_a_required_column_is_invalid_input(tmp_path: Path) -> None:
+    path = tmp_path / "events.parquet"
+    pl.DataFrame({"caller": ["110"]}).write_parquet(path)
+    with pytest.raises(InvalidInputError, match="missing required column"):
+        EventFileReader(path)

@@ -75,8 +75,9 @@ def _lookup(enum_from_str: Any, unknown: Any) -> dict[str | None, Any]:
 class EventFileReader:
     """Reads an event file once and yields it in chunks of at most ``chunk_rows`` rows.
 
-    The whole file is parsed up front (Polars keeps it as compact columns), so ``rows_read`` is
-    known before screening starts and a progress bar has a total.
+    A CSV is parsed up front (Polars keeps it as compact columns) and a Parquet file is
+    streamed by record batch; either way ``rows_read`` is known before screening starts, so a
+    progress bar has a total.
 
     Parameters
     ----------
@@ -102,10 +103,8 @@ class EventFileReader:
         ingresses = _lookup(Ingress.from_str, Ingress.UNKNOWN)
         if self._table.rejected:
             yield EventChunk(quarantined=list(self._table.rejected))
-        frame = self._table.frame
         names = (LINE, *REQUIRED, *OPTIONAL)
-        for offset in range(0, frame.height, self.chunk_rows):
-            part = frame.slice(offset, self.chunk_rows)
+        for part in self._table.frames(self.chunk_rows):
             chunk = EventChunk()
             columns = [part.get_column(n).to_list() for n in names]
             for line, caller, callee, ingress, at, channel, text, attestation in zip(

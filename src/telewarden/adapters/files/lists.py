@@ -163,13 +163,11 @@ class ListFileReader:
     def __iter__(self) -> Iterator[ListChunk]:
         if self._table.rejected:
             yield ListChunk(quarantined=list(self._table.rejected))
-        frame = self._table.frame
         names = (LINE, *COLUMNS)
-        for offset in range(0, frame.height, self.chunk_rows):
+        for part in self._table.frames(self.chunk_rows):
             # A list's numbers rarely repeat: drop the analyses of the previous chunk instead
             # of letting the cache grow to (and evict at) its limit.
             self.numbers.clear_cache()
-            part = frame.slice(offset, self.chunk_rows)
             chunk = ListChunk()
             # Polars finds the rows that are plain mainland mobiles with no explicit or an
             # exact match (the bulk of a real list) in one vectorised pass; only the rest

@@ -1,6 +1,7 @@
 """Reading a CSV or Parquet file into a string-typed Polars frame with the source line of each row.
 
-Polars parses the file. When its row count disagrees with the file's physical lines (quoted
+A CSV file is parsed whole by Polars; a Parquet file is streamed one record batch at a time.
+When Polars' CSV row count disagrees with the file's physical lines (quoted
 fields spanning lines, blank lines) or it rejects the file (rows with too many fields), the CSV
 is re-read with the standard ``csv`` module, which knows each record's true line and lets a
 ragged row be quarantined instead of failing the whole file.
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,60 @@ class Table:
     def rows_read(self) -> int:
         """Every data row in the file, usable or not."""
         return self.frame.height + len(self.rejected)
+
+    def frames(self, chunk_rows: int) -> Iterator[pl.DataFrame]:
+        """The usable rows in slices of at most ``chunk_rows``."""
+        for offset in range(0, self.frame.height, chunk_rows):
+            yield self.frame.slice(offset, chunk_rows)
+
+
+class ParquetTable(Table):
+    """A Parquet file read one record batch at a time, so memory stays bounded by a chunk.
+
+    The row count comes from the file footer; ``frame`` is empty and unused.
+    """
+
+    __slots__ = ("path", "required", "optional", "_file", "_rows", "_columns")
+
+    def __init__(self, path: Path, required: Sequence[str], optional: Sequence[str]) -> None:
+        import pyarrow.parquet as pq
+
+        super().__init__(pl.DataFrame())
+        self.path, self.required, self.optional = path, required, optional
+        try:
+            self._file = pq.ParquetFile(path)
+        except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... for a bad file
+            raise InvalidInputError(f"{path}: not a readable Parquet file: {exc}") from exc
+        self._rows = int(self._file.metadata.num_rows)
+        names = {n.strip().lower(): n for n in self._file.schema_arrow.names}
+        missing = [c for c in required if c not in names]
+        if missing:
+            found = ", ".join(names) or "none"
+            raise InvalidInputError(
+                f"{path}: missing required column(s) {', '.join(missing)} (found: {found})"
+            )
+        self._columns = [names[c] for c in (*required, *optional) if c in names]
+
+    @property
+    def rows_read(self) -> int:
+        """Rows in the file, from its footer."""
+        return self._rows
+
+    def frames(self, chunk_rows: int) -> Iterator[pl.DataFrame]:
+        """Record batches of at most ``chunk_rows`` rows, with their 1-based row numbers."""
+        first = 1
+        try:
+            for batch in self._file.iter_batches(batch_size=chunk_rows, columns=self._columns):
+                frame = pl.from_arrow(batch)
+                assert isinstance(frame, pl.DataFrame)
+                lines = pl.int_range(first, first + frame.height, dtype=pl.Int64, eager=True)
+                frame = frame.with_columns(lines.alias(LINE))
+                first += frame.height
+                yield _select(self.path, frame, self.required, self.optional)
+        except InvalidInputError:
+            raise
+        except Exception as exc:  # a truncated or corrupt row group
+            raise InvalidInputError(f"{self.path}: unreadable at row {first}: {exc}") from exc
 
 
 def file_format(path: Path) -> str:
@@ -74,12 +129,12 @@ def read_table(
     fmt = file_format(path)
     if not path.is_file():
         raise InvalidInputError(f"{path}: no such file")
+    if fmt == "parquet":
+        return ParquetTable(path, required, optional)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InvalidInputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    if fmt == "parquet":
-        return _read_parquet(path, data, required, optional)
     return _read_csv(path, data, required, optional, headerless_names)
 
 
@@ -103,17 +158,6 @@ def _select(
             text = pl.col(name).cast(pl.String).str.strip_chars()
             exprs.append(pl.when(text == "").then(None).otherwise(text).alias(name))
     return frame.select(exprs)
-
-
-def _read_parquet(
-    path: Path, data: bytes, required: Sequence[str], optional: Sequence[str]
-) -> Table:
-    try:
-        frame = pl.read_parquet(io.BytesIO(data))
-    except Exception as exc:  # Polars raises several error types for a corrupt file
-        raise InvalidInputError(f"{path}: not a readable Parquet file: {exc}") from exc
-    frame = frame.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
-    return Table(_select(path, frame, required, optional))
 
 
 def _physical_lines(data: bytes) -> int:
