@@ -335,3 +335,13 @@ def test_an_unreachable_database_is_a_configuration_error(
     assert isinstance(result.exception, ConfigurationError)
     assert "cannot open the store" in str(result.exception)
     assert "secret" not in str(result.exception)
+
+
+def test_a_chinese_province_name_sets_the_override_the_screener_matches(
+    home: Path, runner: CliRunner
+) -> None:
+    out = _ok(runner, "policy", "set", "region_overrides.北京.cross_border_block_calls", "false")
+    assert "Beijing" in out
+    shown = json.loads(_ok(runner, "policy", "show", "--json"))
+    assert list(shown["policy"]["region_overrides"]) == ["Beijing"]
+    assert _screen(runner, "call", "--caller", HK, "--callee", CALLEE)["verdict"] != "block"

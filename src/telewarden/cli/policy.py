@@ -17,6 +17,37 @@ from telewarden.core.errors import InvalidInputError
 app = typer.Typer(help="Show and change the screening policy.", no_args_is_help=True)
 
 
+# Region overrides are matched against the callee's city, province or region as the number
+# data spells them, in English; operators naturally type the Chinese province name.
+PROVINCES_ZH = {
+    "北京": "Beijing", "天津": "Tianjin", "河北": "Hebei", "山西": "Shanxi",
+    "内蒙古": "Inner Mongolia", "辽宁": "Liaoning", "吉林": "Jilin", "黑龙江": "Heilongjiang",
+    "上海": "Shanghai", "江苏": "Jiangsu", "浙江": "Zhejiang", "安徽": "Anhui",
+    "福建": "Fujian", "江西": "Jiangxi", "山东": "Shandong", "河南": "Henan", "湖北": "Hubei",
+    "湖南": "Hunan", "广东": "Guangdong", "广西": "Guangxi", "海南": "Hainan",
+    "重庆": "Chongqing", "四川": "Sichuan", "贵州": "Guizhou", "云南": "Yunnan",
+    "西藏": "Tibet", "陕西": "Shaanxi", "甘肃": "Gansu", "青海": "Qinghai", "宁夏": "Ningxia",
+    "新疆": "Xinjiang",
+}  # fmt: skip
+_ZH_SUFFIXES = ("壮族自治区", "回族自治区", "维吾尔自治区", "自治区", "省", "市")
+
+
+def region_key(name: str) -> str:
+    """The English spelling the screener matches for a Chinese province name; else ``name``.
+
+    Examples
+    --------
+    >>> region_key("广东"), region_key("广东省"), region_key("Shenzhen")
+    ('Guangdong', 'Guangdong', 'Shenzhen')
+    """
+    text = name.strip()
+    for suffix in _ZH_SUFFIXES:
+        if text.endswith(suffix) and len(text) > len(suffix):
+            text = text[: -len(suffix)]
+            break
+    return PROVINCES_ZH.get(text, name.strip())
+
+
 def parse_value(text: str) -> Any:
     """JSON when ``text`` parses as JSON (``false``, ``3``, ``["MM"]``), else the text itself."""
     try:
@@ -92,7 +123,14 @@ def set_(
 
     from telewarden.core.screening import PolicySettings
 
-    top = key.split(".", 1)[0]
+    parts = key.split(".")
+    top = parts[0]
+    if top == "region_overrides" and len(parts) >= 2:
+        translated = region_key(parts[1])
+        if translated != parts[1]:
+            stdout().print(f"{parts[1]} is stored as {translated}, as the number data spells it")
+            parts[1] = translated
+            key = ".".join(parts)
     if top not in PolicySettings.model_fields:
         known = ", ".join(PolicySettings.model_fields)
         raise InvalidInputError(f"unknown policy key {top!r}; known keys: {known}")
