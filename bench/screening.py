@@ -125,8 +125,12 @@ def make_events(rng: random.Random, pop: Population, n: int) -> list[ScreeningEv
                     choice(pop.foreign), choice(pop.opted_in), channel, Ingress.INTERNATIONAL
                 )
             )
-        elif x < 0.86:
+        elif x < 0.85:
             append(ScreeningEvent(choice(pop.denied), callee, channel, Ingress.DOMESTIC))
+        elif x < 0.86:
+            # A virtual-operator range on the deny list as a prefix (+86170[0-2]).
+            caller = f"170{rng.randrange(3)}{rng.randrange(10**7):07d}"
+            append(ScreeningEvent(caller, callee, channel, Ingress.DOMESTIC))
         elif x < 0.91:
             caller = "+86" + choice(pop.domestic).lstrip("0")
             append(ScreeningEvent(caller, callee, channel, Ingress.INTERNATIONAL))

@@ -316,3 +316,12 @@ def test_decide_never_raises(
 
 
 _SHARED = _screener(content=FakeInspector())
+
+
+def test_optional_decision_memo_is_dropped_when_opt_ins_change() -> None:
+    screener = Screener(cache_size=100)
+    event = ScreeningEvent(HK, SUB)
+    first = screener.decide(event)
+    assert screener.decide(event) is first
+    screener.optins.set(OptIn(SUB_E164, OptInScope.BOTH, True, T0))
+    assert screener.decide(event).verdict is Verdict.ALLOW_LABELLED
