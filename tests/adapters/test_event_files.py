@@ -250,3 +250,16 @@ def test_a_parquet_file_without_a_required_column_is_invalid_input(tmp_path: Pat
     pl.DataFrame({"caller": ["110"]}).write_parquet(path)
     with pytest.raises(InvalidInputError, match="missing required column"):
         EventFileReader(path)
+
+
+def test_list_file_in_parquet_reports_row_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "allow.parquet"
+    pl.DataFrame(
+        {"pattern": ["95588", "bogus", "+8610 1234 5678"], "reason": ["bank", None, "gov"]}
+    ).write_parquet(path)
+    chunks = list(ListFileReader(path, NumberIntel(), default_source="allow.parquet"))
+    assert [e.reason for c in chunks for e in c.entries] == ["bank", "gov"]
+    bad = [q for c in chunks for q in c.quarantined]
+    assert [(q.line, q.raw) for q in bad] == [
+        (2, {"pattern": "bogus", "match": None, "source": None, "reason": None})
+    ]
