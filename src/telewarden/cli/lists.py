@@ -1,7 +1,8 @@
 """`telewarden lists import|add|remove|show|count`: deny and allow lists of numbers and prefixes.
 
-``import`` loads millions of rows: chunks of 50,000 upserted in one transaction, a progress bar,
-a quarantine file for malformed rows, and counts that reconcile (read = imported + quarantined).
+``import`` loads millions of rows: chunks of 50,000 staged and then merged into the store in one
+transaction, a progress bar, a quarantine file for malformed rows, and counts that reconcile
+(read = imported + quarantined).
 """
 
 from __future__ import annotations
