@@ -217,6 +217,37 @@ def test_train_then_score_then_explain(runner: CliRunner, labelled: Path, tmp_pa
     assert explained.count("│") >= 3 * 3  # three feature rows
 
 
+def test_scores_keep_the_msisdn_column_name_of_canonical_input(
+    runner: CliRunner, labelled: Path, tmp_path: Path
+) -> None:
+    canonical = tmp_path / "canonical.csv"
+    pl.read_csv(labelled).rename({"phone_no_m": "msisdn"}).write_csv(canonical)
+    scores = tmp_path / "scores.csv"
+    _ok(runner, "numbers", "score", "--features", str(canonical), "--output", str(scores))
+    assert pl.read_csv(scores).columns[0] == "msisdn"
+
+
+def test_score_quarantines_rows_it_cannot_read(
+    runner: CliRunner, labelled: Path, tmp_path: Path
+) -> None:
+    lines = labelled.read_text().splitlines()
+    fields = lines[2].split(",")
+    fields[3] = "lots"  # line 3: a word where a number belongs
+    lines[2] = ",".join(fields)
+    lines[4] = "," + lines[4].split(",", 1)[1]  # line 5: no number at all
+    broken = tmp_path / "broken.csv"
+    broken.write_text("\n".join(lines) + "\n")
+    scores = tmp_path / "scores.csv"
+    stdout = _ok(runner, "numbers", "score", "--features", str(broken), "--output", str(scores))
+    assert f"read {len(lines) - 1} rows: {len(lines) - 3} accepted, 2 quarantined" in " ".join(
+        stdout.split()
+    )
+    quarantine = pl.read_csv(tmp_path / "scores.quarantine.csv")
+    assert quarantine["line"].to_list() == [3, 5]
+    assert quarantine["reason"][1] == "phone_no_m is empty"
+    assert pl.read_csv(scores).height == len(lines) - 3
+
+
 def test_explaining_an_unknown_number_is_not_found(runner: CliRunner, labelled: Path) -> None:
     result = runner.invoke(app, ["numbers", "explain", "nobody", "--features", str(labelled)])
     assert isinstance(result.exception, NotFoundError)

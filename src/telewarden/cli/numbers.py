@@ -67,18 +67,45 @@ def _write_frame(frame: pl.DataFrame, path: Path) -> None:
         frame.write_csv(path)
 
 
-def _read_features(path: Path) -> pl.DataFrame:
-    """A features file (ours or the published one): key as text, everything else numeric."""
+def _read_features_checked(path: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A features file (ours or the published one) and its quarantined rows.
+
+    The key becomes text and every other column a number; a row with an empty key or a value
+    that is not a number is set aside with its line and reason (read = accepted + quarantined).
+    """
     raw = _read_frame(path)
     key = KEY if KEY in raw.columns else "msisdn" if "msisdn" in raw.columns else None
     if key is None:
         raise InvalidInputError(f"{path}: needs a {KEY} or msisdn column")
     frame = raw.rename({key: KEY}) if key != KEY else raw
     numeric = [c for c in frame.columns if c != KEY]
-    frame = frame.with_columns(pl.col(KEY).cast(pl.String))
-    return frame.with_columns(
-        pl.col(c).cast(pl.Float64, strict=False) for c in numeric
-    ).with_columns(*(pl.col(c).cast(pl.Int64) for c in ("node", "label") if c in frame.columns))
+    text = frame.with_columns(pl.all().cast(pl.String))
+    reason: pl.Expr = pl.lit(None, pl.String)
+    for col in reversed(numeric):
+        value = pl.col(col)
+        bad = value.is_not_null() & (value != "") & value.cast(pl.Float64, strict=False).is_null()
+        reason = pl.when(bad).then(pl.lit(f"{col} is not a number")).otherwise(reason)
+    reason = (
+        pl.when(pl.col(KEY).is_null() | (pl.col(KEY) == ""))
+        .then(pl.lit(f"{key} is empty"))
+        .otherwise(reason)
+    )
+    marked = text.with_columns(
+        reason.alias("_reason"), pl.int_range(2, pl.len() + 2, dtype=pl.Int64).alias("_line")
+    )
+    quarantine = marked.filter(pl.col("_reason").is_not_null()).select(
+        pl.col("_line").alias("line"), pl.col("_reason").alias("reason")
+    )
+    good = marked.filter(pl.col("_reason").is_null()).drop("_reason", "_line")
+    good = good.with_columns(pl.col(c).cast(pl.Float64, strict=False) for c in numeric)
+    good = good.with_columns(
+        *(pl.col(c).cast(pl.Int64) for c in ("node", "label") if c in good.columns)
+    )
+    return good, quarantine
+
+
+def _read_features(path: Path) -> pl.DataFrame:
+    return _read_features_checked(path)[0]
 
 
 def _read_edges(path: Path | None) -> pl.DataFrame | None:
@@ -251,9 +278,18 @@ def score(
     """Score numbers: key, calibrated score, flagged, reasons."""
     started = time.perf_counter()
     scorer = load_model(model)
-    frame = _read_features(features_path)
+    frame, quarantine = _read_features_checked(features_path)
+    if quarantine.height:
+        qpath = output.with_name(output.stem + ".quarantine.csv")
+        _write_frame(quarantine, qpath)
+        console.print(
+            f"read {frame.height + quarantine.height:,} rows: {frame.height:,} accepted, "
+            f"{quarantine.height:,} quarantined -> {qpath}"
+        )
     with _stage(f"scoring {frame.height:,} numbers"):
         out = scorer.score_many(frame, _read_edges(edges))
+    if KEY not in _read_frame(features_path).columns:
+        out = out.rename({KEY: "msisdn"})  # answer in the caller's own vocabulary
     _write_frame(out, output)
     elapsed = time.perf_counter() - started
     console.print(

@@ -193,12 +193,19 @@ def _calls_frame(rows: list[tuple[str, float]]) -> pl.DataFrame:
 
 
 def test_time_to_detect_counts_attempts_from_the_first_fraud_call() -> None:
-    calls = _calls_frame([("f", 0), ("f", 5), ("f", 10), ("f", 15), ("early", 0), ("x", 1)])
+    calls = _calls_frame(
+        [("f", 0), ("f", 5), ("f", 10), ("f", 15), ("early", 0), ("x", 1), ("now", 3)]
+    )
     truth = pl.DataFrame(
         {
-            "msisdn": ["f", "early", "missed"],
-            "campaign_kind": ["sim_bank", "sim_bank", "sim_bank"],
-            "first_fraud_at": [T0 + dt.timedelta(minutes=5), T0 + dt.timedelta(minutes=30), T0],
+            "msisdn": ["f", "early", "missed", "now"],
+            "campaign_kind": ["sim_bank"] * 4,
+            "first_fraud_at": [
+                T0 + dt.timedelta(minutes=5),
+                T0 + dt.timedelta(minutes=30),
+                T0,
+                T0 + dt.timedelta(minutes=3),
+            ],
         }
     )
     alerts = [
@@ -206,14 +213,16 @@ def test_time_to_detect_counts_attempts_from_the_first_fraud_call() -> None:
         Alert("f", "a", T0 + dt.timedelta(minutes=10), 3, "first"),
         Alert("early", "a", T0, 1, "flagged before any fraud"),
         Alert("x", "a", T0, 1, "false alarm"),
+        Alert("now", "a", T0 + dt.timedelta(minutes=3), 1, "flagged on its first fraud call"),
     ]
     result = evaluate_detection(alerts, calls, truth)
     kind = result.per_kind["sim_bank"]
-    # "missed" placed no call, so it is not a calling card; f: calls at 5 and 10 -> 2 attempts
-    assert (kind.cards, kind.detected) == (2, 2)
-    assert sorted(kind.attempts) == [0, 2]
-    assert sorted(kind.minutes) == [0.0, 5.0]
-    assert (result.flagged, result.true_flagged) == (3, 2)
+    # "missed" placed no call, so it is not a calling card; f: calls at 5 and 10 -> 2 attempts;
+    # "now" was flagged on the very call that was its first fraud call -> 1 attempt
+    assert (kind.cards, kind.detected) == (3, 3)
+    assert sorted(kind.attempts) == [0, 1, 2]
+    assert sorted(kind.minutes) == [0.0, 0.0, 5.0]
+    assert (result.flagged, result.true_flagged) == (4, 3)
 
 
 @pytest.mark.slow

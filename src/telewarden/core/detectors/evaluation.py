@@ -3,7 +3,7 @@
 What belongs here: :func:`evaluate_detection`, which turns alerts, the calls they came from and
 ``truth_cards`` into per-campaign-kind figures. Time to detect is counted from each card's first
 fraud call (``first_fraud_at``) to its first alert, in the card's own call attempts and in
-minutes; a card flagged before its first fraud call counts 0.
+minutes; a card flagged on its first fraud call counts 1 attempt, one flagged before it 0.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def evaluate_detection(
         if flag is None:
             continue
         result.detected += 1
-        if flag.flagged_at <= first_fraud:
+        if flag.flagged_at < first_fraud:
             result.attempts.append(0)
             result.minutes.append(0.0)
             continue
