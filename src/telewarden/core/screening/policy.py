@@ -125,6 +125,7 @@ _CONTENT_CONSTANTS = (
     _NF_CONTENT_NO_INSPECTOR,
     _NF_CONTENT_NO_TEXT,
 )
+_CONTENT_CONSTANT_IDS = frozenset(id(t) for t in _CONTENT_CONSTANTS)
 _NF_CROSS_BORDER = _nf("cross_border", "caller is not from Hong Kong, Macao, Taiwan or abroad")
 
 # _SUFFIX[i]: the "not reached" lines of every rule after rule i.
@@ -276,12 +277,12 @@ class Screener:
             if decision is not None:
                 return decision
         numbers = self.numbers
-        analyse = numbers.analyse
+        cache = numbers._cache
         # Probe the number cache directly: a hit then costs one dict look-up, no method call.
         raw = event.caller if isinstance(event.caller, str) else str(event.caller)
-        caller = numbers._cache.get(raw) or analyse(raw)
+        caller = cache.get(raw) or numbers.analyse(raw)
         raw = event.callee if isinstance(event.callee, str) else str(event.callee)
-        callee = numbers._cache.get(raw) or analyse(raw)
+        callee = cache.get(raw) or numbers.analyse(raw)
         channel = event.channel
         if not isinstance(channel, Channel):
             channel = Channel.from_str(str(channel))
@@ -526,7 +527,7 @@ class Screener:
     ) -> Decision:
         origin = caller.origin_label
         # Constant trace lines are keyed by identity; a one-off line disables the memo.
-        memo = self.memoise and (content_nf is None or content_nf in _CONTENT_CONSTANTS)
+        memo = self.memoise and (content_nf is None or id(content_nf) in _CONTENT_CONSTANT_IDS)
         key = (index, detail, verdict, reason, channel, intl, id(content_nf), origin)
         parts = self._parts.get(key) if memo else None
         if parts is None:
