@@ -63,6 +63,7 @@ def save_model(model: SmsModel, path: Path | str) -> Path:
         idf_val=model.idf_[idf_idx].astype(np.float32),
         intercept=np.array([model.intercept_]),
         threshold=np.array([model.threshold_]),
+        cjk_threshold=np.array([-1.0 if model.cjk_threshold_ is None else model.cjk_threshold_]),
         meta=np.array(json.dumps(meta, ensure_ascii=False)),
     )
     path.write_bytes(buf.getvalue())
@@ -90,6 +91,7 @@ def _from_bytes(data: bytes, source: str) -> SmsModel:
                 idf,
                 float(z["threshold"][0]),
                 dict(meta.get("meta", {})),
+                cjk if (cjk := float(z["cjk_threshold"][0])) > 0 else None,
             )
     except ConfigurationError:
         raise

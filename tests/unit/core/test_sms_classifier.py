@@ -67,7 +67,9 @@ def test_fit_refuses_a_single_class() -> None:
 def test_best_threshold_maximises_f1() -> None:
     y = np.array([0, 0, 0, 1, 1])
     p = np.array([0.1, 0.2, 0.6, 0.7, 0.8])
-    assert best_f1_threshold(y, p) == pytest.approx(0.61, abs=0.011)
+    # F1 is 1.0 for any threshold in (0.6, 0.7]; the middle of that plateau is chosen.
+    assert 0.6 < best_f1_threshold(y, p) <= 0.7
+    assert best_f1_threshold(y, p) == pytest.approx(0.65, abs=0.011)
 
 
 def test_explain_names_ngrams_of_the_message(model: SmsModel) -> None:

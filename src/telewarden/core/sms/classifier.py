@@ -27,7 +27,7 @@ from sklearn.utils import murmurhash3_32
 from telewarden.core.errors import InvalidInputError
 from telewarden.core.sms.normalise import fold_for_model, normalise
 
-__all__ = ["FeatureConfig", "SmsModel", "best_f1_threshold", "fit_model"]
+__all__ = ["FeatureConfig", "SmsModel", "best_f1_threshold", "fit_model", "is_cjk", "prepare"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -47,7 +47,7 @@ class FeatureConfig:
     """
 
     char_ngrams: tuple[int, int] = (1, 4)
-    word_ngrams: tuple[int, int] | None = (1, 2)
+    word_ngrams: tuple[int, int] | None = None
     char_bits: int = 20
     word_bits: int = 18
 
@@ -79,20 +79,10 @@ class FeatureConfig:
 
 @dataclass(slots=True)
 class _Hashers:
-    char: HashingVectorizer
     word: HashingVectorizer | None
 
 
 def _hashers(config: FeatureConfig) -> _Hashers:
-    char = HashingVectorizer(
-        analyzer="char",
-        ngram_range=config.char_ngrams,
-        n_features=1 << config.char_bits,
-        alternate_sign=False,
-        norm=None,
-        lowercase=False,
-        dtype=np.float32,
-    )
     word = None
     if config.word_ngrams:
         word = HashingVectorizer(
@@ -106,7 +96,7 @@ def _hashers(config: FeatureConfig) -> _Hashers:
             token_pattern=r"[a-z0-9£$€']+",
             dtype=np.float32,
         )
-    return _Hashers(char, word)
+    return _Hashers(word)
 
 
 def prepare(text: str) -> str:
@@ -120,13 +110,74 @@ def prepare(text: str) -> str:
     return fold_for_model(normalise(text))
 
 
+_HASH_MULT = np.uint64(0x100000001B3)
+_HASH_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def char_ngram_hashes(
+    prepared: Sequence[str], ngrams: tuple[int, int], n_features: int
+) -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]
+]:
+    """Hashed character n-grams of a batch, computed with vectorised NumPy (no Python loop).
+
+    The texts are joined with a NUL separator into one code-point array; the hash of the
+    n-gram starting at position ``i`` is built from that of the (n-1)-gram by a multiply-xor
+    step in wrapping 64-bit arithmetic, and windows that cross a separator are dropped.
+
+    Returns
+    -------
+    tuple of arrays
+        Row (text index), feature index, start position in the joined string and n-gram
+        length of every n-gram occurrence.
+    """
+    texts = [t.replace("\x00", " ") for t in prepared]
+    joined = "\x00".join(texts)
+    cps = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    lens = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=len(texts))
+    row_of = np.repeat(np.arange(len(texts), dtype=np.int64), lens)[: len(cps)]
+    sep = cps == 0
+    lo, hi = ngrams
+    rows: list[npt.NDArray[np.int64]] = []
+    cols: list[npt.NDArray[np.int64]] = []
+    starts: list[npt.NDArray[np.int64]] = []
+    sizes: list[npt.NDArray[np.int64]] = []
+    h = np.zeros(len(cps), dtype=np.uint64)
+    bad = np.zeros(len(cps), dtype=bool)
+    positions = np.arange(len(cps), dtype=np.int64)
+    for n in range(1, hi + 1):
+        m = len(cps) - n + 1
+        if m <= 0:
+            break
+        # h_n[i] = (h_{n-1}[i] * MULT) xor (cp[i+n-1] * MIX); wraps modulo 2**64 by design.
+        h = (h[:m] * _HASH_MULT) ^ (cps[n - 1 :] * _HASH_MIX + np.uint64(n))
+        bad = bad[:m] | sep[n - 1 :]
+        if n < lo:
+            continue
+        keep = ~bad
+        mixed = h[keep] ^ (h[keep] >> np.uint64(31))
+        cols.append((mixed % np.uint64(n_features)).astype(np.int64))
+        rows.append(row_of[:m][keep])
+        starts.append(positions[:m][keep])
+        sizes.append(np.full(int(keep.sum()), n, dtype=np.int64))
+    if not rows:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, empty
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(starts), np.concatenate(sizes)
+
+
 def count_matrix(prepared: Sequence[str], config: FeatureConfig) -> sp.csr_matrix:
     """Raw hashed n-gram counts of already prepared texts (rows = texts)."""
-    h = _hashers(config)
-    blocks = [h.char.transform(prepared)]
-    if h.word is not None:
-        blocks.append(h.word.transform(prepared))
-    out = sp.hstack(blocks, format="csr") if len(blocks) > 1 else blocks[0].tocsr()
+    n_char = 1 << config.char_bits
+    rows, cols, _, _ = char_ngram_hashes(prepared, config.char_ngrams, n_char)
+    data = np.ones(len(rows), dtype=np.float32)
+    char = sp.csr_matrix((data, (rows, cols)), shape=(len(prepared), n_char), dtype=np.float32)
+    char.sum_duplicates()
+    if not config.word_ngrams:
+        return char
+    word = _hashers(config).word
+    assert word is not None
+    out = sp.hstack([char, word.transform(prepared)], format="csr")
     return sp.csr_matrix(out, dtype=np.float32)
 
 
@@ -135,31 +186,56 @@ def _tfidf(counts: sp.csr_matrix, idf: npt.NDArray[np.float32]) -> sp.csr_matrix
     np.log(x.data, out=x.data)
     x.data += 1.0
     x.data *= idf[x.indices]
-    sq = np.asarray(x.multiply(x).sum(axis=1)).ravel()
-    norms = np.sqrt(sq)
-    norms[norms == 0] = 1.0
-    return sp.csr_matrix(sp.diags(1.0 / norms) @ x, dtype=np.float32)
+    per_row = np.diff(x.indptr)
+    sq = np.add.reduceat(x.data * x.data, x.indptr[:-1]) if x.nnz else np.zeros(0)
+    # reduceat repeats the next row's value for empty rows; those rows have no data to scale.
+    norms = np.sqrt(sq[: len(per_row)]) if x.nnz else np.ones(len(per_row))
+    norms[(norms == 0) | (per_row == 0)] = 1.0
+    x.data /= np.repeat(norms, per_row).astype(np.float32)
+    return x
+
+
+def is_cjk(text: str) -> bool:
+    """Whether at least 30 % of the non-space characters are CJK ideographs.
+
+    Examples
+    --------
+    >>> is_cjk("【ETC】您的ETC已失效"), is_cjk("Ok lar... Joking wif u oni")
+    (True, False)
+    """
+    chars = [c for c in text if not c.isspace()]
+    if not chars:
+        return False
+    cjk = sum(1 for c in chars if "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff")
+    return cjk >= 0.3 * len(chars)
 
 
 def best_f1_threshold(y: npt.ArrayLike, proba: npt.ArrayLike) -> float:
     """The probability threshold in [0.05, 0.95] that maximises F1 of the positive class.
 
+    Ties are common (a plateau of thresholds between two scores); the middle of the best
+    plateau is returned, which keeps the margin on both sides.
+
     Examples
     --------
-    >>> best_f1_threshold([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.9])
-    0.35
+    >>> best_f1_threshold([0, 0, 1, 1], [0.1, 0.2, 0.6, 0.9])
+    0.4
     """
     yv = np.asarray(y, dtype=bool)
     pv = np.asarray(proba, dtype=float)
-    best, best_f1 = 0.5, -1.0
-    for thr in np.round(np.arange(0.05, 0.951, 0.01), 2):
+    grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
+    f1s = []
+    for thr in grid:
         pred = pv >= thr
         tp = int(np.sum(pred & yv))
         denom = int(np.sum(pred)) + int(np.sum(yv))
-        f1 = 2 * tp / denom if denom else 0.0
-        if f1 > best_f1 + 1e-12:
-            best, best_f1 = float(thr), f1
-    return best
+        f1s.append(2 * tp / denom if denom else 0.0)
+    scores = np.asarray(f1s)
+    best = np.flatnonzero(scores >= scores.max() - 1e-12)
+    # The longest run of consecutive best thresholds, then its middle.
+    runs = np.split(best, np.flatnonzero(np.diff(best) != 1) + 1)
+    run = max(runs, key=len)
+    return float(grid[run[(len(run) - 1) // 2]])
 
 
 @dataclass(slots=True)
@@ -177,7 +253,10 @@ class SmsModel:
     idf_ : numpy.ndarray
         Inverse document frequency per hashed feature (float32).
     threshold_ : float
-        Probability at or above which a message is not ``ok``.
+        Probability at or above which a message is not ``ok`` (Latin-script messages, and
+        all messages when ``cjk_threshold_`` is None).
+    cjk_threshold_ : float or None
+        Threshold for messages that are mostly CJK characters (see :func:`is_cjk`).
     meta : dict
         Provenance: training sets, sizes, date, metrics (written into the model file).
     """
@@ -188,6 +267,20 @@ class SmsModel:
     idf_: npt.NDArray[np.float32]
     threshold_: float = 0.5
     meta: dict[str, Any] = field(default_factory=dict)
+    cjk_threshold_: float | None = None
+
+    def thresholds_for(self, prepared: Sequence[str]) -> FloatArray:
+        """The decision threshold of each prepared text (per script)."""
+        out = np.full(len(prepared), self.threshold_)
+        if self.cjk_threshold_ is not None:
+            for i, t in enumerate(prepared):
+                if is_cjk(t):
+                    out[i] = self.cjk_threshold_
+        return out
+
+    def threshold_for(self, text: str) -> float:
+        """The decision threshold of one raw text."""
+        return float(self.thresholds_for([prepare(text)])[0])
 
     def features(self, prepared: Sequence[str]) -> sp.csr_matrix:
         """TF-IDF rows of prepared texts."""
@@ -231,15 +324,15 @@ class SmsModel:
         return [(names.get(j, f"#{j}"), round(c, 4)) for j, c in ranked]
 
     def _feature_names(self, ready: str) -> dict[int, str]:
-        h = _hashers(self.config)
         names: dict[int, str] = {}
         n_char = 1 << self.config.char_bits
-        for gram in h.char.build_analyzer()(ready):
-            # The index HashingVectorizer gives a token: |murmurhash3_32(token, seed=0)| mod n.
-            names.setdefault(abs(murmurhash3_32(gram, seed=0)) % n_char, repr(gram))
-        if h.word is not None:
+        _, cols, starts, sizes = char_ngram_hashes([ready], self.config.char_ngrams, n_char)
+        for j, st, n in zip(cols.tolist(), starts.tolist(), sizes.tolist(), strict=True):
+            names.setdefault(j, repr(ready[st : st + n]))
+        word = _hashers(self.config).word
+        if word is not None:
             n_word = 1 << self.config.word_bits
-            for gram in h.word.build_analyzer()(ready):
+            for gram in word.build_analyzer()(ready):
                 j = n_char + abs(murmurhash3_32(gram, seed=0)) % n_word
                 names.setdefault(j, f"word:{gram}")
         return names
@@ -248,7 +341,7 @@ class SmsModel:
         """A copy with another decision threshold."""
         if not 0.0 < threshold < 1.0:
             raise InvalidInputError(f"threshold must be in (0, 1), got {threshold}")
-        return replace(self, threshold_=threshold)
+        return replace(self, threshold_=threshold, cjk_threshold_=None)
 
 
 def _fit_weights(
@@ -268,11 +361,12 @@ def fit_model(
     labels: Sequence[int] | npt.NDArray[np.integer[Any]],
     *,
     config: FeatureConfig | None = None,
-    c: float = 100.0,
+    c: float = 300.0,
     inner_folds: int = 3,
     threshold: float | None = None,
     seed: int = 0,
     meta: dict[str, Any] | None = None,
+    per_script: bool = False,
 ) -> SmsModel:
     """Fit the SMS model on raw texts with binary labels (1 = spam or scam).
 
@@ -295,6 +389,8 @@ def fit_model(
         Seed of the inner fold split.
     meta : dict or None
         Provenance stored with the model.
+    per_script : bool
+        Choose separate thresholds for CJK and Latin messages (needs 20 spam of each).
 
     Raises
     ------
@@ -310,6 +406,7 @@ def fit_model(
     ready = [prepare(t) for t in texts]
     counts = count_matrix(ready, config)
     thr = 0.5 if threshold is None else threshold
+    cjk_thr: float | None = None
     if inner_folds >= 2 and int(min(np.sum(y), np.sum(1 - y))) >= inner_folds:
         oof = np.zeros(len(y))
         skf = StratifiedKFold(inner_folds, shuffle=True, random_state=seed)
@@ -318,9 +415,22 @@ def fit_model(
             z = np.asarray(_tfidf(counts[te], idf) @ w, dtype=np.float64) + b
             oof[te] = 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
         thr = best_f1_threshold(y, oof)
+        cjk = np.array([is_cjk(t) for t in ready])
+        # One threshold per script when both scripts have enough spam to choose one from.
+        if per_script and min(int(np.sum(y[cjk])), int(np.sum(y[~cjk]))) >= 20:
+            thr = best_f1_threshold(y[~cjk], oof[~cjk])
+            cjk_thr = best_f1_threshold(y[cjk], oof[cjk])
     w, b, idf = _fit_weights(counts, y, c)
     info = dict(meta or {})
-    info.update({"n_train": len(y), "n_positive": int(np.sum(y)), "c": c, "threshold": thr})
+    info.update(
+        {
+            "n_train": len(y),
+            "n_positive": int(np.sum(y)),
+            "c": c,
+            "threshold": thr,
+            "cjk_threshold": cjk_thr,
+        }
+    )
     if not math.isfinite(b):
         raise InvalidInputError("training diverged")
-    return SmsModel(config, w, b, idf, thr, info)
+    return SmsModel(config, w, b, idf, thr, info, cjk_thr)

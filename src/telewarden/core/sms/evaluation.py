@@ -101,7 +101,7 @@ def joint_cross_validate(
     folds: int = 5,
     seed: int = 0,
     config: FeatureConfig | None = None,
-    c: float = 100.0,
+    c: float = 300.0,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[dict[str, npt.NDArray[np.float64]], dict[str, npt.NDArray[np.bool_]], list[SmsModel]]:
     """Cross-validate the shipped protocol over several sets at once.
@@ -137,9 +137,10 @@ def joint_cross_validate(
         models.append(model)
         for name, (texts, _) in sets.items():
             te = splits[name][k][1]
-            p = model.score_many([texts[i] for i in te])
+            ready = [prepare(texts[i]) for i in te]
+            p = model.score_many(ready, prepared=True)
             proba[name][te] = p
-            pred[name][te] = p >= model.threshold_
+            pred[name][te] = p >= model.thresholds_for(ready)
         if progress is not None:
             progress(k + 1)
     return proba, pred, models

@@ -77,9 +77,17 @@ _GENERIC_CUES: tuple[tuple[str, str, float], ...] = (
     ("request", r"\bverif(?:y|ication)\b|\bconfirm your\b|\bsecurity code\b|\bpassword\b", 1.5),
     ("threat", r"\bsuspend|\blocked\b|\bunusual activity\b|\bexpire[sd]?\b|\bblocked\b", 1.5),
     ("urgency", r"\burgent\b|\bimmediately\b|\bwithin \d+ ?h", 1.0),
-    ("lure", r"\bwon\b|\bwinner\b|\bprize\b|\bclaim\b|\bselected\b|\brefund\b|\bcash\b", 1.0),
+    ("lure", r"\bwon\b|\bwinner\b|\bprize\b|\bselected\b|\brefund\b", 1.5),
+    ("lure", r"\bparcel\b|\bpackage\b|\bdelivery\b|\bcustoms\b", 1.0),
+    ("request", r"\bclaim\b|\bredeem\b|\bredeliver", 1.0),
+    ("request", r"\bpay\b.{0,40}\bfee\b|\bfee\b.{0,20}\bpay", 1.5),
+    # UK premium-rate numbers (09...), the payment rail of the prize texts in uci_sms.
+    ("request", r"\b(?:call|text|ring|dial)\s+0?9\d{8,9}\b", 1.5),
 )
-_COMPILED_CUES = tuple((fam, re.compile(p, re.IGNORECASE), w) for fam, p, w in _GENERIC_CUES)
+# One alternation with a named group per cue row: a single C-level scan per message.
+_CUES_RE = re.compile(
+    "|".join(f"(?P<c{i}>{p})" for i, (_, p, _) in enumerate(_GENERIC_CUES)), re.IGNORECASE
+)
 
 
 class FraudTyper:
@@ -114,7 +122,23 @@ class FraudTyper:
         self.brands = tuple(brands)
         self.min_raw = min_raw
         names = sorted({n for b in self.brands for n in b.names}, key=len, reverse=True)
-        self._brand_re = re.compile("|".join(re.escape(n) for n in names), re.IGNORECASE)
+        self._cjk_names = tuple(n for n in names if not n.isascii())
+        self._latin_names = tuple(n.lower() for n in names if n.isascii())
+        # Latin names only as whole words: "EMS" must not fire inside "items".
+        self._latin_re = re.compile(
+            "(?<![a-z])(?:" + "|".join(re.escape(n) for n in self._latin_names) + ")(?![a-z])"
+        )
+
+    def _brand(self, text: str) -> str | None:
+        for name in self._cjk_names:
+            if name in text:
+                return name
+        lower = text.lower()
+        if any(n in lower for n in self._latin_names):
+            m = self._latin_re.search(lower)
+            if m:
+                return m.group(0)
+        return None
 
     def raw_scores(self, text: str) -> dict[str, tuple[float, tuple[str, ...]]]:
         """Summed cue weight and matched fragments for every type with at least one cue."""
@@ -157,15 +181,19 @@ class FraudTyper:
         """
         score = 0.0
         cues: list[str] = []
-        for family, pattern, weight in _COMPILED_CUES:
-            m = pattern.search(text)
-            if m:
-                score += weight
-                cues.append(f"{family}:{m.group(0)}")
-        brand = self._brand_re.search(text)
+        hit: set[str] = set()
+        for m in _CUES_RE.finditer(text):
+            group = m.lastgroup
+            if group is None or group in hit:
+                continue
+            hit.add(group)
+            family, _, weight = _GENERIC_CUES[int(group[1:])]
+            score += weight
+            cues.append(f"{family}:{m.group(0)}")
+        brand = self._brand(text)
         if brand:
             score += 1.0
-            cues.append(f"brand:{brand.group(0)}")
+            cues.append(f"brand:{brand}")
         seen: set[str] = set()
         for ind in indicators:
             if ind.kind in SCAM_KINDS and ind.kind not in seen:

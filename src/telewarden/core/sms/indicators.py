@@ -235,7 +235,9 @@ _URL_RE = re.compile(
     rf"(?:{_TLDS}|xn--[a-z0-9\-]+)(?![A-Za-z0-9\-])(?::\d{{2,5}})?(?:/{_URL_CHARS}*)?",
     re.IGNORECASE,
 )
-_IDN_RE = re.compile(r"(?:https?://)?([^\s/]*[^\x00-\x7f][^\s/]*\.(?:com|cn|net|org|xyz|top))")
+# Host names written in Unicode (not punycode): labels of word characters before a TLD.
+_IDN_RE = re.compile(r"(?<![\w.-])((?:[\w-]+\.)+(?:com|cn|net|org|xyz|top))(?![\w-])")
+_FIVE_DIGITS_RE = re.compile(r"(?:\d\D*){5}")
 _IP_RE = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 _NUMBER_RE = re.compile(r"(?<![A-Za-z0-9.])(?:\+|00)?\d(?:[\d\- ]{3,22})\d(?![A-Za-z0-9])")
 _BTC_BASE58_RE = re.compile(r"(?<![A-Za-z0-9])[13][1-9A-HJ-NP-Za-km-z]{25,34}(?![A-Za-z0-9])")
@@ -472,14 +474,16 @@ class IndicatorExtractor:
         has_dot = "." in text
         if has_dot or "xn--" in text:
             self._links(text, found)
-        if not text.isascii():
+        if has_dot and not text.isascii():
             for m in _IDN_RE.finditer(text):
-                host = _host_of(m.group(1))
-                found.append(self._idn(host, host))
-        digits = sum(c.isdigit() for c in text)
-        if digits >= 5:
+                host = m.group(1).lower()
+                if not host.isascii() and any(
+                    not label.isascii() and label.isalnum() for label in host.split(".")
+                ):
+                    found.append(self._idn(host, host))
+        if _FIVE_DIGITS_RE.search(text):
             self._numbers(text, found)
-        if digits or len(text) >= 26:
+        if len(text) >= 14:
             self._crypto(text, found)
         return tuple(found)
 

@@ -19,12 +19,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from telewarden.core.screening import ContentFinding
 from telewarden.core.sms.classifier import SmsModel
 from telewarden.core.sms.fraud_typer import FraudTyper, ScamEvidence, TypeScore
 from telewarden.core.sms.indicators import Indicator, IndicatorExtractor
 from telewarden.core.sms.normalise import fold_for_model, normalise
+
+if TYPE_CHECKING:
+    from telewarden.core.screening import ContentFinding
 
 __all__ = ["ContentVerdict", "ScamRule", "SmsClassifier", "SmsContentInspector", "SmsResult"]
 
@@ -60,7 +63,7 @@ class ScamRule:
     """
 
     with_score: float = 3.0
-    alone: float = 6.0
+    alone: float = 4.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,10 +160,11 @@ class SmsClassifier:
     def classify_many(self, texts: Sequence[str]) -> list[SmsResult]:
         """Classify a batch (scores are computed in one matrix product)."""
         norm = [normalise(t) for t in texts]
-        scores = self.model.score_many([fold_for_model(n) for n in norm], prepared=True)
-        thr = self.model.threshold_
+        ready = [fold_for_model(n) for n in norm]
+        scores = self.model.score_many(ready, prepared=True)
+        thresholds = self.model.thresholds_for(ready)
         out: list[SmsResult] = []
-        for text, p in zip(norm, scores, strict=True):
+        for text, p, thr in zip(norm, scores, thresholds, strict=True):
             indicators = self.extractor.extract(text, normalised=True)
             evidence = self.typer.evidence(text, indicators)
             spam_scored = p >= thr
@@ -173,7 +177,7 @@ class SmsClassifier:
             else:
                 verdict = ContentVerdict.OK
             types = self.typer.rank(text, self.top_types) if verdict is ContentVerdict.SCAM else ()
-            out.append(SmsResult(verdict, float(p), thr, indicators, evidence, types))
+            out.append(SmsResult(verdict, float(p), float(thr), indicators, evidence, types))
         return out
 
     def explain(self, text: str, top_k: int = 8) -> SmsResult:
@@ -205,6 +209,10 @@ class SmsContentInspector:
 
     def inspect(self, text: str) -> ContentFinding:
         """Return the screening finding (verdict, score, detail, fraud type codes)."""
+        # Imported here: the screening package loads the number geocoder, which the
+        # classify path does not need.
+        from telewarden.core.screening import ContentFinding
+
         result = self.classifier.classify(text)
         return ContentFinding(
             verdict=str(result.verdict),
