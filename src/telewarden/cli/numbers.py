@@ -367,7 +367,6 @@ def _features_from_records(found: dict[str, pl.DataFrame]) -> pl.DataFrame:
     return out.filter(pl.col(KEY).is_in(subs["msisdn"].implode()))
 
 
-@app.command("detect")
 def detect(
     records: Annotated[Path, typer.Option("--records", help="Simulator/carrier records dir.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output directory.")],
@@ -420,8 +419,10 @@ def detect(
         table.add_row(det, str(n))
     console.print(table)
     console.print(
-        f"scorer flagged {int(scores['flagged'].sum()):,} of {scores.height:,} subscribers; "
-        f"detectors flagged {alerts['msisdn'].n_unique():,} numbers -> {output}"
+        f"scorer flagged {int(scores['flagged'].sum()):,} of {scores.height:,} subscribers "
+        "(advisory: the shipped model was trained on eight-month aggregates; see "
+        f"docs/model-card-numbers.md); detectors flagged {alerts['msisdn'].n_unique():,} "
+        f"numbers -> {output}"
     )
     console.print(
         f"{calls.height:,} calls in {elapsed:.1f} s ({calls.height / max(elapsed, 1e-9):,.0f} calls/s)"
