@@ -15,6 +15,7 @@ import pytest
 from telewarden.core.features.sichuan import (
     ARPU_COLUMNS,
     FEATURE_NAMES,
+    SichuanAccumulator,
     align_to_published,
     sichuan_features,
 )
@@ -241,6 +242,19 @@ def test_alignment_fills_app_features_like_the_published_file(
     row_a = aligned.filter(pl.col("phone_no_m") == "A").row(0, named=True)
     _check(row_b, {"busi_count": 0.0, "flow_sum": 0.0, "month_ids": 0.0, "flow_var": NAN})
     _check(row_a, {k: EXPECTED_A[k] for k in ("busi_count", "flow_sum", "flow_var")})
+
+
+def test_incremental_batches_give_the_batch_features() -> None:
+    voc, sms, app, user = (t.collect() for t in (VOC, SMS, APP, _user()))
+    acc = SichuanAccumulator()
+    acc.update(voc=voc.head(2), user=user)
+    refreshed = acc.update(voc=voc.slice(2), sms=sms.head(1))
+    # the second batch touched A (calls, SMS) and B (a call), not C or D
+    assert refreshed["phone_no_m"].to_list() == ["A", "B"]
+    acc.update(sms=sms.slice(1), app=app)
+    batch = sichuan_features(VOC, SMS, APP, _user()).collect()
+    assert acc.features().equals(batch)
+    _check(refreshed.row(0, named=True), {"opposite_count": 5.0, "sms_count": 1.0})
 
 
 @pytest.mark.data

@@ -10,10 +10,23 @@ callers hand in LazyFrames and, where a window ends, the instant it ends at.
 
 The same functions serve batch use (all records at once) and incremental use (re-evaluate
 over the records seen so far, or a sliding window of them): a definition is written once.
+:class:`~.sichuan.SichuanAccumulator` refreshes the 55 features of only the numbers a new batch
+touched; :func:`~.signals.signals` takes the instant its window ends at.
 """
 
 from __future__ import annotations
 
-from telewarden.core.features.sichuan import FEATURE_NAMES, sichuan_features
+from telewarden.core.features.graph import GRAPH_FEATURES, graph_features
+from telewarden.core.features.sichuan import FEATURE_NAMES, SichuanAccumulator, sichuan_features
+from telewarden.core.features.signals import SIGNAL_NAMES, signals, windowed_signals
 
-__all__ = ["FEATURE_NAMES", "sichuan_features"]
+__all__ = [
+    "FEATURE_NAMES",
+    "GRAPH_FEATURES",
+    "SIGNAL_NAMES",
+    "SichuanAccumulator",
+    "graph_features",
+    "sichuan_features",
+    "signals",
+    "windowed_signals",
+]
