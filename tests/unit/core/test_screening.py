@@ -325,3 +325,12 @@ def test_optional_decision_memo_is_dropped_when_opt_ins_change() -> None:
     assert screener.decide(event) is first
     screener.optins.set(OptIn(SUB_E164, OptInScope.BOTH, True, T0))
     assert screener.decide(event).verdict is Verdict.ALLOW_LABELLED
+
+
+def test_region_override_accepts_chinese_province_names() -> None:
+    policy = PolicySettings(region_overrides={"江苏": RegionPolicy(cross_border_block_calls=False)})
+    screener = Screener(policy)
+    jiangsu = screener.decide(ScreeningEvent("+442079460958", "13912345678"))
+    beijing = screener.decide(ScreeningEvent("+442079460958", SUB))
+    assert jiangsu.reason is ReasonCode.CROSS_BORDER_ALLOWED
+    assert beijing.reason is ReasonCode.CROSS_BORDER_DEFAULT_BLOCK

@@ -502,6 +502,18 @@ class Screener:
                 )
                 if value is not None:
                     return value, f"override for {key}"
+            location_zh = callee.location_zh
+            if location_zh:
+                # Chinese keys ("浙江", "深圳") match the callee's Chinese location text.
+                for key, override in overrides.items():
+                    if key and not key.isascii() and key in location_zh:
+                        value = (
+                            override.cross_border_block_sms
+                            if sms
+                            else override.cross_border_block_calls
+                        )
+                        if value is not None:
+                            return value, f"override for {key}"
         return block, "deployment default"
 
     def _inspect(self, text: str) -> ContentFinding:

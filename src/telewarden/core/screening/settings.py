@@ -31,7 +31,8 @@ class PolicySettings(BaseModel):
         Block HK/Macao/Taiwan/foreign callers by default unless the callee opted in.
     region_overrides : dict of str to RegionPolicy
         Keyed by callee city or province as libphonenumber spells it in English ("Zhejiang",
-        "Shenzhen") or by region code; a city key beats a province key.
+        "Shenzhen", exact case) or by region code; a city key beats a province key. A Chinese
+        key ("浙江", "深圳") matches when it occurs in the callee's Chinese location text.
     high_risk_countries : list of str
         ISO alpha-2 origins labelled high-risk.
     block_high_risk_unless_opted_in : bool
