@@ -265,13 +265,13 @@ def test_detect_writes_scores_and_alerts(runner: CliRunner, sim_dir: Path, tmp_p
 def test_eval_numbers_rewrites_only_its_block(runner: CliRunner, tmp_path: Path) -> None:
     doc = tmp_path / "evaluation.md"
     doc.write_text(
-        "# Evaluation\n\n<!-- BEGIN eval-numbers: written by x -->\nold\n"
+        "# Evaluation\n\n<!-- BEGIN eval-numbers: written by x -->\nSTALE-FIGURES\n"
         "<!-- END eval-numbers -->\n\nkeep me\n",
         encoding="utf-8",
     )
     _ok(runner, "eval", "numbers", "--skip-sichuan", "--sim-seeds", "4", "--doc", str(doc))
     text = doc.read_text(encoding="utf-8")
-    assert "old" not in text
+    assert "STALE-FIGURES" not in text
     assert text.endswith("<!-- END eval-numbers -->\n\nkeep me\n")
     assert "| sim_bank |" in text
 

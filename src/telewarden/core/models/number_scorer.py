@@ -414,6 +414,7 @@ class FoldResult:
     precision: float
     recall: float
     macro_f1: float
+    weighted_f1: float
     accuracy: float
     threshold: float
 
@@ -451,6 +452,7 @@ def _fold_result(fold: int, y: IntArray, p: FloatArray, threshold: float) -> Fol
         precision=float(precision_score(y, flags, zero_division=0)),
         recall=float(recall_score(y, flags)),
         macro_f1=float(f1_score(y, flags, average="macro")),
+        weighted_f1=float(f1_score(y, flags, average="weighted")),
         accuracy=float(accuracy_score(y, flags)),
         threshold=threshold,
     )
