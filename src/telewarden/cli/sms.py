@@ -733,7 +733,7 @@ def eval_sms(
         news_note = f"fraud_news_zh missing at {fn_path}."
     lines.append(
         "### Fraud types (evaluation only)\n\n"
-        "Research model: char 1-4 TF-IDF + logistic regression trained inside each fold of a "
+        "Research model: char 1-4 TF-IDF + linear SVM (one-vs-rest, C=1) trained inside each fold of a "
         f"{folds}-fold CV on the set itself (allowed for evaluation, never shipped). Shipped "
         "typer: the hand-written lexicon of `fraud_types_data.py`, zero-shot (top-ranked type "
         "mapped to the set's labels; no type = wrong).\n"

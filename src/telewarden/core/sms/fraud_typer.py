@@ -84,10 +84,10 @@ _GENERIC_CUES: tuple[tuple[str, str, float], ...] = (
     # UK premium-rate numbers (09...), the payment rail of the prize texts in uci_sms.
     ("request", r"\b(?:call|text|ring|dial)\s+0?9\d{8,9}\b", 1.5),
 )
-# One alternation with a named group per cue row: a single C-level scan per message.
-_CUES_RE = re.compile(
-    "|".join(f"(?P<c{i}>{p})" for i, (_, p, _) in enumerate(_GENERIC_CUES)), re.IGNORECASE
-)
+# One compiled pattern per row: CPython's re skips ahead on a literal prefix per pattern,
+# which a single alternation of named groups defeats (measured 45 against 18 us/message).
+_LATIN_LETTER_RE = re.compile("[A-Za-z]")
+_COMPILED_CUES = tuple((fam, re.compile(p, re.IGNORECASE), w) for fam, p, w in _GENERIC_CUES)
 
 
 class FraudTyper:
@@ -122,22 +122,22 @@ class FraudTyper:
         self.brands = tuple(brands)
         self.min_raw = min_raw
         names = sorted({n for b in self.brands for n in b.names}, key=len, reverse=True)
-        self._cjk_names = tuple(n for n in names if not n.isascii())
-        self._latin_names = tuple(n.lower() for n in names if n.isascii())
-        # Latin names only as whole words: "EMS" must not fire inside "items".
-        self._latin_re = re.compile(
-            "(?<![a-z])(?:" + "|".join(re.escape(n) for n in self._latin_names) + ")(?![a-z])"
-        )
+        # Plain literal alternations (no look-arounds) keep re's fast literal scan; Latin
+        # names are then checked as whole words, so "EMS" does not fire inside "items".
+        self._cjk_re = re.compile("|".join(re.escape(n) for n in names if not n.isascii()))
+        self._latin_re = re.compile("|".join(re.escape(n.lower()) for n in names if n.isascii()))
 
     def _brand(self, text: str) -> str | None:
-        for name in self._cjk_names:
-            if name in text:
-                return name
-        lower = text.lower()
-        if any(n in lower for n in self._latin_names):
-            m = self._latin_re.search(lower)
-            if m:
-                return m.group(0)
+        m = self._cjk_re.search(text)
+        if m:
+            return m.group(0)
+        if _LATIN_LETTER_RE.search(text):
+            lower = text.lower()
+            for m in self._latin_re.finditer(lower):
+                before = lower[m.start() - 1] if m.start() else " "
+                after = lower[m.end()] if m.end() < len(lower) else " "
+                if not ("a" <= before <= "z" or "a" <= after <= "z"):
+                    return m.group(0)
         return None
 
     def raw_scores(self, text: str) -> dict[str, tuple[float, tuple[str, ...]]]:
@@ -173,23 +173,28 @@ class FraudTyper:
             if r >= self.min_raw
         )
 
-    def evidence(self, text: str, indicators: Iterable[Indicator] = ()) -> ScamEvidence:
+    def evidence(
+        self, text: str, indicators: Iterable[Indicator] = (), *, require_anchor: bool = False
+    ) -> ScamEvidence:
         """Generic scam evidence: requests, threats, urgency, lures, brands, risky indicators.
 
-        Each cue family counts once at its strongest pattern per pattern row; an impersonated
-        brand or public body counts 1.0; each risky indicator kind counts three times its risk.
+        Each cue row counts once; an impersonated brand or public body counts 1.0; each risky
+        indicator kind counts three times its risk.
+
+        Parameters
+        ----------
+        text : str
+            Normalised message.
+        indicators : Iterable[Indicator]
+            Indicators already extracted from it.
+        require_anchor : bool
+            Return zero evidence without scanning the cues when the message names no brand or
+            public body and carries no risky indicator (the scam rule for messages the model
+            scores as ``ok`` needs such an anchor; skipping the scan is what keeps the
+            common case fast).
         """
         score = 0.0
         cues: list[str] = []
-        hit: set[str] = set()
-        for m in _CUES_RE.finditer(text):
-            group = m.lastgroup
-            if group is None or group in hit:
-                continue
-            hit.add(group)
-            family, _, weight = _GENERIC_CUES[int(group[1:])]
-            score += weight
-            cues.append(f"{family}:{m.group(0)}")
         brand = self._brand(text)
         if brand:
             score += 1.0
@@ -200,4 +205,11 @@ class FraudTyper:
                 seen.add(ind.kind)
                 score += 3.0 * ind.risk
                 cues.append(f"indicator:{ind.kind}")
+        if require_anchor and not cues:
+            return ScamEvidence(0.0, ())
+        for family, pattern, weight in _COMPILED_CUES:
+            m = pattern.search(text)
+            if m:
+                score += weight
+                cues.append(f"{family}:{m.group(0)}")
         return ScamEvidence(round(score, 3), tuple(cues))

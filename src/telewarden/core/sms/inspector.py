@@ -10,8 +10,9 @@ mixes marketing and prize scams), so the model alone cannot separate ``scam`` fr
 The rule: a message the model scores at or above its threshold is ``scam`` when its scam
 evidence (requests, threats, urgency, lures, impersonated brands, risky indicators; see
 :class:`telewarden.core.sms.fraud_typer.FraudTyper`) reaches ``ScamRule.with_score``, else
-``spam``; a message scored below the threshold is still ``scam`` when its evidence alone
-reaches ``ScamRule.alone``, else ``ok``.
+``spam``; a message scored below the threshold is still ``scam`` when it names a brand or
+public body or carries a risky indicator (the *anchor*) and its evidence reaches
+``ScamRule.alone``, else ``ok``.
 """
 
 from __future__ import annotations
@@ -166,8 +167,8 @@ class SmsClassifier:
         out: list[SmsResult] = []
         for text, p, thr in zip(norm, scores, thresholds, strict=True):
             indicators = self.extractor.extract(text, normalised=True)
-            evidence = self.typer.evidence(text, indicators)
-            spam_scored = p >= thr
+            spam_scored = bool(p >= thr)
+            evidence = self.typer.evidence(text, indicators, require_anchor=not spam_scored)
             if (spam_scored and evidence.score >= self.rule.with_score) or (
                 evidence.score >= self.rule.alone
             ):

@@ -27,6 +27,7 @@ _INVISIBLE = dict.fromkeys(
 )
 # Dot look-alikes that NFKC leaves alone but that senders use inside host names.
 _DOTS = "\u3002\uff61\u2024\u2027\u00b7\u30fb\u16eb"
+_DOT_LIKE_RE = re.compile(rf"([A-Za-z0-9-])[{_DOTS}](?=[A-Za-z0-9])")
 _EMOJI_RE = re.compile(
     "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f900-\U0001f9ff\u2b00-\u2bff\ufe0f\u20e3]+"
 )
@@ -75,9 +76,7 @@ def deobfuscate_links(text: str) -> str:
     >>> deobfuscate_links("登录 etc-renz。com 认证")
     '登录 etc-renz.com 认证'
     """
-    for dot in _DOTS:
-        if dot in text:
-            text = re.sub(rf"(?<=[A-Za-z0-9-]){re.escape(dot)}(?=[A-Za-z0-9])", ".", text)
+    text = _DOT_LIKE_RE.sub(r"\1.", text)
     if "xx" in text or "XX" in text or "**" in text:
         text = _HXXP_RE.sub(r"http\1", text)
     if "[" in text or "(" in text or "{" in text or "<" in text:
