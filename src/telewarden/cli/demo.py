@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -22,23 +22,12 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from telewarden.adapters.sms_model import load_default_model
 from telewarden.cli import sim as sim_cli
-from telewarden.core.detectors.evaluation import DetectionResult
-from telewarden.core.screening import ContentInspector, PolicySettings
-from telewarden.core.sms.inspector import SmsClassifier, SmsContentInspector
-from telewarden.runners.demo import (
-    CALL_FRAUD_KINDS,
-    LEGIT_DOMESTIC,
-    LEGIT_INTERNATIONAL,
-    SMS_FRAUD_KINDS,
-    ChannelReport,
-    DemoReport,
-    count_rows,
-    detect_cards,
-    run_demo,
-)
 from telewarden.settings import load_settings
+
+if TYPE_CHECKING:
+    from telewarden.core.detectors.evaluation import DetectionResult
+    from telewarden.runners.demo import ChannelReport, DemoReport
 
 
 def _already_simulated(out: Path, preset: str, seed: int) -> bool:
@@ -65,6 +54,12 @@ def demo(
     fresh: Annotated[bool, typer.Option("--fresh", help="Simulate again even if present.")] = False,
 ) -> None:
     """Simulate a carrier day, screen every call and SMS, and print what was stopped."""
+    # Heavy libraries (scikit-learn, LightGBM, Polars) load here, not when the CLI starts.
+    from telewarden.adapters.sms_model import load_default_model
+    from telewarden.core.screening import ContentInspector, PolicySettings
+    from telewarden.core.sms.inspector import SmsClassifier, SmsContentInspector
+    from telewarden.runners.demo import count_rows, detect_cards, run_demo
+
     settings = load_settings()
     console = Console()
     out = out or settings.home / "demo" / f"{preset}-seed{seed}"
@@ -159,6 +154,8 @@ def _render_detection(
 
 
 def _table(title: str, channel: ChannelReport, fraud_kinds: tuple[str, ...]) -> Table:
+    from telewarden.runners.demo import LEGIT_DOMESTIC, LEGIT_INTERNATIONAL
+
     table = Table(title=title, title_justify="left")
     for column in (
         "traffic (ground truth)",
@@ -187,6 +184,13 @@ def _table(title: str, channel: ChannelReport, fraud_kinds: tuple[str, ...]) -> 
 
 
 def _render(console: Console, report: DemoReport) -> None:
+    from telewarden.runners.demo import (
+        CALL_FRAUD_KINDS,
+        LEGIT_DOMESTIC,
+        LEGIT_INTERNATIONAL,
+        SMS_FRAUD_KINDS,
+    )
+
     calls, sms = report.calls, report.sms
     console.print(_table("Calls", calls, CALL_FRAUD_KINDS))
     console.print(_table("SMS", sms, SMS_FRAUD_KINDS))
