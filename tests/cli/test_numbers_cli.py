@@ -217,6 +217,49 @@ def test_train_then_score_then_explain(runner: CliRunner, labelled: Path, tmp_pa
     assert explained.count("│") >= 3 * 3  # three feature rows
 
 
+def test_train_takes_labels_from_a_contest_user_table(
+    runner: CliRunner, labelled: Path, tmp_path: Path
+) -> None:
+    frame = pl.read_csv(labelled)
+    users = tmp_path / "user.csv"
+    frame.select("phone_no_m", "label").with_columns(
+        pl.lit("成都").alias("city_name")  # text beside the label must not matter
+    ).write_csv(users)
+    features = tmp_path / "features.csv"
+    frame.drop("label").write_csv(features)
+    model = tmp_path / "model.json.gz"
+    _ok(
+        runner,
+        "numbers",
+        "train",
+        "--features",
+        str(features),
+        "--labels",
+        str(users),
+        "--output",
+        str(model),
+        "--rounds",
+        "10",
+    )
+    assert model.stat().st_size > 0
+    users.write_text("phone_no_m,label\nn0,1\n")
+    result = runner.invoke(
+        app,
+        [
+            "numbers",
+            "train",
+            "--features",
+            str(features),
+            "--labels",
+            str(users),
+            "--output",
+            str(model),
+        ],
+    )
+    assert isinstance(result.exception, InvalidInputError)
+    assert "have no label" in str(result.exception)
+
+
 def test_scores_keep_the_msisdn_column_name_of_canonical_input(
     runner: CliRunner, labelled: Path, tmp_path: Path
 ) -> None:

@@ -236,10 +236,16 @@ def _labels(features_frame: pl.DataFrame, labels: Path | None) -> pl.Series:
         if "label" not in features_frame.columns:
             raise InvalidInputError("no labels: pass --labels or a features file with `label`")
         return features_frame["label"]
-    frame = _read_features(labels)
-    if "label" not in frame.columns:
+    raw = _read_frame(labels)
+    key = KEY if KEY in raw.columns else "msisdn"
+    if key not in raw.columns or "label" not in raw.columns:
         raise InvalidInputError(f"{labels}: needs {KEY} (or msisdn) and label columns")
-    joined = features_frame.select(KEY).join(frame.select(KEY, "label"), on=KEY, how="left")
+    # Only the key and the label matter: a contest user table carries text columns too.
+    frame = raw.select(
+        pl.col(key).cast(pl.String).alias(KEY),
+        pl.col("label").cast(pl.String).cast(pl.Int64, strict=False),
+    )
+    joined = features_frame.select(KEY).join(frame, on=KEY, how="left")
     if joined["label"].null_count():
         raise InvalidInputError(f"{joined['label'].null_count()} numbers have no label")
     return joined["label"]
