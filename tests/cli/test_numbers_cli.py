@@ -302,6 +302,8 @@ def test_detect_writes_scores_and_alerts(runner: CliRunner, sim_dir: Path, tmp_p
     alerts = pl.read_csv(out / "alerts.csv")
     assert alerts.columns == ["msisdn", "detector", "flagged_at", "attempts", "reason"]
     assert pl.read_csv(out / "scores.csv").columns == ["msisdn", "score", "flagged", "reasons"]
+    signals = pl.read_csv(out / "signals.csv")
+    assert {"out_calls_1h", "answer_rate_24h", "max_sims_on_imei_7d"} <= set(signals.columns)
     assert "calls/s" in stdout
 
 

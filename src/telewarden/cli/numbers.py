@@ -33,6 +33,7 @@ from telewarden.core.detectors import DetectorConfig, detect_stream
 from telewarden.core.detectors.evaluation import evaluate_detection
 from telewarden.core.errors import InvalidInputError, NotFoundError
 from telewarden.core.features.sichuan import KEY, sichuan_features, validate_table
+from telewarden.core.features.signals import windowed_signals
 from telewarden.core.models.number_scorer import NumberScorer, cross_validate
 from telewarden.core.records import CELLS_SCHEMA, SUBSCRIBERS_SCHEMA
 from telewarden.core.sichuan import SichuanMapper
@@ -43,6 +44,7 @@ app = typer.Typer(
 console = Console()
 
 _ROOT = Path(__file__).resolve().parents[3]
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -378,11 +380,28 @@ def detect(
     output: Annotated[Path, typer.Option("--output", "-o", help="Output directory.")],
     model: Annotated[Path | None, typer.Option(help="Model file; default: shipped.")] = None,
 ) -> None:
-    """Run features, the scorer and the rule detectors; write scores.csv and alerts.csv."""
+    """Run signals, features, the scorer and the rule detectors.
+
+    Writes alerts.csv (detector flags with reasons), scores.csv (model scores) and signals.csv
+    (the windowed signal set per subscriber, windows ending at the last call).
+    """
     started = time.perf_counter()
     with _stage("reading records"):
         found = _records(records)
     calls = found["calls"]
+    with _stage("computing windowed signals (1 h / 24 h / 7 d)"):
+        end_at = calls["start_at"].max()
+        signal_frame = (
+            windowed_signals(
+                calls.lazy(),
+                end_at + dt.timedelta(seconds=1) if isinstance(end_at, dt.datetime) else _EPOCH,
+                sms=found["sms"].lazy() if "sms" in found else None,
+                usage=found["usage"].lazy() if "usage" in found else None,
+                subscribers=found["subscribers"].lazy() if "subscribers" in found else None,
+            )
+            .collect()
+            .sort("msisdn")
+        )
     with _stage("computing features and scores"):
         feats = _features_from_records(found)
         scores = load_model(model).score_many(feats).rename({KEY: "msisdn"})
@@ -416,6 +435,7 @@ def detect(
     )
     output.mkdir(parents=True, exist_ok=True)
     scores.write_csv(output / "scores.csv")
+    signal_frame.write_csv(output / "signals.csv")
     alerts.write_csv(output / "alerts.csv")
     elapsed = time.perf_counter() - started
     table = Table("detector", "numbers flagged")
