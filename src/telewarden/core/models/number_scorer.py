@@ -27,6 +27,7 @@ import polars as pl
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (
     accuracy_score,
+    brier_score_loss,
     f1_score,
     precision_recall_curve,
     precision_score,
@@ -416,6 +417,7 @@ class FoldResult:
     macro_f1: float
     weighted_f1: float
     accuracy: float
+    brier: float
     threshold: float
 
 
@@ -454,6 +456,7 @@ def _fold_result(fold: int, y: IntArray, p: FloatArray, threshold: float) -> Fol
         macro_f1=float(f1_score(y, flags, average="macro")),
         weighted_f1=float(f1_score(y, flags, average="weighted")),
         accuracy=float(accuracy_score(y, flags)),
+        brier=float(brier_score_loss(y, p)),
         threshold=threshold,
     )
 
