@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import polars as pl
 import typer
@@ -27,14 +27,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from telewarden.adapters.number_model import load_model, save_model
 from telewarden.adapters.records_io import read_table
 from telewarden.core.detectors import DetectorConfig, detect_stream
 from telewarden.core.detectors.evaluation import evaluate_detection
 from telewarden.core.errors import InvalidInputError, NotFoundError
 from telewarden.core.features.sichuan import KEY, sichuan_features, validate_table
 from telewarden.core.features.signals import windowed_signals
-from telewarden.core.models.number_scorer import NumberScorer, cross_validate
 from telewarden.core.records import CELLS_SCHEMA, SUBSCRIBERS_SCHEMA
 from telewarden.core.sichuan import SichuanMapper
 
@@ -48,6 +46,39 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 # -- reading ------------------------------------------------------------------------------
+
+
+if TYPE_CHECKING:
+    from telewarden.core.models.number_scorer import NumberScorer
+
+
+# LightGBM and scikit-learn take seconds to import; every `telewarden` command would pay that
+# if they were imported at module level, so the scorer is reached through these shims.
+def load_model(path: Path | None) -> NumberScorer:
+    """Load a scorer file, or the shipped model when ``path`` is None."""
+    from telewarden.adapters.number_model import load_model as load
+
+    return load(path)
+
+
+def save_model(scorer: NumberScorer, path: Path) -> None:
+    """Write a scorer file."""
+    from telewarden.adapters.number_model import save_model as save
+
+    save(scorer, path)
+
+
+def _new_scorer(**params: Any) -> NumberScorer:
+    from telewarden.core.models.number_scorer import NumberScorer
+
+    return NumberScorer(**params)
+
+
+def cross_validate(*args: Any, **kwargs: Any) -> Any:
+    """See ``telewarden.core.models.number_scorer.cross_validate``."""
+    from telewarden.core.models.number_scorer import cross_validate as run
+
+    return run(*args, **kwargs)
 
 
 def _read_frame(path: Path) -> pl.DataFrame:
@@ -268,7 +299,7 @@ def train(
     frame = _read_features(features_path)
     y = _labels(frame, labels).to_numpy()
     with _stage(f"training on {frame.height:,} numbers ({int(y.sum()):,} fraud)"):
-        scorer = NumberScorer(num_boost_round=rounds).fit(frame, y, _read_edges(edges))
+        scorer = _new_scorer(num_boost_round=rounds).fit(frame, y, _read_edges(edges))
     save_model(scorer, output)
     console.print(
         f"model -> {output}: {len(scorer.feature_names_)} features, threshold "
