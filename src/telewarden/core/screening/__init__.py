@@ -13,6 +13,7 @@ Examples
 
 from __future__ import annotations
 
+from telewarden.core.screening.batch import OUTPUT_COLUMNS, decide_frame
 from telewarden.core.screening.lists import NumberList, normalise_pattern
 from telewarden.core.screening.optins import OptInBook
 from telewarden.core.screening.policy import (
@@ -40,6 +41,8 @@ from telewarden.core.screening.types import (
 )
 
 __all__ = [
+    "OUTPUT_COLUMNS",
+    "decide_frame",
     "CONTENT_GATE_TEXT",
     "RULES",
     "SIP_BLOCK_STATUS",
