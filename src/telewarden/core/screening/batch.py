@@ -20,7 +20,7 @@ from typing import Any
 
 import polars as pl
 
-from telewarden.core.numbers import NumberInfo, NumberKind, Origin
+from telewarden.core.numbers import NumberKind, Origin
 from telewarden.core.screening.policy import RULES, SIP_BLOCK_STATUS, Screener
 from telewarden.core.screening.types import (
     Channel,
@@ -47,87 +47,94 @@ _CROSS_BORDER = frozenset({Origin.HONG_KONG, Origin.MACAO, Origin.TAIWAN, Origin
 _BLOCK = Verdict.BLOCK.value
 _ALLOW = Verdict.ALLOW.value
 _LABELLED = Verdict.ALLOW_LABELLED.value
-# An outcome of the caller-only rules (20-80): (rule index, verdict, reason), or None to go on.
-_Outcome = tuple[int, str, str] | None
-
-
-def _caller_outcome(screener: Screener, info: NumberInfo, intl: bool) -> _Outcome:
-    """Rules 20-80 of ``Screener._decide``, which depend only on the caller and the ingress."""
-    cross_border = info.origin in _CROSS_BORDER
-    if info.impersonates is not None or (info.is_service_number and intl):
-        return 1, _BLOCK, ReasonCode.SERVICE_NUMBER_IMPERSONATION.value
-    if intl:
-        if info.origin is Origin.MAINLAND and (info.valid or info.explicit_country_code):
-            return 2, _BLOCK, ReasonCode.SPOOFED_DOMESTIC_ON_INTERNATIONAL.value
-        if not info.explicit_country_code:
-            return 3, _BLOCK, ReasonCode.MISSING_COUNTRY_CODE.value
-    if info.e164 is None:
-        return 4, _BLOCK, ReasonCode.UNPARSEABLE_CALLER_ID.value
-    if not info.valid:
-        return 5, _BLOCK, ReasonCode.INVALID_CALLER_ID.value
-    if len(screener.allow) and screener.allow.match(info.e164) is not None:
-        return 6, _LABELLED if cross_border else _ALLOW, ReasonCode.ALLOW_LISTED.value
-    if len(screener.deny):
-        hit = screener.deny.match(info.e164)
-        if hit is not None:
-            exact = hit.match is MatchKind.EXACT
-            reason = ReasonCode.DENY_LISTED_NUMBER if exact else ReasonCode.DENY_LISTED_PREFIX
-            return 7, _BLOCK, reason.value
-    return None
+# Outcomes of the caller-only rules 20-80, by code (-1: none fired): (rule index, verdict,
+# reason). The codes are those assigned in ``_caller_table``.
+_OUTCOMES: tuple[tuple[int, str | None, str | None], ...] = (
+    (1, _BLOCK, ReasonCode.SERVICE_NUMBER_IMPERSONATION.value),
+    (2, _BLOCK, ReasonCode.SPOOFED_DOMESTIC_ON_INTERNATIONAL.value),
+    (3, _BLOCK, ReasonCode.MISSING_COUNTRY_CODE.value),
+    (4, _BLOCK, ReasonCode.UNPARSEABLE_CALLER_ID.value),
+    (5, _BLOCK, ReasonCode.INVALID_CALLER_ID.value),
+    (6, _ALLOW, ReasonCode.ALLOW_LISTED.value),
+    (6, _LABELLED, ReasonCode.ALLOW_LISTED.value),
+    (7, _BLOCK, ReasonCode.DENY_LISTED_NUMBER.value),
+    (7, _BLOCK, ReasonCode.DENY_LISTED_PREFIX.value),
+)
+_OUTCOME_INDEX = {-1: -1, **{code: o[0] for code, o in enumerate(_OUTCOMES)}}
+_OUTCOME_VERDICT = {-1: None, **{code: o[1] for code, o in enumerate(_OUTCOMES)}}
+_OUTCOME_REASON = {-1: None, **{code: o[2] for code, o in enumerate(_OUTCOMES)}}
 
 
 def _caller_table(screener: Screener, callers: list[str]) -> pl.DataFrame:
+    """Per distinct caller: origin label, cross-border and high-risk flags, rules 20-80.
+
+    Rules 20-80 depend only on the caller and whether the ingress is international; their
+    outcome is stored as a code into ``_OUTCOMES`` (-1: none fired) for an international and
+    for any other ingress, in the order ``Screener._decide`` evaluates them.
+    """
     numbers = screener.numbers
     cache = numbers._cache
+    analyse = numbers.analyse
     high_risk_set = frozenset(c.upper() for c in screener.settings.high_risk_countries)
+    allow_match = screener.allow.match if len(screener.allow) else None
+    deny_match = screener.deny.match if len(screener.deny) else None
+    mainland = Origin.MAINLAND
+    exact_kind = MatchKind.EXACT
+    impersonation, spoofed, missing_cc, unparseable, invalid = 0, 1, 2, 3, 4
+    allowed, allowed_xb, denied, denied_prefix, none = 5, 6, 7, 8, -1
     origin: list[str] = []
     cross: list[bool] = []
     high: list[bool] = []
-    idx_i: list[int] = []
-    ver_i: list[str | None] = []
-    rea_i: list[str | None] = []
-    idx_d: list[int] = []
-    ver_d: list[str | None] = []
-    rea_d: list[str | None] = []
+    on_intl: list[int] = []
+    on_other: list[int] = []
     for raw in callers:
-        info = cache.get(raw) or numbers.analyse(raw)
+        info = cache.get(raw) or analyse(raw)
+        cross_border = info.origin in _CROSS_BORDER
         origin.append(info.origin_label)
-        cross.append(info.origin in _CROSS_BORDER)
-        high.append(info.region is not None and info.region in high_risk_set)
-        for intl, idx, ver, rea in ((True, idx_i, ver_i, rea_i), (False, idx_d, ver_d, rea_d)):
-            out = _caller_outcome(screener, info, intl)
-            if out is None:
-                idx.append(-1)
-                ver.append(None)
-                rea.append(None)
-            else:
-                idx.append(out[0])
-                ver.append(out[1])
-                rea.append(out[2])
+        cross.append(cross_border)
+        region = info.region
+        high.append(region is not None and region in high_risk_set)
+        # Rules 50-80 (after the ingress-specific ones); same on every ingress.
+        e164 = info.e164
+        if e164 is None:
+            tail = unparseable
+        elif not info.valid:
+            tail = invalid
+        elif allow_match is not None and allow_match(e164) is not None:
+            tail = allowed_xb if cross_border else allowed
+        elif deny_match is not None and (hit := deny_match(e164)) is not None:
+            tail = denied if hit.match is exact_kind else denied_prefix
+        else:
+            tail = none
+        if info.impersonates is not None:
+            on_intl.append(impersonation)
+            on_other.append(impersonation)
+            continue
+        on_other.append(tail)
+        if info.is_service_number:
+            on_intl.append(impersonation)
+        elif info.origin is mainland and (info.valid or info.explicit_country_code):
+            on_intl.append(spoofed)
+        elif not info.explicit_country_code:
+            on_intl.append(missing_cc)
+        else:
+            on_intl.append(tail)
     return pl.DataFrame(
         {
             "_caller": callers,
             "origin": origin,
             "_xb": cross,
             "_hr": high,
-            "_idx_i": idx_i,
-            "_ver_i": ver_i,
-            "_rea_i": rea_i,
-            "_idx_d": idx_d,
-            "_ver_d": ver_d,
-            "_rea_d": rea_d,
+            "_code_i": on_intl,
+            "_code_d": on_other,
         },
         schema={
             "_caller": pl.String,
             "origin": pl.String,
             "_xb": pl.Boolean,
             "_hr": pl.Boolean,
-            "_idx_i": pl.Int8,
-            "_ver_i": pl.String,
-            "_rea_i": pl.String,
-            "_idx_d": pl.Int8,
-            "_ver_d": pl.String,
-            "_rea_d": pl.String,
+            "_code_i": pl.Int8,
+            "_code_d": pl.Int8,
         },
     )
 
@@ -226,10 +233,11 @@ def decide_frame(screener: Screener, events: pl.DataFrame) -> pl.DataFrame:
     fast = fast.join(callers, on="_caller", how="left").join(callees, on="_callee", how="left")
 
     intl = pl.col("_ingress") == Ingress.INTERNATIONAL.value
-    fast = fast.with_columns(
-        pl.when(intl).then(pl.col("_idx_i")).otherwise(pl.col("_idx_d")).alias("_idx"),
-        pl.when(intl).then(pl.col("_ver_i")).otherwise(pl.col("_ver_d")).alias("_ver"),
-        pl.when(intl).then(pl.col("_rea_i")).otherwise(pl.col("_rea_d")).alias("_rea"),
+    code = pl.when(intl).then(pl.col("_code_i")).otherwise(pl.col("_code_d"))
+    fast = fast.with_columns(code.alias("_code")).with_columns(
+        pl.col("_code").replace_strict(_OUTCOME_INDEX, return_dtype=pl.Int8).alias("_idx"),
+        pl.col("_code").replace_strict(_OUTCOME_VERDICT, return_dtype=pl.String).alias("_ver"),
+        pl.col("_code").replace_strict(_OUTCOME_REASON, return_dtype=pl.String).alias("_rea"),
     )
     needs_xb = ~pl.col("_emerg") & (pl.col("_idx") < 0) & pl.col("_xb")
     pairs = fast.filter(needs_xb).select("_callee", "_channel").unique()
