@@ -142,12 +142,22 @@ def expected(screener: Screener, frame: pl.DataFrame) -> list[tuple[object, ...]
             text=row.get("text"),
         )
         d = screener.decide(event)
-        out.append((d.verdict.value, d.reason.value, d.rule, d.sip_status, d.sip_reason, d.origin))
+        out.append(
+            (
+                d.verdict.value,
+                d.reason.value,
+                d.rule,
+                d.sip_status,
+                d.sip_reason,
+                d.origin,
+                d.caller.e164,
+            )
+        )
     return out
 
 
 def observed(frame: pl.DataFrame) -> list[tuple[object, ...]]:
-    return list(frame.select(OUTPUT_COLUMNS).iter_rows())
+    return list(frame.select(*OUTPUT_COLUMNS, "caller_e164").iter_rows())
 
 
 @pytest.mark.parametrize(

@@ -83,6 +83,7 @@ def _caller_table(screener: Screener, callers: list[str]) -> pl.DataFrame:
     impersonation, spoofed, missing_cc, unparseable, invalid = 0, 1, 2, 3, 4
     allowed, allowed_xb, denied, denied_prefix, none = 5, 6, 7, 8, -1
     origin: list[str] = []
+    e164s: list[str | None] = []
     cross: list[bool] = []
     high: list[bool] = []
     on_intl: list[int] = []
@@ -91,6 +92,7 @@ def _caller_table(screener: Screener, callers: list[str]) -> pl.DataFrame:
         info = cache.get(raw) or analyse(raw)
         cross_border = info.origin in _CROSS_BORDER
         origin.append(info.origin_label)
+        e164s.append(info.e164)
         cross.append(cross_border)
         region = info.region
         high.append(region is not None and region in high_risk_set)
@@ -123,6 +125,7 @@ def _caller_table(screener: Screener, callers: list[str]) -> pl.DataFrame:
         {
             "_caller": callers,
             "origin": origin,
+            "caller_e164": e164s,
             "_xb": cross,
             "_hr": high,
             "_code_i": on_intl,
@@ -131,6 +134,7 @@ def _caller_table(screener: Screener, callers: list[str]) -> pl.DataFrame:
         schema={
             "_caller": pl.String,
             "origin": pl.String,
+            "caller_e164": pl.String,
             "_xb": pl.Boolean,
             "_hr": pl.Boolean,
             "_code_i": pl.Int8,
@@ -198,7 +202,8 @@ def decide_frame(screener: Screener, events: pl.DataFrame) -> pl.DataFrame:
     Returns
     -------
     polars.DataFrame
-        The input, in order, plus ``verdict, reason, rule, sip_status, sip_reason, origin``.
+        The input, in order, plus ``verdict, reason, rule, sip_status, sip_reason, origin``
+        (:data:`OUTPUT_COLUMNS`) and ``caller_e164`` (the caller's E.164 form, or null).
 
     Examples
     --------
@@ -209,7 +214,7 @@ def decide_frame(screener: Screener, events: pl.DataFrame) -> pl.DataFrame:
     >>> decide_frame(Screener(), df)["reason"].to_list()
     ['cross_border_default_block', 'domestic']
     """
-    events = events.drop(OUTPUT_COLUMNS, strict=False)
+    events = events.drop(*OUTPUT_COLUMNS, "caller_e164", strict=False)
     settings = screener.settings
     height = events.height
     work = events.with_columns(
@@ -299,7 +304,7 @@ def decide_frame(screener: Screener, events: pl.DataFrame) -> pl.DataFrame:
         index.replace_strict(rule_names, return_dtype=pl.String).alias("rule"),
     )
     fast = fast.with_columns(_sip_columns(screener))
-    fast = fast.select("_row", *OUTPUT_COLUMNS)
+    fast = fast.select("_row", *OUTPUT_COLUMNS, "caller_e164")
 
     slow = work.filter(pl.col("_slow"))
     parts = [fast]
@@ -336,7 +341,7 @@ def _escape(text: str) -> str:
 
 def _decide_rows(screener: Screener, rows: pl.DataFrame) -> pl.DataFrame:
     """Row-by-row :meth:`Screener.decide` for events whose SMS body is inspected."""
-    out: dict[str, list[Any]] = {name: [] for name in ("_row", *OUTPUT_COLUMNS)}
+    out: dict[str, list[Any]] = {name: [] for name in ("_row", *OUTPUT_COLUMNS, "caller_e164")}
     cols = rows.select("_row", "_caller", "_callee", "_channel", "_ingress", "text")
     for row, caller, callee, channel, ingress, text in cols.iter_rows():
         d = screener.decide(
@@ -349,6 +354,7 @@ def _decide_rows(screener: Screener, rows: pl.DataFrame) -> pl.DataFrame:
         out["sip_status"].append(d.sip_status)
         out["sip_reason"].append(d.sip_reason)
         out["origin"].append(d.origin)
+        out["caller_e164"].append(d.caller.e164)
     return pl.DataFrame(
         out,
         schema={
@@ -359,5 +365,6 @@ def _decide_rows(screener: Screener, rows: pl.DataFrame) -> pl.DataFrame:
             "sip_status": pl.Int32,
             "sip_reason": pl.String,
             "origin": pl.String,
+            "caller_e164": pl.String,
         },
     )
