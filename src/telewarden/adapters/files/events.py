@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from telewarden.adapters.files.quarantine import QuarantinedRow
 from telewarden.adapters.files.table import LINE, read_table
 from telewarden.core.screening import Channel, Ingress, ScreeningEvent
@@ -72,6 +74,70 @@ def _lookup(enum_from_str: Any, unknown: Any) -> dict[str | None, Any]:
     return cache
 
 
+def _check_row(
+    channels: dict[str | None, Any],
+    ingresses: dict[str | None, Any],
+    line: int,
+    caller: str | None,
+    callee: str | None,
+    ingress: str | None,
+    at: Any,
+    channel: str | None,
+    text: str | None,
+    attestation: str | None,
+) -> ScreeningEvent | QuarantinedRow:
+    """The event of one row, or the row quarantined with the first problem found."""
+    reason = None
+    if caller is None:
+        reason = "missing caller"
+    elif callee is None:
+        reason = "missing callee"
+    channel_value = channels[channel]
+    ingress_value = ingresses[ingress]
+    if reason is None and channel_value is None:
+        reason = f"unknown channel {channel!r} (use call or sms)"
+    if reason is None and ingress_value is None:
+        reason = f"unknown ingress {ingress!r} (use domestic or international)"
+    at_value = None
+    if reason is None and at is not None:
+        try:
+            at_value = parse_time(at)
+        except (ValueError, TypeError):
+            reason = f"at is not an ISO-8601 time: {at!r}"
+    if reason is None and attestation is not None:
+        attestation = attestation.upper()
+        if attestation not in ATTESTATIONS:
+            reason = f"unknown attestation {attestation!r} (use A, B or C)"
+    if reason is not None:
+        values = (caller, callee, ingress, at, channel, text, attestation)
+        raw = dict(zip((*REQUIRED, *OPTIONAL), values, strict=True))
+        return QuarantinedRow(line, reason, raw)
+    assert caller is not None and callee is not None
+    return ScreeningEvent(caller, callee, channel_value, ingress_value, at_value, attestation, text)
+
+
+@dataclass(slots=True)
+class EventFrameChunk:
+    """A slice of the file as a frame of usable rows, plus the rows quarantined.
+
+    ``frame`` has ``line, caller, callee, channel, ingress, at, attestation, text``, with
+    ``channel`` and ``ingress`` already normalised to their enum values (``call``, ``sms``;
+    ``domestic``, ``international``, ``unknown``) and ``attestation`` upper-cased; ``at`` is
+    the file's value (validated, not converted).
+    """
+
+    frame: pl.DataFrame
+    quarantined: list[QuarantinedRow] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        """Rows of the file this chunk accounts for."""
+        return self.frame.height + len(self.quarantined)
+
+
+FRAME_COLUMNS = ("line", "caller", "callee", "channel", "ingress", "at", "attestation", "text")
+
+
 class EventFileReader:
     """Reads an event file once and yields it in chunks of at most ``chunk_rows`` rows.
 
@@ -110,42 +176,123 @@ class EventFileReader:
             for line, caller, callee, ingress, at, channel, text, attestation in zip(
                 *columns, strict=True
             ):
-                reason = None
-                if caller is None:
-                    reason = "missing caller"
-                elif callee is None:
-                    reason = "missing callee"
-                channel_value = channels[channel]
-                ingress_value = ingresses[ingress]
-                if reason is None and channel_value is None:
-                    reason = f"unknown channel {channel!r} (use call or sms)"
-                if reason is None and ingress_value is None:
-                    reason = f"unknown ingress {ingress!r} (use domestic or international)"
-                at_value = None
-                if reason is None and at is not None:
-                    try:
-                        at_value = parse_time(at)
-                    except (ValueError, TypeError):
-                        reason = f"at is not an ISO-8601 time: {at!r}"
-                if reason is None and attestation is not None:
-                    attestation = attestation.upper()
-                    if attestation not in ATTESTATIONS:
-                        reason = f"unknown attestation {attestation!r} (use A, B or C)"
-                if reason is not None:
-                    values = (caller, callee, ingress, at, channel, text, attestation)
-                    raw = dict(zip(names[1:], values, strict=True))
-                    chunk.quarantined.append(QuarantinedRow(line, reason, raw))
+                checked = _check_row(
+                    channels, ingresses, line, caller, callee, ingress, at, channel, text,
+                    attestation,
+                )  # fmt: skip
+                if isinstance(checked, QuarantinedRow):
+                    chunk.quarantined.append(checked)
                     continue
-                chunk.events.append(
-                    ScreeningEvent(
-                        caller,
-                        callee,
-                        channel_value,
-                        ingress_value,
-                        at_value,
-                        attestation,
-                        text,
-                    )
-                )
+                chunk.events.append(checked)
                 chunk.lines.append(line)
             yield chunk
+
+    def iter_frames(self) -> Iterator[EventFrameChunk]:
+        """Yield the file as frames: the same rows accepted and quarantined as ``__iter__``.
+
+        The checks run as column expressions; only the rows they reject go through the
+        row-by-row check, which words the quarantine reason.
+        """
+        channels = _lookup(Channel.from_str, Channel.UNKNOWN)
+        channels[None] = Channel.CALL
+        ingresses = _lookup(Ingress.from_str, Ingress.UNKNOWN)
+        empty = pl.DataFrame(schema=self._frame_schema())
+        if self._table.rejected:
+            yield EventFrameChunk(empty, list(self._table.rejected))
+        names = (LINE, *REQUIRED, *OPTIONAL)
+        for part in self._table.frames(self.chunk_rows):
+            channel = _enum_values(part, "channel", channels)
+            ingress = _enum_values(part, "ingress", ingresses)
+            attestation = pl.col("attestation").str.to_uppercase()
+            ok = (
+                pl.col("caller").is_not_null()
+                & pl.col("callee").is_not_null()
+                & channel.is_not_null()
+                & ingress.is_not_null()
+                & _at_ok(part)
+                & (attestation.is_null() | attestation.is_in(sorted(ATTESTATIONS)))
+            )
+            marked = part.with_columns(
+                channel.alias("_channel"),
+                ingress.alias("_ingress"),
+                attestation.alias("_attestation"),
+                ok.alias("_ok"),
+            )
+            good = marked.filter(pl.col("_ok")).select(
+                pl.col(LINE).cast(pl.Int64).alias("line"),
+                "caller",
+                "callee",
+                pl.col("_channel").alias("channel"),
+                pl.col("_ingress").alias("ingress"),
+                "at",
+                pl.col("_attestation").alias("attestation"),
+                "text",
+            )
+            chunk = EventFrameChunk(good)
+            extra: list[ScreeningEvent] = []
+            extra_lines: list[int] = []
+            bad = marked.filter(~pl.col("_ok")).select(names)
+            for row in bad.iter_rows():
+                line, caller, callee, ingress_raw, at, channel_raw, text, att = row
+                checked = _check_row(
+                    channels, ingresses, line, caller, callee, ingress_raw, at, channel_raw,
+                    text, att,
+                )  # fmt: skip
+                if isinstance(checked, QuarantinedRow):
+                    chunk.quarantined.append(checked)
+                else:  # the expressions were stricter than the row check: keep the row
+                    extra.append(checked)
+                    extra_lines.append(line)
+            if extra:
+                more = pl.DataFrame(
+                    {
+                        "line": extra_lines,
+                        "caller": [e.caller for e in extra],
+                        "callee": [e.callee for e in extra],
+                        "channel": [e.channel.value for e in extra],
+                        "ingress": [e.ingress.value for e in extra],
+                        "at": bad.filter(pl.col(LINE).is_in(extra_lines))["at"],
+                        "attestation": [e.attestation for e in extra],
+                        "text": [e.text for e in extra],
+                    },
+                    schema=good.schema,
+                )
+                chunk.frame = pl.concat([good, more]).sort("line")
+            yield chunk
+
+    def _frame_schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = {name: pl.String for name in FRAME_COLUMNS}
+        schema["line"] = pl.Int64
+        return schema
+
+
+def _enum_values(part: pl.DataFrame, name: str, lookup: dict[str | None, Any]) -> pl.Expr:
+    """The enum value of each text (null: unrecognised), parsed once per distinct text."""
+    mapping: dict[str, str | None] = {}
+    for value in part.get_column(name).unique().to_list():
+        if value is not None:
+            parsed = lookup[value]
+            mapping[value] = None if parsed is None else parsed.value
+    default = lookup[None]
+    return (
+        pl.when(pl.col(name).is_null())
+        .then(pl.lit(default.value, dtype=pl.String))
+        .otherwise(pl.col(name).replace_strict(mapping, default=None, return_dtype=pl.String))
+    )
+
+
+def _at_ok(part: pl.DataFrame) -> pl.Expr:
+    """True where ``at`` is absent or an ISO-8601 time (each distinct text parsed once)."""
+    if part.schema["at"] != pl.String:
+        return pl.lit(True)
+    bad: list[str] = []
+    for value in part.get_column("at").unique().to_list():
+        if value is None:
+            continue
+        try:
+            parse_time(value)
+        except (ValueError, TypeError):
+            bad.append(value)
+    if not bad:
+        return pl.lit(True)
+    return ~pl.col("at").is_in(bad).fill_null(False)
