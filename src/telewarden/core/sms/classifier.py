@@ -351,7 +351,9 @@ def _fit_weights(
     df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float64)
     idf = (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0).astype(np.float32)
     x = _tfidf(counts, idf)
-    lr = LogisticRegression(C=c, solver="liblinear", class_weight="balanced", max_iter=1000)
+    lr = LogisticRegression(
+        C=c, solver="liblinear", class_weight="balanced", max_iter=1000, random_state=0
+    )
     lr.fit(x, y)
     return lr.coef_.ravel().astype(np.float32), float(lr.intercept_[0]), idf
 

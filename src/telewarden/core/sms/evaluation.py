@@ -175,7 +175,7 @@ def multiclass_cross_validate(
             analyzer="char", ngram_range=(1, 4), sublinear_tf=True, max_features=300_000
         )
         x_tr = vec.fit_transform([prepared[i] for i in tr])
-        lr = LinearSVC(C=c)
+        lr = LinearSVC(C=c, random_state=0)
         lr.fit(x_tr, y[tr])
         pred[te] = lr.predict(vec.transform([prepared[i] for i in te]))
     preds = [str(p) for p in pred]
