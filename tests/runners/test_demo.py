@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from telewarden.cli.main import app
-from telewarden.core.screening import PolicySettings
+from telewarden.core.screening import ContentFinding, PolicySettings
 from telewarden.runners.demo import LEGIT_DOMESTIC, LEGIT_INTERNATIONAL, DemoReport, run_demo
 
 
@@ -59,3 +59,38 @@ def test_switching_the_cross_border_default_off_lets_the_calls_through(tiny_reco
     policy = PolicySettings(cross_border_block_calls=False)
     report = run_demo(tiny_records, policy=policy)
     assert report.calls.reasons.get("cross_border_default_block", 0) == 0
+
+
+class _CountingInspector:
+    """Calls every text with a link a scam, and counts how often it was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def inspect(self, text: str) -> ContentFinding:
+        self.asked.append(text)
+        scam = "http" in text or ".com" in text or ".cn" in text
+        return ContentFinding(
+            verdict="scam" if scam else "ok", score=1.0 if scam else 0.0, detail=""
+        )
+
+
+def test_sms_content_is_inspected_once_per_distinct_text_and_scams_are_blocked(
+    tiny_records: Path,
+) -> None:
+    inspector = _CountingInspector()
+    report = run_demo(tiny_records, content=inspector)
+    texts = pl.read_parquet(tiny_records / "sms.parquet")["text"].drop_nulls()
+    assert sorted(inspector.asked) == sorted(texts.unique().to_list())
+    assert report.content_inspection
+    assert report.sms.reasons.get("content_scam", 0) > 0
+
+
+def test_the_legal_gate_keeps_content_out_of_the_decision(tiny_records: Path) -> None:
+    inspector = _CountingInspector()
+    report = run_demo(
+        tiny_records, policy=PolicySettings(content_inspection=False), content=inspector
+    )
+    assert inspector.asked == []
+    assert not report.content_inspection
+    assert report.sms.reasons.get("content_scam", 0) == 0

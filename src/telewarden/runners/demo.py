@@ -18,16 +18,15 @@ from telewarden.core.detectors.evaluation import DetectionResult, evaluate_detec
 from telewarden.core.detectors.streaming import DetectorConfig, detect_stream
 from telewarden.core.records import CampaignKind, RecordKind
 from telewarden.core.screening import (
-    Channel,
+    ContentFinding,
     ContentInspector,
-    Ingress,
     OptIn,
     OptInBook,
     OptInScope,
     PolicySettings,
     Screener,
-    ScreeningEvent,
     Verdict,
+    decide_frame,
 )
 
 LEGIT_DOMESTIC = "legitimate domestic"
@@ -82,12 +81,6 @@ class DemoReport:
     total_s: float
 
 
-def _ingress(value: str | None) -> Ingress:
-    # The simulator distinguishes on-net from other domestic traffic; screening only needs to
-    # know whether the event came through an international gateway.
-    return Ingress.INTERNATIONAL if value == "international" else Ingress.DOMESTIC
-
-
 def load_optins(frame: pl.DataFrame) -> OptInBook:
     """Build the opt-in book from the simulator's ``optins`` table."""
     book = OptInBook()
@@ -101,7 +94,9 @@ def _categorise(frame: pl.DataFrame, truth: pl.DataFrame, kind: RecordKind) -> p
     labels = truth.filter(pl.col("record_kind") == kind.value).select(
         pl.col("record_id").alias("id"), pl.col("campaign_kind").alias("category")
     )
-    joined = frame.select("id", "ingress").join(labels.unique("id"), on="id", how="left")
+    joined = frame.select("id", "ingress").join(
+        labels.unique("id"), on="id", how="left", maintain_order="left"
+    )
     return joined.select(
         pl.when(pl.col("category").is_not_null())
         .then(pl.col("category"))
@@ -111,43 +106,72 @@ def _categorise(frame: pl.DataFrame, truth: pl.DataFrame, kind: RecordKind) -> p
     ).to_series()
 
 
+class MemoContentInspector:
+    """A ``ContentInspector`` that answers from findings computed in one batch beforehand.
+
+    Classifying each distinct text once, vectorised, is far cheaper than asking the model
+    message by message; texts not in the memo go to ``fallback``.
+    """
+
+    def __init__(self, findings: dict[str, ContentFinding], fallback: ContentInspector) -> None:
+        self.findings = findings
+        self.fallback = fallback
+
+    def inspect(self, text: str) -> ContentFinding:
+        """Return the precomputed finding, or ask the fallback."""
+        found = self.findings.get(text)
+        return found if found is not None else self.fallback.inspect(text)
+
+
+def memoise_findings(content: ContentInspector, texts: list[str]) -> MemoContentInspector:
+    """Inspect each distinct text once, in one batch when the inspector offers ``inspect_many``."""
+    unique = list(dict.fromkeys(texts))
+    many = getattr(content, "inspect_many", None)
+    found = many(unique) if callable(many) else [content.inspect(text) for text in unique]
+    return MemoContentInspector(dict(zip(unique, found, strict=True)), content)
+
+
+def _events(frame: pl.DataFrame, kind: RecordKind) -> pl.DataFrame:
+    """Map a calls or SMS table to the screening event columns."""
+    # The simulator distinguishes on-net from other domestic traffic; screening only needs to
+    # know whether the event came through an international gateway.
+    ingress = (
+        pl.when(pl.col("ingress") == "international")
+        .then(pl.lit("international"))
+        .otherwise(pl.lit("domestic"))
+    )
+    if kind is RecordKind.CALL:
+        return frame.select(
+            "caller", "callee", pl.lit("call").alias("channel"), ingress.alias("ingress")
+        )
+    return frame.select(
+        pl.col("sender").alias("caller"),
+        pl.col("recipient").alias("callee"),
+        pl.lit("sms").alias("channel"),
+        ingress.alias("ingress"),
+        "text",
+    )
+
+
 def _screen_table(
     screener: Screener,
     path: Path,
     truth: pl.DataFrame,
     kind: RecordKind,
     progress: Callable[[int], None],
-    chunk_rows: int = 200_000,
+    chunk_rows: int = 500_000,
 ) -> ChannelReport:
     report = ChannelReport()
-    channel = Channel.CALL if kind is RecordKind.CALL else Channel.SMS
-    columns = (
-        ("caller", "callee", "start_at", "attestation")
-        if kind is RecordKind.CALL
-        else ("sender", "recipient", "sent_at", "text")
-    )
     for frame in _chunks(path, chunk_rows):
-        rows = frame.select(*columns, "ingress").iter_rows()
-        if kind is RecordKind.CALL:
-            events = [
-                ScreeningEvent(a, b, channel, _ingress(ing), at, attestation=att)
-                for a, b, at, att, ing in rows
-            ]
-        else:
-            events = [
-                ScreeningEvent(a, b, channel, _ingress(ing), at, text=text)
-                for a, b, at, text, ing in rows
-            ]
         started = time.perf_counter()
-        decisions = screener.decide_many(events)
+        decided = decide_frame(screener, _events(frame, kind))
         report.decide_s += time.perf_counter() - started
-        verdicts = pl.Series("verdict", [d.verdict.value for d in decisions])
-        reasons = pl.Series("reason", [d.reason.value for d in decisions])
-        categories = _categorise(frame, truth, kind)
-        scored = pl.DataFrame({"category": categories, "verdict": verdicts})
+        scored = pl.DataFrame(
+            {"category": _categorise(frame, truth, kind), "verdict": decided["verdict"]}
+        )
         for (name,), group in scored.group_by("category"):
             report.categories.setdefault(str(name), CategoryCount()).add(group["verdict"])
-        for reason, count in reasons.value_counts().iter_rows():
+        for reason, count in decided["reason"].value_counts().iter_rows():
             report.reasons[reason] = report.reasons.get(reason, 0) + count
         progress(frame.height)
     return report
@@ -188,8 +212,11 @@ def run_demo(
     policy = policy or PolicySettings()
     optins = pl.read_parquet(records / "optins.parquet")
     truth = pl.read_parquet(records / "truth_events.parquet")
-    screener = Screener(policy, optins=load_optins(optins), content=content)
     calls_path, sms_path = records / "calls.parquet", records / "sms.parquet"
+    if content is not None and policy.content_inspection:
+        texts = pl.scan_parquet(sms_path).select("text").drop_nulls().unique().collect()
+        content = memoise_findings(content, texts["text"].to_list())
+    screener = Screener(policy, optins=load_optins(optins), content=content)
     if on_total is not None:
         on_total(count_rows(calls_path) + count_rows(sms_path))
     step = progress or (lambda _n: None)
