@@ -353,7 +353,8 @@ def explain(
     console.print(
         f"[bold]{res.verdict}[/]  score {res.score:.3f} (model threshold {res.threshold:.2f}); "
         f"scam evidence {res.evidence.score:.1f} (rule: scam when score >= threshold and "
-        f"evidence >= {clf.rule.with_score}, or evidence >= {clf.rule.alone})",
+        f"evidence >= {clf.rule.with_score}, or a brand/risky indicator and evidence >= "
+        f"{clf.rule.alone})",
         highlight=False,
     )
     if res.evidence.cues:

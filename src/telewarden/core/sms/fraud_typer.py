@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from telewarden.core.sms.fraud_types_data import PARENT_TYPES
 from telewarden.core.sms.fraudtypes import TAXONOMY, FraudType
 from telewarden.core.sms.indicators import DEFAULT_BRANDS, SCAM_KINDS, Brand, Indicator
 
@@ -167,11 +168,19 @@ class FraudTyper:
         """
         raw = self.raw_scores(text)
         ranked = sorted(raw.items(), key=lambda kv: (-kv[1][0], kv[0]))
-        return tuple(
-            TypeScore(code, self.taxonomy[code].name_en, round(r / (r + 4.0), 4), cues)
-            for code, (r, cues) in ranked[:top_k]
-            if r >= self.min_raw
-        )
+        out: list[TypeScore] = []
+        for code, (r, cues) in ranked:
+            if r < self.min_raw or len(out) >= top_k:
+                break
+            if any(t.code == code for t in out):
+                continue
+            out.append(TypeScore(code, self.taxonomy[code].name_en, round(r / (r + 4.0), 4), cues))
+            parent = PARENT_TYPES.get(code)
+            if parent in self.taxonomy and not any(t.code == parent for t in out):
+                # A variant is also an instance of its high-incidence type, scored just below.
+                ptype = self.taxonomy[parent]
+                out.append(TypeScore(parent, ptype.name_en, round(0.9 * r / (r + 4.0), 4), cues))
+        return tuple(out[:top_k])
 
     def evidence(
         self, text: str, indicators: Iterable[Indicator] = (), *, require_anchor: bool = False

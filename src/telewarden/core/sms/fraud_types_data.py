@@ -209,6 +209,24 @@ FRAUD_TYPES: tuple[Row, ...] = (
 )
 # fmt: on
 
+PARENT_TYPES: dict[str, str] = {
+    # ETC, carrier points and insurance-benefit smishing impersonate a service's customer care.
+    "NV-05": "HI-04",
+    "NV-06": "HI-04",
+    "LUR-03": "HI-04",
+    "SHP-02": "HI-04",
+    "IMP-06": "HI-05",
+    "IMP-04": "HI-05",
+    "EMG-05": "HI-05",
+    "NV-02": "HI-07",
+    "LIF-05": "HI-11",
+    "IMP-01": "HI-08",
+    "IMP-02": "HI-08",
+    "IMP-03": "HI-08",
+    "IMP-07": "HI-08",
+}
+"""Variant -> the MPS high-incidence type it is a form of; the typer reports both."""
+
 OFFICIAL_CODES: dict[str, str] = {}
 """Official code -> project code. Empty: no authoritative machine-readable MPS list was found
 (``domain.md`` b, gaps); add rows here when one is published."""
