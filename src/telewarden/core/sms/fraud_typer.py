@@ -176,7 +176,11 @@ class FraudTyper:
                 continue
             out.append(TypeScore(code, self.taxonomy[code].name_en, round(r / (r + 4.0), 4), cues))
             parent = PARENT_TYPES.get(code)
-            if parent in self.taxonomy and not any(t.code == parent for t in out):
+            if (
+                parent is not None
+                and parent in self.taxonomy
+                and all(t.code != parent for t in out)
+            ):
                 # A variant is also an instance of its high-incidence type, scored just below.
                 ptype = self.taxonomy[parent]
                 out.append(TypeScore(parent, ptype.name_en, round(0.9 * r / (r + 4.0), 4), cues))
