@@ -9,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from telewarden.core.numbers import (
-    DEFAULT_HIGH_RISK_COUNTRIES,
     NumberIntel,
     NumberKind,
     Origin,
@@ -147,7 +146,6 @@ def test_location_is_none_where_the_metadata_does_not_know_it(intel: NumberIntel
 
 
 def test_flags_high_risk_origin_from_configured_set() -> None:
-    assert "KH" in DEFAULT_HIGH_RISK_COUNTRIES
     assert NumberIntel().analyse("+85512345678").high_risk_origin
     assert not NumberIntel(high_risk_countries=["gb"]).analyse("+85512345678").high_risk_origin
     assert NumberIntel(high_risk_countries=["gb"]).analyse("+442079460958").high_risk_origin

@@ -302,7 +302,9 @@ class NumberScorer:
         return frame.insert_column(0, features[self.key])
 
     def _reasons(self, values: FloatArray, contrib: FloatArray) -> tuple[str, ...]:
-        order = np.argsort(-np.abs(contrib[: len(self.feature_names_)]))[: self.explain_top]
+        # Reasons say why a number scored high: the features that pushed hardest towards fraud
+        # come first, so a flagged number never leads with evidence against its flag.
+        order = np.argsort(-contrib[: len(self.feature_names_)], kind="stable")[: self.explain_top]
         reasons = []
         for i in order:
             value = values[i]
