@@ -263,3 +263,44 @@ def test_list_file_in_parquet_reports_row_numbers(tmp_path: Path) -> None:
     assert [(q.line, q.raw) for q in bad] == [
         (2, {"pattern": "bogus", "match": None, "source": None, "reason": None})
     ]
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"], ids=["csv", "parquet"])
+def test_frame_reader_accepts_and_quarantines_exactly_what_the_row_reader_does(
+    tmp_path: Path, suffix: str
+) -> None:
+    import random
+
+    rng = random.Random(3)
+    values: dict[str, list[str | None]] = {
+        "caller": ["13800138000", "+85291234567", "", None, "abc", " 110 "],
+        "callee": ["13900139000", "120", "", None],
+        "channel": ["call", "SMS", "voice", "fax", "", None, " text "],
+        "ingress": ["intl", "domestic", "bogus", "", None, "IGW"],
+        "at": ["2026-11-28T10:00:00+08:00", "yesterday", "", None, "2026-11-28 10:00"],
+        "text": ["hi", None, ""],
+        "attestation": ["a", "B", "z", None, ""],
+    }
+    rows = [{k: rng.choice(v) for k, v in values.items()} for _ in range(2000)]
+    frame = pl.DataFrame(rows, schema=dict.fromkeys(values, pl.String))
+    path = tmp_path / f"events.{suffix}"
+    frame.write_csv(path) if suffix == "csv" else frame.write_parquet(path)
+
+    by_rows, rows_quarantined = [], []
+    for chunk in EventFileReader(path, chunk_rows=300):
+        by_rows += [
+            (line, e.caller, e.callee, e.channel.value, e.ingress.value, e.attestation, e.text)
+            for line, e in zip(chunk.lines, chunk.events, strict=True)
+        ]
+        rows_quarantined += [(q.line, q.reason) for q in chunk.quarantined]
+    by_frames, frames_quarantined = [], []
+    for part in EventFileReader(path, chunk_rows=300).iter_frames():
+        by_frames += part.frame.select(
+            "line", "caller", "callee", "channel", "ingress", "attestation", "text"
+        ).rows()
+        frames_quarantined += [(q.line, q.reason) for q in part.quarantined]
+
+    assert by_rows and rows_quarantined  # the mix exercises both outcomes
+    assert by_frames == by_rows
+    assert frames_quarantined == rows_quarantined
+    assert len(by_rows) + len(rows_quarantined) == len(rows)
