@@ -10,7 +10,13 @@ from typer.testing import CliRunner
 
 from telewarden.cli.main import app
 from telewarden.core.screening import ContentFinding, PolicySettings
-from telewarden.runners.demo import LEGIT_DOMESTIC, LEGIT_INTERNATIONAL, DemoReport, run_demo
+from telewarden.runners.demo import (
+    LEGIT_DOMESTIC,
+    LEGIT_INTERNATIONAL,
+    DemoReport,
+    enterprise_registry,
+    run_demo,
+)
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +100,21 @@ def test_the_legal_gate_keeps_content_out_of_the_decision(tiny_records: Path) ->
     assert inspector.asked == []
     assert not report.content_inspection
     assert report.sms.reasons.get("content_scam", 0) == 0
+
+
+def test_registered_enterprise_senders_pass_content_rules(tiny_records: Path) -> None:
+    class _Paranoid:
+        def inspect(self, text: str) -> ContentFinding:
+            return ContentFinding(verdict="scam", score=1.0, detail="everything is a scam")
+
+    without = run_demo(tiny_records, content=_Paranoid())
+    with_registry = run_demo(tiny_records, content=_Paranoid(), allow=enterprise_registry())
+    assert with_registry.registered_senders > 0
+    assert with_registry.sms.reasons.get("allow_listed", 0) > 0
+    blocked_without = without.sms.category(LEGIT_DOMESTIC).blocked
+    assert with_registry.sms.category(LEGIT_DOMESTIC).blocked < blocked_without
+    # rented ports used for smishing are not in the registry, so they stay blocked
+    assert (
+        with_registry.sms.category("smishing_port").blocked
+        == without.sms.category("smishing_port").blocked
+    )

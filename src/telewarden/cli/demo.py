@@ -52,13 +52,20 @@ def demo(
         ),
     ] = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="Simulate again even if present.")] = False,
+    registry: Annotated[
+        bool,
+        typer.Option(
+            "--registry/--no-registry",
+            help="Allow-list the carrier's registered enterprise SMS ports and service numbers.",
+        ),
+    ] = True,
 ) -> None:
     """Simulate a carrier day, screen every call and SMS, and print what was stopped."""
     # Heavy libraries (scikit-learn, LightGBM, Polars) load here, not when the CLI starts.
     from telewarden.adapters.sms_model import load_default_model
     from telewarden.core.screening import ContentInspector, PolicySettings
     from telewarden.core.sms.inspector import SmsClassifier, SmsContentInspector
-    from telewarden.runners.demo import count_rows, detect_cards, run_demo
+    from telewarden.runners.demo import count_rows, detect_cards, enterprise_registry, run_demo
 
     settings = load_settings()
     console = Console()
@@ -93,6 +100,7 @@ def demo(
             out,
             policy=policy,
             content=content,
+            allow=enterprise_registry() if registry else None,
             on_total=lambda n: progress.update(task, total=n),
             progress=lambda n: progress.advance(task, n),
         )
@@ -205,8 +213,13 @@ def _render(console: Console, report: DemoReport) -> None:
         f"[bold]opted-in cross-border calls labelled:[/] {intl.labelled:,} "
         f"(and {intl_sms.labelled:,} SMS; {report.opted_in_subscribers:,} subscribers opted in)"
     )
+    domestic_labelled = (
+        calls.category(LEGIT_DOMESTIC).labelled + sms.category(LEGIT_DOMESTIC).labelled
+    )
     console.print(
-        f"[bold]Legitimate domestic calls and SMS blocked (false positives):[/] {domestic_fp:,}"
+        f"[bold]Legitimate domestic calls and SMS blocked (false positives):[/] {domestic_fp:,}; "
+        f"labelled as suspect: {domestic_labelled:,}; "
+        f"registered enterprise senders on the allow list: {report.registered_senders}"
     )
     if not report.content_inspection:
         console.print(

@@ -16,10 +16,14 @@ import polars as pl
 
 from telewarden.core.detectors.evaluation import DetectionResult, evaluate_detection
 from telewarden.core.detectors.streaming import DetectorConfig, detect_stream
+from telewarden.core.numbers import NumberIntel
 from telewarden.core.records import CampaignKind, RecordKind
 from telewarden.core.screening import (
     ContentFinding,
     ContentInspector,
+    ListEntry,
+    MatchKind,
+    NumberList,
     OptIn,
     OptInBook,
     OptInScope,
@@ -77,8 +81,31 @@ class DemoReport:
     calls: ChannelReport
     sms: ChannelReport
     opted_in_subscribers: int
+    registered_senders: int
     content_inspection: bool
     total_s: float
+
+
+def enterprise_registry() -> NumberList:
+    """The carrier's registry of enterprise SMS ports and service numbers, as an allow list.
+
+    A carrier leases each 106 port to a named enterprise and knows its own and the banks'
+    service numbers; it registers them so their notices, codes and alerts are never held up by
+    content rules (rented ports used for smishing are not registered). The simulated carrier's
+    registry is the set of ports and service numbers its legitimate senders use.
+    """
+    from telewarden.core.sim.texts import BANK_PORTS, COURIER_PORTS, VERIFICATION_PORTS
+    from telewarden.core.sim.traffic import SERVICE_NUMBERS
+
+    intel = NumberIntel()
+    registry = NumberList()
+    ports = [(port, brand) for port, brand in (*BANK_PORTS, *COURIER_PORTS, *VERIFICATION_PORTS)]
+    services = [(number, "service number") for number in SERVICE_NUMBERS]
+    for raw, owner in (*ports, *services):
+        e164 = intel.normalise(raw)
+        if e164 is not None:
+            registry.add(ListEntry(e164, MatchKind.EXACT, "enterprise registry", owner))
+    return registry
 
 
 def load_optins(frame: pl.DataFrame) -> OptInBook:
@@ -194,6 +221,7 @@ def run_demo(
     *,
     policy: PolicySettings | None = None,
     content: ContentInspector | None = None,
+    allow: NumberList | None = None,
     on_total: Callable[[int], None] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> DemoReport:
@@ -207,6 +235,8 @@ def run_demo(
         Defaults to the embedded defaults (cross-border blocked by default for calls and SMS).
     content : ContentInspector, optional
         SMS content classifier; used only when ``policy.content_inspection`` is on.
+    allow : NumberList, optional
+        Registered senders that always pass (see :func:`enterprise_registry`).
     """
     started = time.perf_counter()
     policy = policy or PolicySettings()
@@ -216,7 +246,7 @@ def run_demo(
     if content is not None and policy.content_inspection:
         texts = pl.scan_parquet(sms_path).select("text").drop_nulls().unique().collect()
         content = memoise_findings(content, texts["text"].to_list())
-    screener = Screener(policy, optins=load_optins(optins), content=content)
+    screener = Screener(policy, optins=load_optins(optins), allow=allow, content=content)
     if on_total is not None:
         on_total(count_rows(calls_path) + count_rows(sms_path))
     step = progress or (lambda _n: None)
@@ -227,6 +257,7 @@ def run_demo(
         calls=calls,
         sms=sms,
         opted_in_subscribers=optins["msisdn"].n_unique(),
+        registered_senders=len(allow) if allow is not None else 0,
         content_inspection=policy.content_inspection and content is not None,
         total_s=time.perf_counter() - started,
     )
