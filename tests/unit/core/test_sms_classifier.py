@@ -127,3 +127,15 @@ def test_content_inspector_plugs_into_the_real_screener(model: SmsModel) -> None
         )
     )
     assert decision.reason == "content_scam"
+
+
+def test_inspecting_a_batch_gives_the_same_findings_as_one_by_one(model: SmsModel) -> None:
+    inspector = SmsContentInspector(SmsClassifier(model))
+    texts = [
+        "【ETC】您的ETC已失效，请于24小时内登录 etc-renz.com 认证，逾期停用",
+        "妈，周末回来看你",
+        "WINNER!! Claim your prize now at http://bit.ly/xyz",
+        "",
+    ]
+    assert inspector.inspect_many(texts) == [inspector.inspect(t) for t in texts]
+    assert [f.verdict for f in inspector.inspect_many(texts[:2])] == ["scam", "ok"]

@@ -187,10 +187,12 @@ def _tfidf(counts: sp.csr_matrix, idf: npt.NDArray[np.float32]) -> sp.csr_matrix
     x.data += 1.0
     x.data *= idf[x.indices]
     per_row = np.diff(x.indptr)
-    sq = np.add.reduceat(x.data * x.data, x.indptr[:-1]) if x.nnz else np.zeros(0)
-    # reduceat repeats the next row's value for empty rows; those rows have no data to scale.
-    norms = np.sqrt(sq[: len(per_row)]) if x.nnz else np.ones(len(per_row))
-    norms[(norms == 0) | (per_row == 0)] = 1.0
+    # Row sums of squares by row id; unlike reduceat this is right for empty rows anywhere,
+    # including at the end of the batch (an empty message).
+    rows = np.repeat(np.arange(len(per_row)), per_row)
+    sq = np.bincount(rows, weights=x.data.astype(np.float64) ** 2, minlength=len(per_row))
+    norms = np.sqrt(sq)
+    norms[norms == 0] = 1.0
     x.data /= np.repeat(norms, per_row).astype(np.float32)
     return x
 

@@ -210,14 +210,20 @@ class SmsContentInspector:
 
     def inspect(self, text: str) -> ContentFinding:
         """Return the screening finding (verdict, score, detail, fraud type codes)."""
+        return self.inspect_many([text])[0]
+
+    def inspect_many(self, texts: Sequence[str]) -> list[ContentFinding]:
+        """Findings for a batch; the model scores the whole batch in one matrix product."""
         # Imported here: the screening package loads the number geocoder, which the
         # classify path does not need.
         from telewarden.core.screening import ContentFinding
 
-        result = self.classifier.classify(text)
-        return ContentFinding(
-            verdict=str(result.verdict),
-            score=result.score,
-            detail=result.detail,
-            fraud_types=tuple(t.code for t in result.fraud_types),
-        )
+        return [
+            ContentFinding(
+                verdict=str(result.verdict),
+                score=result.score,
+                detail=result.detail,
+                fraud_types=tuple(t.code for t in result.fraud_types),
+            )
+            for result in self.classifier.classify_many(texts)
+        ]
