@@ -145,7 +145,8 @@ class NumberScorer:
     ...     phone_no_m=pl.Series([f"n{i}" for i in range(200)]))
     >>> y = (frame["voc_calltype1"].to_numpy() > 0).astype(int)
     >>> scorer = NumberScorer(num_boost_round=20, calibration_folds=2).fit(frame, y)
-    >>> out = scorer.score_many(frame.head(3), explain_all=True)
+    >>> fraud_like = frame.filter(pl.Series(y == 1)).head(3)
+    >>> out = scorer.score_many(fraud_like, explain_all=True)
     >>> out.columns
     ['phone_no_m', 'score', 'flagged', 'reasons']
     >>> bool(out["reasons"][0].startswith("voc_calltype1="))
