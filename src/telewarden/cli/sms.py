@@ -28,20 +28,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from telewarden.adapters.sms_model import load_default_model, load_model, save_model
 from telewarden.core.errors import ConfigurationError, InvalidInputError, MalformedRecordError
-from telewarden.core.sms.classifier import SmsModel, fit_model
 from telewarden.core.sms.fraud_typer import FraudTyper
 from telewarden.core.sms.fraud_types_data import DATASET_LABELS
 from telewarden.core.sms.indicators import IndicatorExtractor
-from telewarden.core.sms.inspector import SmsClassifier
 from telewarden.settings import load_settings
 
 app = typer.Typer(
@@ -53,6 +50,47 @@ err_console = Console(stderr=True)
 _ROOT = Path(__file__).resolve().parents[3]
 _BATCH = 2000
 csv.field_size_limit(sys.maxsize)
+
+
+if TYPE_CHECKING:
+    from telewarden.core.sms.classifier import SmsModel
+    from telewarden.core.sms.inspector import SmsClassifier
+
+
+# scikit-learn and SciPy take seconds to import; every `telewarden` command would pay that if
+# the model code were imported at module level, so the SMS commands reach it through these.
+def load_model(path: Path) -> SmsModel:
+    """Load an SMS model file."""
+    from telewarden.adapters.sms_model import load_model as load
+
+    return load(path)
+
+
+def load_default_model() -> SmsModel:
+    """Load the shipped SMS model."""
+    from telewarden.adapters.sms_model import load_default_model as load
+
+    return load()
+
+
+def save_model(model: SmsModel, path: Path) -> Any:
+    """Write an SMS model file."""
+    from telewarden.adapters.sms_model import save_model as save
+
+    return save(model, path)
+
+
+def fit_model(*args: Any, **kwargs: Any) -> SmsModel:
+    """See ``telewarden.core.sms.classifier.fit_model``."""
+    from telewarden.core.sms.classifier import fit_model as fit
+
+    return fit(*args, **kwargs)
+
+
+def _new_classifier(model: SmsModel, **kwargs: Any) -> SmsClassifier:
+    from telewarden.core.sms.inspector import SmsClassifier
+
+    return SmsClassifier(model, **kwargs)
 
 
 class FileFormat(StrEnum):
@@ -104,7 +142,7 @@ def _classifier(
         if short is not None
         else IndicatorExtractor(numbers=intel)
     )
-    return SmsClassifier(model, extractor=extractor)
+    return _new_classifier(model, extractor=extractor)
 
 
 def _detect_format(path: Path, given: FileFormat | None) -> FileFormat:
@@ -626,7 +664,7 @@ def eval_sms(
         fl, ftx = _read_csv_columns(ft_path, "label", "text")
         ftx, fl, fd = dedupe(ftx, fl)
         shipped = _full_model(sets)
-        clf = SmsClassifier(shipped)
+        clf = _new_classifier(shipped)
         with console.status("shipped classifier on fraud_texts_zh"):
             res = clf.classify_many(ftx)
         y_fraud = [0 if v == "normal" else 1 for v in fl]
