@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -16,8 +17,22 @@ from telewarden.core.sms.fraudtypes import (
     code_for_official,
 )
 
+DOMAIN_DOC = Path(__file__).resolve().parents[3].parent / "shared" / "docs" / "domain.md"
 
-def test_taxonomy_has_every_row_of_domain_section_b() -> None:
+
+def test_taxonomy_matches_every_row_of_domain_section_b_with_its_chinese_name() -> None:
+    if not DOMAIN_DOC.is_file():
+        pytest.skip(f"domain brief not found at {DOMAIN_DOC}")
+    text = DOMAIN_DOC.read_text(encoding="utf-8")
+    section = text[text.index("## (b) Fraud taxonomy") : text.index("## (c)")]
+    rows = re.findall(r"^\| ([A-Z]{2,3}-\d{2})[^|]*\| [^|]+\| ([^|]+?) \|", section, re.M)
+    assert len(rows) >= 50  # the brief's table, not a parse that silently found nothing
+    for code, name_zh in rows:
+        assert code in TAXONOMY, code
+        assert TAXONOMY[code].name_zh == name_zh.strip(), code
+
+
+def test_taxonomy_group_sizes_match_the_brief() -> None:
     groups = {c.split("-")[0] for c in TAXONOMY}
     assert {"HI", "NV", "IMP", "SHP", "LUR", "EMG", "LIF"} <= groups
     assert len([c for c in TAXONOMY if c.startswith("HI-")]) == 11
