@@ -27,6 +27,13 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from telewarden.core.errors import InvalidInputError
+from telewarden.core.sichuan import (
+    APP_COLUMNS,
+    ARPU_MONTHS,
+    SMS_COLUMNS,
+    USER_COLUMNS,
+    VOC_COLUMNS,
+)
 
 KEY = "phone_no_m"
 """The contest's name for the subscriber number column (hashed MSISDN)."""
@@ -97,30 +104,14 @@ USER_FEATURES: tuple[str, ...] = (
 FEATURE_NAMES: tuple[str, ...] = VOC_FEATURES + SMS_FEATURES + APP_FEATURES + USER_FEATURES
 """The 55 feature columns, in the order of the published ``features.csv``."""
 
-ARPU_COLUMNS: tuple[str, ...] = (
-    "arpu_201908",
-    "arpu_201909",
-    "arpu_201910",
-    "arpu_201911",
-    "arpu_201912",
-    "arpu_202001",
-    "arpu_202002",
-    "arpu_202003",
-)
+# The contest's table layouts live in ``telewarden.core.sichuan`` (which also writes them).
+ARPU_COLUMNS: tuple[str, ...] = ARPU_MONTHS
 TABLE_COLUMNS: Mapping[str, tuple[str, ...]] = {
-    "voc": (
-        KEY,
-        "opposite_no_m",
-        "calltype_id",
-        "start_datetime",
-        "call_dur",
-        "city_name",
-        "county_name",
-        "imei_m",
-    ),
-    "sms": (KEY, "opposite_no_m", "calltype_id", "request_datetime"),
-    "app": (KEY, "busi_name", "flow", "month_id"),
-    "user": (KEY, "city_name", "county_name", "idcard_cnt", *ARPU_COLUMNS),
+    "voc": VOC_COLUMNS,
+    "sms": SMS_COLUMNS,
+    "app": APP_COLUMNS,
+    # the contest's user table may carry the training label; the features do not read it
+    "user": tuple(c for c in USER_COLUMNS if c != "label"),
 }
 """The columns each contest table must have (``user`` may also carry ``label``)."""
 
