@@ -13,16 +13,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
 from telewarden.cli import sim as sim_cli
+from telewarden.cli.progress import progress_bar
 from telewarden.settings import load_settings
 
 if TYPE_CHECKING:
@@ -88,13 +82,7 @@ def demo(
     content: ContentInspector | None = None
     if settings.content_inspection:
         content = SmsContentInspector(SmsClassifier(load_default_model()))
-    with Progress(
-        TextColumn("[bold]screening"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
+    with progress_bar("screening", console) as progress:
         task = progress.add_task("screen", total=None)
         report = run_demo(
             out,
@@ -106,15 +94,10 @@ def demo(
         )
     _render(console, report)
     console.rule("[bold]3. Finding fraud cards from behaviour (label-free detectors)")
-    with Progress(
-        TextColumn("[bold]detectors"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
+    with progress_bar("detectors", console) as progress:
         task = progress.add_task("detect", total=count_rows(out / "calls.parquet"))
         result, detect_s = detect_cards(out, lambda n: progress.update(task, completed=n))
+        progress.update(task, completed=progress.tasks[task].total)
     _render_detection(console, result, detect_s, report.calls.events)
 
 

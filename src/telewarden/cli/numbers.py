@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import polars as pl
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from telewarden.adapters.records_io import read_table
+from telewarden.cli.progress import progress_bar
 from telewarden.core.detectors import DetectorConfig, detect_stream
 from telewarden.core.detectors.evaluation import evaluate_detection
 from telewarden.core.errors import InvalidInputError, NotFoundError
@@ -437,13 +437,7 @@ def detect(
         feats = _features_from_records(found)
         scores = load_model(model).score_many(feats).rename({KEY: "msisdn"})
     alerts_rows = []
-    with Progress(
-        TextColumn("[bold]detectors"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
+    with progress_bar("detectors", console) as progress:
         task = progress.add_task("detect", total=calls.height)
         for alert in detect_stream(
             calls,
@@ -512,13 +506,7 @@ def _sichuan_section(data: Path, folds: int) -> str:
     edges = _read_edges(data / "sichuan" / "edges.csv")
     y = features_frame["label"].to_numpy()
     started = time.perf_counter()
-    with Progress(
-        TextColumn("[bold]sichuan CV"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
+    with progress_bar("sichuan CV", console) as progress:
         task = progress.add_task("cv", total=folds)
         report = cross_validate(
             features_frame.drop("label"),

@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from telewarden.cli.progress import progress_bar
 from telewarden.core.errors import ConfigurationError, InvalidInputError, MalformedRecordError
 from telewarden.core.sms.fraud_typer import FraudTyper
 from telewarden.core.sms.fraud_types_data import DATASET_LABELS
@@ -300,14 +300,7 @@ def classify(
     started = time.perf_counter()
     with (
         output.open("w", encoding="utf-8", newline="") as out,
-        Progress(
-            TextColumn("classifying"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-        ) as progress,
+        progress_bar("classifying", err_console, transient=True) as progress,
     ):
         task = progress.add_task("rows", total=total_lines)
         writer: Any = None
