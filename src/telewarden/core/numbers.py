@@ -42,6 +42,7 @@ from phonenumbers.geodata import GEOCODE_DATA
 
 __all__ = [
     "DEFAULT_HIGH_RISK_COUNTRIES",
+    "MOBILE_TEMPLATE_DIGITS",
     "NumberInfo",
     "NumberIntel",
     "NumberKind",
@@ -56,6 +57,10 @@ __all__ = [
 # Cambodia point the same way. ../shared/docs/domain.md (O4a) calls these "fraud-hotspot regions
 # abroad" without naming them, so the list is configurable (PolicySettings.high_risk_countries).
 DEFAULT_HIGH_RISK_COUNTRIES: frozenset[str] = frozenset({"MM", "KH", "LA", "PH"})
+
+#: Leading digits of an 11-digit mainland mobile that fix its validity and line type (see
+#: :meth:`NumberIntel.mobile_template`).
+MOBILE_TEMPLATE_DIGITS = 5
 
 
 class Origin(StrEnum):
@@ -503,6 +508,53 @@ class NumberIntel:
         if not isinstance(raw, str):
             return _unknown(str(raw), "not a string")
         return self._analyse_full(raw)
+
+    def mobile_template(self, prefix: str) -> NumberInfo | None:
+        """The shared fields of every 11-digit mainland mobile whose number starts with ``prefix``.
+
+        ``prefix`` is the first :data:`MOBILE_TEMPLATE_DIGITS` digits of the 11-digit number
+        (``1[3-9]ddd``). In the CN metadata, origin, labels, line type, validity, invalid reason
+        and high-risk flag depend only on those digits, so :meth:`analyse` of ``n11``,
+        ``+86`` + ``n11`` or ``0086`` + ``n11`` equals this template in those fields, with
+        ``e164 = "+86" + n11``, ``national = n11``, ``region = "CN"``, no service number, no
+        impersonation and ``explicit_country_code`` True for the two prefixed spellings.
+        Carrier and location are not part of the template. Returns None for any other prefix
+        or when the per-prefix fast path is switched off (callers must then use
+        :meth:`analyse`).
+
+        Examples
+        --------
+        >>> t = NumberIntel().mobile_template("13800")
+        >>> (t.valid, t.kind.value, t.origin.value)
+        (True, 'mobile', 'mainland')
+        >>> NumberIntel().mobile_template("14800").valid
+        False
+        >>> NumberIntel().mobile_template("12345") is None
+        True
+        """
+        if not (
+            self._fast_mobile
+            and len(prefix) == MOBILE_TEMPLATE_DIGITS
+            and prefix.isascii()
+            and prefix.isdigit()
+            and prefix[0] == "1"
+            and prefix[1] in "3456789"
+        ):
+            return None
+        template = self._mobile_templates.get(prefix)
+        if template is None:
+            n11 = prefix + "0" * (11 - MOBILE_TEMPLATE_DIGITS)
+            # Built exactly as _fast_cn_mobile builds it on a miss, so both share the memo.
+            template = self._analyse_full(n11)
+            self._mobile_templates[prefix] = template
+            if template.valid:
+                self._mobile_where[n11[:7]] = (
+                    template.carrier,
+                    template.province,
+                    template.city,
+                    template.location_zh,
+                )
+        return template
 
     # -- internals -------------------------------------------------------------------------
 

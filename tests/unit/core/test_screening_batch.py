@@ -237,3 +237,91 @@ def test_decide_frame_never_raises_and_agrees_on_arbitrary_strings(
     )
     got = decide_frame(_SCREENER, frame)
     assert observed(got) == expected(_SCREENER, frame)
+
+
+def random_mobiles(rng: random.Random, n: int) -> list[str]:
+    """11-digit numbers over every 1[3-9] prefix: allocated ranges and unallocated ones."""
+    return [f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}" for _ in range(n)]
+
+
+def spelled(rng: random.Random, n11: str) -> str:
+    return rng.choice(["", "+86", "86", "0086"]) + n11
+
+
+# Near misses of the template spellings: they must take the per-number path, not the template.
+NEAR_MOBILES = [
+    "1380013800",
+    "138001380001",
+    "+86138001380",
+    "+861380013800011",
+    "00861380013800",
+    "008613800138000 ",
+    " 13800138000",
+    "138-0013-8000",
+    "+85213800138000",
+    "12800138000",
+    "10800138000",
+    "1380013800a",
+    "１３８００１３８０００",
+    "+8612345678901",
+    "0013800138000",
+    "+8610612345678",
+]
+
+
+@pytest.mark.parametrize("overrides", [False, True], ids=["defaults", "region-overrides"])
+def test_decide_frame_agrees_with_decide_on_random_mainland_mobiles_in_every_spelling(
+    overrides: bool,
+) -> None:
+    rng = random.Random(2026)
+    pool = random_mobiles(rng, 4000)
+    screener = build_screener(overrides=overrides)
+    for n11 in rng.sample(pool, 300):
+        screener.deny.add(ListEntry("+86" + n11, MatchKind.EXACT, "police", "fraud"))
+    for n11 in rng.sample(pool, 100):
+        screener.allow.add(ListEntry("+86" + n11, MatchKind.EXACT, "bank", "registered"))
+    screener.deny.add(ListEntry("+86139", MatchKind.PREFIX, "ops", "whole range"))
+    for n11 in rng.sample(pool, 1000):
+        scope = rng.choice([OptInScope.CALLS, OptInScope.SMS, OptInScope.BOTH])
+        screener.optins.set(OptIn("+86" + n11, scope, rng.random() < 0.7, T0, "sms-1219"))
+    others = DOMESTIC + FOREIGN + SERVICES + FAKES + INVALID + EMERGENCY + NEAR_MOBILES
+    rows: list[dict[str, str | None]] = []
+    for _ in range(6000):
+        x = rng.random()
+        if x < 0.5:
+            caller = spelled(rng, rng.choice(pool))
+        elif x < 0.7:
+            caller = rng.choice(FOREIGN)
+        else:
+            caller = rng.choice(others)
+        callee = spelled(rng, rng.choice(pool)) if rng.random() < 0.8 else rng.choice(others)
+        rows.append(
+            {
+                "caller": caller,
+                "callee": callee,
+                "channel": rng.choice(["call", "sms"]),
+                "ingress": rng.choice(["domestic", "international", "unknown"]),
+            }
+        )
+    frame = pl.DataFrame(rows, schema={k: pl.String for k in rows[0]})
+    # A fresh screener with the same lists decides row by row, never having seen the frame.
+    reference = Screener(
+        screener.settings, optins=screener.optins, deny=screener.deny, allow=screener.allow
+    )
+    want = expected(reference, frame)
+    got = decide_frame(screener, frame)
+    assert observed(got) == want
+    # The number cache decide_frame leaves behind gives decide the same answers.
+    assert expected(screener, frame) == want
+    reasons = {r[1] for r in want}
+    assert {
+        "invalid_caller_id",
+        "spoofed_domestic_on_international",
+        "missing_country_code",
+        "allow_listed",
+        "deny_listed_number",
+        "deny_listed_prefix",
+        "cross_border_opted_in",
+        "cross_border_opted_out",
+        "domestic",
+    } <= reasons

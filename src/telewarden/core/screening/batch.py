@@ -5,6 +5,10 @@ DISTINCT caller (number analysis, integrity checks, allow/deny look-ups), once p
 callee, and once per distinct (callee, channel) pair that reaches the cross-border rule
 (opt-in and regional default); Polars joins those small tables back to the events and applies
 the rule priority of :mod:`telewarden.core.screening.policy` with ``when/then`` chains.
+Mainland mobiles written as 11 digits, ``+86`` or ``0086`` plus 11 digits (most distinct numbers
+in real traffic) skip even that: they are recognised with string expressions and take their
+fields from :meth:`NumberIntel.mobile_template`, one call per distinct prefix. Their results
+are not written to the number cache, which therefore stays exactly what ``analyse`` put there.
 
 SMS whose body would be inspected (content inspection on, an inspector configured, non-empty
 text) are decided row by row with :meth:`Screener.decide`, because the content rule sits in
@@ -20,7 +24,7 @@ from typing import Any
 
 import polars as pl
 
-from telewarden.core.numbers import NumberKind, Origin
+from telewarden.core.numbers import MOBILE_TEMPLATE_DIGITS, NumberIntel, NumberKind, Origin
 from telewarden.core.screening.policy import RULES, SIP_BLOCK_STATUS, Screener
 from telewarden.core.screening.types import (
     Channel,
@@ -65,12 +69,143 @@ _OUTCOME_VERDICT = {-1: None, **{code: o[1] for code, o in enumerate(_OUTCOMES)}
 _OUTCOME_REASON = {-1: None, **{code: o[2] for code, o in enumerate(_OUTCOMES)}}
 
 
+_MOBILE_N11 = r"^1[3-9][0-9]{9}$"
+
+
+def _mobile_table(numbers: NumberIntel, raws: list[str]) -> pl.DataFrame:
+    """The 11-digit mainland mobiles among ``raws`` (plain, ``+86`` and ``0086`` spellings).
+
+    These are the strings :class:`NumberIntel` answers from a per-prefix template; here the
+    template is looked up once per distinct prefix and joined back, so no per-number Python
+    runs. Columns: ``_raw``, ``_e164``, ``_explicit`` and, from the template, ``_origin``,
+    ``_label``, ``_region``, ``_valid``, ``_kind``. Strings not listed here (or whose prefix
+    has no template) must go through :meth:`NumberIntel.analyse`.
+    """
+    raw = pl.col("_raw")
+    size = raw.str.len_bytes()
+    n11 = (
+        pl.when(size == 11)
+        .then(raw)
+        .when((size == 14) & raw.str.starts_with("+86"))
+        .then(raw.str.slice(3))
+        .when((size == 15) & raw.str.starts_with("0086"))
+        .then(raw.str.slice(4))
+    )
+    found = (
+        pl.DataFrame({"_raw": raws}, schema={"_raw": pl.String})
+        .with_columns(n11.alias("_n11"))
+        .filter(pl.col("_n11").str.contains(_MOBILE_N11))
+        .with_columns(
+            ("+86" + pl.col("_n11")).alias("_e164"),
+            (pl.col("_raw").str.len_bytes() != 11).alias("_explicit"),
+            pl.col("_n11").str.slice(0, MOBILE_TEMPLATE_DIGITS).alias("_prefix"),
+        )
+    )
+    rows: dict[str, list[Any]] = {
+        name: [] for name in ("_prefix", "_origin", "_label", "_region", "_valid", "_kind")
+    }
+    for prefix in found.get_column("_prefix").unique().to_list():
+        template = numbers.mobile_template(prefix)
+        if template is None:
+            continue
+        rows["_prefix"].append(prefix)
+        rows["_origin"].append(template.origin.value)
+        rows["_label"].append(template.origin_label)
+        rows["_region"].append(template.region)
+        rows["_valid"].append(template.valid)
+        rows["_kind"].append(template.kind.value)
+    templates = pl.DataFrame(
+        rows,
+        schema={
+            "_prefix": pl.String,
+            "_origin": pl.String,
+            "_label": pl.String,
+            "_region": pl.String,
+            "_valid": pl.Boolean,
+            "_kind": pl.String,
+        },
+    )
+    return found.join(templates, on="_prefix", how="inner").drop("_n11", "_prefix")
+
+
+def _matches(match: Any, e164s: list[str]) -> list[bool]:
+    return [match(e) is not None for e in e164s]
+
+
+def _mobile_callers(screener: Screener, mobiles: pl.DataFrame) -> pl.DataFrame:
+    """Rows of :func:`_caller_table` for template mobiles, with the same codes, in Polars."""
+    high_risk_set = [c.upper() for c in screener.settings.high_risk_countries]
+    allow = screener.allow
+    deny = screener.deny
+    cross_values = [o.value for o in _CROSS_BORDER]
+    frame = mobiles.with_columns(pl.col("_origin").is_in(cross_values).alias("_xb"))
+    valid = (
+        # "138..." and "+86138..." are distinct callers with one E.164: match each once.
+        frame.filter(pl.col("_valid")).get_column("_e164").unique().to_list()
+        if len(allow) or len(deny)
+        else []
+    )
+    allowed = pl.lit(False)
+    denied = pl.lit(None, dtype=pl.Int8)
+    if valid:
+        hits = pl.DataFrame({"_e164": valid}, schema={"_e164": pl.String})
+        if len(allow):
+            hits = hits.with_columns(pl.Series("_allow", _matches(allow.match, valid)))
+            allowed = pl.col("_allow").fill_null(False)
+        if len(deny):
+            exact = MatchKind.EXACT
+            codes: list[int | None] = []
+            for e164 in valid:
+                hit = deny.match(e164)
+                codes.append(None if hit is None else 7 if hit.match is exact else 8)
+            hits = hits.with_columns(pl.Series("_deny", codes, dtype=pl.Int8))
+            denied = pl.col("_deny")
+        frame = frame.join(hits, on="_e164", how="left")
+    tail = (
+        pl.when(~pl.col("_valid"))
+        .then(pl.lit(4, dtype=pl.Int8))
+        .when(allowed)
+        .then(
+            pl.when(pl.col("_xb"))
+            .then(pl.lit(6, dtype=pl.Int8))
+            .otherwise(pl.lit(5, dtype=pl.Int8))
+        )
+        .when(denied.is_not_null())
+        .then(denied)
+        .otherwise(pl.lit(-1, dtype=pl.Int8))
+    )
+    # As in _caller_table: a template mobile is never a service number nor an impersonation.
+    on_intl = (
+        pl.when(
+            (pl.col("_origin") == Origin.MAINLAND.value) & (pl.col("_valid") | pl.col("_explicit"))
+        )
+        .then(pl.lit(1, dtype=pl.Int8))
+        .when(~pl.col("_explicit"))
+        .then(pl.lit(2, dtype=pl.Int8))
+        .otherwise(tail)
+    )
+    return frame.select(
+        pl.col("_raw").alias("_caller"),
+        pl.col("_label").alias("origin"),
+        pl.col("_e164").alias("caller_e164"),
+        pl.col("_xb"),
+        (
+            pl.col("_region").is_in(high_risk_set).fill_null(False)
+            if high_risk_set
+            else pl.lit(False)
+        ).alias("_hr"),
+        on_intl.cast(pl.Int8).alias("_code_i"),
+        tail.cast(pl.Int8).alias("_code_d"),
+    )
+
+
 def _caller_table(screener: Screener, callers: list[str]) -> pl.DataFrame:
     """Per distinct caller: origin label, cross-border and high-risk flags, rules 20-80.
 
     Rules 20-80 depend only on the caller and whether the ingress is international; their
     outcome is stored as a code into ``_OUTCOMES`` (-1: none fired) for an international and
-    for any other ingress, in the order ``Screener._decide`` evaluates them.
+    for any other ingress, in the order ``Screener._decide`` evaluates them. Template mobiles
+    get the same codes from :func:`_mobile_callers`; only the other callers are analysed here.
     """
     numbers = screener.numbers
     cache = numbers._cache
@@ -88,6 +223,8 @@ def _caller_table(screener: Screener, callers: list[str]) -> pl.DataFrame:
     high: list[bool] = []
     on_intl: list[int] = []
     on_other: list[int] = []
+    mobiles = _mobile_table(numbers, callers)
+    callers = _others(callers, mobiles)
     for raw in callers:
         info = cache.get(raw) or analyse(raw)
         cross_border = info.origin in _CROSS_BORDER
@@ -121,7 +258,7 @@ def _caller_table(screener: Screener, callers: list[str]) -> pl.DataFrame:
             on_intl.append(missing_cc)
         else:
             on_intl.append(tail)
-    return pl.DataFrame(
+    analysed = pl.DataFrame(
         {
             "_caller": callers,
             "origin": origin,
@@ -141,19 +278,38 @@ def _caller_table(screener: Screener, callers: list[str]) -> pl.DataFrame:
             "_code_d": pl.Int8,
         },
     )
+    return pl.concat([_mobile_callers(screener, mobiles), analysed], how="vertical")
 
 
 def _callee_table(screener: Screener, callees: list[str]) -> pl.DataFrame:
+    """Per distinct callee: emergency flag, and the E.164 form when it is a template mobile."""
     numbers = screener.numbers
+    mobiles = _mobile_table(numbers, callees)
+    emergency_values = [k.value for k in _EMERGENCY_KINDS]
+    vectorised = mobiles.select(
+        pl.col("_raw").alias("_callee"),
+        pl.col("_kind").is_in(emergency_values).alias("_emerg"),
+        pl.col("_e164").alias("_callee_m164"),
+    )
     cache = numbers._cache
     emergency: list[bool] = []
-    for raw in callees:
+    rest = _others(callees, mobiles)
+    for raw in rest:
         info = cache.get(raw) or numbers.analyse(raw)
         emergency.append(info.kind in _EMERGENCY_KINDS)
-    return pl.DataFrame(
-        {"_callee": callees, "_emerg": emergency},
-        schema={"_callee": pl.String, "_emerg": pl.Boolean},
+    analysed = pl.DataFrame(
+        {"_callee": rest, "_emerg": emergency, "_callee_m164": [None] * len(rest)},
+        schema={"_callee": pl.String, "_emerg": pl.Boolean, "_callee_m164": pl.String},
     )
+    return pl.concat([vectorised, analysed], how="vertical")
+
+
+def _others(raws: list[str], mobiles: pl.DataFrame) -> list[str]:
+    """``raws`` minus the strings :func:`_mobile_table` answered."""
+    if mobiles.height == 0:
+        return raws
+    column = pl.DataFrame({"_raw": raws}, schema={"_raw": pl.String})
+    return column.join(mobiles.select("_raw"), on="_raw", how="anti").get_column("_raw").to_list()
 
 
 def _cross_border_table(screener: Screener, pairs: pl.DataFrame) -> pl.DataFrame:
@@ -161,11 +317,22 @@ def _cross_border_table(screener: Screener, pairs: pl.DataFrame) -> pl.DataFrame
     numbers = screener.numbers
     cache = numbers._cache
     optins = screener.optins
+    settings = screener.settings
+    # Without region overrides the default depends on the channel only (Screener._default_block).
+    plain = not settings.region_overrides
     state: list[int] = []
     block: list[bool] = []
-    for raw, channel_value in pairs.iter_rows():
-        info = cache.get(raw) or numbers.analyse(raw)
+    for raw, channel_value, mobile_e164 in pairs.iter_rows():
         channel = Channel(channel_value)
+        if plain and mobile_e164 is not None:
+            record = optins.lookup(mobile_e164, channel)
+            state.append(-1 if record is None else int(record.opted_in))
+            sms = channel is Channel.SMS
+            block.append(
+                settings.cross_border_block_sms if sms else settings.cross_border_block_calls
+            )
+            continue
+        info = cache.get(raw) or numbers.analyse(raw)
         record = optins.lookup(info.e164, channel) if info.e164 else None
         state.append(-1 if record is None else int(record.opted_in))
         block.append(screener._default_block(info, channel)[0])
@@ -245,8 +412,12 @@ def decide_frame(screener: Screener, events: pl.DataFrame) -> pl.DataFrame:
         pl.col("_code").replace_strict(_OUTCOME_REASON, return_dtype=pl.String).alias("_rea"),
     )
     needs_xb = ~pl.col("_emerg") & (pl.col("_idx") < 0) & pl.col("_xb")
-    pairs = fast.filter(needs_xb).select("_callee", "_channel").unique()
-    fast = fast.join(_cross_border_table(screener, pairs), on=["_callee", "_channel"], how="left")
+    pairs = fast.filter(needs_xb).select("_callee", "_channel", "_callee_m164").unique()
+    fast = fast.join(
+        _cross_border_table(screener, pairs).drop("_callee_m164"),
+        on=["_callee", "_channel"],
+        how="left",
+    )
 
     hr_block = pl.col("_hr") & pl.lit(settings.block_high_risk_unless_opted_in)
     xb_verdict = (
