@@ -350,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     vcold_wall, vcold_cpu, out = frame_rate(vec, frame)
     print(
         f"decide_frame, cold number cache ({frame.height:,} events, "
-        f"{len(vec.numbers):,} distinct numbers analysed): {vcold_wall:,.0f} verdicts/s wall, "
+        f"{len(vec.numbers):,} numbers analysed one by one; mainland mobiles by prefix template): {vcold_wall:,.0f} verdicts/s wall, "
         f"{vcold_cpu:,.0f} verdicts/s CPU"
     )
     vhot_wall, vhot_cpu, out = frame_rate(vec, frame)
