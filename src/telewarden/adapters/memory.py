@@ -216,10 +216,11 @@ class MemoryStore:
             report.accepted += len(chunk)
             if progress is not None:
                 progress(len(chunk))
-        report.total_after = len(target)
-        report.inserted = report.total_after - before
-        report.updated = report.accepted - report.duplicates - report.inserted
-        report.duration_s = (self.clock.now() - started).total_seconds()
+        report.settle(
+            count_before=before,
+            count_after=len(target),
+            duration_s=(self.clock.now() - started).total_seconds(),
+        )
         self._record(
             actor=actor,
             entity="list",

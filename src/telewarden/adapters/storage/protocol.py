@@ -100,6 +100,13 @@ class ImportReport:
             and self.accepted == self.inserted + self.updated + self.duplicates
         )
 
+    def settle(self, *, count_before: int, count_after: int, duration_s: float) -> None:
+        """Derive inserted and updated rows from the list sizes before and after the import."""
+        self.total_after = count_after
+        self.inserted = count_after - count_before
+        self.updated = self.accepted - self.duplicates - self.inserted
+        self.duration_s = duration_s
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form, used for the audit log and ``--json`` output."""
         return {

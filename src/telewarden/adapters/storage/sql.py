@@ -538,10 +538,11 @@ class SqlStore:
                 if progress is not None:
                     progress(len(chunk))
             writer.finish()
-            report.total_after = self._count(conn, kind)
-            report.inserted = report.total_after - before
-            report.updated = report.accepted - report.duplicates - report.inserted
-            report.duration_s = (self.clock.now() - started).total_seconds()
+            report.settle(
+                count_before=before,
+                count_after=self._count(conn, kind),
+                duration_s=(self.clock.now() - started).total_seconds(),
+            )
             self._audit(
                 conn,
                 actor=actor,
