@@ -244,6 +244,14 @@ class StreamDetector:
     def _recent(state: _Number, since: float) -> list[_Call]:
         return [c for c in state.outbound if c.t >= since]
 
+    @staticmethod
+    def _answer_rate(calls: list[_Call]) -> float:
+        return sum(c.answered for c in calls) / len(calls)
+
+    @staticmethod
+    def _distinct_callees(calls: list[_Call]) -> int:
+        return len({c.callee for c in calls})
+
     def _imei_rule(
         self,
         caller: str,
@@ -294,7 +302,7 @@ class StreamDetector:
         if len(calls) < cfg.static_min_outbound:
             return
         cells = {c.cell for c in calls}
-        answer_rate = sum(c.answered for c in calls) / len(calls)
+        answer_rate = self._answer_rate(calls)
         if (
             len(cells) == 1
             and answer_rate <= cfg.static_max_answer_rate
@@ -322,8 +330,8 @@ class StreamDetector:
         calls = self._recent(state, t - cfg.burst_window_s)
         if len(calls) < cfg.burst_min_outbound:
             return
-        distinct = len({c.callee for c in calls})
-        answer_rate = sum(c.answered for c in calls) / len(calls)
+        distinct = self._distinct_callees(calls)
+        answer_rate = self._answer_rate(calls)
         activated = self._activated.get(caller)
         if (
             activated is not None
@@ -344,8 +352,8 @@ class StreamDetector:
         calls = self._recent(state, t - cfg.robocall_window_s)
         if len(calls) < cfg.robocall_min_calls:
             return
-        distinct = len({c.callee for c in calls})
-        answer_rate = sum(c.answered for c in calls) / len(calls)
+        distinct = self._distinct_callees(calls)
+        answer_rate = self._answer_rate(calls)
         if distinct >= cfg.robocall_min_calls and answer_rate <= cfg.robocall_max_answer_rate:
             reason = (
                 f"off-net caller: {len(calls)} calls to {distinct} numbers in "
