@@ -11,8 +11,11 @@ times in the same process:
    indicators, scam evidence, fraud types for scam verdicts) with the shipped model;
 3. the parts: model score only, indicators only.
 
-Prints messages/s for each and the ratio of each to the read-only rate. Threads of the
-numerical libraries are pinned to one so the figure is one core's.
+Prints messages/s for each and the ratio of each to the read-only rate, from the wall clock
+and from the CPU time of the process (on a machine shared with other jobs the wall clock also
+counts the time the process waits for a core; CPU time does not). Threads of the numerical
+libraries are pinned to one so the figure is one core's. No result is cached: every message
+of the repeated sets goes through the whole path again.
 """
 
 from __future__ import annotations
@@ -44,13 +47,15 @@ def _read(path: Path) -> list[str]:
         return [row[1] if len(row) > 1 else "" for row in reader]
 
 
-def _best(fn: object, repeat: int) -> float:
-    times = []
+def _best(fn: object, repeat: int) -> tuple[float, float]:
+    """Best wall-clock and best CPU time (this process) of ``repeat`` runs."""
+    walls, cpus = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         fn()  # type: ignore[operator]
-        times.append(time.perf_counter() - t0)
-    return min(times)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    return min(walls), min(cpus)
 
 
 def main() -> None:
@@ -105,17 +110,26 @@ def main() -> None:
         t_model = _best(model_only, args.repeat)
         t_ind = _best(indicators_only, args.repeat)
     print(f"messages: {n} (zh_sms + uci_sms repeated), batch {b}, best of {args.repeat}")
-    print(f"read file only            : {n / t_read:>12,.0f} msg/s  (baseline)")
+    print("wall clock, then CPU time of this process (what one core spends when others share it)")
+    print(
+        f"read file only            : {n / t_read[0]:>12,.0f} msg/s  (baseline)"
+        f"   CPU {n / t_read[1]:>12,.0f} msg/s"
+    )
     for name, t in (
         ("classify + indicators (all)", t_full),
         ("read + model score only", t_model),
         ("read + indicators only", t_ind),
     ):
-        print(f"{name:<26}: {n / t:>12,.0f} msg/s  ratio to read-only {t_read / t:.3f}")
+        print(
+            f"{name:<26}: {n / t[0]:>12,.0f} msg/s  ratio to read-only {t_read[0] / t[0]:.3f}"
+            f"   CPU {n / t[1]:>12,.0f} msg/s  ratio {t_read[1] / t[1]:.3f}"
+        )
     goal = 20_000
-    rate = n / t_full
+    rate, cpu_rate = n / t_full[0], n / t_full[1]
     print(
-        f"goal >= {goal:,} msg/s for classify + indicators: {'met' if rate >= goal else 'NOT met'}"
+        f"goal >= {goal:,} msg/s for classify + indicators: "
+        f"{'met' if rate >= goal else 'NOT met'} on the wall clock, "
+        f"{'met' if cpu_rate >= goal else 'NOT met'} in CPU time"
     )
 
 

@@ -18,9 +18,11 @@ public body or carries a risky indicator (the *anchor*) and its evidence reaches
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from telewarden.core.sms.classifier import SmsModel
 from telewarden.core.sms.fraud_typer import FraudTyper, ScamEvidence, TypeScore
@@ -122,6 +124,41 @@ class SmsResult:
         }
 
 
+# SmsResult is frozen, so its generated __init__ sets each field through object.__setattr__,
+# about a tenth of the per-message Python time of classify_many. The batch path sets the
+# slots through their descriptors instead: the same object, built for about 60 % of the
+# cost. Unpacking exactly seven setters fails at import if a field is added or removed.
+(
+    _set_verdict,
+    _set_score,
+    _set_threshold,
+    _set_indicators,
+    _set_evidence,
+    _set_fraud_types,
+    _set_top_features,
+) = (getattr(SmsResult, f.name).__set__ for f in fields(SmsResult))
+
+
+def _new_result(
+    verdict: ContentVerdict,
+    score: float,
+    threshold: float,
+    indicators: tuple[Indicator, ...],
+    evidence: ScamEvidence,
+    fraud_types: tuple[TypeScore, ...],
+) -> SmsResult:
+    """``SmsResult(verdict, score, threshold, indicators, evidence, fraud_types)``, faster."""
+    result: SmsResult = object.__new__(SmsResult)
+    _set_verdict(result, verdict)
+    _set_score(result, score)
+    _set_threshold(result, threshold)
+    _set_indicators(result, indicators)
+    _set_evidence(result, evidence)
+    _set_fraud_types(result, fraud_types)
+    _set_top_features(result, ())
+    return result
+
+
 class SmsClassifier:
     """Classify SMS bodies as ``ok``, ``spam`` or ``scam`` with indicators and fraud types.
 
@@ -162,23 +199,26 @@ class SmsClassifier:
         """Classify a batch (scores are computed in one matrix product)."""
         norm = [normalise(t) for t in texts]
         ready = [fold_for_model(n) for n in norm]
-        scores = self.model.score_many(ready, prepared=True)
-        thresholds = self.model.thresholds_for(ready)
+        # Python floats once for the batch (the same values float() gives per element; a
+        # NumPy scalar in the loop costs a boxed comparison and conversion per message).
+        scores = np.asarray(self.model.score_many(ready, prepared=True), dtype=np.float64)
+        thresholds = np.asarray(self.model.thresholds_for(ready), dtype=np.float64)
+        extract = self.extractor.extract
+        evidence_of = self.typer.evidence
+        with_score, alone = self.rule.with_score, self.rule.alone
         out: list[SmsResult] = []
-        for text, p, thr in zip(norm, scores, thresholds, strict=True):
-            indicators = self.extractor.extract(text, normalised=True)
-            spam_scored = bool(p >= thr)
-            evidence = self.typer.evidence(text, indicators, require_anchor=not spam_scored)
-            if (spam_scored and evidence.score >= self.rule.with_score) or (
-                evidence.score >= self.rule.alone
-            ):
+        for text, p, thr in zip(norm, scores.tolist(), thresholds.tolist(), strict=True):
+            indicators = extract(text, normalised=True)
+            spam_scored = p >= thr
+            evidence = evidence_of(text, indicators, require_anchor=not spam_scored)
+            if (spam_scored and evidence.score >= with_score) or evidence.score >= alone:
                 verdict = ContentVerdict.SCAM
             elif spam_scored:
                 verdict = ContentVerdict.SPAM
             else:
                 verdict = ContentVerdict.OK
             types = self.typer.rank(text, self.top_types) if verdict is ContentVerdict.SCAM else ()
-            out.append(SmsResult(verdict, float(p), float(thr), indicators, evidence, types))
+            out.append(_new_result(verdict, p, thr, indicators, evidence, types))
         return out
 
     def explain(self, text: str, top_k: int = 8) -> SmsResult:

@@ -18,18 +18,21 @@ EMOJI_TOKEN = "\u25c6"
 """One placeholder character standing for any emoji or pictograph (``◆``)."""
 
 # Zero-width and bidi marks are used to split keywords invisibly; drop them outright.
-_INVISIBLE = dict.fromkeys(
-    map(
-        ord,
-        "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\ufeff\u00ad\u202a\u202b\u202c\u202d\u202e",
-    ),
-    None,
-)
+_INVISIBLE_CHARS = "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\ufeff\u00ad\u202a\u202b\u202c\u202d\u202e"
+# A character class, not ``str.translate``: translate looks every character up in a dict
+# (about 5 us for a 70-character Chinese message), the regex scans in C (about 0.5 us).
+_INVISIBLE_RE = re.compile(f"[{_INVISIBLE_CHARS}]")
 # Dot look-alikes that NFKC leaves alone but that senders use inside host names.
 _DOTS = "\u3002\uff61\u2024\u2027\u00b7\u30fb\u16eb"
 _DOT_LIKE_RE = re.compile(rf"([A-Za-z0-9-])[{_DOTS}](?=[A-Za-z0-9])")
+_ANY_DOT_LIKE_RE = re.compile(f"[{_DOTS}]")
 _EMOJI_RE = re.compile(
     "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f900-\U0001f9ff\u2b00-\u2bff\ufe0f\u20e3]+"
+)
+# The same set, one character, BMP ranges first: searched before the sub (about 0.5 us
+# against 1.2 us for the sub on a Chinese message without emoji).
+_ANY_EMOJI_RE = re.compile(
+    "[\u20e3\u2600-\u27bf\u2b00-\u2bff\ufe0f\U0001f000-\U0001faff\U0001f900-\U0001f9ff]"
 )
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 # A separator (space, dash, dot, star, underscore, slash, pipe) between two CJK characters
@@ -37,7 +40,13 @@ _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _CJK_SPLIT_RE = re.compile(rf"(?<=[{_CJK}])[\s\-_.*|/\\~·]+(?=[{_CJK}])")
 # Three or more single Latin letters separated by single spaces: "F R E E" -> "FREE".
 _SPACED_LATIN_RE = re.compile(r"\b(?:[A-Za-z] ){2,}[A-Za-z]\b")
+# What _SPACED_LATIN_RE needs at the least (letter, space, letter, space, letter), searched
+# first: it starts with a literal space, which re skips ahead to, where a pattern starting
+# with ``\b`` is tried at every position.
+_SPACED_LATIN_GUARD_RE = re.compile(r" [A-Za-z] [A-Za-z](?<=[A-Za-z] [A-Za-z] [A-Za-z])")
 _WS_RE = re.compile(r"\s+")
+# Whitespace that _WS_RE would change: any but a plain space (two spaces are tested apart).
+_ODD_WS_RE = re.compile(r"[^\S ]")
 _HXXP_RE = re.compile(r"\bh[xX*]{2}p(s?)(?=\s*[:：])", re.IGNORECASE)
 _BRACKET_DOT_RE = re.compile(r"\s*[\[\(\{<]\s*(?:\.|dot|点)\s*[\]\)\}>]\s*", re.IGNORECASE)
 _WORD_DOT_RE = re.compile(
@@ -45,10 +54,18 @@ _WORD_DOT_RE = re.compile(
     re.IGNORECASE,
 )
 # Spaces around a dot inside a host name: "etc-renz . com" -> "etc-renz.com".
-_SPACED_DOT_RE = re.compile(r"(?<=[A-Za-z0-9-])\s*\.\s*(?=[A-Za-z0-9-]{2,})")
+# Written for speed as: the first character is whitespace or the dot (a set re skips ahead
+# to) after a letter, digit or hyphen; then either whitespace after the dot, or more
+# whitespace and the dot. The plain form (?<=[A-Za-z0-9-])\s*\.\s*(?=[A-Za-z0-9-]{2,})
+# also matches a bare dot, which it replaces by itself, so both give the same text.
+_SPACED_DOT_RE = re.compile(
+    r"[\s.](?<=[A-Za-z0-9-][\s.])(?:(?<=\.)\s+|(?<=\s)\s*\.\s*)(?=[A-Za-z0-9-]{2,})"
+)
 _SPACED_SCHEME_RE = re.compile(r"\b(https?)\s*[:：]\s*/\s*/\s*", re.IGNORECASE)
 # zh_sms masks every digit as "x"; a run of x not inside a Latin word is a masked number.
-_MASK_X_RE = re.compile(r"(?<![A-Za-wyz])[xX]+(?![A-Za-wyz])")
+# Written as (?<![A-Za-wyz])[xX]+(?![A-Za-wyz]) with the look-behind moved after the first
+# x, so the scan starts on an x rather than testing a look-behind at every position.
+_MASK_X_RE = re.compile(r"[xX](?<![A-Za-wyz][xX])[xX]*(?![A-Za-wyz])")
 _MASK_STAR_RE = re.compile(r"(?<=\d)[*＊]+|[*＊]+(?=\d)")
 _DIGIT_RE = re.compile(r"\d")
 
@@ -76,7 +93,10 @@ def deobfuscate_links(text: str) -> str:
     >>> deobfuscate_links("登录 etc-renz。com 认证")
     '登录 etc-renz.com 认证'
     """
-    text = _DOT_LIKE_RE.sub(r"\1.", text)
+    # The dot look-alikes are all non-ASCII; sub only where one occurs (most Chinese
+    # messages have none of them between Latin letters, English ones none at all).
+    if not text.isascii() and _ANY_DOT_LIKE_RE.search(text):
+        text = _DOT_LIKE_RE.sub(r"\1.", text)
     if "xx" in text or "XX" in text or "**" in text:
         text = _HXXP_RE.sub(r"http\1", text)
     if "[" in text or "(" in text or "{" in text or "<" in text:
@@ -85,7 +105,7 @@ def deobfuscate_links(text: str) -> str:
         text = _WORD_DOT_RE.sub(".", text)
     if " ." in text or ". " in text:
         text = _SPACED_DOT_RE.sub(".", text)
-    if "//" in text.replace(" ", ""):
+    if "/" in text and "//" in text.replace(" ", ""):
         text = _SPACED_SCHEME_RE.sub(lambda m: m.group(1).lower() + "://", text)
     return text
 
@@ -115,14 +135,22 @@ def normalise(text: str) -> str:
     >>> normalise("F R E E entry 🎁🎁")
     'FREE entry ◆'
     """
-    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    text = unicodedata.normalize("NFKC", text)
     if not text.isascii():
-        text = _EMOJI_RE.sub(EMOJI_TOKEN, text)
-        text = _CJK_SPLIT_RE.sub("", text)
-    if " " in text:
+        # Every step below is a no-op on an ASCII text, and an invisible mark may be the only
+        # non-ASCII character, so ASCII is tested again after dropping them.
+        text = _INVISIBLE_RE.sub("", text)
+        if not text.isascii():
+            if _ANY_EMOJI_RE.search(text):
+                text = _EMOJI_RE.sub(EMOJI_TOKEN, text)
+            text = _CJK_SPLIT_RE.sub("", text)
+    if " " in text and _SPACED_LATIN_GUARD_RE.search(text):
         text = _SPACED_LATIN_RE.sub(lambda m: m.group(0).replace(" ", ""), text)
     text = deobfuscate_links(text)
-    return _WS_RE.sub(" ", text).strip()
+    if "  " in text or _ODD_WS_RE.search(text):
+        text = _WS_RE.sub(" ", text)
+    # Otherwise every whitespace run is one plain space, which _WS_RE would keep as it is.
+    return text.strip()
 
 
 def fold_for_model(text: str) -> str:
