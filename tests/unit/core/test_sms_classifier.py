@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError, fields
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from telewarden.core.errors import InvalidInputError
 from telewarden.core.sms.classifier import FeatureConfig, SmsModel, best_f1_threshold, fit_model
+from telewarden.core.sms.fraud_typer import ScamEvidence
 from telewarden.core.sms.inspector import (
     ContentVerdict,
     ScamRule,
     SmsClassifier,
     SmsContentInspector,
+    SmsResult,
+    _new_result,
 )
+
+from . import sms_reference as ref
+from .sms_reference import sms_texts
 
 HAM = [
     "妈，我今晚不回家吃饭了",
@@ -139,3 +149,24 @@ def test_inspecting_a_batch_gives_the_same_findings_as_one_by_one(model: SmsMode
     ]
     assert inspector.inspect_many(texts) == [inspector.inspect(t) for t in texts]
     assert [f.verdict for f in inspector.inspect_many(texts[:2])] == ["scam", "ok"]
+
+
+def test_fast_result_is_the_same_frozen_result() -> None:
+    evidence = ScamEvidence(1.5, ("brand:ICBC",))
+    args = (ContentVerdict.SPAM, 0.75, 0.5, (), evidence, ())
+    fast, plain = _new_result(*args), SmsResult(*args)
+    assert fast == plain
+    assert hash(fast) == hash(plain)
+    assert repr(fast) == repr(plain)
+    assert [getattr(fast, f.name) for f in fields(SmsResult)] == [
+        getattr(plain, f.name) for f in fields(SmsResult)
+    ]
+    with pytest.raises(FrozenInstanceError):
+        fast.score = 0.1  # type: ignore[misc]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts=st.lists(st.one_of(sms_texts(), st.sampled_from(HAM + SPAM)), max_size=12))
+def test_classify_many_gives_what_the_plain_code_gives(model: SmsModel, texts: list[str]) -> None:
+    clf = SmsClassifier(model)
+    assert clf.classify_many(texts) == ref.reference_classify_many(clf, texts)

@@ -6,9 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from telewarden.core.errors import NotFoundError
-from telewarden.core.sms.fraud_typer import FraudTyper
+from telewarden.core.sms.fraud_typer import _CASE_ODD_RE, _CUES_WITH_NEEDLES, FraudTyper
 from telewarden.core.sms.fraud_types_data import DATASET_LABELS
 from telewarden.core.sms.fraudtypes import (
     TAXONOMY,
@@ -16,6 +18,9 @@ from telewarden.core.sms.fraudtypes import (
     code_for_dataset_label,
     code_for_official,
 )
+
+from . import sms_reference as ref
+from .sms_reference import sms_texts
 
 DOMAIN_DOC = Path(__file__).resolve().parents[3].parent / "shared" / "docs" / "domain.md"
 
@@ -97,3 +102,46 @@ def test_evidence_counts_indicators_and_requests() -> None:
     strong = typer.evidence("您的账户异常，请24小时内提供验证码到安全账户")
     assert strong.score > weak.score
     assert any(c.startswith("request:") for c in strong.cues)
+
+
+# The fast paths of the scam evidence (substring needles before each cue row, a substring
+# test before the Latin brand alternation) against the code as it was.
+_SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_TYPER = FraudTyper()
+_REFERENCE_TYPER = ref.ReferenceTyper()
+_REFERENCE_EXTRACTOR = ref.ReferenceExtractor()
+
+
+@_SETTINGS
+@given(text=st.one_of(sms_texts(), st.text(max_size=40)), anchor=st.booleans())
+def test_evidence_gives_what_the_plain_code_gives(text: str, anchor: bool) -> None:
+    norm = ref.normalise(text)
+    indicators = _REFERENCE_EXTRACTOR.extract(norm, normalised=True)
+    for t in (text, norm):
+        assert _TYPER.evidence(t, indicators, require_anchor=anchor) == (
+            _REFERENCE_TYPER.evidence(t, indicators, require_anchor=anchor)
+        )
+        assert _TYPER.evidence(t, require_anchor=anchor) == _REFERENCE_TYPER.evidence(
+            t, require_anchor=anchor
+        )
+        assert bool(_TYPER._brand(t)) == bool(_REFERENCE_TYPER._brand(t))
+        assert (_TYPER._brand(t) or None) == (_REFERENCE_TYPER._brand(t) or None)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_every_cue_match_contains_one_of_its_needles(data: st.DataObject) -> None:
+    row = data.draw(st.sampled_from(range(len(_CUES_WITH_NEEDLES))))
+    (_, pattern, _), needles = _CUES_WITH_NEEDLES[row]
+    text = data.draw(st.from_regex(pattern))
+    assert pattern.search(text)
+    if needles is not None and not _CASE_ODD_RE.search(text):
+        assert any(n in text.lower() for n in needles), (row, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["please verİfy now", "account ſuspended", "your parcel is blocKed", "FREE prıze", "CVV?"],
+)
+def test_characters_that_fold_onto_ascii_letters_still_find_their_cues(text: str) -> None:
+    assert _TYPER.evidence(text) == _REFERENCE_TYPER.evidence(text)

@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from telewarden.core.sms.indicators import (
+    _BECH32_RE,
+    _BTC_BASE58_RE,
+    _CRYPTO_RUN_RE,
+    _ETH_RE,
+    _IDN_GUARD_RE,
+    _IDN_RE,
+    _TRON_RE,
+    _URL_GUARD_RE,
+    _URL_RE,
     IndicatorExtractor,
     IndicatorKind,
+    _dot_suffixes,
+    _under,
     btc_address_type,
     eth_checksum_status,
     luhn_valid,
     tron_address_valid,
 )
+
+from . import sms_reference as ref
+from .sms_reference import sms_texts
 
 BTC_VALID = [
     ("1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa", "p2pkh"),
@@ -220,3 +236,69 @@ def test_classifies_phone_numbers_with_number_intelligence() -> None:
     assert found
     assert found[0].value.startswith("+852")
     assert "international" in found[0].detail
+
+
+# The fast paths (guards, one scan for crypto runs, host suffix sets) against the code as
+# it was: same indicators, in the same order, on any text.
+_SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_EXTRACTOR = IndicatorExtractor()
+_REFERENCE = ref.ReferenceExtractor()
+_FEWER = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@_SETTINGS
+@given(text=st.one_of(sms_texts(), st.text(max_size=40)))
+def test_extract_gives_what_the_plain_code_gives(text: str) -> None:
+    assert _EXTRACTOR.extract(text) == _REFERENCE.extract(text)
+    assert _EXTRACTOR.extract(text, normalised=True) == _REFERENCE.extract(text, normalised=True)
+
+
+@_FEWER
+@given(text=st.from_regex(_URL_RE))
+def test_url_guard_passes_every_text_with_a_link(text: str) -> None:
+    assert "://" in text or _URL_GUARD_RE.search(text)
+
+
+@_FEWER
+@given(text=st.from_regex(_IDN_RE))
+def test_idn_guard_passes_every_text_with_a_unicode_host(text: str) -> None:
+    assert _IDN_GUARD_RE.search(text)
+
+
+@_FEWER
+@given(data=st.data())
+def test_crypto_runs_hold_every_address_the_patterns_find(data: st.DataObject) -> None:
+    pattern = data.draw(st.sampled_from([_BECH32_RE, _BTC_BASE58_RE, _ETH_RE, _TRON_RE]))
+    text = data.draw(st.from_regex(pattern))
+    runs = _CRYPTO_RUN_RE.findall(text)
+    for m in pattern.finditer(text):
+        assert m.group(0) in runs
+
+
+@_FEWER
+@given(
+    host=st.lists(
+        st.sampled_from(["", "a", "t", "cn", "t.cn", "bit", "ly", "com", "icbc", "fir", "im"]),
+        min_size=1,
+        max_size=5,
+    ).map(".".join),
+    domain=st.sampled_from(["t.cn", "bit.ly", "cn", "", "icbc.com", "fir.im", "a.t.cn"]),
+)
+def test_dot_suffixes_say_what_under_says(host: str, domain: str) -> None:
+    assert (domain in _dot_suffixes(host)) == _under(host, domain)
+
+
+@_FEWER
+@given(
+    host=st.lists(
+        st.sampled_from(
+            ["icbc", "1cbc", "paypa1", "apple", "etc", "ccb", "gov", "cn", "com", "t", "www"]
+            + ["12306", "gongan", "mps", "icbc-vip", "xn--pple-43d", "аpple", "fir", "im"]
+        ),
+        min_size=1,
+        max_size=4,
+    ).map(".".join),
+    path=st.sampled_from(["", "/a.apk", "/download", "/x"]),
+)
+def test_check_host_gives_what_the_plain_code_gives(host: str, path: str) -> None:
+    assert _EXTRACTOR.check_host(host, host + path) == _REFERENCE.check_host(host, host + path)

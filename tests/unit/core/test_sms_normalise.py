@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from telewarden.core.sms.normalise import EMOJI_TOKEN, deobfuscate_links, fold_for_model, normalise
+
+from . import sms_reference as ref
+from .sms_reference import sms_texts
 
 
 @pytest.mark.parametrize(
@@ -67,3 +72,39 @@ def test_sentence_full_stop_is_not_turned_into_a_host_dot() -> None:
 )
 def test_fold_reads_masks_as_digits(raw: str, expected: str) -> None:
     assert fold_for_model(normalise(raw)) == expected
+
+
+# The fast paths (guards before the regexes, rewritten patterns) against the code as it was.
+_SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@_SETTINGS
+@given(text=st.one_of(sms_texts(), st.text(max_size=40)))
+def test_normalise_and_fold_give_what_the_plain_code_gives(text: str) -> None:
+    assert normalise(text) == ref.normalise(text)
+    assert deobfuscate_links(text) == ref.deobfuscate_links(text)
+    assert fold_for_model(text) == ref.fold_for_model(text)
+    assert fold_for_model(normalise(text)) == ref.fold_for_model(ref.normalise(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a\u200b",  # only an invisible mark makes it non-ASCII
+        "免 \t 费",
+        "免 - x费",
+        "a。b。c",
+        "a。。b",
+        "-。b",
+        "a  . b . cd",
+        "a.\tcd",
+        "x xX xxxa Xx 9xx",
+        "A B C d e F",
+        "a b",
+        "hxxp\t: / / a.com",
+        "a\u3000\u3000b",
+    ],
+)
+def test_edge_cases_match_the_plain_code(text: str) -> None:
+    assert normalise(text) == ref.normalise(text)
+    assert fold_for_model(normalise(text)) == ref.fold_for_model(ref.normalise(text))

@@ -24,8 +24,9 @@ _INVISIBLE_CHARS = "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\ufeff
 _INVISIBLE_RE = re.compile(f"[{_INVISIBLE_CHARS}]")
 # Dot look-alikes that NFKC leaves alone but that senders use inside host names.
 _DOTS = "\u3002\uff61\u2024\u2027\u00b7\u30fb\u16eb"
-_DOT_LIKE_RE = re.compile(rf"([A-Za-z0-9-])[{_DOTS}](?=[A-Za-z0-9])")
-_ANY_DOT_LIKE_RE = re.compile(f"[{_DOTS}]")
+# A dot look-alike after a letter, digit or hyphen and before a letter or digit. The
+# look-behind comes after the dot so that re skips ahead to the dots.
+_DOT_LIKE_RE = re.compile(rf"[{_DOTS}](?<=[A-Za-z0-9-][{_DOTS}])(?=[A-Za-z0-9])")
 _EMOJI_RE = re.compile(
     "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f900-\U0001f9ff\u2b00-\u2bff\ufe0f\u20e3]+"
 )
@@ -37,7 +38,10 @@ _ANY_EMOJI_RE = re.compile(
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 # A separator (space, dash, dot, star, underscore, slash, pipe) between two CJK characters
 # is an obfuscation: 免-费 / 免 费 / 免*费 read as 免费.
-_CJK_SPLIT_RE = re.compile(rf"(?<=[{_CJK}])[\s\-_.*|/\\~·]+(?=[{_CJK}])")
+# Written as (?<=[CJK])[SEP]+(?=[CJK]) with the look-behind after the first separator, so
+# that re skips ahead to the separators instead of testing the look-behind everywhere.
+_CJK_SEP = r"[\s\-_.*|/\\~·]"
+_CJK_SPLIT_RE = re.compile(rf"{_CJK_SEP}(?<=[{_CJK}]{_CJK_SEP}){_CJK_SEP}*(?=[{_CJK}])")
 # Three or more single Latin letters separated by single spaces: "F R E E" -> "FREE".
 _SPACED_LATIN_RE = re.compile(r"\b(?:[A-Za-z] ){2,}[A-Za-z]\b")
 # What _SPACED_LATIN_RE needs at the least (letter, space, letter, space, letter), searched
@@ -93,10 +97,8 @@ def deobfuscate_links(text: str) -> str:
     >>> deobfuscate_links("登录 etc-renz。com 认证")
     '登录 etc-renz.com 认证'
     """
-    # The dot look-alikes are all non-ASCII; sub only where one occurs (most Chinese
-    # messages have none of them between Latin letters, English ones none at all).
-    if not text.isascii() and _ANY_DOT_LIKE_RE.search(text):
-        text = _DOT_LIKE_RE.sub(r"\1.", text)
+    if not text.isascii():  # the dot look-alikes are all non-ASCII
+        text = _DOT_LIKE_RE.sub(".", text)
     if "xx" in text or "XX" in text or "**" in text:
         text = _HXXP_RE.sub(r"http\1", text)
     if "[" in text or "(" in text or "{" in text or "<" in text:
