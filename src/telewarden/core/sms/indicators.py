@@ -241,6 +241,11 @@ _URL_RE = re.compile(
 _URL_GUARD_RE = re.compile(
     rf"\.(?<=[A-Za-z0-9]\.)(?:(?:{_TLDS})(?![A-Za-z0-9\-])|xn--)", re.IGNORECASE
 )
+# A cheaper, looser test searched before it: case-insensitive patterns do not skip ahead to
+# their literal, this one does. The classes hold the characters re.IGNORECASE matches to an
+# ASCII letter besides the letters themselves (dotted and dotless i, long s, Kelvin sign).
+_CI_LETTERS = "A-Za-z\u0130\u0131\u017f\u212a"
+_URL_PRE_GUARD_RE = re.compile(rf"\.[{_CI_LETTERS}](?<=[0-9{_CI_LETTERS}]\.[{_CI_LETTERS}])")
 # Host names written in Unicode (not punycode): labels of word characters before a TLD.
 _IDN_RE = re.compile(r"(?<![\w.-])((?:[\w-]+\.)+(?:com|cn|net|org|xyz|top))(?![\w-])")
 # Its end, which every match has: searched first because it starts with a literal.
@@ -506,7 +511,9 @@ class IndicatorExtractor:
             text = normalise(text)
         found: list[Indicator] = []
         has_dot = "." in text
-        if (has_dot or "xn--" in text) and ("://" in text or _URL_GUARD_RE.search(text)):
+        if (has_dot or "xn--" in text) and (
+            "://" in text or (_URL_PRE_GUARD_RE.search(text) and _URL_GUARD_RE.search(text))
+        ):
             self._links(text, found)
         if has_dot and not text.isascii() and _IDN_GUARD_RE.search(text):
             for m in _IDN_RE.finditer(text):
