@@ -73,6 +73,19 @@ def test_dual_sim_phone_is_not_a_sim_bank() -> None:
     assert not [a for a in _feed(det, calls) if a.detector == "sim_bank_imei"]
 
 
+def test_one_imei_on_cards_in_different_cells_is_a_cloned_imei_not_a_sim_bank() -> None:
+    det = StreamDetector(DetectorConfig())
+    calls = [
+        (f"+86138000000{i}", f"+86139{i:08d}", i, 5, False, "on_net", f"c{i}", "IMEI1", f"sim{i}")
+        for i in range(4)
+    ]
+    assert not [a for a in _feed(det, calls) if a.detector == "sim_bank_imei"]
+    # the same four SIMs from one cell are a rack
+    det = StreamDetector(DetectorConfig())
+    same_cell = [(*c[:6], "c0", *c[7:]) for c in calls]
+    assert len([a for a in _feed(det, same_cell) if a.detector == "sim_bank_imei"]) == 4
+
+
 def test_sims_seen_a_day_apart_do_not_count_together() -> None:
     det = StreamDetector(DetectorConfig(imei_window_s=3600))
     calls = [
@@ -131,6 +144,32 @@ def test_new_card_spraying_strangers_is_a_new_card_burst() -> None:
     alerts = [a for a in _feed(det, calls) if a.detector == "new_card_burst"]
     assert len(alerts) == 1
     assert "1.0 days old" in alerts[0].reason
+
+
+def _with_cities(subscribers: pl.DataFrame, cities: dict[str, str]) -> pl.DataFrame:
+    return subscribers.with_columns(
+        pl.col("msisdn").replace_strict(cities, default=None).alias("city")
+    )
+
+
+@pytest.mark.parametrize(("local_callees", "flagged"), [(10, False), (7, True), (0, True)])
+def test_new_card_burst_spares_a_local_business_but_not_a_country_wide_spray(
+    local_callees: int, flagged: bool
+) -> None:
+    card = "+8613800000001"
+    callees = [f"+86139{i:08d}" for i in range(10)]
+    rows = [(card, "d", 1.0)] + [(c, f"d{i}", 900.0) for i, c in enumerate(callees)]
+    cities = {card: "成都"} | {
+        c: "成都" if i < local_callees else ["重庆", "广州", "绵阳"][i % 3]
+        for i, c in enumerate(callees)
+    }
+    det = StreamDetector(DetectorConfig(), _with_cities(_subscribers(rows), cities))
+    calls = [
+        (card, c, i * 3, 20, i % 3 == 0, "on_net", "c1", "imeiX", "sX")
+        for i, c in enumerate(callees)
+    ]
+    alerts = [a for a in _feed(det, calls) if a.detector == "new_card_burst"]
+    assert bool(alerts) is flagged
 
 
 def test_one_ring_international_bursts_are_wangiri() -> None:

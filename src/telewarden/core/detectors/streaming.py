@@ -7,9 +7,12 @@ serves replay and live use; nothing here reads the clock (time is the records' `
 
 Rules (domain.md section c signal in brackets), each with its threshold and window:
 
-``sim_bank_imei`` [S12]
-    One IMEI carries ``imei_max_sims`` or more distinct IMSIs within ``imei_window_s``: a SIM
-    bank or GoIP gateway. Every card seen on it is flagged.
+``sim_bank_imei`` [S12, S11]
+    One IMEI carries ``imei_max_sims`` or more distinct IMSIs within ``imei_window_s`` from one
+    cell: a SIM bank or GoIP gateway. Every card seen on it in that cell is flagged. A gateway is
+    a box in one place; the same IMEI turning up on cards in different cells (or cities) at once
+    is a duplicated or cloned handset IMEI, common on cheap phones, not a rack, so SIMs count
+    together only when they call from the same cell.
 ``sim_bank_cluster`` [S13]
     ``cluster_min_cards`` or more cards registered on one ID document make their first call
     from the same cell within ``cluster_window_s``: a rack switching on. (Sales outlets are not
@@ -18,10 +21,13 @@ Rules (domain.md section c signal in brackets), each with its threshold and wind
     A young card (activated less than ``young_card_age_s`` before, or of unknown age) with
     ``static_min_outbound`` outbound calls in ``static_window_s``, all from one cell, an answer
     rate at most ``static_max_answer_rate`` and no answered inbound call.
-``new_card_burst`` [S1, S3, S5, S15]
+``new_card_burst`` [S1, S3, S5, S10, S15]
     A new card (activated less than ``new_card_age_s`` before) with ``burst_min_outbound``
     calls to as many distinct callees within ``burst_window_s`` and an answer rate at most
-    ``burst_max_answer_rate``.
+    ``burst_max_answer_rate``, unless the callees are local: when at least
+    ``burst_min_located`` of them have a known home city (subscribers table) and a share of at
+    least ``burst_local_share`` live in the caller's own home city, the burst is a local business
+    (a new shop or sales line calling its town), not a call centre spraying the country.
 ``wangiri`` [S20]
     An international caller with ``wangiri_min_calls`` unanswered calls of at most
     ``wangiri_max_ring_s`` ringing to distinct callees within ``wangiri_window_s``.
@@ -66,6 +72,8 @@ class DetectorConfig:
     burst_min_outbound: int = 10
     burst_max_answer_rate: float = 0.5
     burst_window_s: int = 7_200
+    burst_local_share: float = 0.8
+    burst_min_located: int = 5
     young_card_age_s: int = 30 * 86_400
     new_card_age_s: int = 7 * 86_400
     wangiri_min_calls: int = 5
@@ -163,13 +171,17 @@ class StreamDetector:
     def __init__(self, config: DetectorConfig, subscribers: pl.DataFrame | None = None) -> None:
         self.config = config
         self._numbers: dict[str, _Number] = {}
-        self._imei: dict[str, dict[str, tuple[float, str]]] = {}
+        self._imei: dict[tuple[str, str | None], dict[str, tuple[float, str]]] = {}
         self._cell_starts: dict[str, deque[tuple[float, str]]] = {}
         self._country: dict[str, deque[float]] = {}
         self._cc_cache: dict[str, str] = {}
         self._flagged: set[tuple[str, str]] = set()
         self._doc: dict[str, str] = {}
         self._activated: dict[str, float] = {}
+        self._city: dict[str, str] = {}
+        if subscribers is not None and subscribers.height and "city" in subscribers.columns:
+            for msisdn, city in subscribers.select("msisdn", "city").drop_nulls().iter_rows():
+                self._city[msisdn] = city
         if subscribers is not None and subscribers.height:
             for msisdn, doc, activated in subscribers.select(
                 "msisdn", "id_doc_hash", "activated_at"
@@ -227,7 +239,7 @@ class StreamDetector:
         state.seen = True
 
         if subscriber and imei is not None:
-            self._imei_rule(caller, start_at, t, imei, imsi, alerts)
+            self._imei_rule(caller, start_at, t, imei, imsi, cell_id, alerts)
         if subscriber and first_call and cell_id is not None:
             self._cluster_rule(caller, start_at, t, cell_id, alerts)
         if subscriber:
@@ -259,17 +271,19 @@ class StreamDetector:
         t: float,
         imei: str,
         imsi: str | None,
+        cell: str | None,
         out: list[Alert],
     ) -> None:
         cfg = self.config
-        sims = self._imei.setdefault(imei, {})
+        sims = self._imei.setdefault((imei, cell), {})
         sims[str(imsi)] = (t, caller)
         for key in [k for k, (seen, _) in sims.items() if seen < t - cfg.imei_window_s]:
             del sims[key]
         if len(sims) >= cfg.imei_max_sims:
+            where = "" if cell is None else f" in cell {cell}"
             reason = (
-                f"IMEI {imei} carried {len(sims)} SIMs within {cfg.imei_window_s // 3600} h "
-                f"(threshold {cfg.imei_max_sims})"
+                f"IMEI {imei} carried {len(sims)} SIMs{where} within "
+                f"{cfg.imei_window_s // 3600} h (threshold {cfg.imei_max_sims})"
             )
             for _, msisdn in sorted(sims.values()):
                 self._alert(msisdn, "sim_bank_imei", at, reason, out)
@@ -338,12 +352,23 @@ class StreamDetector:
             and t - activated < cfg.new_card_age_s
             and distinct >= cfg.burst_min_outbound
             and answer_rate <= cfg.burst_max_answer_rate
+            and not self._local(caller, calls)
         ):
             reason = (
                 f"{len(calls)} calls to {distinct} numbers in {cfg.burst_window_s // 60} min, "
                 f"answer rate {answer_rate:.2f}{self._age(caller, t)}"
             )
             self._alert(caller, "new_card_burst", at, reason, out)
+
+    def _local(self, caller: str, calls: list[_Call]) -> bool:
+        """Whether the callees are mostly in the caller's home city (a local business)."""
+        home = self._city.get(caller)
+        if home is None:
+            return False
+        cities = [city for c in calls if (city := self._city.get(c.callee)) is not None]
+        if len(cities) < self.config.burst_min_located:
+            return False
+        return sum(city == home for city in cities) >= self.config.burst_local_share * len(cities)
 
     def _robocall_rule(
         self, caller: str, state: _Number, at: dt.datetime, t: float, out: list[Alert]
