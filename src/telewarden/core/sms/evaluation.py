@@ -101,7 +101,7 @@ def joint_cross_validate(
     folds: int = 5,
     seed: int = 0,
     config: FeatureConfig | None = None,
-    c: float = 300.0,
+    c: float = 2.0,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[dict[str, npt.NDArray[np.float64]], dict[str, npt.NDArray[np.bool_]], list[SmsModel]]:
     """Cross-validate the shipped protocol over several sets at once.

@@ -1,0 +1,94 @@
+"""The SMS model's feature space: unseen n-grams, the script split, punctuation, calibration."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from telewarden.core.sms.classifier import (
+    FeatureConfig,
+    SmsModel,
+    count_matrix,
+    fit_model,
+    has_cjk,
+    model_text,
+    prepare,
+)
+
+SPLIT = FeatureConfig(char_ngrams=(1, 3), char_bits=16, split_by_script=True, cjk_punctuation=False)
+HAM = ["妈我今晚不回家吃饭了", "明天早上八点开会", "see you at the station", "I'll call you later"]
+SPAM = [
+    "全场五折优惠点击领取",
+    "会员充值送好礼详询",
+    "FREE prize call now",
+    "WIN cash text WIN now",
+]
+
+
+def _fit(config: FeatureConfig = SPLIT, inner_folds: int = 0) -> SmsModel:
+    texts = [f"{t} {i}" for i in range(6) for t in HAM + SPAM]
+    labels = [0] * len(HAM) + [1] * len(SPAM)
+    return fit_model(texts, labels * 6, config=config, c=1.0, inner_folds=inner_folds)
+
+
+def test_chinese_and_latin_messages_use_separate_feature_blocks() -> None:
+    rows = count_matrix([prepare("优惠 ok"), prepare("ok")], SPLIT)
+    base = SPLIT.base_width
+    cjk_cols, latin_cols = rows[0].indices, rows[1].indices
+    assert cjk_cols.max() == 2 * base and np.all(cjk_cols[:-1] >= base)
+    assert latin_cols.max() == 2 * base + 1 and np.all(latin_cols[:-1] < base)
+    assert rows.shape[1] == SPLIT.n_features == 2 * base + 2
+    # Columns stay sorted and the counts are those of the unsplit matrix.
+    plain = count_matrix([prepare("ok")], FeatureConfig(char_ngrams=(1, 3), char_bits=16))
+    assert np.all(np.diff(latin_cols) > 0)
+    assert rows[1].data[:-1].tolist() == plain.data.tolist()
+
+
+def test_any_chinese_character_routes_a_message_to_the_chinese_block() -> None:
+    assert has_cjk("我准备为我的iPadAir配一个MicrosoftKeyboard")
+    assert not has_cjk("FREE entry, call 0800 now")
+
+
+def test_chinese_sentence_punctuation_is_dropped_only_when_configured() -> None:
+    assert model_text("妈，我今晚不回家。", SPLIT) == "妈我今晚不回家"
+    assert model_text("【ETC】您的ETC已失效", SPLIT) == "【ETC】您的ETC已失效"
+    assert model_text("ok, see you.", SPLIT) == "ok, see you."
+    kept = FeatureConfig(split_by_script=True)
+    assert model_text("妈，我今晚不回家。", kept) == "妈，我今晚不回家。"
+
+
+def test_ngrams_never_seen_in_training_carry_no_weight_and_no_norm() -> None:
+    model = _fit()
+    assert np.all(model.idf_[model.coef_ == 0] >= 0)
+    novel = "量子纠缠实验报告"  # characters that occur in no training message
+    cols = count_matrix([prepare(novel)], model.config).indices
+    assert np.all(model.idf_[cols[:-1]] == 0)
+    # A chat with an unseen tail scores like the chat alone: unseen n-grams add nothing.
+    chat = prepare("妈我今晚不回家吃饭了")
+    with_tail = prepare("妈我今晚不回家吃饭了" + novel)
+    a, b = model.decision_many([chat, with_tail])
+    assert abs(a - b) < 1e-5
+
+
+def test_platt_scaling_is_folded_into_the_weights() -> None:
+    raw = _fit()
+    calibrated = _fit(inner_folds=3)
+    slope, offset = calibrated.meta["platt"]
+    assert slope > 0
+    texts = [prepare(t) for t in HAM + SPAM]
+    expected = slope * raw.decision_many(texts) + offset
+    assert np.allclose(calibrated.decision_many(texts), expected, atol=1e-4)
+
+
+def test_old_model_files_without_the_new_keys_keep_their_features() -> None:
+    data = FeatureConfig().to_dict()
+    del data["split_by_script"], data["cjk_punctuation"]
+    old = FeatureConfig.from_dict(data)
+    assert not old.split_by_script and old.cjk_punctuation
+    assert FeatureConfig.from_dict(SPLIT.to_dict()) == SPLIT
+
+
+def test_explanations_name_ngrams_in_the_shifted_chinese_block() -> None:
+    model = _fit()
+    names = [name for name, _ in model.explain("全场五折优惠，点击领取", top_k=20)]
+    assert "'优惠'" in names and all(not n.startswith("'#") for n in names)
+    assert "','" not in names
