@@ -92,3 +92,21 @@ def test_explanations_name_ngrams_in_the_shifted_chinese_block() -> None:
     names = [name for name, _ in model.explain("全场五折优惠，点击领取", top_k=20)]
     assert "'优惠'" in names and all(not n.startswith("'#") for n in names)
     assert "','" not in names
+
+
+def test_word_ngrams_stay_inside_their_text_and_match_the_scalar_path() -> None:
+    from telewarden.core.sms.classifier import word_ngram_hashes
+
+    rows, cols, starts, sizes = word_ngram_hashes(["win cash", "now call"], (1, 2), 1 << 12)
+    assert sorted(zip(rows.tolist(), sizes.tolist(), strict=True)) == [
+        (0, 1),
+        (0, 1),
+        (0, 2),
+        (1, 1),
+        (1, 1),
+        (1, 2),
+    ]
+    # The same n-gram hashes to the same column whatever text it is in.
+    _, alone, _, _ = word_ngram_hashes(["now call"], (1, 2), 1 << 12)
+    assert sorted(cols[rows == 1].tolist()) == sorted(alone.tolist())
+    assert len(set(cols.tolist())) == 6

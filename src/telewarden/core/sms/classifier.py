@@ -14,6 +14,7 @@ that combine the score with indicators and fraud-type evidence live in
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -23,7 +24,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
@@ -105,6 +105,10 @@ class FeatureConfig:
     def from_dict(cls, data: dict[str, Any]) -> FeatureConfig:
         """Inverse of :meth:`to_dict`."""
         word = data.get("word_ngrams")
+        if word and "split_by_script" not in data:
+            # Before the split, word n-grams were hashed by scikit-learn's HashingVectorizer;
+            # the CLI never trained such a model, but a hand-made one would silently misfire.
+            raise InvalidInputError("model file with word n-grams from an older version: retrain")
         return cls(
             char_ngrams=(int(data["char_ngrams"][0]), int(data["char_ngrams"][1])),
             word_ngrams=(int(word[0]), int(word[1])) if word else None,
@@ -116,26 +120,13 @@ class FeatureConfig:
         )
 
 
-@dataclass(slots=True)
-class _Hashers:
-    word: HashingVectorizer | None
+# Latin words (and digit runs) only: a CJK run is a whole clause, too rare to generalise.
+_WORD_RE = re.compile(r"[a-z0-9£$€']+")
 
 
-def _hashers(config: FeatureConfig) -> _Hashers:
-    word = None
-    if config.word_ngrams:
-        word = HashingVectorizer(
-            analyzer="word",
-            ngram_range=config.word_ngrams,
-            n_features=1 << config.word_bits,
-            alternate_sign=False,
-            norm=None,
-            lowercase=False,
-            # Latin words only: a CJK run is a whole clause, too rare to generalise.
-            token_pattern=r"[a-z0-9£$€']+",
-            dtype=np.float32,
-        )
-    return _Hashers(word)
+@functools.lru_cache(maxsize=1 << 18)
+def _token_hash(token: str) -> int:
+    return int(murmurhash3_32(token, seed=0, positive=True))
 
 
 def prepare(text: str) -> str:
@@ -205,6 +196,55 @@ def char_ngram_hashes(
     return np.concatenate(rows), np.concatenate(cols), np.concatenate(starts), np.concatenate(sizes)
 
 
+def word_ngram_hashes(
+    prepared: Sequence[str], ngrams: tuple[int, int], n_features: int
+) -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]
+]:
+    """Hashed word n-grams of Latin tokens, in the manner of :func:`char_ngram_hashes`.
+
+    Tokens are found by one regex per text and hashed once each (cached: words repeat);
+    n-grams combine token hashes with the same multiply-xor step, in NumPy, and never
+    cross from one text into the next.
+
+    Returns
+    -------
+    tuple of arrays
+        Row, feature index, index of the first token in the batch's token list, and
+        n-gram length of every n-gram occurrence.
+    """
+    tokens_per_text = [_WORD_RE.findall(t) for t in prepared]
+    lens = np.fromiter(map(len, tokens_per_text), dtype=np.int64, count=len(prepared))
+    total = int(lens.sum())
+    tokens = [tok for toks in tokens_per_text for tok in toks]
+    h1 = np.fromiter(map(_token_hash, tokens), dtype=np.uint64, count=total)
+    row_of = np.repeat(np.arange(len(prepared), dtype=np.int64), lens)
+    positions = np.arange(total, dtype=np.int64)
+    lo, hi = ngrams
+    rows: list[npt.NDArray[np.int64]] = []
+    cols: list[npt.NDArray[np.int64]] = []
+    starts: list[npt.NDArray[np.int64]] = []
+    sizes: list[npt.NDArray[np.int64]] = []
+    h = np.zeros(total, dtype=np.uint64)
+    for n in range(1, hi + 1):
+        m = total - n + 1
+        if m <= 0:
+            break
+        h = (h[:m] * _HASH_MULT) ^ (h1[n - 1 :] * _HASH_MIX + np.uint64(n))
+        if n < lo:
+            continue
+        keep = row_of[:m] == row_of[n - 1 :]
+        mixed = h[keep] ^ (h[keep] >> np.uint64(31))
+        cols.append((mixed % np.uint64(n_features)).astype(np.int64))
+        rows.append(row_of[:m][keep])
+        starts.append(positions[:m][keep])
+        sizes.append(np.full(int(keep.sum()), n, dtype=np.int64))
+    if not rows:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, empty
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(starts), np.concatenate(sizes)
+
+
 # Sentence punctuation and spaces (after normalisation, full-width marks are ASCII or CJK).
 _CJK_PUNCTUATION_RE = re.compile(r"[\s,，。.、；;：:！!？?~～…]+")
 
@@ -224,48 +264,37 @@ def model_text(prepared: str, config: FeatureConfig) -> str:
 
 
 def count_matrix(prepared: Sequence[str], config: FeatureConfig) -> sp.csr_matrix:
-    """Raw hashed n-gram counts of already prepared texts (rows = texts)."""
+    """Raw hashed n-gram counts of already prepared texts (rows = texts).
+
+    Columns: char n-grams, then word n-grams (when configured); with ``split_by_script``
+    the same again for texts with Chinese characters, then the two bias features (Chinese,
+    Latin). All parts are assembled from index arrays into one matrix in one step.
+    """
+    n = len(prepared)
+    cjk = np.fromiter(map(has_cjk, prepared), dtype=bool, count=n)
     if not config.cjk_punctuation:
-        prepared = [model_text(t, config) for t in prepared]
+        prepared = [
+            _CJK_PUNCTUATION_RE.sub("", t) if c else t
+            for t, c in zip(prepared, cjk.tolist(), strict=True)
+        ]
     n_char = 1 << config.char_bits
     rows, cols, _, _ = char_ngram_hashes(prepared, config.char_ngrams, n_char)
-    data = np.ones(len(rows), dtype=np.float32)
-    char = sp.csr_matrix((data, (rows, cols)), shape=(len(prepared), n_char), dtype=np.float32)
-    char.sum_duplicates()
     if config.word_ngrams:
-        word = _hashers(config).word
-        assert word is not None
-        char = sp.csr_matrix(
-            sp.hstack([char, word.transform(prepared)], format="csr"), dtype=np.float32
+        w_rows, w_cols, _, _ = word_ngram_hashes(
+            prepared, config.word_ngrams, 1 << config.word_bits
         )
-    if not config.split_by_script:
-        return char
-    return _split_by_script(char, np.fromiter(map(has_cjk, prepared), bool, len(prepared)), config)
-
-
-def _split_by_script(
-    counts: sp.csr_matrix, cjk: npt.NDArray[np.bool_], config: FeatureConfig
-) -> sp.csr_matrix:
-    """Move the features of CJK rows to the second block and append each row's bias feature.
-
-    Column ``2 * base`` is the CJK bias, ``2 * base + 1`` the Latin one; the bias comes last
-    in each row, so the column indices stay sorted.
-    """
-    base = config.base_width
-    n = counts.shape[0]
-    per_row = np.diff(counts.indptr)
-    indices = counts.indices.astype(np.int64) + np.repeat(np.where(cjk, base, 0), per_row)
-    indptr = counts.indptr.astype(np.int64) + np.arange(n + 1, dtype=np.int64)
-    new_indices = np.empty(len(indices) + n, dtype=np.int64)
-    new_data = np.empty(len(indices) + n, dtype=np.float32)
-    bias_at = indptr[1:] - 1
-    is_bias = np.zeros(len(new_indices), dtype=bool)
-    is_bias[bias_at] = True
-    new_indices[~is_bias] = indices
-    new_data[~is_bias] = counts.data
-    new_indices[bias_at] = np.where(cjk, 2 * base, 2 * base + 1)
-    new_data[bias_at] = 1.0
-    return sp.csr_matrix((new_data, new_indices, indptr), shape=(n, config.n_features))
+        rows = np.concatenate([rows, w_rows])
+        cols = np.concatenate([cols, w_cols + n_char])
+    if config.split_by_script:
+        base = config.base_width
+        # Texts with Chinese characters use the second block; every text gets its bias.
+        cols = cols + np.where(cjk, base, 0)[rows]
+        rows = np.concatenate([rows, np.arange(n, dtype=np.int64)])
+        cols = np.concatenate([cols, np.where(cjk, 2 * base, 2 * base + 1)])
+    data = np.ones(len(rows), dtype=np.float32)
+    out = sp.csr_matrix((data, (rows, cols)), shape=(n, config.n_features), dtype=np.float32)
+    out.sum_duplicates()
+    return out
 
 
 def _tfidf(counts: sp.csr_matrix, idf: npt.NDArray[np.float32]) -> sp.csr_matrix:
@@ -298,7 +327,8 @@ def has_cjk(text: str) -> bool:
     >>> has_cjk("联系电话xxxxxxxxxxx"), has_cjk("Ok lar... Joking wif u oni")
     (True, False)
     """
-    return _CJK_RE.search(text) is not None
+    # ASCII texts (most Latin-script messages) are answered without a regex scan.
+    return not text.isascii() and _CJK_RE.search(text) is not None
 
 
 def is_cjk(text: str) -> bool:
@@ -436,12 +466,13 @@ class SmsModel:
         _, cols, starts, sizes = char_ngram_hashes([ready], config.char_ngrams, n_char)
         for j, st, n in zip(cols.tolist(), starts.tolist(), sizes.tolist(), strict=True):
             names.setdefault(j + shift, repr(ready[st : st + n]))
-        word = _hashers(config).word
-        if word is not None:
-            n_word = 1 << config.word_bits
-            for gram in word.build_analyzer()(ready):
-                j = n_char + abs(murmurhash3_32(gram, seed=0)) % n_word
-                names.setdefault(j + shift, f"word:{gram}")
+        if config.word_ngrams:
+            tokens = _WORD_RE.findall(ready)
+            _, cols, starts, sizes = word_ngram_hashes(
+                [ready], config.word_ngrams, 1 << config.word_bits
+            )
+            for j, st, n in zip(cols.tolist(), starts.tolist(), sizes.tolist(), strict=True):
+                names.setdefault(n_char + j + shift, "word:" + " ".join(tokens[st : st + n]))
         if config.split_by_script:
             names[2 * config.base_width] = "(bias: Chinese)"
             names[2 * config.base_width + 1] = "(bias: Latin)"
