@@ -110,3 +110,16 @@ def test_word_ngrams_stay_inside_their_text_and_match_the_scalar_path() -> None:
     _, alone, _, _ = word_ngram_hashes(["now call"], (1, 2), 1 << 12)
     assert sorted(cols[rows == 1].tolist()) == sorted(alone.tolist())
     assert len(set(cols.tolist())) == 6
+
+
+def test_scoring_path_equals_the_tfidf_matrix_that_training_sees() -> None:
+    from telewarden.core.sms.classifier import _tfidf
+
+    model = _fit()
+    texts = [prepare(t) for t in [*HAM, *SPAM, "", " ", "win win win 优惠优惠"]]
+    via_matrix = np.asarray(
+        _tfidf(count_matrix(texts, model.config), model.idf_) @ model.coef_, dtype=float
+    )
+    assert np.allclose(model.decision_many(texts), via_matrix + model.intercept_, atol=1e-4)
+    counts = count_matrix(texts, model.config)
+    assert counts.has_canonical_format and counts[len(texts) - 1].max() == 3
