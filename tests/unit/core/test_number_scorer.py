@@ -109,6 +109,37 @@ def test_round_trip_through_a_dictionary_keeps_predictions(
     assert np.allclose(again.predict_proba(frame, edges), scorer.predict_proba(frame, edges))
 
 
+def test_the_forest_member_joins_by_default_and_can_be_left_out(
+    fitted: tuple[NumberScorer, pl.DataFrame, np.ndarray, pl.DataFrame],
+) -> None:
+    scorer, frame, y, edges = fitted
+    assert scorer.forest_ is not None
+    a, _, c, _ = scorer.blend_
+    assert a > 0 and c > 0  # both members' log-odds rise with fraud
+    alone = NumberScorer(num_boost_round=20, forest_rounds=0, calibration_folds=2).fit(
+        frame, y, edges
+    )
+    assert alone.forest_ is None
+    assert alone.blend_ == (1.0, 0.0, 0.0, 0.0)
+    assert not np.allclose(alone.predict_proba(frame, edges), scorer.predict_proba(frame, edges))
+
+
+def test_version_1_model_files_without_a_forest_still_load() -> None:
+    frame, y, edges = _data(seed=2)
+    alone = NumberScorer(num_boost_round=20, forest_rounds=0, calibration_folds=2).fit(
+        frame, y, edges
+    )
+    old = {
+        k: v
+        for k, v in alone.to_dict().items()
+        if k not in ("forest", "forest_params", "forest_rounds", "blend")
+    }
+    old["format"] = "telewarden-number-scorer/1"
+    again = NumberScorer.from_dict(old)
+    assert again.forest_ is None
+    assert np.allclose(again.predict_proba(frame, edges), alone.predict_proba(frame, edges))
+
+
 def test_test_rows_labels_never_reach_their_own_graph_features() -> None:
     frame, y, edges = _data(seed=3)
     test = np.arange(N) < 60

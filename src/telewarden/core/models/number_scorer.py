@@ -1,9 +1,20 @@
-"""The number scorer: gradient boosting over behaviour and contact-graph features.
+"""The number scorer: gradient boosting and a random forest over behaviour and graph features.
 
 What belongs here: the ``Scorer`` protocol, :class:`NumberScorer` (training with an inner
 cross-validation that calibrates probabilities and picks the flagging threshold without touching
 held-out data), per-number explanations from LightGBM's exact tree contributions (TreeSHAP,
 ``pred_contrib``), and :func:`cross_validate`, the honest outer evaluation.
+
+The scorer is a fixed, equal-weight blend of two LightGBM models over the same features: the
+boosted trees of :data:`DEFAULT_PARAMS` and a random forest (LightGBM's ``rf`` mode,
+:data:`FOREST_PARAMS`). Each member's raw score is mapped to log-odds by its own Platt fit on
+inner out-of-fold scores, the two log-odds are averaged, and a last Platt fit on the averaged
+out-of-fold log-odds gives the probability. The weights are fixed a priori (one half each), not
+tuned on any data. Explanations are the boosting member's exact TreeSHAP contributions, scaled
+by its weight in the blend, plus one ``forest`` term for the whole forest member, so they still
+add up exactly to the blended log-odds. (Exact TreeSHAP over the forest's deep trees costs about
+ten times the boosting member's, per explained number; the forest's share is reported as one
+number instead.)
 
 Leakage rules, enforced here rather than left to callers:
 
@@ -43,7 +54,8 @@ from telewarden.core.features.sichuan import FEATURE_NAMES, KEY, align_to_publis
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-MODEL_FORMAT = "telewarden-number-scorer/1"
+MODEL_FORMAT = "telewarden-number-scorer/2"
+_READABLE_FORMATS = ("telewarden-number-scorer/1", MODEL_FORMAT)
 
 GRAPH_MODEL_FEATURES: tuple[str, ...] = (
     "degree",
@@ -70,6 +82,20 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "deterministic": True,
 }
 """LightGBM parameters; one thread because the machines are shared."""
+
+FOREST_PARAMS: dict[str, Any] = dict(
+    DEFAULT_PARAMS,
+    boosting="rf",
+    num_leaves=512,
+    min_child_samples=3,
+    min_sum_hessian_in_leaf=1e-3,
+    subsample=0.632,
+    colsample_bytree=1.0,
+    feature_fraction_bynode=0.3,
+)
+"""The random-forest member: LightGBM ``rf`` mode, deep trees on 63 % bags, 30 % of the features
+tried at each split (as a classic random forest), so it is stored and explained like the
+boosted member."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +154,8 @@ class NumberScorer:
         Whether to add :data:`GRAPH_MODEL_FEATURES` when edges are given to :meth:`fit`.
     num_boost_round : int
         Boosting rounds.
+    forest_rounds : int
+        Trees of the random-forest member; 0 leaves the boosted trees alone.
     calibration_folds : int
         Inner folds whose out-of-fold scores fit the Platt calibration and the threshold.
     params : dict
@@ -155,14 +183,18 @@ class NumberScorer:
 
     use_graph: bool = True
     num_boost_round: int = 700
+    forest_rounds: int = 300
     calibration_folds: int = 4
     params: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_PARAMS))
+    forest_params: dict[str, Any] = field(default_factory=lambda: dict(FOREST_PARAMS))
     seed: int = 0
     explain_top: int = 3
     key: str = KEY
 
     feature_names_: tuple[str, ...] = field(default=(), init=False)
     booster_: lgb.Booster | None = field(default=None, init=False, repr=False)
+    forest_: lgb.Booster | None = field(default=None, init=False, repr=False)
+    blend_: tuple[float, float, float, float] = field(default=(1.0, 0.0, 0.0, 0.0), init=False)
     platt_: tuple[float, float] = field(default=(1.0, 0.0), init=False)
     threshold_: float = field(default=0.5, init=False)
     known_: pl.DataFrame | None = field(default=None, init=False, repr=False)
@@ -209,6 +241,26 @@ class NumberScorer:
         data = lgb.Dataset(x, label=y, feature_name=list(self.feature_names_), free_raw_data=True)
         return lgb.train(self.params, data, num_boost_round=self.num_boost_round)
 
+    def _train_forest(self, x: FloatArray, y: IntArray) -> lgb.Booster | None:
+        if self.forest_rounds <= 0:
+            return None
+        data = lgb.Dataset(x, label=y, feature_name=list(self.feature_names_), free_raw_data=True)
+        return lgb.train(self.forest_params, data, num_boost_round=self.forest_rounds)
+
+    @staticmethod
+    def _platt_fit(raw: FloatArray, y: IntArray) -> tuple[float, float]:
+        # A light L2 penalty (C=1) keeps the map finite when out-of-fold scores separate the
+        # classes perfectly (small or easy training sets); on thousands of rows it is negligible.
+        platt = LogisticRegression(C=1.0, max_iter=1000).fit(raw.reshape(-1, 1), y)
+        return float(platt.coef_[0, 0]), float(platt.intercept_[0])
+
+    def _blend(self, raw: FloatArray, raw_forest: FloatArray | None) -> FloatArray:
+        """Average of the members' Platt log-odds (the boosted raw score alone without forest)."""
+        a, b, c, d = self.blend_
+        if raw_forest is None:
+            return raw
+        return np.asarray(0.5 * (a * raw + b) + 0.5 * (c * raw_forest + d), dtype=np.float64)
+
     # -- training --------------------------------------------------------------------------
 
     def fit(
@@ -242,18 +294,27 @@ class NumberScorer:
         self.graph_ = self.use_graph and edges is not None
         self.feature_names_ = FEATURE_NAMES + (GRAPH_MODEL_FEATURES if self.graph_ else ())
         oof = np.zeros(len(y), dtype=np.float64)
+        oof_forest = np.zeros(len(y), dtype=np.float64) if self.forest_rounds > 0 else None
         inner = StratifiedKFold(self.calibration_folds, shuffle=True, random_state=self.seed)
         for train_idx, test_idx in inner.split(np.zeros(len(y)), y):
             known = self._known(features[train_idx], y[train_idx]) if self.graph_ else None
             x = self._matrix(features, edges, known)
             booster = self._train(x[train_idx], y[train_idx])
             oof[test_idx] = booster.predict(x[test_idx], raw_score=True)
-        platt = LogisticRegression(C=1e6, max_iter=1000).fit(oof.reshape(-1, 1), y)
-        self.platt_ = (float(platt.coef_[0, 0]), float(platt.intercept_[0]))
-        self.threshold_ = _best_f1_threshold(y, self._calibrate(oof))
+            forest = self._train_forest(x[train_idx], y[train_idx])
+            if forest is not None and oof_forest is not None:
+                oof_forest[test_idx] = forest.predict(x[test_idx], raw_score=True)
+        if oof_forest is None:
+            self.blend_ = (1.0, 0.0, 0.0, 0.0)
+        else:
+            self.blend_ = (*self._platt_fit(oof, y), *self._platt_fit(oof_forest, y))
+        blended = self._blend(oof, oof_forest)
+        self.platt_ = self._platt_fit(blended, y)
+        self.threshold_ = _best_f1_threshold(y, self._calibrate(blended))
         self.known_ = self._known(features, y) if self.graph_ else None
         x = self._matrix(features, edges, self.known_)
         self.booster_ = self._train(x, y)
+        self.forest_ = self._train_forest(x, y)
         return self
 
     # -- scoring ---------------------------------------------------------------------------
@@ -267,6 +328,29 @@ class NumberScorer:
             raise ConfigurationError("the number scorer is not trained")
         return self.booster_
 
+    def _raw(self, x: FloatArray) -> FloatArray:
+        """The blended log-odds (before the final Platt map) of the rows of ``x``."""
+        raw = np.asarray(self._booster().predict(x, raw_score=True), dtype=np.float64)
+        forest = None
+        if self.forest_ is not None:
+            forest = np.asarray(self.forest_.predict(x, raw_score=True), dtype=np.float64)
+        return self._blend(raw, forest)
+
+    def _contributions(self, x: FloatArray) -> FloatArray:
+        """Contributions to the blended log-odds: one column per feature (the boosting member's
+        exact TreeSHAP values, scaled by its blend weight), then ``forest`` (the forest member's
+        whole share) when there is one, then the bias. Each row adds up to its blended log-odds.
+        """
+        contrib = np.asarray(self._booster().predict(x, pred_contrib=True), dtype=np.float64)
+        if self.forest_ is None:
+            return contrib
+        a, b, c, d = self.blend_
+        forest = np.asarray(self.forest_.predict(x, raw_score=True), dtype=np.float64)
+        scaled = 0.5 * a * contrib
+        scaled[:, -1] += 0.5 * b
+        share = 0.5 * (c * forest + d)
+        return np.column_stack([scaled[:, :-1], share, scaled[:, -1]]).astype(np.float64)
+
     def predict_proba(
         self,
         features: pl.DataFrame,
@@ -279,8 +363,7 @@ class NumberScorer:
         the labels the model was trained on.
         """
         x = self._matrix(features, edges, known if known is not None else self.known_)
-        raw = np.asarray(self._booster().predict(x, raw_score=True), dtype=np.float64)
-        return self._calibrate(raw)
+        return self._calibrate(self._raw(x))
 
     def explain(
         self,
@@ -288,17 +371,20 @@ class NumberScorer:
         edges: pl.DataFrame | None = None,
         known: pl.DataFrame | None = None,
     ) -> pl.DataFrame:
-        """Per-row, per-feature contributions to the log-odds (exact TreeSHAP values).
+        """Per-row, per-feature contributions to the blended log-odds (exact TreeSHAP values).
 
         Returns
         -------
         polars.DataFrame
-            The key column, one column per model feature and ``bias`` (the expected log-odds);
-            a row's contributions plus ``bias`` equal its raw score.
+            The key column, one column per model feature, ``forest`` (the forest member's
+            share, when the model has one) and ``bias`` (the expected log-odds); a row's values
+            add up to its blended log-odds, which the final Platt map (``platt_``) turns into
+            the score.
         """
         x = self._matrix(features, edges, known if known is not None else self.known_)
-        contrib = np.asarray(self._booster().predict(x, pred_contrib=True), dtype=np.float64)
-        names = [*self.feature_names_, "bias"]
+        contrib = self._contributions(x)
+        forest = ["forest"] if self.forest_ is not None else []
+        names = [*self.feature_names_, *forest, "bias"]
         frame = pl.DataFrame(contrib, schema=names, orient="row")
         return frame.insert_column(0, features[self.key])
 
@@ -323,20 +409,18 @@ class NumberScorer:
     ) -> pl.DataFrame:
         """Score every row: key, calibrated ``score``, ``flagged`` and ``reasons`` (``; ``-joined).
 
-        Reasons cost an exact TreeSHAP pass (about 20 ms per row for the shipped model on one
-        thread), so by default only flagged rows get them; ``explain_all`` explains every row.
+        Reasons cost an exact TreeSHAP pass over the boosting member (a few milliseconds per row
+        on one thread), so by default only flagged rows get them; ``explain_all`` explains every
+        row.
         """
         x = self._matrix(features, edges, known if known is not None else self.known_)
-        booster = self._booster()
-        raw = np.asarray(booster.predict(x, raw_score=True), dtype=np.float64)
+        raw = self._raw(x)
         score = self._calibrate(raw)
         flagged = score >= self.threshold_
         reasons = [""] * len(raw)
         explain_rows = np.arange(len(raw)) if explain_all else np.flatnonzero(flagged)
         if len(explain_rows):
-            contrib = np.asarray(
-                booster.predict(x[explain_rows], pred_contrib=True), dtype=np.float64
-            )
+            contrib = self._contributions(x[explain_rows])
             for j, i in enumerate(explain_rows):
                 reasons[i] = "; ".join(self._reasons(x[i], contrib[j]))
         return pl.DataFrame(
@@ -381,18 +465,27 @@ class NumberScorer:
             "graph": self.graph_,
             "params": self.params,
             "num_boost_round": self.num_boost_round,
+            "forest_params": self.forest_params,
+            "forest_rounds": self.forest_rounds,
+            "blend": list(self.blend_),
             "platt": list(self.platt_),
             "threshold": self.threshold_,
             "known": known,
             "booster": booster.model_to_string(),
+            "forest": None if self.forest_ is None else self.forest_.model_to_string(),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> NumberScorer:
         """Rebuild a fitted scorer from :meth:`to_dict` output."""
-        if data.get("format") != MODEL_FORMAT:
+        if data.get("format") not in _READABLE_FORMATS:
             raise ConfigurationError(f"not a {MODEL_FORMAT} model: {data.get('format')!r}")
-        scorer = cls(params=dict(data["params"]), num_boost_round=int(data["num_boost_round"]))
+        scorer = cls(
+            params=dict(data["params"]),
+            num_boost_round=int(data["num_boost_round"]),
+            forest_params=dict(data.get("forest_params") or FOREST_PARAMS),
+            forest_rounds=int(data.get("forest_rounds", 0)),
+        )
         scorer.key = str(data["key"])
         scorer.feature_names_ = tuple(data["feature_names"])
         scorer.graph_ = bool(data["graph"])
@@ -402,6 +495,10 @@ class NumberScorer:
         if data.get("known"):
             scorer.known_ = pl.DataFrame(data["known"])
         scorer.booster_ = lgb.Booster(model_str=data["booster"])
+        if data.get("forest"):
+            scorer.forest_ = lgb.Booster(model_str=data["forest"])
+            c1, c2, c3, c4 = data["blend"]
+            scorer.blend_ = (float(c1), float(c2), float(c3), float(c4))
         return scorer
 
 
