@@ -632,7 +632,8 @@ def eval_sms(
         f"{folds}-fold stratified CV, texts deduplicated before splitting (zh_sms: {zd} duplicate "
         f"rows dropped, uci_sms: {ud}); each fold trains ONE model on the training parts of both "
         "sets (hashed char 1-4-gram and Latin word 1-2-gram TF-IDF of the normalised, folded text, "
-        "with separate feature blocks for messages with and without Chinese characters; linear "
+        "with separate feature blocks for messages with and without Chinese characters plus a "
+        "shared block, links replaced by one token; linear "
         "SVM C=2, Platt-calibrated, one "
         "threshold per script by inner 3-fold CV) and tests on each set's held-out part. "
         "Positive = spam.\n"
@@ -666,7 +667,13 @@ def eval_sms(
 
     from telewarden.core.sms.classifier import FeatureConfig, prepare
 
-    kept = FeatureConfig(word_ngrams=(1, 2), split_by_script=True, cjk_punctuation=True)
+    kept = FeatureConfig(
+        word_ngrams=(1, 2),
+        split_by_script=True,
+        cjk_punctuation=True,
+        shared_block=True,
+        url_token=True,
+    )
     with console.status("the same CV with Chinese punctuation kept"):
         _, pred_kept, kept_models = joint_cross_validate(sets, folds=folds, config=kept)
     chat = [

@@ -123,3 +123,27 @@ def test_scoring_path_equals_the_tfidf_matrix_that_training_sees() -> None:
     assert np.allclose(model.decision_many(texts), via_matrix + model.intercept_, atol=1e-4)
     counts = count_matrix(texts, model.config)
     assert counts.has_canonical_format and counts[len(texts) - 1].max() == 3
+
+
+def test_links_become_one_token_and_every_text_also_fills_the_shared_block() -> None:
+    cfg = FeatureConfig(
+        char_ngrams=(1, 3),
+        char_bits=16,
+        split_by_script=True,
+        cjk_punctuation=False,
+        shared_block=True,
+        url_token=True,
+    )
+    assert model_text(prepare("点击 http://t.cn/A6xY 领取。"), cfg) == "点击httpurl领取"
+    assert model_text(prepare("visit www.win.co.uk now"), cfg).split() == [
+        "visit",
+        "httpurl",
+        "now",
+    ]
+    base = cfg.base_width
+    zh, en = count_matrix([prepare("优惠"), prepare("ok")], cfg)
+    assert cfg.n_features == 3 * base + 2
+    # Chinese block + shared block + bias; Latin block + shared block + bias.
+    assert sorted({int(j) // base for j in zh.indices[:-1]}) == [1, 2]
+    assert sorted({int(j) // base for j in en.indices[:-1]}) == [0, 2]
+    assert zh.indices[-1] == 3 * base and en.indices[-1] == 3 * base + 1

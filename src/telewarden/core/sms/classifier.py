@@ -69,6 +69,14 @@ class FeatureConfig:
         stop or exclamation mark (84 %, 39 % and 45 % of spam do), so a model that sees them
         learns "a comma means spam" and calls every Chinese chat with a comma spam. Brackets
         such as 【】 (sender signatures) are kept.
+    shared_block : bool
+        With ``split_by_script``, give every message a third, shared copy of its features,
+        so that what both scripts have in common (links, numbers, Latin brand names) is
+        learnt from both sets: zh_sms has almost no links, uci_sms spam has many.
+    url_token : bool
+        Replace every link by the token ``httpurl`` before the n-grams, so that a link is
+        one cue whatever its host (a shortener in a Chinese smishing text looks like the
+        links of English spam), not a string of letters that zh_sms ham happens to contain.
     """
 
     char_ngrams: tuple[int, int] = (1, 4)
@@ -77,6 +85,8 @@ class FeatureConfig:
     word_bits: int = 18
     split_by_script: bool = False
     cjk_punctuation: bool = True
+    shared_block: bool = False
+    url_token: bool = False
 
     @property
     def base_width(self) -> int:
@@ -87,7 +97,7 @@ class FeatureConfig:
     def n_features(self) -> int:
         """Total width of the feature vector."""
         if self.split_by_script:
-            return 2 * self.base_width + 2
+            return (3 if self.shared_block else 2) * self.base_width + 2
         return self.base_width
 
     def to_dict(self) -> dict[str, Any]:
@@ -99,6 +109,8 @@ class FeatureConfig:
             "word_bits": self.word_bits,
             "split_by_script": self.split_by_script,
             "cjk_punctuation": self.cjk_punctuation,
+            "shared_block": self.shared_block,
+            "url_token": self.url_token,
         }
 
     @classmethod
@@ -117,6 +129,8 @@ class FeatureConfig:
             # Model files written before the split existed have no such key.
             split_by_script=bool(data.get("split_by_script", False)),
             cjk_punctuation=bool(data.get("cjk_punctuation", True)),
+            shared_block=bool(data.get("shared_block", False)),
+            url_token=bool(data.get("url_token", False)),
         )
 
 
@@ -257,6 +271,14 @@ def word_ngram_hashes(
     return np.concatenate(rows), np.concatenate(cols), np.concatenate(starts), np.concatenate(sizes)
 
 
+# Links after normalisation (scheme or www, or a host under a common top-level domain).
+_URL_RE = re.compile(
+    r"(?:https?://|www\.)\S+"
+    r"|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|cn|net|cc|top|xyz|co|org|uk|info|biz|me|vip|app)"
+    r"\b\S*"
+)
+_URL_TOKEN = " httpurl "
+
 # Sentence punctuation and spaces (after normalisation, full-width marks are ASCII or CJK).
 _CJK_PUNCTUATION_RE = re.compile(r"[\s,，。.、；;：:！!？?~～…]+")
 
@@ -270,6 +292,8 @@ def model_text(prepared: str, config: FeatureConfig) -> str:
     >>> model_text("妈，我今晚不回家吃饭了。", cfg), model_text("ok, see you.", cfg)
     ('妈我今晚不回家吃饭了', 'ok, see you.')
     """
+    if config.url_token and "." in prepared:
+        prepared = _URL_RE.sub(_URL_TOKEN, prepared)
     if config.cjk_punctuation or not has_cjk(prepared):
         return prepared
     return _CJK_PUNCTUATION_RE.sub("", prepared)
@@ -288,6 +312,9 @@ def ngram_counts(
     """
     n = len(prepared)
     cjk = np.fromiter(map(has_cjk, prepared), dtype=bool, count=n)
+    if config.url_token:
+        # Every link form contains a dot (normalisation has undone `hxxp`, `[.]` and the like).
+        prepared = [_URL_RE.sub(_URL_TOKEN, t) if "." in t else t for t in prepared]
     if not config.cjk_punctuation:
         prepared = [
             _CJK_PUNCTUATION_RE.sub("", t) if c else t
@@ -303,10 +330,17 @@ def ngram_counts(
         cols = np.concatenate([cols, w_cols + n_char])
     if config.split_by_script:
         base = config.base_width
+        blocks = 3 if config.shared_block else 2
         # Texts with Chinese characters use the second block; every text gets its bias.
-        cols = cols + np.where(cjk, base, 0)[rows]
+        script_cols = cols + np.where(cjk, base, 0)[rows]
+        if config.shared_block:
+            # ...and every text also the third, shared block, so that what the two scripts
+            # have in common (links, numbers, Latin brand names) is learnt from both sets.
+            rows = np.concatenate([rows, rows])
+            script_cols = np.concatenate([script_cols, cols + 2 * base])
+        cols = script_cols
         rows = np.concatenate([rows, np.arange(n, dtype=np.int64)])
-        cols = np.concatenate([cols, np.where(cjk, 2 * base, 2 * base + 1)])
+        cols = np.concatenate([cols, np.where(cjk, blocks * base, blocks * base + 1)])
     shift = np.int64(max(config.n_features - 1, 1).bit_length())
     keys = (rows << shift) | cols
     keys.sort()
@@ -514,8 +548,12 @@ class SmsModel:
             for j, st, n in zip(cols.tolist(), starts.tolist(), sizes.tolist(), strict=True):
                 names.setdefault(n_char + j + shift, "word:" + " ".join(tokens[st : st + n]))
         if config.split_by_script:
-            names[2 * config.base_width] = "(bias: Chinese)"
-            names[2 * config.base_width + 1] = "(bias: Latin)"
+            blocks = 3 if config.shared_block else 2
+            if config.shared_block:
+                for j, name in list(names.items()):
+                    names.setdefault(j - shift + 2 * config.base_width, name + " (shared)")
+            names[blocks * config.base_width] = "(bias: Chinese)"
+            names[blocks * config.base_width + 1] = "(bias: Latin)"
         return names
 
     def with_threshold(self, threshold: float) -> SmsModel:
@@ -592,7 +630,8 @@ def fit_model(
         1 for not-ok (spam or scam), 0 for ok.
     config : FeatureConfig or None
         Feature settings (default: char 1-4-grams and Latin word 1-2-grams, split by
-        script, Chinese sentence punctuation dropped).
+        script with a shared block, links as one token, Chinese sentence punctuation
+        dropped).
     c : float
         Inverse L2 strength of the SVM.
     inner_folds : int
@@ -614,7 +653,11 @@ def fit_model(
         When texts and labels differ in length or only one class is present.
     """
     config = config or FeatureConfig(
-        word_ngrams=(1, 2), split_by_script=True, cjk_punctuation=False
+        word_ngrams=(1, 2),
+        split_by_script=True,
+        cjk_punctuation=False,
+        shared_block=True,
+        url_token=True,
     )
     y = np.asarray(labels, dtype=np.int8)
     if len(texts) != len(y):
