@@ -524,12 +524,14 @@ class SmsModel:
         """
         ready = prepare(text)
         x = self.features([ready])
-        contrib: dict[int, float] = {}
-        for j, v in zip(x.indices, x.data, strict=True):
-            contrib[int(j)] = float(v) * float(self.coef_[j])
         names = self._feature_names(ready)
+        # An n-gram's script-block and shared-block weights are one cue: report their sum.
+        contrib: dict[str, float] = {}
+        for j, v in zip(x.indices, x.data, strict=True):
+            name = names.get(int(j), f"#{int(j)}")
+            contrib[name] = contrib.get(name, 0.0) + float(v) * float(self.coef_[j])
         ranked = sorted(contrib.items(), key=lambda kv: -abs(kv[1]))[:top_k]
-        return [(names.get(j, f"#{j}"), round(c, 4)) for j, c in ranked]
+        return [(name, round(c, 4)) for name, c in ranked]
 
     def _feature_names(self, ready: str) -> dict[int, str]:
         names: dict[int, str] = {}
@@ -551,7 +553,7 @@ class SmsModel:
             blocks = 3 if config.shared_block else 2
             if config.shared_block:
                 for j, name in list(names.items()):
-                    names.setdefault(j - shift + 2 * config.base_width, name + " (shared)")
+                    names.setdefault(j - shift + 2 * config.base_width, name)
             names[blocks * config.base_width] = "(bias: Chinese)"
             names[blocks * config.base_width + 1] = "(bias: Latin)"
         return names
