@@ -305,10 +305,11 @@ def ngram_counts(
     """Hashed n-gram counts of prepared texts as (row, column, count) triples.
 
     Columns: char n-grams, then word n-grams (when configured); with ``split_by_script``
-    the same again for texts with Chinese characters, then the two bias features (Chinese,
-    Latin). The triples come sorted by row, then column, each pair once: one sort of
-    ``row << bits | column`` keys, which measured cheaper than SciPy's COO-to-CSR
-    conversion with its per-row sort.
+    the same again for texts with Chinese characters, then (``shared_block``) a copy for all
+    texts, then the two bias features (Chinese, Latin). Each (row, column) pair comes once,
+    grouped by block and not sorted across blocks: the n-grams are counted with one sort of
+    ``row << bits | column`` keys (cheaper than SciPy's COO-to-CSR conversion with its
+    per-row sort), and the script and shared blocks are copies of those counts.
     """
     n = len(prepared)
     cjk = np.fromiter(map(has_cjk, prepared), dtype=bool, count=n)
@@ -328,38 +329,43 @@ def ngram_counts(
         )
         rows = np.concatenate([rows, w_rows])
         cols = np.concatenate([cols, w_cols + n_char])
-    if config.split_by_script:
-        base = config.base_width
-        blocks = 3 if config.shared_block else 2
-        # Texts with Chinese characters use the second block; every text gets its bias.
-        script_cols = cols + np.where(cjk, base, 0)[rows]
-        if config.shared_block:
-            # ...and every text also the third, shared block, so that what the two scripts
-            # have in common (links, numbers, Latin brand names) is learnt from both sets.
-            rows = np.concatenate([rows, rows])
-            script_cols = np.concatenate([script_cols, cols + 2 * base])
-        cols = script_cols
-        rows = np.concatenate([rows, np.arange(n, dtype=np.int64)])
-        cols = np.concatenate([cols, np.where(cjk, blocks * base, blocks * base + 1)])
-    shift = np.int64(max(config.n_features - 1, 1).bit_length())
+    shift = np.int64(max(config.base_width - 1, 1).bit_length())
     keys = (rows << shift) | cols
     keys.sort()
     first = np.flatnonzero(np.diff(keys, prepend=np.int64(-1)))
     counts = np.diff(np.append(first, len(keys))).astype(np.float64)
     unique = keys[first]
-    return unique >> shift, unique & ((np.int64(1) << shift) - 1), counts
+    rows, cols = unique >> shift, unique & ((np.int64(1) << shift) - 1)
+    if not config.split_by_script:
+        return rows, cols, counts
+    base = config.base_width
+    blocks = 3 if config.shared_block else 2
+    # Texts with Chinese characters use the second block; every text gets its bias.
+    out_rows = [rows, np.arange(n, dtype=np.int64)]
+    out_cols = [
+        cols + np.where(cjk, base, 0)[rows],
+        np.where(cjk, blocks * base, blocks * base + 1),
+    ]
+    out_counts = [counts, np.ones(n)]
+    if config.shared_block:
+        # ...and every text also the third, shared block, so that what the two scripts have
+        # in common (links, numbers, Latin brand names) is learnt from both sets.
+        out_rows.append(rows)
+        out_cols.append(cols + 2 * base)
+        out_counts.append(counts)
+    return np.concatenate(out_rows), np.concatenate(out_cols), np.concatenate(out_counts)
 
 
 def count_matrix(prepared: Sequence[str], config: FeatureConfig) -> sp.csr_matrix:
     """Raw hashed n-gram counts of already prepared texts (rows = texts), canonical CSR."""
     rows, cols, counts = ngram_counts(prepared, config)
-    indptr = np.zeros(len(prepared) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=len(prepared)), out=indptr[1:])
-    return sp.csr_matrix(
-        (counts.astype(np.float32), cols, indptr),
+    out = sp.csr_matrix(
+        (counts.astype(np.float32), (rows, cols)),
         shape=(len(prepared), config.n_features),
         dtype=np.float32,
     )
+    out.sum_duplicates()
+    return out
 
 
 def _tfidf(counts: sp.csr_matrix, idf: npt.NDArray[np.float32]) -> sp.csr_matrix:
