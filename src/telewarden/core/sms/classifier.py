@@ -38,7 +38,6 @@ __all__ = [
     "best_f1_threshold",
     "fit_model",
     "has_cjk",
-    "is_cjk",
     "model_text",
     "prepare",
 ]
@@ -292,11 +291,19 @@ def model_text(prepared: str, config: FeatureConfig) -> str:
     >>> model_text("妈，我今晚不回家吃饭了。", cfg), model_text("ok, see you.", cfg)
     ('妈我今晚不回家吃饭了', 'ok, see you.')
     """
-    if config.url_token and "." in prepared:
-        prepared = _URL_RE.sub(_URL_TOKEN, prepared)
-    if config.cjk_punctuation or not has_cjk(prepared):
-        return prepared
-    return _CJK_PUNCTUATION_RE.sub("", prepared)
+    return _model_texts([prepared], [has_cjk(prepared)], config)[0]
+
+
+def _model_texts(prepared: Sequence[str], cjk: Sequence[bool], config: FeatureConfig) -> list[str]:
+    texts = list(prepared)
+    if config.url_token:
+        # Every link form contains a dot (normalisation has undone `hxxp`, `[.]` and the like).
+        texts = [_URL_RE.sub(_URL_TOKEN, t) if "." in t else t for t in texts]
+    if not config.cjk_punctuation:
+        texts = [
+            _CJK_PUNCTUATION_RE.sub("", t) if c else t for t, c in zip(texts, cjk, strict=True)
+        ]
+    return texts
 
 
 def ngram_counts(
@@ -313,14 +320,7 @@ def ngram_counts(
     """
     n = len(prepared)
     cjk = np.fromiter(map(has_cjk, prepared), dtype=bool, count=n)
-    if config.url_token:
-        # Every link form contains a dot (normalisation has undone `hxxp`, `[.]` and the like).
-        prepared = [_URL_RE.sub(_URL_TOKEN, t) if "." in t else t for t in prepared]
-    if not config.cjk_punctuation:
-        prepared = [
-            _CJK_PUNCTUATION_RE.sub("", t) if c else t
-            for t, c in zip(prepared, cjk.tolist(), strict=True)
-        ]
+    prepared = _model_texts(prepared, cjk.tolist(), config)
     n_char = 1 << config.char_bits
     rows, cols, _, _ = char_ngram_hashes(prepared, config.char_ngrams, n_char, positions=False)
     if config.word_ngrams:
@@ -400,21 +400,6 @@ def has_cjk(text: str) -> bool:
     """
     # ASCII texts (most Latin-script messages) are answered without a regex scan.
     return not text.isascii() and _CJK_RE.search(text) is not None
-
-
-def is_cjk(text: str) -> bool:
-    """Whether at least 30 % of the non-space characters are CJK ideographs.
-
-    Examples
-    --------
-    >>> is_cjk("【ETC】您的ETC已失效"), is_cjk("Ok lar... Joking wif u oni")
-    (True, False)
-    """
-    chars = [c for c in text if not c.isspace()]
-    if not chars:
-        return False
-    cjk = sum(1 for c in chars if "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff")
-    return cjk >= 0.3 * len(chars)
 
 
 def best_f1_threshold(y: npt.ArrayLike, proba: npt.ArrayLike) -> float:
