@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
+import pytest
 
 from telewarden.core.sms.classifier import (
     FeatureConfig,
@@ -112,10 +115,11 @@ def test_word_ngrams_stay_inside_their_text_and_match_the_scalar_path() -> None:
     assert len(set(cols.tolist())) == 6
 
 
-def test_scoring_path_equals_the_tfidf_matrix_that_training_sees() -> None:
+@pytest.mark.parametrize("shared", [False, True])
+def test_scoring_path_equals_the_tfidf_matrix_that_training_sees(shared: bool) -> None:
     from telewarden.core.sms.classifier import _tfidf
 
-    model = _fit()
+    model = _fit(replace(SPLIT, shared_block=shared, url_token=shared))
     texts = [prepare(t) for t in [*HAM, *SPAM, "", " ", "win win win 优惠优惠"]]
     via_matrix = np.asarray(
         _tfidf(count_matrix(texts, model.config), model.idf_) @ model.coef_, dtype=float

@@ -308,7 +308,7 @@ def _model_texts(prepared: Sequence[str], cjk: Sequence[bool], config: FeatureCo
 
 
 def ngram_counts(
-    prepared: Sequence[str], config: FeatureConfig
+    prepared: Sequence[str], config: FeatureConfig, *, shared_copies: bool = True
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
     """Hashed n-gram counts of prepared texts as (row, column, count) triples.
 
@@ -348,7 +348,7 @@ def ngram_counts(
         np.where(cjk, blocks * base, blocks * base + 1),
     ]
     out_counts = [counts, np.ones(n)]
-    if config.shared_block:
+    if config.shared_block and shared_copies:
         # ...and every text also the third, shared block, so that what the two scripts have
         # in common (links, numbers, Latin brand names) is learnt from both sets.
         out_rows.append(rows)
@@ -461,6 +461,10 @@ class SmsModel:
     threshold_: float = 0.5
     meta: dict[str, Any] = field(default_factory=dict)
     cjk_threshold_: float | None = None
+    # Scoring weights with the shared block folded into the script blocks (built on first use).
+    _folded: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def thresholds_for(self, prepared: Sequence[str]) -> FloatArray:
         """The decision threshold of each prepared text (per script)."""
@@ -484,12 +488,32 @@ class SmsModel:
         sees it), computed from the count triples without building the TF-IDF matrix.
         """
         n = len(prepared)
-        rows, cols, counts = ngram_counts(prepared, self.config)
-        tfidf = (np.log(counts) + 1.0) * self.idf_[cols]
-        norms = np.sqrt(np.bincount(rows, weights=tfidf * tfidf, minlength=n))
+        rows, cols, counts = ngram_counts(prepared, self.config, shared_copies=False)
+        tf = np.log(counts) + 1.0
+        weight, square = self._scoring_weights()
+        norms = np.sqrt(np.bincount(rows, weights=tf * tf * square[cols], minlength=n))
         norms[norms == 0] = 1.0
-        dots = np.bincount(rows, weights=tfidf * self.coef_[cols], minlength=n)
+        dots = np.bincount(rows, weights=tf * weight[cols], minlength=n)
         return np.asarray(dots / norms + self.intercept_, dtype=np.float64)
+
+    def _scoring_weights(self) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        """Per column: IDF x weight and IDF squared, the shared block added to each script's.
+
+        A text's shared-block entry has the same count as its script-block entry, so both
+        fold into one lookup: scoring touches each n-gram once instead of twice.
+        """
+        if self._folded is None:
+            weight = (self.idf_ * self.coef_).astype(np.float32)
+            square = (self.idf_ * self.idf_).astype(np.float32)
+            cfg = self.config
+            if cfg.split_by_script and cfg.shared_block:
+                base = cfg.base_width
+                for block in (0, 1):
+                    script = slice(block * base, (block + 1) * base)
+                    weight[script] += weight[2 * base : 3 * base]
+                    square[script] += square[2 * base : 3 * base]
+            self._folded = (weight, square)
+        return self._folded
 
     def score_many(self, texts: Sequence[str], *, prepared: bool = False) -> FloatArray:
         """P(not ok) for each text.
