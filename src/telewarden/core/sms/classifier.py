@@ -2,14 +2,13 @@
 
 What belongs here: the feature function (character n-grams of the folded text plus word
 n-grams of Latin words, both hashed so no vocabulary ships; with ``split_by_script`` a
-message that contains Chinese characters and one that does not use separate halves of the
-feature space, so one model holds a Chinese and a Latin-script weight vector), TF-IDF
-weighting, the linear model (:class:`SmsModel`: weights as plain arrays, so it saves without
-pickle), its training (:func:`fit_model`: a linear SVM, Platt-calibrated and with decision
-thresholds chosen by inner cross-validation) and per-message explanations (which n-grams
-pushed the score). Verdicts
-that combine the score with indicators and fraud-type evidence live in
-:mod:`telewarden.core.sms.inspector`.
+message that contains Chinese characters and one that does not use separate blocks of the
+feature space, plus a shared block, so one model holds a Chinese, a Latin-script and a
+common weight vector), TF-IDF weighting, the linear model (:class:`SmsModel`: weights as
+plain arrays, so it saves without pickle), its training (:func:`fit_model`: a linear SVM,
+Platt-calibrated and with decision thresholds chosen by inner cross-validation) and
+per-message explanations (which n-grams pushed the score). Verdicts that combine the score
+with indicators and fraud-type evidence live in :mod:`telewarden.core.sms.inspector`.
 """
 
 from __future__ import annotations
