@@ -545,18 +545,22 @@ class NumberIntel:
         if template is None:
             n11 = prefix + "0" * (11 - MOBILE_TEMPLATE_DIGITS)
             # Built exactly as _fast_cn_mobile builds it on a miss, so both share the memo.
-            template = self._analyse_full(n11)
-            self._mobile_templates[prefix] = template
-            if template.valid:
-                self._mobile_where[n11[:7]] = (
-                    template.carrier,
-                    template.province,
-                    template.city,
-                    template.location_zh,
-                )
+            template = self._remember_template(prefix, n11, self._analyse_full(n11))
         return template
 
     # -- internals -------------------------------------------------------------------------
+
+    def _remember_template(self, prefix: str, n11: str, template: NumberInfo) -> NumberInfo:
+        """Memoise a mobile prefix's full analysis and, if valid, where its 7-digit block is."""
+        self._mobile_templates[prefix] = template
+        if template.valid:
+            self._mobile_where[n11[:7]] = (
+                template.carrier,
+                template.province,
+                template.city,
+                template.location_zh,
+            )
+        return template
 
     def _analyse(self, raw: str) -> NumberInfo:
         if not isinstance(raw, str):
@@ -591,16 +595,7 @@ class NumberIntel:
         key5 = n11[:5]
         template = self._mobile_templates.get(key5)
         if template is None:
-            template = self._analyse_full(raw)
-            self._mobile_templates[key5] = template
-            if template.valid:
-                self._mobile_where[n11[:7]] = (
-                    template.carrier,
-                    template.province,
-                    template.city,
-                    template.location_zh,
-                )
-            return template
+            return self._remember_template(key5, n11, self._analyse_full(raw))
         if not template.valid:
             return _mobile_info(template, raw, n11, explicit, _NOWHERE)
         key7 = n11[:7]
