@@ -64,8 +64,33 @@ _WORD_DOT_RE = re.compile(
     r"(?<=[A-Za-z0-9-])\s*(?:\bdot\b|点)\s*(?=(?:com|cn|net|org|top|xyz|vip|cc|info|me|io|co|app|shop|club|site|online|ly|gov)\b)",
     re.IGNORECASE,
 )
-# Spaces around a dot inside a host name: "etc-renz . com" -> "etc-renz.com".
-_SPACED_DOT_RE = re.compile(r"(?<=[A-Za-z0-9-])\s*\.\s*(?=[A-Za-z0-9-]{2,})")
+# Spaces around the dots of a host name that ends in a known top-level domain, lower or upper
+# case: "etc-renz . com" -> "etc-renz.com"; word-like domains only with a space before the dot.
+_STRONG = "com|cn|net|org|xyz|cc|io|ly|gov|icu|hk|tw"
+_WEAK = "me|co|top|app|shop|club|site|online|info|vip"
+_SPACED_HOST_RE = re.compile(
+    rf"(?<![A-Za-z0-9.-])[A-Za-z0-9-]+(?:\s*\.\s*[A-Za-z0-9-]+)*?"
+    rf"(?:\s*\.\s*(?:{_STRONG}|{_STRONG.upper()})|\s+\.\s*(?:{_WEAK}|{_WEAK.upper()}))"
+    r"(?![A-Za-z0-9-])"
+)
+
+
+def _join_host(match: re.Match[str]) -> str:
+    # Labels and the separators between them; a separator joins when it is the last one
+    # or spaced like the last one (space before the dot, space after it).
+    parts = re.split(r"(\s*\.\s*)", match.group())
+    labels, seps = parts[0::2], parts[1::2]
+
+    def form(sep: str) -> tuple[bool, bool]:
+        return sep[:1].isspace(), sep[-1:].isspace()
+
+    out = labels[0]
+    for i, sep in enumerate(seps):
+        out += "." if i == len(seps) - 1 or form(sep) == form(seps[-1]) else sep
+        out += labels[i + 1]
+    return out
+
+
 _SPACED_SCHEME_RE = re.compile(r"\b(https?)\s*[:：]\s*/\s*/\s*", re.IGNORECASE)
 # zh_sms masks every digit as "x"; a run of x not inside a Latin word is a masked number.
 _MASK_X_RE = re.compile(r"(?<![A-Za-wyz])[xX]+(?![A-Za-wyz])")
@@ -81,8 +106,7 @@ def deobfuscate_links(text: str) -> str:
         text = _BRACKET_DOT_RE.sub(".", text)
     if "dot" in text.lower() or "点" in text:
         text = _WORD_DOT_RE.sub(".", text)
-    if " ." in text or ". " in text:
-        text = _SPACED_DOT_RE.sub(".", text)
+    text = _SPACED_HOST_RE.sub(_join_host, text)
     if "//" in text.replace(" ", ""):
         text = _SPACED_SCHEME_RE.sub(lambda m: m.group(1).lower() + "://", text)
     return text

@@ -224,6 +224,18 @@ def test_flags_nothing_risky_in_benign_text(text: str) -> None:
     assert risky == set()
 
 
+@pytest.mark.parametrize(
+    "text", ["Ok. Me watching tv too.", "Sorry I am late. Co workers kept me.", "Done. Top up now"]
+)
+def test_sentence_boundaries_are_not_links(text: str) -> None:
+    # "Ok. Me" was joined into the host "Ok.Me" (.me is a top-level domain) and reported.
+    assert IndicatorKind.URL not in _kinds(text)
+
+
+def test_spaced_out_host_is_a_link() -> None:
+    assert IndicatorKind.BRAND_IN_DOMAIN in _kinds("登录 etc-renz . com 认证")
+
+
 def test_shortener_list_is_configurable() -> None:
     assert IndicatorKind.SHORT_LINK not in _kinds("见 https://sho.rt/abc")
     assert IndicatorKind.SHORT_LINK in _kinds("见 https://sho.rt/abc", shorteners={"sho.rt"})

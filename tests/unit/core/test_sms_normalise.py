@@ -63,6 +63,48 @@ def test_sentence_full_stop_is_not_turned_into_a_host_dot() -> None:
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
+        ("etc-renz. com 认证", "etc-renz.com 认证"),
+        ("www . etc-renz . com", "www.etc-renz.com"),
+        ("WWW. ABC. COM", "WWW.ABC.COM"),
+        ("www.etc-renz . com/a", "www.etc-renz.com/a"),
+        ("pay at a . top", "pay at a.top"),
+        ("Visit us. etc-renz . com", "Visit us. etc-renz.com"),
+    ],
+    ids=[
+        "space-after",
+        "spaced-throughout",
+        "upper-case",
+        "last-dot",
+        "word-tld",
+        "sentence-then-host",
+    ],
+)
+def test_spaced_host_is_joined(raw: str, expected: str) -> None:
+    assert normalise(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ok. Me watching tv too.",
+        "Sorry I am late. Co workers kept me.",
+        "Done. Top up tomorrow",
+        "ok. top up tomorrow",
+        "ok. me too",
+        "see us. www.etc.com",
+        "ok. see you at 5.30",
+        "Its normally hot mail. Com you see!",
+    ],
+)
+def test_sentences_are_not_read_as_hosts(text: str) -> None:
+    # A full stop then a word that is also a top-level domain ("Me", "Co", "top") used to be
+    # joined into a host ("Ok.Me") and reported as a link.
+    assert normalise(text) == text
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
         ("电话xxxxxxxx", "电话00000000"),
         ("138****5678", "00000000000"),
         ("XMAS box", "xmas box"),

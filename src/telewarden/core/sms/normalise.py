@@ -57,14 +57,58 @@ _WORD_DOT_RE = re.compile(
     r"(?<=[A-Za-z0-9-])\s*(?:\bdot\b|点)\s*(?=(?:com|cn|net|org|top|xyz|vip|cc|info|me|io|co|app|shop|club|site|online|ly|gov)\b)",
     re.IGNORECASE,
 )
-# Spaces around a dot inside a host name: "etc-renz . com" -> "etc-renz.com".
-# Written for speed as: the first character is whitespace or the dot (a set re skips ahead
-# to) after a letter, digit or hyphen; then either whitespace after the dot, or more
-# whitespace and the dot. The plain form (?<=[A-Za-z0-9-])\s*\.\s*(?=[A-Za-z0-9-]{2,})
-# also matches a bare dot, which it replaces by itself, so both give the same text.
-_SPACED_DOT_RE = re.compile(
-    r"[\s.](?<=[A-Za-z0-9-][\s.])(?:(?<=\.)\s+|(?<=\s)\s*\.\s*)(?=[A-Za-z0-9-]{2,})"
+# Spaces around the dots of a host name: "etc-renz . com" -> "etc-renz.com". Only a host
+# that ends in a known top-level domain is joined, or every sentence would become one
+# ("Ok. Me watching tv" read as the host "Ok.Me"). Top-level domains that are also words
+# ("me", "top", "shop") start the next sentence after a full stop, so they join only when a
+# space comes before the dot ("etc . top"); the others also after "etc. com". A domain
+# written in title case ("Com", "Me") is a sentence start, so only lower or upper case count.
+_TLDS_UNLIKE_WORDS = ("com", "cn", "net", "org", "xyz", "cc", "io", "ly", "gov", "icu", "hk", "tw")
+_TLDS_LIKE_WORDS = ("me", "co", "top", "app", "shop", "club", "site", "online", "info", "vip")
+
+
+def _either_case(names: tuple[str, ...]) -> str:
+    return "|".join(f"{n}|{n.upper()}" for n in names)
+
+
+_HOST_LABEL = r"[A-Za-z0-9-]+"
+_SPACED_HOST_RE = re.compile(
+    rf"(?<![A-Za-z0-9.-]){_HOST_LABEL}(?:\s*\.\s*{_HOST_LABEL})*?"
+    rf"(?:\s*\.\s*(?:{_either_case(_TLDS_UNLIKE_WORDS)})|\s+\.\s*(?:{_either_case(_TLDS_LIKE_WORDS)}))"
+    r"(?![A-Za-z0-9-])"
 )
+# What every match of _SPACED_HOST_RE contains (its last dot and domain), searched first: it
+# starts with a literal dot, which re skips ahead to, so most messages cost one fast scan.
+_SPACED_HOST_HINT_RE = re.compile(
+    rf"\.\s*(?:{_either_case(_TLDS_UNLIKE_WORDS + _TLDS_LIKE_WORDS)})(?![A-Za-z0-9-])"
+)
+_DOT_SPACES_RE = re.compile(r"\s*\.\s*")
+
+
+def _dot_form(separator: str) -> tuple[bool, bool]:
+    return separator[0] != ".", separator[-1] != "."
+
+
+def _join_host(match: re.Match[str]) -> str:
+    """Join the last dot's spaces, and those of earlier dots spaced the same way.
+
+    An obfuscated host is spaced alike throughout (``www . etc . com``); a differently
+    spaced earlier dot is a sentence's full stop before a host (``see us. www.etc.com``).
+    """
+    text = match.group()
+    separators = list(_DOT_SPACES_RE.finditer(text))
+    last = _dot_form(separators[-1].group())
+    pieces: list[str] = []
+    start = 0
+    for i, sep in enumerate(separators):
+        pieces.append(text[start : sep.start()])
+        joined = i == len(separators) - 1 or _dot_form(sep.group()) == last
+        pieces.append("." if joined else sep.group())
+        start = sep.end()
+    pieces.append(text[start:])
+    return "".join(pieces)
+
+
 _SPACED_SCHEME_RE = re.compile(r"\b(https?)\s*[:：]\s*/\s*/\s*", re.IGNORECASE)
 # zh_sms masks every digit as "x"; a run of x not inside a Latin word is a masked number.
 # Written as (?<![A-Za-wyz])[xX]+(?![A-Za-wyz]) with the look-behind moved after the first
@@ -105,8 +149,8 @@ def deobfuscate_links(text: str) -> str:
         text = _BRACKET_DOT_RE.sub(".", text)
     if "dot" in text.lower() or "点" in text:
         text = _WORD_DOT_RE.sub(".", text)
-    if " ." in text or ". " in text:
-        text = _SPACED_DOT_RE.sub(".", text)
+    if (" ." in text or ". " in text) and _SPACED_HOST_HINT_RE.search(text):
+        text = _SPACED_HOST_RE.sub(_join_host, text)
     if "/" in text and "//" in text.replace(" ", ""):
         text = _SPACED_SCHEME_RE.sub(lambda m: m.group(1).lower() + "://", text)
     return text
