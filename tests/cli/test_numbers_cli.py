@@ -301,10 +301,27 @@ def test_detect_writes_scores_and_alerts(runner: CliRunner, sim_dir: Path, tmp_p
     stdout = _ok(runner, "detect", "--records", str(sim_dir), "--output", str(out))
     alerts = pl.read_csv(out / "alerts.csv")
     assert alerts.columns == ["msisdn", "detector", "flagged_at", "attempts", "reason"]
-    assert pl.read_csv(out / "scores.csv").columns == ["msisdn", "score", "flagged", "reasons"]
+    scores = pl.read_csv(out / "scores.csv")
+    assert scores.columns == ["msisdn", "score", "flagged", "reasons", "flag_withheld"]
     signals = pl.read_csv(out / "signals.csv")
     assert {"out_calls_1h", "answer_rate_24h", "max_sims_on_imei_7d"} <= set(signals.columns)
     assert "calls/s" in stdout
+    # Three hours of records: the eight-month model's flags are withheld, scores still written.
+    assert "scorer flags withheld" in " ".join(stdout.split())
+    assert scores["flag_withheld"].all() and not scores["flagged"].any()
+    assert scores["score"].is_not_null().all()
+
+
+def test_detect_keeps_scorer_flags_over_a_long_enough_span(
+    runner: CliRunner, sim_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "detect"
+    args = ("--records", str(sim_dir), "--output", str(out), "--min-history-days", "0")
+    stdout = _ok(runner, "detect", *args)
+    scores = pl.read_csv(out / "scores.csv")
+    assert not scores["flag_withheld"].any()
+    assert scores["flagged"].sum() > 0
+    assert "withheld" not in stdout
 
 
 def test_eval_numbers_rewrites_only_its_block(runner: CliRunner, tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ from telewarden.core.detectors.evaluation import evaluate_detection
 from telewarden.core.errors import InvalidInputError, NotFoundError
 from telewarden.core.features.sichuan import KEY, sichuan_features, validate_table
 from telewarden.core.features.signals import windowed_signals
+from telewarden.core.models.number_scorer import MIN_HISTORY_DAYS as MIN_SCORER_HISTORY_DAYS
 from telewarden.core.records import CELLS_SCHEMA, SUBSCRIBERS_SCHEMA
 from telewarden.core.sichuan import SichuanMapper
 
@@ -416,11 +417,21 @@ def detect(
     records: Annotated[Path, typer.Option("--records", help="Simulator/carrier records dir.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output directory.")],
     model: Annotated[Path | None, typer.Option(help="Model file; default: shipped.")] = None,
+    min_history_days: Annotated[
+        float,
+        typer.Option(
+            help="Shortest span of records on which the scorer's flags count; over a shorter "
+            "span they are withheld (scores are still written)."
+        ),
+    ] = MIN_SCORER_HISTORY_DAYS,
 ) -> None:
     """Run signals, features, the scorer and the rule detectors.
 
     Writes alerts.csv (detector flags with reasons), scores.csv (model scores) and signals.csv
-    (the windowed signal set per subscriber, windows ending at the last call).
+    (the windowed signal set per subscriber, windows ending at the last call). The shipped
+    scorer learnt from eight-month aggregates: on records spanning less than
+    ``--min-history-days`` its flags are withheld (``flag_withheld``), because a day of an
+    ordinary subscriber's traffic looks like the short life of a fraud card.
     """
     started = time.perf_counter()
     with _stage("reading records"):
@@ -442,6 +453,18 @@ def detect(
     with _stage("computing features and scores"):
         feats = _features_from_records(found)
         scores = load_model(model).score_many(feats).rename({KEY: "msisdn"})
+        first_at = calls["start_at"].min()
+        span_days = (
+            (end_at - first_at).total_seconds() / 86_400
+            if isinstance(end_at, dt.datetime) and isinstance(first_at, dt.datetime)
+            else 0.0
+        )
+        withheld = span_days < min_history_days
+        model_flags = int(scores["flagged"].sum())
+        scores = scores.with_columns(
+            (pl.col("flagged") & pl.lit(not withheld)).alias("flagged"),
+            pl.lit(withheld).alias("flag_withheld"),
+        )
     alerts_rows = []
     with progress_bar("detectors", console) as progress:
         task = progress.add_task("detect", total=calls.height)
@@ -475,12 +498,19 @@ def detect(
     ):
         table.add_row(det, str(n))
     console.print(table)
-    console.print(
-        f"scorer flagged {int(scores['flagged'].sum()):,} of {scores.height:,} subscribers "
-        "(advisory: the shipped model was trained on eight-month aggregates; see "
-        f"docs/model-card-numbers.md); detectors flagged {alerts['msisdn'].n_unique():,} "
-        f"numbers -> {output}"
-    )
+    if withheld:
+        console.print(
+            f"scorer flags withheld: the records span {span_days:.1f} days and the model, "
+            f"trained on eight-month aggregates, needs at least {min_history_days:g} "
+            f"(--min-history-days; it would have flagged {model_flags:,} of "
+            f"{scores.height:,} subscribers; see docs/model-card-numbers.md)"
+        )
+    else:
+        console.print(
+            f"scorer flagged {model_flags:,} of {scores.height:,} subscribers over "
+            f"{span_days:.1f} days of records"
+        )
+    console.print(f"detectors flagged {alerts['msisdn'].n_unique():,} numbers -> {output}")
     console.print(
         f"{calls.height:,} calls in {elapsed:.1f} s ({calls.height / max(elapsed, 1e-9):,.0f} calls/s)"
     )
