@@ -185,7 +185,7 @@ def test_number_with_only_incoming_calls_has_missing_outgoing_features(
             "sms_count": NAN,  # no SMS rows at all
             "busi_count": NAN,  # no app rows at all
             "arpu_var": 0.0,  # eight equal months
-            "arpu_skew": 0.0,  # constant series: pandas says 0
+            "arpu_skew": 0.0,  # constant series: the published file (pandas < 3) says 0
             "arpu_sem": 0.0,
             "arpu_sum": 40.0,
         },
@@ -217,6 +217,53 @@ def test_number_with_every_month_missing_sums_arpu_to_zero(
     features: dict[str, dict[str, float | None]],
 ) -> None:
     _check(features["D"], {"arpu_mean": NAN, "arpu_median": NAN, "arpu_sum": 0.0})
+
+
+def test_calls_and_sms_without_counterparts_count_zero_distinct_counterparts() -> None:
+    voc = (
+        VOC.collect()
+        .head(2)
+        .with_columns(
+            pl.lit("E").alias("phone_no_m"), pl.lit(None, pl.String).alias("opposite_no_m")
+        )
+    )
+    sms = (
+        SMS.collect()
+        .head(1)
+        .with_columns(
+            pl.lit("E").alias("phone_no_m"), pl.lit(None, pl.String).alias("opposite_no_m")
+        )
+    )
+    out = sichuan_features(voc=voc.lazy(), sms=sms.lazy()).collect().row(0, named=True)
+    # distinct counts skip missing values, as pandas' nunique does: 0, not missing
+    _check(out, {"opposite_count": 2.0, "opposite_unique": 0.0, "sms_nunique": 0.0})
+    # no (number, counterpart) pair: the per-counterpart statistics are missing
+    _check(out, {"phone2opposite_mean": NAN, "phone2oppo_sum_max": NAN})
+    assert out["sms_rate"] == math.inf  # 1 SMS / 0 counterparts, as pandas divides
+
+
+def test_modes_weigh_the_count_before_the_value_at_the_ends_of_the_range() -> None:
+    stamps = ["2020-01-31 23:00:00", "2020-01-31 23:30:00", "2020-01-01 00:00:00"]
+    voc = (
+        VOC.collect()
+        .head(3)
+        .with_columns(pl.lit("G").alias("phone_no_m"), pl.Series("start_datetime", stamps))
+    )
+    out = sichuan_features(voc=voc.lazy()).collect().row(0, named=True)
+    # hours 23, 23, 0 and days 31, 31, 1: the value seen twice wins over the smaller one
+    _check(out, {"voc_hour_mode": 23.0, "voc_hour_mode_count": 2.0, "voc_hour_nunique": 2.0})
+    _check(out, {"voc_day_mode": 31.0, "voc_day_mode_count": 2.0, "voc_day_nunique": 2.0})
+
+
+def test_rows_without_a_number_give_no_row() -> None:
+    sms = SMS.collect().with_columns(
+        pl.when(pl.col("phone_no_m") == "C")
+        .then(None)
+        .otherwise(pl.col("phone_no_m"))
+        .alias("phone_no_m")
+    )
+    out = sichuan_features(voc=VOC, sms=sms.lazy()).collect()
+    assert out["phone_no_m"].to_list() == ["A", "B"]
 
 
 def test_arpu_given_as_text_with_missing_markers_is_read() -> None:

@@ -116,6 +116,8 @@ TABLE_COLUMNS: Mapping[str, tuple[str, ...]] = {
 """The columns each contest table must have (``user`` may also carry ``label``)."""
 
 _TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
+_ID = "_id"
+"""Working column: the number as an integer code (see :func:`_number_id`)."""
 
 
 def _timestamp(frame: pl.LazyFrame, column: str) -> pl.Expr:
@@ -126,17 +128,30 @@ def _timestamp(frame: pl.LazyFrame, column: str) -> pl.Expr:
     return pl.col(column).cast(pl.Datetime("us"), strict=False)
 
 
+def _number_id() -> pl.Expr:
+    """The number as its code in Polars' global categorical mapping (equal numbers, equal codes).
+
+    Hashing each number string once here lets every group-by after it work on a 32-bit integer:
+    grouping by (code, counterpart) takes about half the CPU time of (number, counterpart)."""
+    return pl.col(KEY).cast(pl.String).cast(pl.Categorical).to_physical().alias(_ID)
+
+
 def _mode(
     frame: pl.LazyFrame, column: str, mode_name: str, count_name: str, nunique_name: str
 ) -> pl.LazyFrame:
     """Per number: the most frequent non-null value of ``column`` (smallest on a tie), its count,
-    and the number of distinct values (one pass over the per-value counts serves all three)."""
+    and the number of distinct values (one pass over the per-value counts serves all three).
+
+    ``column`` holds an hour (0-23) or a day of month (1-31), so one maximum over
+    ``count * 64 + (63 - value)`` finds the largest count and, among equal counts, the smallest
+    value, without sorting each number's values."""
     counts = (
-        frame.filter(pl.col(column).is_not_null()).group_by(KEY, column).agg(pl.len().alias("_n"))
+        frame.filter(pl.col(column).is_not_null()).group_by(_ID, column).agg(pl.len().alias("_n"))
     )
-    return counts.group_by(KEY).agg(
-        pl.col(column).sort_by(["_n", column], descending=[True, False]).first().alias(mode_name),
-        pl.col("_n").max().alias(count_name),
+    best = (pl.col("_n").cast(pl.Int64) * 64 + 63 - pl.col(column).cast(pl.Int64)).max()
+    return counts.group_by(_ID).agg(
+        (63 - best % 64).alias(mode_name),
+        (best // 64).alias(count_name),
         pl.len().alias(nunique_name),
     )
 
@@ -180,11 +195,11 @@ def voc_features(voc: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("calltype_id").cast(pl.Int64, strict=False),
         # Few distinct places: distinct counts over categorical codes are about twice as fast.
         pl.col("city_name", "county_name").cast(pl.String).cast(pl.Categorical),
-        # Four group-bys share the key: hash each number once, then group on its code.
-        pl.col(KEY).cast(pl.String).cast(pl.Categorical),
+        _number_id(),
     ).with_columns(pl.col("_at").dt.hour().alias("_hour"), pl.col("_at").dt.day().alias("_day"))
     outgoing = pl.col("calltype_id") == 1
-    main = calls.group_by(KEY).agg(
+    main = calls.group_by(_ID).agg(
+        pl.col(KEY).first().cast(pl.String),
         pl.len().alias("opposite_count"),
         outgoing.sum().alias("voccalltype1"),
         _nunique("imei_m", outgoing).alias("imeis"),
@@ -212,9 +227,9 @@ def voc_features(voc: pl.LazyFrame) -> pl.LazyFrame:
     # pairs also give the distinct counterparts, cheaper than a string n_unique per number.
     pairs = (
         calls.filter(pl.col("opposite_no_m").is_not_null())
-        .group_by(KEY, "opposite_no_m")
+        .group_by(_ID, "opposite_no_m")
         .agg(pl.len().alias("_calls"), pl.col("call_dur").sum().alias("_dur"))
-        .group_by(KEY)
+        .group_by(_ID)
         .agg(
             pl.len().alias("opposite_unique"),
             pl.col("_calls").mean().alias("phone2opposite_mean"),
@@ -228,13 +243,13 @@ def voc_features(voc: pl.LazyFrame) -> pl.LazyFrame:
     hour = _mode(calls, "_hour", "voc_hour_mode", "voc_hour_mode_count", "voc_hour_nunique")
     day = _mode(calls, "_day", "voc_day_mode", "voc_day_mode_count", "voc_day_nunique")
     joined = (
-        main.join(pairs, on=KEY, how="left")
-        .join(hour, on=KEY, how="left")
-        .join(day, on=KEY, how="left")
+        main.join(pairs, on=_ID, how="left")
+        # no call with a counterpart: no pair, and pandas' nunique counts 0 distinct
+        .with_columns(pl.col("opposite_unique").fill_null(0))
+        .join(hour, on=_ID, how="left")
+        .join(day, on=_ID, how="left")
     )
-    return joined.select(
-        pl.col(KEY).cast(pl.String), *(pl.col(n).cast(pl.Float64) for n in VOC_FEATURES)
-    )
+    return joined.select(KEY, *(pl.col(n).cast(pl.Float64) for n in VOC_FEATURES))
 
 
 def sms_features(sms: pl.LazyFrame) -> pl.LazyFrame:
@@ -262,11 +277,26 @@ def sms_features(sms: pl.LazyFrame) -> pl.LazyFrame:
     rows = sms.with_columns(
         _timestamp(sms, "request_datetime").alias("_at"),
         pl.col("calltype_id").cast(pl.Int64, strict=False),
+        _number_id(),
     ).with_columns(pl.col("_at").dt.hour().alias("_hour"), pl.col("_at").dt.day().alias("_day"))
-    main = rows.group_by(KEY).agg(
-        pl.len().alias("sms_count"),
-        _nunique("opposite_no_m").alias("sms_nunique"),
-        (pl.col("calltype_id") == 2).sum().alias("calltype_2"),
+    # Distinct counterparts from the (number, counterpart) pairs: grouping on the pair is
+    # cheaper than a string n_unique inside each number's group (about 40 % of the SMS time).
+    counterparts = (
+        rows.filter(pl.col("opposite_no_m").is_not_null())
+        .group_by(_ID, "opposite_no_m")
+        .agg()
+        .group_by(_ID)
+        .agg(pl.len().alias("sms_nunique"))
+    )
+    main = (
+        rows.group_by(_ID)
+        .agg(
+            pl.col(KEY).first().cast(pl.String),
+            pl.len().alias("sms_count"),
+            (pl.col("calltype_id") == 2).sum().alias("calltype_2"),
+        )
+        .join(counterparts, on=_ID, how="left")
+        .with_columns(pl.col("sms_nunique").fill_null(0))
     )
     has_received = pl.col("calltype_2") > 0
     main = main.with_columns(
@@ -278,7 +308,7 @@ def sms_features(sms: pl.LazyFrame) -> pl.LazyFrame:
     )
     hour = _mode(rows, "_hour", "hour_mode", "hour_mode_count", "hour_nunique")
     day = _mode(rows, "_day", "day_mode", "day_mode_count", "day_nunique")
-    joined = main.join(hour, on=KEY, how="left").join(day, on=KEY, how="left")
+    joined = main.join(hour, on=_ID, how="left").join(day, on=_ID, how="left")
     return joined.select(KEY, *(pl.col(n).cast(pl.Float64) for n in SMS_FEATURES))
 
 
@@ -401,7 +431,8 @@ def sichuan_features(
     Returns
     -------
     polars.LazyFrame
-        ``phone_no_m`` then :data:`FEATURE_NAMES` (all Float64), sorted by ``phone_no_m``.
+        ``phone_no_m`` then :data:`FEATURE_NAMES` (all Float64), sorted by ``phone_no_m``;
+        rows without a number (null ``phone_no_m``) belong to no number and give no row.
 
     Examples
     --------
@@ -418,11 +449,14 @@ def sichuan_features(
         app_features(app) if app is not None else _empty_features(APP_FEATURES),
         user_features(user) if user is not None else _empty_features(USER_FEATURES),
     ]
-    numbers = pl.concat([p.select(pl.col(KEY).cast(pl.String)) for p in parts]).unique()
-    out = numbers
-    for part in parts:
-        out = out.join(part.with_columns(pl.col(KEY).cast(pl.String)), on=KEY, how="left")
-    return out.select(KEY, *FEATURE_NAMES).sort(KEY)
+    # Full joins rather than the union of numbers left-joined to each part: the union was a
+    # second branch over every part, which the optimiser pruned differently and so computed twice.
+    out = parts[0].with_columns(pl.col(KEY).cast(pl.String))
+    for part in parts[1:]:
+        out = out.join(
+            part.with_columns(pl.col(KEY).cast(pl.String)), on=KEY, how="full", coalesce=True
+        )
+    return out.filter(pl.col(KEY).is_not_null()).select(KEY, *FEATURE_NAMES).sort(KEY)
 
 
 def align_to_published(features: pl.LazyFrame) -> pl.LazyFrame:
