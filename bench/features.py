@@ -554,7 +554,7 @@ def main() -> None:
             results[engine] = json.loads(proc.stdout.strip().splitlines()[-1])
             r = results[engine]
             print(
-                f"{engine:7s} wall {r['seconds']:7.2f} s {rows / r['seconds']:>11,.0f} voc rows/s | "
+                f"{engine:7s} wall {r['seconds']:7.2f} s {rows / r['seconds']:>10,.0f} voc rows/s | "
                 f"cpu {r['cpu_seconds']:7.2f} s {rows / r['cpu_seconds']:>11,.0f} rows/cpu-s | "
                 f"peak +{r['added_peak_mb']:,.0f} MB"
             )

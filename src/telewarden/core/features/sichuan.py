@@ -133,7 +133,8 @@ def _number_id() -> pl.Expr:
 
     Hashing each number string once here lets every group-by after it work on a 32-bit integer:
     grouping by (code, counterpart) takes about half the CPU time of (number, counterpart)."""
-    return pl.col(KEY).cast(pl.String).cast(pl.Categorical).to_physical().alias(_ID)
+    code = pl.col(KEY).cast(pl.String).cast(pl.Categorical).to_physical()
+    return code.cast(pl.UInt32).alias(_ID)
 
 
 def _mode(
@@ -142,14 +143,19 @@ def _mode(
     """Per number: the most frequent non-null value of ``column`` (smallest on a tie), its count,
     and the number of distinct values (one pass over the per-value counts serves all three).
 
-    ``column`` holds an hour (0-23) or a day of month (1-31), so one maximum over
-    ``count * 64 + (63 - value)`` finds the largest count and, among equal counts, the smallest
-    value, without sorting each number's values."""
+    ``column`` holds an hour (0-23) or a day of month (1-31), below 64: the (number, value)
+    pairs are counted on one integer, ``code * 64 + value`` (a third less CPU than grouping on
+    the two columns at 10M rows), and one maximum over ``count * 64 + (63 - value)`` finds the
+    largest count and, among equal counts, the smallest value, without sorting."""
+    pair = pl.col(_ID).cast(pl.UInt64) * 64 + pl.col(column).cast(pl.UInt64)
     counts = (
-        frame.filter(pl.col(column).is_not_null()).group_by(_ID, column).agg(pl.len().alias("_n"))
+        frame.filter(pl.col(column).is_not_null())
+        .group_by(pair.alias("_pair"))
+        .agg(pl.len().alias("_n"))
     )
-    best = (pl.col("_n").cast(pl.Int64) * 64 + 63 - pl.col(column).cast(pl.Int64)).max()
-    return counts.group_by(_ID).agg(
+    value = (pl.col("_pair") % 64).cast(pl.Int64)
+    best = (pl.col("_n").cast(pl.Int64) * 64 + 63 - value).max()
+    return counts.group_by((pl.col("_pair") // 64).cast(pl.UInt32).alias(_ID)).agg(
         (63 - best % 64).alias(mode_name),
         (best // 64).alias(count_name),
         pl.len().alias(nunique_name),
