@@ -132,7 +132,8 @@ def _number_id() -> pl.Expr:
     """The number as its code in Polars' global categorical mapping (equal numbers, equal codes).
 
     Hashing each number string once here lets every group-by after it work on a 32-bit integer:
-    grouping by (code, counterpart) takes about half the CPU time of (number, counterpart)."""
+    grouping by (code, counterpart) took about half the CPU time of grouping by (categorical
+    number, counterpart) in ``bench/features.py`` at 1M calls."""
     code = pl.col(KEY).cast(pl.String).cast(pl.Categorical).to_physical()
     return code.cast(pl.UInt32).alias(_ID)
 
@@ -286,7 +287,7 @@ def sms_features(sms: pl.LazyFrame) -> pl.LazyFrame:
         _number_id(),
     ).with_columns(pl.col("_at").dt.hour().alias("_hour"), pl.col("_at").dt.day().alias("_day"))
     # Distinct counterparts from the (number, counterpart) pairs: grouping on the pair is
-    # cheaper than a string n_unique inside each number's group (about 40 % of the SMS time).
+    # cheaper than a string n_unique inside each number's group (about a third of the SMS time).
     counterparts = (
         rows.filter(pl.col("opposite_no_m").is_not_null())
         .group_by(_ID, "opposite_no_m")
@@ -455,8 +456,9 @@ def sichuan_features(
         app_features(app) if app is not None else _empty_features(APP_FEATURES),
         user_features(user) if user is not None else _empty_features(USER_FEATURES),
     ]
-    # Full joins rather than the union of numbers left-joined to each part: the union was a
-    # second branch over every part, which the optimiser pruned differently and so computed twice.
+    # Full joins rather than the union of numbers left-joined to each part (measured: 10-17 %
+    # less CPU at 1M calls; the union's branch was probably pruned differently from the joined
+    # parts, so each part was computed twice).
     out = parts[0].with_columns(pl.col(KEY).cast(pl.String))
     for part in parts[1:]:
         out = out.join(
