@@ -69,6 +69,7 @@ def test_sentence_full_stop_is_not_turned_into_a_host_dot() -> None:
         ("www.etc-renz . com/a", "www.etc-renz.com/a"),
         ("pay at a . top", "pay at a.top"),
         ("Visit us. etc-renz . com", "Visit us. etc-renz.com"),
+        ("etc-renz\t.\tcom 认证", "etc-renz.com 认证"),
     ],
     ids=[
         "space-after",
@@ -77,6 +78,7 @@ def test_sentence_full_stop_is_not_turned_into_a_host_dot() -> None:
         "last-dot",
         "word-tld",
         "sentence-then-host",
+        "tab-spaced",
     ],
 )
 def test_spaced_host_is_joined(raw: str, expected: str) -> None:
@@ -140,6 +142,9 @@ def test_normalise_and_fold_give_what_the_plain_code_gives(text: str) -> None:
         "-。b",
         "a  . b . cd",
         "a.\tcd",
+        "etc-renz\t.\tcom",  # whitespace other than a space around the dot of a host
+        "etc-renz.\ncom 认证",
+        "www\n.\netc\n.\ncom",
         "x xX xxxa Xx 9xx",
         "A B C d e F",
         "a b",
@@ -149,4 +154,5 @@ def test_normalise_and_fold_give_what_the_plain_code_gives(text: str) -> None:
 )
 def test_edge_cases_match_the_plain_code(text: str) -> None:
     assert normalise(text) == ref.normalise(text)
+    assert deobfuscate_links(text) == ref.deobfuscate_links(text)
     assert fold_for_model(normalise(text)) == ref.fold_for_model(ref.normalise(text))

@@ -77,10 +77,13 @@ _SPACED_HOST_RE = re.compile(
     rf"(?:\s*\.\s*(?:{_either_case(_TLDS_UNLIKE_WORDS)})|\s+\.\s*(?:{_either_case(_TLDS_LIKE_WORDS)}))"
     r"(?![A-Za-z0-9-])"
 )
-# What every match of _SPACED_HOST_RE contains (its last dot and domain), searched first: it
-# starts with a literal dot, which re skips ahead to, so most messages cost one fast scan.
+# What every match of _SPACED_HOST_RE that changes the text contains, searched first: its last
+# dot with whitespace before or after it (a match whose last dot has none joins nothing, see
+# _join_host) and the domain. It starts with a literal dot, which re skips ahead to, so most
+# messages cost one fast scan; any whitespace counts (a tab or a line break too).
 _SPACED_HOST_HINT_RE = re.compile(
-    rf"\.\s*(?:{_either_case(_TLDS_UNLIKE_WORDS + _TLDS_LIKE_WORDS)})(?![A-Za-z0-9-])"
+    rf"\.(?:(?<=\s\.)\s*|\s+)(?:{_either_case(_TLDS_UNLIKE_WORDS + _TLDS_LIKE_WORDS)})"
+    r"(?![A-Za-z0-9-])"
 )
 _DOT_SPACES_RE = re.compile(r"\s*\.\s*")
 
@@ -122,7 +125,8 @@ def deobfuscate_links(text: str) -> str:
     """Undo the usual link obfuscations so URL extraction sees a plain URL.
 
     ``hxxp`` becomes ``http``, ``[.]``/``(dot)``/``点`` and full-width or ideographic dots
-    between host labels become ``.``, and spaces around dots or after the scheme are removed.
+    between host labels become ``.``, and the spaces (any whitespace) around the dots of a host
+    that ends in a known top-level domain, or after the scheme, are removed.
 
     Parameters
     ----------
@@ -149,7 +153,7 @@ def deobfuscate_links(text: str) -> str:
         text = _BRACKET_DOT_RE.sub(".", text)
     if "dot" in text.lower() or "点" in text:
         text = _WORD_DOT_RE.sub(".", text)
-    if (" ." in text or ". " in text) and _SPACED_HOST_HINT_RE.search(text):
+    if "." in text and _SPACED_HOST_HINT_RE.search(text):
         text = _SPACED_HOST_RE.sub(_join_host, text)
     if "/" in text and "//" in text.replace(" ", ""):
         text = _SPACED_SCHEME_RE.sub(lambda m: m.group(1).lower() + "://", text)
