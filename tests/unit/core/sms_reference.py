@@ -1,9 +1,11 @@
-"""The SMS text paths as they were before the speed work on issue #4, kept as the reference.
+"""The SMS text paths written plainly, kept as the reference for the fast ones.
 
-The package's normalisation, indicator extraction and scam evidence now skip work with
-guards and rewritten patterns; the tests compare them with these plain versions (copied
-from the code before that change) and require identical outputs on any text. Slow on
-purpose; nothing in the package imports this.
+The package's normalisation, indicator extraction and scam evidence skip work with guards
+and rewritten patterns; the tests compare them with these plain versions (copied from the
+code before the speed work on issue #4, and since then changed with the package's rules,
+such as which spaced dots are a host's) and require identical outputs on any text. Slow on
+purpose; nothing in the package imports this. The domain lists are data, shared with the
+package.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from telewarden.core.sms.indicators import (
     tron_address_valid,
 )
 from telewarden.core.sms.inspector import ContentVerdict, SmsClassifier, SmsResult
+from telewarden.core.sms.normalise import MAX_HOST_LABELS, TOP_LEVEL_DOMAINS, WORD_LIKE_DOMAINS
 
 EMOJI_TOKEN = "\u25c6"
 
@@ -61,15 +64,16 @@ _WS_RE = re.compile(r"\s+")
 _HXXP_RE = re.compile(r"\bh[xX*]{2}p(s?)(?=\s*[:：])", re.IGNORECASE)
 _BRACKET_DOT_RE = re.compile(r"\s*[\[\(\{<]\s*(?:\.|dot|点)\s*[\]\)\}>]\s*", re.IGNORECASE)
 _WORD_DOT_RE = re.compile(
-    r"(?<=[A-Za-z0-9-])\s*(?:\bdot\b|点)\s*(?=(?:com|cn|net|org|top|xyz|vip|cc|info|me|io|co|app|shop|club|site|online|ly|gov)\b)",
+    rf"(?<=[A-Za-z0-9-])\s*(?:\bdot\b|点)\s*(?=(?:{'|'.join(TOP_LEVEL_DOMAINS)}|gov)\b)",
     re.IGNORECASE,
 )
 # Spaces around the dots of a host name that ends in a known top-level domain, lower or upper
-# case: "etc-renz . com" -> "etc-renz.com"; word-like domains only with a space before the dot.
-_STRONG = "com|cn|net|org|xyz|cc|io|ly|gov|icu|hk|tw"
-_WEAK = "me|co|top|app|shop|club|site|online|info|vip"
+# case: "etc-renz . com" -> "etc-renz.com"; word-like domains only with a space before the dot;
+# at most MAX_HOST_LABELS labels, the chain before the domain as long as it can be.
+_STRONG = "|".join(d for d in TOP_LEVEL_DOMAINS if d not in WORD_LIKE_DOMAINS)
+_WEAK = "|".join(d for d in TOP_LEVEL_DOMAINS if d in WORD_LIKE_DOMAINS)
 _SPACED_HOST_RE = re.compile(
-    rf"(?<![A-Za-z0-9.-])[A-Za-z0-9-]+(?:\s*\.\s*[A-Za-z0-9-]+)*?"
+    rf"(?<![A-Za-z0-9.-])[A-Za-z0-9-]+(?:\s*\.\s*[A-Za-z0-9-]+){{0,{MAX_HOST_LABELS - 2}}}"
     rf"(?:\s*\.\s*(?:{_STRONG}|{_STRONG.upper()})|\s+\.\s*(?:{_WEAK}|{_WEAK.upper()}))"
     r"(?![A-Za-z0-9-])"
 )

@@ -232,8 +232,12 @@ def test_sentence_boundaries_are_not_links(text: str) -> None:
     assert IndicatorKind.URL not in _kinds(text)
 
 
-def test_spaced_out_host_is_a_link() -> None:
-    assert IndicatorKind.BRAND_IN_DOMAIN in _kinds("登录 etc-renz . com 认证")
+@pytest.mark.parametrize(
+    "text",
+    ["登录 etc-renz . com 认证", "登录 icbc-vip . wang 认证", "访问 www . icbc-vip . com . cn"],
+)
+def test_spaced_out_host_is_a_link(text: str) -> None:
+    assert IndicatorKind.BRAND_IN_DOMAIN in _kinds(text)
 
 
 def test_shortener_list_is_configurable() -> None:

@@ -70,6 +70,9 @@ def test_sentence_full_stop_is_not_turned_into_a_host_dot() -> None:
         ("pay at a . top", "pay at a.top"),
         ("Visit us. etc-renz . com", "Visit us. etc-renz.com"),
         ("etc-renz\t.\tcom 认证", "etc-renz.com 认证"),
+        ("www . icbc . com . cn", "www.icbc.com.cn"),
+        ("etc-renz . co . uk", "etc-renz.co.uk"),
+        ("登录 icbc-vip . wang 认证", "登录 icbc-vip.wang 认证"),
     ],
     ids=[
         "space-after",
@@ -79,6 +82,9 @@ def test_sentence_full_stop_is_not_turned_into_a_host_dot() -> None:
         "word-tld",
         "sentence-then-host",
         "tab-spaced",
+        "second-level-domain",
+        "country-second-level",
+        "cheap-domain",
     ],
 )
 def test_spaced_host_is_joined(raw: str, expected: str) -> None:

@@ -24,7 +24,7 @@ import base58
 import bech32
 from Crypto.Hash import keccak
 
-from telewarden.core.sms.normalise import normalise
+from telewarden.core.sms.normalise import TOP_LEVEL_DOMAINS, normalise
 
 __all__ = [
     "DEFAULT_BRANDS",
@@ -222,12 +222,7 @@ DEFAULT_BRANDS: tuple[Brand, ...] = (
 """Seed brand lexicon (``domain.md`` e.7): banks, carriers, platforms, couriers, public bodies."""
 
 _GOV_SUFFIXES = (".gov.cn", ".gov", ".gov.uk", ".gov.hk", ".gov.mo", ".gov.sg", ".gov.tw")
-_TLDS = (
-    "com|cn|net|org|top|xyz|vip|cc|info|me|io|co|app|shop|club|site|online|ly|gl|gd|uk|us|hk|tw|"
-    "mo|ru|tk|ml|ga|cf|gq|pw|biz|live|link|icu|fun|ink|work|wang|cloud|tech|store|pro|asia|mobi|"
-    "tv|in|jp|kr|sg|my|ph|vn|th|id|la|kh|mm|im|de|fr|nl|es|it|ca|au|nz|ws|su|cyou|buzz|rest|"
-    "bond|sbs|cfd|lat|today|win|bid|loan|men|date|party|review|trade|download|xin|ren|ltd"
-)
+_TLDS = "|".join(TOP_LEVEL_DOMAINS)
 _URL_CHARS = r"[A-Za-z0-9\-._~:/?#@!$&'*+,;=%\[\]]"
 _URL_RE = re.compile(
     rf"(?:https?://{_URL_CHARS}+)"

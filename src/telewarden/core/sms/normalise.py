@@ -53,18 +53,44 @@ _WS_RE = re.compile(r"\s+")
 _ODD_WS_RE = re.compile(r"[^\S ]")
 _HXXP_RE = re.compile(r"\bh[xX*]{2}p(s?)(?=\s*[:：])", re.IGNORECASE)
 _BRACKET_DOT_RE = re.compile(r"\s*[\[\(\{<]\s*(?:\.|dot|点)\s*[\]\)\}>]\s*", re.IGNORECASE)
+TOP_LEVEL_DOMAINS: tuple[str, ...] = (
+    "com", "cn", "net", "org", "top", "xyz", "vip", "cc", "info", "me", "io", "co", "app",
+    "shop", "club", "site", "online", "ly", "gl", "gd", "uk", "us", "hk", "tw", "mo", "ru",
+    "tk", "ml", "ga", "cf", "gq", "pw", "biz", "live", "link", "icu", "fun", "ink", "work",
+    "wang", "cloud", "tech", "store", "pro", "asia", "mobi", "tv", "in", "jp", "kr", "sg",
+    "my", "ph", "vn", "th", "id", "la", "kh", "mm", "im", "de", "fr", "nl", "es", "it", "ca",
+    "au", "nz", "ws", "su", "cyou", "buzz", "rest", "bond", "sbs", "cfd", "lat", "today",
+    "win", "bid", "loan", "men", "date", "party", "review", "trade", "download", "xin", "ren",
+    "ltd",
+)  # fmt: skip
+"""Top-level domains a host in a message is recognised by when it has no scheme: the common
+generic ones, those cheap ones scam links favour, and the region codes of the area. One list
+for de-obfuscation here and for link extraction in :mod:`telewarden.core.sms.indicators`."""
+
+WORD_LIKE_DOMAINS: frozenset[str] = frozenset({
+    "top", "vip", "info", "me", "co", "app", "shop", "club", "site", "online", "us", "live",
+    "link", "fun", "ink", "work", "cloud", "tech", "store", "pro", "tv", "in", "my", "ph",
+    "th", "id", "la", "im", "de", "es", "it", "ca", "au", "today", "win", "bid", "loan", "men",
+    "date", "party", "review", "trade", "download", "rest", "bond", "buzz",
+})  # fmt: skip
+"""Those of :data:`TOP_LEVEL_DOMAINS` that are also English words (or common abbreviations):
+after a sentence's full stop they start the next sentence ("Ok. Me too", "Done. Top up")."""
+
 _WORD_DOT_RE = re.compile(
-    r"(?<=[A-Za-z0-9-])\s*(?:\bdot\b|点)\s*(?=(?:com|cn|net|org|top|xyz|vip|cc|info|me|io|co|app|shop|club|site|online|ly|gov)\b)",
+    rf"(?<=[A-Za-z0-9-])\s*(?:\bdot\b|点)\s*(?=(?:{'|'.join(TOP_LEVEL_DOMAINS)}|gov)\b)",
     re.IGNORECASE,
 )
 # Spaces around the dots of a host name: "etc-renz . com" -> "etc-renz.com". Only a host
 # that ends in a known top-level domain is joined, or every sentence would become one
-# ("Ok. Me watching tv" read as the host "Ok.Me"). Top-level domains that are also words
-# ("me", "top", "shop") start the next sentence after a full stop, so they join only when a
-# space comes before the dot ("etc . top"); the others also after "etc. com". A domain
-# written in title case ("Com", "Me") is a sentence start, so only lower or upper case count.
-_TLDS_UNLIKE_WORDS = ("com", "cn", "net", "org", "xyz", "cc", "io", "ly", "gov", "icu", "hk", "tw")
-_TLDS_LIKE_WORDS = ("me", "co", "top", "app", "shop", "club", "site", "online", "info", "vip")
+# ("Ok. Me watching tv" read as the host "Ok.Me"). Word-like domains join only when a space
+# comes before the dot ("etc . top"); the others also after "etc. com". A domain written in
+# title case ("Com", "Me") is a sentence start, so only lower or upper case count. The chain of
+# labels before the domain is greedy (so "www . icbc . com . cn" keeps its ".cn") and bounded:
+# an unbounded chain made a long text of short sentences cost quadratic time.
+_TLDS_UNLIKE_WORDS = tuple(d for d in TOP_LEVEL_DOMAINS if d not in WORD_LIKE_DOMAINS)
+_TLDS_LIKE_WORDS = tuple(d for d in TOP_LEVEL_DOMAINS if d in WORD_LIKE_DOMAINS)
+MAX_HOST_LABELS = 10
+"""Longest spaced-out host joined, in labels (domain included)."""
 
 
 def _either_case(names: tuple[str, ...]) -> str:
@@ -73,7 +99,7 @@ def _either_case(names: tuple[str, ...]) -> str:
 
 _HOST_LABEL = r"[A-Za-z0-9-]+"
 _SPACED_HOST_RE = re.compile(
-    rf"(?<![A-Za-z0-9.-]){_HOST_LABEL}(?:\s*\.\s*{_HOST_LABEL})*?"
+    rf"(?<![A-Za-z0-9.-]){_HOST_LABEL}(?:\s*\.\s*{_HOST_LABEL}){{0,{MAX_HOST_LABELS - 2}}}"
     rf"(?:\s*\.\s*(?:{_either_case(_TLDS_UNLIKE_WORDS)})|\s+\.\s*(?:{_either_case(_TLDS_LIKE_WORDS)}))"
     r"(?![A-Za-z0-9-])"
 )
@@ -82,7 +108,7 @@ _SPACED_HOST_RE = re.compile(
 # _join_host) and the domain. It starts with a literal dot, which re skips ahead to, so most
 # messages cost one fast scan; any whitespace counts (a tab or a line break too).
 _SPACED_HOST_HINT_RE = re.compile(
-    rf"\.(?:(?<=\s\.)\s*|\s+)(?:{_either_case(_TLDS_UNLIKE_WORDS + _TLDS_LIKE_WORDS)})"
+    rf"\.(?:(?<=\s\.)\s*|\s+)(?:{_either_case(TOP_LEVEL_DOMAINS)})"
     r"(?![A-Za-z0-9-])"
 )
 _DOT_SPACES_RE = re.compile(r"\s*\.\s*")
