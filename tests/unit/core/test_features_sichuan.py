@@ -15,9 +15,11 @@ import pytest
 from telewarden.core.features.sichuan import (
     ARPU_COLUMNS,
     FEATURE_NAMES,
+    KEY,
     SichuanAccumulator,
     align_to_published,
     sichuan_features,
+    sms_features,
 )
 
 NAN = None  # Polars renders a missing feature as null; the CSV writer leaves it empty.
@@ -240,6 +242,25 @@ def test_calls_and_sms_without_counterparts_count_zero_distinct_counterparts() -
     # no (number, counterpart) pair: the per-counterpart statistics are missing
     _check(out, {"phone2opposite_mean": NAN, "phone2oppo_sum_max": NAN})
     assert out["sms_rate"] == math.inf  # 1 SMS / 0 counterparts, as pandas divides
+
+
+def test_distinct_counterparts_stay_with_their_number() -> None:
+    # Numbers are grouped by categorical code in several branches of one query; on Polars
+    # before 1.32 the branches could code them differently and swap A's and B's counts.
+    sms = pl.LazyFrame(
+        {
+            "phone_no_m": ["A", "B", "B"],
+            "opposite_no_m": [None, "x", "y"],
+            "calltype_id": [1, 1, 1],
+            "request_datetime": [
+                "2020-01-01 01:00:00",
+                "2020-01-02 02:00:00",
+                "2020-01-02 02:00:00",
+            ],
+        }
+    )
+    out = sms_features(sms).collect().sort(KEY)
+    assert out.select(KEY, "sms_count", "sms_nunique").rows() == [("A", 1, 0), ("B", 2, 2)]
 
 
 def test_modes_weigh_the_count_before_the_value_at_the_ends_of_the_range() -> None:
