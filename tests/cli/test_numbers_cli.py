@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from telewarden.cli.main import app
+from telewarden.cli.numbers import _history_days
 from telewarden.core.errors import InvalidInputError, NotFoundError
 from telewarden.core.features.sichuan import ARPU_COLUMNS, FEATURE_NAMES
 
@@ -310,6 +312,16 @@ def test_detect_writes_scores_and_alerts(runner: CliRunner, sim_dir: Path, tmp_p
     assert "scorer flags withheld" in " ".join(stdout.split())
     assert scores["flag_withheld"].all() and not scores["flagged"].any()
     assert scores["score"].is_not_null().all()
+
+
+def test_history_counts_calendar_days_of_calls_and_sms() -> None:
+    utc = dt.UTC
+    calls = pl.DataFrame({"start_at": [dt.datetime(2026, 3, 1, 0, 0, tzinfo=utc)]})
+    sms = pl.DataFrame({"sent_at": [dt.datetime(2026, 3, 28, 23, 59, tzinfo=utc)]})
+    # 1 March 00:00 to 28 March 23:59 is 27.99 days of clock time but 28 days of records.
+    assert _history_days({"calls": calls, "sms": sms}) == 28
+    assert _history_days({"calls": calls}) == 1
+    assert _history_days({"calls": calls.clear()}) == 0
 
 
 def test_detect_keeps_scorer_flags_over_a_long_enough_span(

@@ -413,6 +413,20 @@ def _features_from_records(found: dict[str, pl.DataFrame]) -> pl.DataFrame:
     return out.filter(pl.col(KEY).is_in(subs["msisdn"].implode()))
 
 
+def _history_days(found: dict[str, pl.DataFrame]) -> int:
+    """Calendar days (UTC) from the first to the last call or SMS, both ends counted."""
+    times = [found["calls"]["start_at"]]
+    if "sms" in found:
+        times.append(found["sms"]["sent_at"])
+    stamps = pl.concat([t.cast(pl.Datetime("us", "UTC")) for t in times]).drop_nulls()
+    if stamps.is_empty():
+        return 0
+    first, last = stamps.min(), stamps.max()
+    if not (isinstance(first, dt.datetime) and isinstance(last, dt.datetime)):
+        return 0
+    return (last.date() - first.date()).days + 1
+
+
 def detect(
     records: Annotated[Path, typer.Option("--records", help="Simulator/carrier records dir.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output directory.")],
@@ -420,8 +434,8 @@ def detect(
     min_history_days: Annotated[
         float,
         typer.Option(
-            help="Shortest span of records on which the scorer's flags count; over a shorter "
-            "span they are withheld (scores are still written)."
+            help="Fewest calendar days of calls and SMS on which the scorer's flags count; "
+            "on fewer they are withheld (scores are still written)."
         ),
     ] = MIN_SCORER_HISTORY_DAYS,
 ) -> None:
@@ -453,12 +467,7 @@ def detect(
     with _stage("computing features and scores"):
         feats = _features_from_records(found)
         scores = load_model(model).score_many(feats).rename({KEY: "msisdn"})
-        first_at = calls["start_at"].min()
-        span_days = (
-            (end_at - first_at).total_seconds() / 86_400
-            if isinstance(end_at, dt.datetime) and isinstance(first_at, dt.datetime)
-            else 0.0
-        )
+        span_days = _history_days(found)
         withheld = span_days < min_history_days
         model_flags = int(scores["flagged"].sum())
         scores = scores.with_columns(
@@ -500,7 +509,7 @@ def detect(
     console.print(table)
     if withheld:
         console.print(
-            f"scorer flags withheld: the records span {span_days:.1f} days and the model, "
+            f"scorer flags withheld: the records cover {span_days} days and the model, "
             f"trained on eight-month aggregates, needs at least {min_history_days:g} "
             f"(--min-history-days; it would have flagged {model_flags:,} of "
             f"{scores.height:,} subscribers; see docs/model-card-numbers.md)"
@@ -508,7 +517,7 @@ def detect(
     else:
         console.print(
             f"scorer flagged {model_flags:,} of {scores.height:,} subscribers over "
-            f"{span_days:.1f} days of records"
+            f"{span_days} days of records"
         )
     console.print(f"detectors flagged {alerts['msisdn'].n_unique():,} numbers -> {output}")
     console.print(

@@ -69,11 +69,11 @@ Sichuan edge list every edge runs from the lower to the higher node number, so `
 and ``in_degree`` would encode a row's position in the file rather than behaviour."""
 
 MIN_HISTORY_DAYS = 28.0
-"""Shortest span of records, in days, over which the shipped scorer's flags mean anything.
+"""Fewest calendar days of records over which the shipped scorer's flags mean anything.
 
 The Sichuan features are eight-month aggregates and several are monthly (``arpu_*``, app flow
 per month); a day of an ordinary subscriber's traffic (one active day, few contacts) looks
-like the short life of a fraud card, so entry points withhold the flags on shorter spans."""
+like the short life of a fraud card, so ``telewarden detect`` withholds the flags on fewer."""
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "binary",
