@@ -257,6 +257,52 @@ def test_classifies_phone_numbers_with_number_intelligence() -> None:
     assert "international" in found[0].detail
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("Your OTP for login is 583920. Do not share it", [], id="otp-code"),
+        pytest.param("Your order number 51823 is ready", [], id="order-number"),
+        pytest.param("请致电95588咨询", ["+8695588"], id="bank-service-number"),
+        pytest.param("call me on 13800138000", ["+8613800138000"], id="mobile"),
+        pytest.param("ring +852 2123 4567", ["+85221234567"], id="international"),
+    ],
+)
+def test_short_codes_are_not_phone_numbers_but_service_numbers_are(
+    text: str, expected: list[str]
+) -> None:
+    from telewarden.core.numbers import NumberIntel
+
+    found = IndicatorExtractor(numbers=NumberIntel()).extract(text)
+    assert [i.value for i in found if i.kind == "phone_number"] == expected
+
+
+@pytest.mark.parametrize(
+    ("host", "kinds"),
+    [
+        pytest.param("netbank-commbank.help", {"brand_in_domain"}, id="bank-on-cheap-tld"),
+        pytest.param("www.commbank.com.au", set(), id="bank-own-domain"),
+        pytest.param("wellsfargo-secure-login.net", {"brand_in_domain"}, id="us-bank"),
+        pytest.param("auspost-au.delivery", {"brand_in_domain"}, id="courier"),
+        pytest.param("auspost.com.au", set(), id="courier-own-domain"),
+        pytest.param("hmrc-refund-gov.co", {"gov_outside_gov_cn"}, id="tax-office"),
+        pytest.param("dvla-vehicle-renew.com", {"gov_outside_gov_cn"}, id="licensing-agency"),
+        pytest.param("www.nhs.uk", set(), id="health-service-own-domain"),
+        pytest.param("my.gov.au", set(), id="portal-own-domain"),
+        pytest.param("purchase-online.com", set(), id="chase-inside-a-word-is-no-brand"),
+        pytest.param("linktr.ee", set(), id="linktree-is-no-toll-road"),
+    ],
+)
+def test_english_speaking_brands_and_public_bodies(host: str, kinds: set[str]) -> None:
+    assert {str(i.kind) for i in IndicatorExtractor().check_host(host)} == kinds
+
+
+@pytest.mark.parametrize(
+    "host", ["netbank-commbank.help", "usps-care.support", "pay-toll.services", "win.bet"]
+)
+def test_hosts_on_generic_domains_of_recent_smishing_are_links(host: str) -> None:
+    assert host in {i.value for i in IndicatorExtractor().extract(f"log on at {host} today")}
+
+
 # The fast paths (guards, one scan for crypto runs, host suffix sets) against the code as
 # it was: same indicators, in the same order, on any text.
 _SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

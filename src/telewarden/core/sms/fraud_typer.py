@@ -84,7 +84,13 @@ _GENERIC_CUES: tuple[tuple[str, str, float], ...] = (
     ("request", r"\bpay\b.{0,40}\bfee\b|\bfee\b.{0,20}\bpay", 1.5),
     # UK premium-rate numbers (09...), the payment rail of the prize texts in uci_sms.
     ("request", r"\b(?:call|text|ring|dial)\s+0?9\d{8,9}\b", 1.5),
-)
+    # The English smishing of 2021-2025 (parcel fees, tolls, bank alerts, refunds, KYC,
+    # crypto): where to act, what is threatened, and the bait.
+    ("request", r"\blog ?(?:in|on)\b|\bsign ?in\b|\bupdate (?:your )?(?:payment|billing|card|details|address|information)", 1.0),
+    ("threat", r"\bunauthori[sz]ed\b|\bunpaid\b|\boverdue\b|\bdisconnected\b|\bfrozen\b|\bon hold\b|\blate fee\b|\bpenalty\b|\bfinal notice\b", 1.5),
+    ("lure", r"\bgift card\b|\bpre-?approved\b|\bfree spins\b|\b\d+ ?% (?:daily|weekly|monthly) returns?\b", 1.5),
+    ("request", r"\bkyc\b|\bpan card\b|\bgas fee\b", 1.5),
+)  # fmt: skip
 # One compiled pattern per row: CPython's re skips ahead on a literal prefix per pattern,
 # which a single alternation of named groups defeats (measured 45 against 18 us/message).
 _LATIN_LETTER_RE = re.compile("[A-Za-z]")
@@ -119,6 +125,10 @@ _CUE_NEEDLES: tuple[tuple[str, ...] | None, ...] = tuple(
         "claim|redeem|redeliver",
         "fee",
         "call|text|ring|dial",
+        "log|sign|update ",
+        "unauthori|unpaid|overdue|disconnected|frozen|on hold|late fee|penalty|final notice",
+        "gift card|approved|free spins|return",
+        "kyc|pan card|gas fee",
     )
 )
 # Characters that re.IGNORECASE matches to an ASCII letter but that str.lower() does not

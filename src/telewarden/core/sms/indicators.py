@@ -207,6 +207,56 @@ DEFAULT_BRANDS: tuple[Brand, ...] = (
     Brand("usps", ("USPS",), ("usps.com",)),
     Brand("royalmail", ("Royal Mail",), ("royalmail.com",)),
     Brand("hmrc", ("HMRC",), ("gov.uk",), government=True),
+    # Brands and public bodies of the English-language smishing waves (US, UK, Australia,
+    # India, Singapore; 2021-2025): banks, couriers, toll roads, platforms, tax and health.
+    # Keys are what such domains contain; a key that is also inside common words is left out
+    # (Chase in "purchase", Linkt in "linktr.ee"), and keys under four letters match whole
+    # labels only.
+    Brand("wellsfargo", ("Wells Fargo",), ("wellsfargo.com", "wf.com")),
+    Brand("bankofamerica", ("Bank of America",), ("bankofamerica.com", "bofa.com")),
+    Brand("citibank", ("Citibank",), ("citi.com", "citibank.com")),
+    Brand("hsbc", ("HSBC",), ("hsbc.com", "hsbc.co.uk", "hsbc.com.hk", "hsbc.com.cn")),
+    Brand("barclays", ("Barclays",), ("barclays.co.uk", "barclays.com")),
+    Brand("natwest", ("NatWest",), ("natwest.com",)),
+    Brand("lloyds", ("Lloyds",), ("lloydsbank.com", "lloydsbank.co.uk", "lloydsbankinggroup.com")),
+    Brand("santander", ("Santander",), ("santander.co.uk", "santander.com")),
+    Brand("halifax", ("Halifax",), ("halifax.co.uk",)),
+    Brand("monzo", ("Monzo",), ("monzo.com",)),
+    Brand("revolut", ("Revolut",), ("revolut.com",)),
+    Brand("commbank", ("CommBank", "Commonwealth Bank"), ("commbank.com.au", "cba.com.au")),
+    Brand("westpac", ("Westpac",), ("westpac.com.au",)),
+    Brand("dbs", ("DBS", "POSB"), ("dbs.com", "dbs.com.sg", "posb.com.sg")),
+    Brand("ocbc", ("OCBC",), ("ocbc.com",)),
+    Brand("hdfc", ("HDFC",), ("hdfcbank.com", "hdfc.com")),
+    Brand("icici", ("ICICI",), ("icicibank.com", "icici.com")),
+    Brand("sbi", ("SBI", "YONO"), ("sbi.co.in", "onlinesbi.sbi", "onlinesbi.com")),
+    Brand("paytm", ("Paytm",), ("paytm.com",)),
+    Brand("coinbase", ("Coinbase",), ("coinbase.com",)),
+    Brand("binance", ("Binance",), ("binance.com",)),
+    Brand("netflix", ("Netflix",), ("netflix.com",)),
+    Brand("microsoft", ("Microsoft",), ("microsoft.com", "office.com", "live.com", "outlook.com")),
+    Brand("office365", ("Office 365",), ("microsoft.com", "office.com")),
+    Brand("google", ("Google", "Gmail"), ("google.com", "gmail.com", "g.co", "youtube.com")),
+    Brand("facebook", ("Facebook",), ("facebook.com", "fb.com", "fb.me", "meta.com")),
+    Brand("instagram", ("Instagram",), ("instagram.com",)),
+    Brand("whatsapp", ("WhatsApp",), ("whatsapp.com", "wa.me")),
+    Brand("walmart", ("Walmart",), ("walmart.com",)),
+    Brand("ebay", ("eBay",), ("ebay.com", "ebay.co.uk")),
+    Brand("ups", ("UPS",), ("ups.com",)),
+    Brand("evri", ("Evri", "Hermes"), ("evri.com",)),
+    Brand("dpd", ("DPD",), ("dpd.co.uk", "dpd.com")),
+    Brand("parcelforce", ("Parcelforce",), ("parcelforce.com",)),
+    Brand("auspost", ("Australia Post", "AusPost"), ("auspost.com.au",)),
+    Brand("singpost", ("SingPost",), ("singpost.com",)),
+    Brand("ezpass", ("E-ZPass", "EZPass"), ("e-zpassny.com", "ezpassnj.com", "e-zpassiag.com")),
+    Brand("sunpass", ("SunPass",), ("sunpass.com",)),
+    Brand("irs", ("IRS",), ("irs.gov",), government=True),
+    Brand("dvla", ("DVLA",), ("gov.uk",), government=True),
+    Brand("nhs", ("NHS",), ("nhs.uk",), government=True),
+    Brand("mygov", ("myGov",), ("my.gov.au",), government=True),
+    Brand("ato", ("ATO", "Australian Taxation Office"), ("ato.gov.au",), government=True),
+    Brand("singpass", ("Singpass",), ("singpass.gov.sg",), government=True),
+    Brand("iras", ("IRAS",), ("iras.gov.sg",), government=True),
     Brand(
         "gongan", ("公安", "派出所", "警方", "刑侦", "反诈中心"), ("mps.gov.cn",), government=True
     ),
@@ -221,7 +271,10 @@ DEFAULT_BRANDS: tuple[Brand, ...] = (
 )
 """Seed brand lexicon (``domain.md`` e.7): banks, carriers, platforms, couriers, public bodies."""
 
-_GOV_SUFFIXES = (".gov.cn", ".gov", ".gov.uk", ".gov.hk", ".gov.mo", ".gov.sg", ".gov.tw")
+_GOV_SUFFIXES = (
+    ".gov.cn", ".gov", ".gov.uk", ".gov.hk", ".gov.mo", ".gov.sg", ".gov.tw", ".gov.au",
+    ".gov.in", ".nic.in", ".gc.ca", ".govt.nz", ".gov.my", ".gov.ph", ".nhs.uk",
+)  # fmt: skip
 _TLDS = "|".join(TOP_LEVEL_DOMAINS)
 _URL_CHARS = r"[A-Za-z0-9\-._~:/?#@!$&'*+,;=%\[\]]"
 _URL_RE = re.compile(
@@ -434,6 +487,7 @@ def tron_address_valid(address: str) -> bool:
 _HOST_END_RE = re.compile(r"[/?#]")
 _HOST_TOKEN_SPLIT_RE = re.compile(r"[.\-_]")
 _NON_DIGIT_RE = re.compile(r"\D")
+_MIN_PLAIN_NUMBER_DIGITS = 7
 
 
 def _host_of(url: str) -> str:
@@ -655,12 +709,24 @@ class IndicatorExtractor:
                 continue
             if len(digits) > 15:
                 continue
-            found.append(self._classify_number(raw))
+            indicator = self._classify_number(raw, len(digits))
+            if indicator is not None:
+                found.append(indicator)
 
-    def _classify_number(self, raw: str) -> Indicator:
+    def _classify_number(self, raw: str, n_digits: int) -> Indicator | None:
         if self.numbers is None:
             return Indicator(IndicatorKind.PHONE_NUMBER, raw, "number (not classified)", 0.2)
         info = self.numbers.analyse(raw)
+        # Five or six digits without a + or 00 that the number intelligence finds neither
+        # valid nor a service number are a code, an order number or an amount ("Your OTP is
+        # 583920"), not a phone number: service numbers such as 95588 stay.
+        if (
+            n_digits < _MIN_PLAIN_NUMBER_DIGITS
+            and not raw.startswith(("+", "00"))
+            and not getattr(info, "valid", True)
+            and not getattr(info, "is_service_number", False)
+        ):
+            return None
         kind = str(getattr(info, "kind", "unknown"))
         origin = str(getattr(info, "origin", "unknown"))
         label = str(getattr(info, "origin_label", ""))

@@ -62,6 +62,12 @@ TOP_LEVEL_DOMAINS: tuple[str, ...] = (
     "au", "nz", "ws", "su", "cyou", "buzz", "rest", "bond", "sbs", "cfd", "lat", "today",
     "win", "bid", "loan", "men", "date", "party", "review", "trade", "download", "xin", "ren",
     "ltd",
+    # Generic domains of the smishing waves against English-speaking countries (parcel, toll,
+    # bank and refund lures, 2021-2025) and region codes of those countries.
+    "help", "support", "delivery", "care", "services", "click", "email", "digital", "bet",
+    "world", "global", "center", "network", "website", "space", "host", "life", "one", "best",
+    "mom", "beauty", "quest", "monster", "cam", "cx", "ke", "ng", "za", "pk", "br", "mx", "tr",
+    "eu", "ie", "ae", "ai", "to",
 )  # fmt: skip
 """Top-level domains a host in a message is recognised by when it has no scheme: the common
 generic ones, those cheap ones scam links favour, and the region codes of the area. One list
@@ -71,7 +77,10 @@ WORD_LIKE_DOMAINS: frozenset[str] = frozenset({
     "top", "vip", "info", "me", "co", "app", "shop", "club", "site", "online", "us", "live",
     "link", "fun", "ink", "work", "cloud", "tech", "store", "pro", "tv", "in", "my", "ph",
     "th", "id", "la", "im", "de", "es", "it", "ca", "au", "today", "win", "bid", "loan", "men",
-    "date", "party", "review", "trade", "download", "rest", "bond", "buzz",
+    "date", "party", "review", "trade", "download", "rest", "bond", "buzz", "help", "support",
+    "delivery", "care", "services", "click", "email", "digital", "bet", "world", "global",
+    "center", "network", "website", "space", "host", "life", "one", "best", "mom", "beauty",
+    "quest", "monster", "cam", "to", "ai",
 })  # fmt: skip
 """Those of :data:`TOP_LEVEL_DOMAINS` that are also English words (or common abbreviations):
 after a sentence's full stop they start the next sentence ("Ok. Me too", "Done. Top up")."""
