@@ -9,6 +9,7 @@ evaluation only), and metric helpers. Reading files is the CLI's job.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ __all__ = [
     "FitPredict",
     "NestedSelection",
     "binary_metrics",
+    "class_shares",
     "dedupe",
     "joint_cross_validate",
     "lenient_macro_f1",
@@ -81,6 +83,29 @@ def binary_metrics(y: npt.ArrayLike, pred: npt.ArrayLike) -> BinaryMetrics:
         len(yv),
         int(yv.sum()),
     )
+
+
+def class_shares(
+    texts: Sequence[str], labels: Sequence[int], patterns: Mapping[str, str]
+) -> dict[str, tuple[float, float]]:
+    """Share of negative and of positive texts in which each pattern occurs.
+
+    A cue that nearly every text of one class has and none of the other has is an artefact
+    of how a set was gathered (a model learns it and fails elsewhere), so the evaluation
+    reports such shares beside the scores.
+
+    Examples
+    --------
+    >>> class_shares(["a,b", "ab", "c,d", "c,e"], [0, 0, 1, 1], {"comma": ","})
+    {'comma': (0.5, 1.0)}
+    """
+    y = np.asarray(labels, dtype=bool)
+    out: dict[str, tuple[float, float]] = {}
+    for name, pattern in patterns.items():
+        rx = re.compile(pattern)
+        hit = np.fromiter((rx.search(t) is not None for t in texts), bool, len(texts))
+        out[name] = (float(hit[~y].mean()), float(hit[y].mean()))
+    return out
 
 
 def dedupe(texts: Sequence[str], labels: Sequence[Any]) -> tuple[list[str], list[Any], int]:
