@@ -68,7 +68,7 @@ def test_shipped_model_calls_etc_smishing_scam_and_family_chat_ok() -> None:
 
 def test_shipped_model_on_modern_english_messages_of_other_countries() -> None:
     """Regression guard for the generalisation check of ``eval sms`` (figures of 2026-12-03:
-    36 of 40 lures not ok, 22 of them scam; 12 of 40 legitimate messages spam, none scam)."""
+    36 of 40 lures not ok, 22 of them scam; 7 of 40 legitimate messages spam, none scam)."""
     import csv
 
     path = Path(__file__).resolve().parents[2] / "src/telewarden/data/sms/check_en_modern.tsv"
@@ -82,4 +82,4 @@ def test_shipped_model_on_modern_english_messages_of_other_countries() -> None:
     assert sum(v != "ok" for v in lures) >= 34
     assert sum(v == "scam" for v in lures) >= 20
     assert "scam" not in legit
-    assert sum(v == "spam" for v in legit) <= 12
+    assert sum(v == "spam" for v in legit) <= 8

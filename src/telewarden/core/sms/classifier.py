@@ -76,6 +76,17 @@ class FeatureConfig:
         Replace every link by the token ``httpurl`` before the n-grams, so that a link is
         one cue whatever its host (a shortener in a Chinese smishing text looks like the
         links of English spam), not a string of letters that zh_sms ham happens to contain.
+    latin_code_fold : bool
+        In messages without Chinese characters, write a run of 4-6 (folded) digits as one
+        ``0``: such a run is a one-time code, a PIN, an order or flight number or a year, not
+        the phone number or premium short code that digit runs are in uci_sms spam, whose
+        ``0000`` n-grams otherwise call every OTP and bank notice spam. Measured (joint
+        5-fold CV, seed 0 / 1): zh_sms F1 0.9486 -> 0.9479 / 0.9404 -> 0.9416, uci_sms
+        0.9698 -> 0.9697 (P 0.9812 -> 0.9827) / 0.9683 -> 0.9667 (P 0.9766 -> 0.9781); of 40
+        legitimate modern English messages (``check_en_modern.tsv``) the model alone flags
+        7 instead of 12, and catches the same 33 of 40 lures. Chinese messages keep their
+        runs: in zh_sms masked prices and dates (``xxxx元``) are spam cues, and folding them
+        too cost 0.008 F1 there.
     """
 
     char_ngrams: tuple[int, int] = (1, 4)
@@ -86,6 +97,7 @@ class FeatureConfig:
     cjk_punctuation: bool = True
     shared_block: bool = False
     url_token: bool = False
+    latin_code_fold: bool = False
 
     @property
     def base_width(self) -> int:
@@ -110,6 +122,7 @@ class FeatureConfig:
             "cjk_punctuation": self.cjk_punctuation,
             "shared_block": self.shared_block,
             "url_token": self.url_token,
+            "latin_code_fold": self.latin_code_fold,
         }
 
     @classmethod
@@ -130,6 +143,7 @@ class FeatureConfig:
             cjk_punctuation=bool(data.get("cjk_punctuation", True)),
             shared_block=bool(data.get("shared_block", False)),
             url_token=bool(data.get("url_token", False)),
+            latin_code_fold=bool(data.get("latin_code_fold", False)),
         )
 
 
@@ -280,6 +294,8 @@ _URL_TOKEN = " httpurl "
 
 # Sentence punctuation and spaces (after normalisation, full-width marks are ASCII or CJK).
 _CJK_PUNCTUATION_RE = re.compile(r"[\s,，。.、；;：:！!？?~～…]+")
+# A run of 4-6 folded digits (see ``FeatureConfig.latin_code_fold``).
+_CODE_RUN_RE = re.compile(r"(?<!0)0{4,6}(?!0)")
 
 
 def model_text(prepared: str, config: FeatureConfig) -> str:
@@ -290,6 +306,9 @@ def model_text(prepared: str, config: FeatureConfig) -> str:
     >>> cfg = FeatureConfig(split_by_script=True, cjk_punctuation=False)
     >>> model_text("妈，我今晚不回家吃饭了。", cfg), model_text("ok, see you.", cfg)
     ('妈我今晚不回家吃饭了', 'ok, see you.')
+    >>> cfg = FeatureConfig(split_by_script=True, latin_code_fold=True)
+    >>> model_text("your code is 000000, call 00000000000", cfg), model_text("验证码000000", cfg)
+    ('your code is 0, call 00000000000', '验证码000000')
     """
     return _model_texts([prepared], [has_cjk(prepared)], config)[0]
 
@@ -302,6 +321,11 @@ def _model_texts(prepared: Sequence[str], cjk: Sequence[bool], config: FeatureCo
     if not config.cjk_punctuation:
         texts = [
             _CJK_PUNCTUATION_RE.sub("", t) if c else t for t, c in zip(texts, cjk, strict=True)
+        ]
+    if config.latin_code_fold:
+        texts = [
+            _CODE_RUN_RE.sub("0", t) if not c and "0000" in t else t
+            for t, c in zip(texts, cjk, strict=True)
         ]
     return texts
 
@@ -648,7 +672,7 @@ def fit_model(
     config : FeatureConfig or None
         Feature settings (default: char 1-4-grams and Latin word 1-2-grams, split by
         script with a shared block, links as one token, Chinese sentence punctuation
-        dropped).
+        dropped, 4-6 digit codes of Latin-script messages folded).
     c : float
         Inverse L2 strength of the SVM.
     inner_folds : int
@@ -675,6 +699,7 @@ def fit_model(
         cjk_punctuation=False,
         shared_block=True,
         url_token=True,
+        latin_code_fold=True,
     )
     y = np.asarray(labels, dtype=np.int8)
     if len(texts) != len(y):
