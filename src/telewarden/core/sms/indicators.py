@@ -24,7 +24,7 @@ import base58
 import bech32
 from Crypto.Hash import keccak
 
-from telewarden.core.sms.normalise import TOP_LEVEL_DOMAINS, normalise
+from telewarden.core.sms.normalise import TLD_PATTERN, normalise
 
 __all__ = [
     "DEFAULT_BRANDS",
@@ -275,7 +275,7 @@ _GOV_SUFFIXES = (
     ".gov.cn", ".gov", ".gov.uk", ".gov.hk", ".gov.mo", ".gov.sg", ".gov.tw", ".gov.au",
     ".gov.in", ".nic.in", ".gc.ca", ".govt.nz", ".gov.my", ".gov.ph", ".nhs.uk",
 )  # fmt: skip
-_TLDS = "|".join(TOP_LEVEL_DOMAINS)
+_TLDS = TLD_PATTERN
 _URL_CHARS = r"[A-Za-z0-9\-._~:/?#@!$&'*+,;=%\[\]]"
 _URL_RE = re.compile(
     rf"(?:https?://{_URL_CHARS}+)"
