@@ -181,8 +181,9 @@ class FraudTyper:
         self._cjk_re = re.compile("|".join(re.escape(n) for n in names if not n.isascii()))
         self._latin_names = tuple(n.lower() for n in names if n.isascii())
         self._latin_re = re.compile("|".join(re.escape(n) for n in self._latin_names))
-        # Whether any Latin name is in a message, in one pass (a substring test per name cost
-        # 7 us a message with the ~110 names of the lexicon; this under 1 us).
+        # Whether any Latin name is in a message, in one pass: with the 78 Latin-script names
+        # of the lexicon a substring test per name made the brand look-up 6.9 us a message,
+        # with the automaton (about 1.5 us of it) 2.2 us.
         self._latin_automaton = ahocorasick.Automaton()
         for name in self._latin_names:
             self._latin_automaton.add_word(name, name)
