@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from telewarden.core.sms.normalise import EMOJI_TOKEN, deobfuscate_links, fold_for_model, normalise
+from telewarden.core.sms.normalise import (
+    EMOJI_TOKEN,
+    deobfuscate_links,
+    fold_for_model,
+    literal_trie,
+    normalise,
+)
 
 from . import sms_reference as ref
 from .sms_reference import sms_texts
@@ -162,3 +170,14 @@ def test_edge_cases_match_the_plain_code(text: str) -> None:
     assert normalise(text) == ref.normalise(text)
     assert deobfuscate_links(text) == ref.deobfuscate_links(text)
     assert fold_for_model(normalise(text)) == ref.fold_for_model(ref.normalise(text))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    words=st.lists(st.text(alphabet="abc.-", min_size=1, max_size=4), min_size=1, max_size=12),
+    probe=st.text(alphabet="abc.-", max_size=5),
+)
+def test_literal_trie_matches_exactly_its_words(words: list[str], probe: str) -> None:
+    pattern = re.compile(literal_trie(words))
+    assert all(pattern.fullmatch(w) for w in words)
+    assert bool(pattern.fullmatch(probe)) == (probe in words)
