@@ -105,8 +105,6 @@ def _boost(xtr: np.ndarray, ytr: np.ndarray, xte: np.ndarray, rounds: int = 600)
 
 
 def _family(name: str, xtr: np.ndarray, ytr: np.ndarray, xte: np.ndarray) -> np.ndarray:
-    if name == "boost":
-        return _boost(xtr, ytr, xte)
     if name == "forest":
         return np.asarray(lgb.train(FOREST_PARAMS, lgb.Dataset(xtr, ytr), 500).predict(xte))
     if name == "extra_trees":
@@ -154,10 +152,12 @@ def run(x: np.ndarray, y: np.ndarray, adj: sp.csr_matrix, seed: int) -> dict[str
                 g[tr[b]] = _graph(adj, y, k2, extra, score)[tr[b]]
             g[te] = _graph(adj, y, known, extra, score)[te]
             xtr, xte = np.column_stack([x[tr], g[tr]]), np.column_stack([x[te], g[te]])
-            oof.setdefault(f"graph:{extra}", np.zeros(n))[te] = _boost(xtr, y[tr], xte)
+            boosted = _boost(xtr, y[tr], xte)
+            oof.setdefault(f"graph:{extra}", np.zeros(n))[te] = boosted
             if extra == "norm":
                 for fam in FAMILIES:
-                    p = _family(fam, xtr, y[tr], xte)
+                    # The boosting family is the model just trained (same data, deterministic).
+                    p = boosted if fam == "boost" else _family(fam, xtr, y[tr], xte)
                     # Ranks within the fold, so that rank averages mix families fairly.
                     oof.setdefault(f"family:{fam}", np.zeros(n))[te] = rankdata(p) / len(p)
     for blend in BLENDS:

@@ -746,14 +746,19 @@ def eval_sms(
         lines.append(
             f"| {lab} | {counts[(lab, 'ok')]} | {counts[(lab, 'spam')]} | {counts[(lab, 'scam')]} |"
         )
+    wrong = [
+        f"`{t[:60]}{'...' if len(t) > 60 else ''}` ({r.verdict})"
+        for lab, t, r in zip(check_labels, check_texts, check, strict=True)
+        if lab == "ham" and str(r.verdict) != "ok"
+    ]
     lines.append(
-        "\nThe legitimate messages called spam are notices with amounts, account digits and "
-        "reply instructions (`Rs 1,250.00 debited from A/c XX4421 ...`, `... Reply STOP to "
-        "opt out`): in uci_sms such things are spam cues (prices, premium-rate numbers, "
-        "opt-out keywords). One-time codes of 4-6 digits no longer are "
+        "\nLegitimate messages not called ok: "
+        + ("; ".join(wrong) if wrong else "none")
+        + ". In uci_sms amounts, account digits and reply keywords are spam cues (prices, "
+        "premium-rate numbers, opt-out lines); one-time codes of 4-6 digits are not "
         "(`FeatureConfig.latin_code_fold`). A carrier's own labelled messages "
         "(`telewarden sms train`) and its registry of enterprise senders (the allow list) "
-        "are what stop the rest being labelled.\n"
+        "are what stop such notices being labelled.\n"
     )
     results["check_en_modern"] = {f"{a}_{b}": v for (a, b), v in counts.items()}
 
