@@ -16,8 +16,6 @@ from telewarden.adapters.storage.protocol import (
     BatchSummary,
     ImportReport,
     ScreeningStore,
-    load_screener,
-    screener_for,
 )
 from telewarden.adapters.storage.sql import SqlStore
 from telewarden.core.ports import FixedClock
@@ -37,6 +35,7 @@ from telewarden.core.screening import (
     ScreeningEvent,
     Verdict,
 )
+from telewarden.services.screening import load_screener, screener_for
 
 T0 = dt.datetime(2026, 11, 28, 10, 0, tzinfo=dt.UTC)
 HK_CALLER = "+85223456789"
@@ -286,19 +285,25 @@ def test_decision_and_batch_logs_keep_the_newest_first(store: ScreeningStore) ->
 
 def test_screeners_built_from_the_store_apply_its_state(store: ScreeningStore) -> None:
     event = ScreeningEvent(HK_CALLER, "13800138000", Channel.CALL, Ingress.INTERNATIONAL)
-    assert screener_for(store, event).decide(event).verdict is Verdict.BLOCK
+    assert screener_for(store, store.get_policy(), event).decide(event).verdict is Verdict.BLOCK
     store.set_optin(OptIn(CALLEE, OptInScope.CALLS, True, T0), actor="t")
-    for screener in (screener_for(store, event), load_screener(store)):
+    for screener in (
+        screener_for(store, store.get_policy(), event),
+        load_screener(store, store.get_policy()),
+    ):
         decision = screener.decide(event)
         assert decision.verdict is Verdict.ALLOW_LABELLED
         assert decision.origin == "Hong Kong"
     store.add_entry(
         ListKind.DENY, ListEntry("+852234", MatchKind.PREFIX, "police", "ring"), actor="t"
     )
-    for screener in (screener_for(store, event), load_screener(store)):
+    for screener in (
+        screener_for(store, store.get_policy(), event),
+        load_screener(store, store.get_policy()),
+    ):
         assert screener.decide(event).reason is ReasonCode.DENY_LISTED_PREFIX
     store.set_policy(PolicySettings(cross_border_block_calls=False), actor="t")
-    assert load_screener(store).settings.cross_border_block_calls is False
+    assert load_screener(store, store.get_policy()).settings.cross_border_block_calls is False
 
 
 @pytest.fixture(

@@ -21,7 +21,7 @@ from telewarden.settings import load_settings
 
 if TYPE_CHECKING:
     from telewarden.core.detectors.evaluation import DetectionResult
-    from telewarden.runners.demo import ChannelReport, DemoReport
+    from telewarden.services.demo import ChannelReport, DemoReport
 
 
 def _already_simulated(out: Path, preset: str, seed: int) -> bool:
@@ -59,7 +59,7 @@ def demo(
     from telewarden.adapters.sms_model import load_default_model
     from telewarden.core.screening import ContentInspector, PolicySettings
     from telewarden.core.sms.inspector import SmsClassifier, SmsContentInspector
-    from telewarden.runners.demo import count_rows, detect_cards, enterprise_registry, run_demo
+    from telewarden.services.demo import count_rows, detect_cards, enterprise_registry, run_demo
 
     settings = load_settings()
     console = Console()
@@ -145,7 +145,7 @@ def _render_detection(
 
 
 def _table(title: str, channel: ChannelReport, fraud_kinds: tuple[str, ...]) -> Table:
-    from telewarden.runners.demo import LEGIT_DOMESTIC, LEGIT_INTERNATIONAL
+    from telewarden.services.demo import LEGIT_DOMESTIC, LEGIT_INTERNATIONAL
 
     table = Table(title=title, title_justify="left")
     for column in (
@@ -175,7 +175,7 @@ def _table(title: str, channel: ChannelReport, fraud_kinds: tuple[str, ...]) -> 
 
 
 def _render(console: Console, report: DemoReport) -> None:
-    from telewarden.runners.demo import (
+    from telewarden.services.demo import (
         CALL_FRAUD_KINDS,
         LEGIT_DOMESTIC,
         LEGIT_INTERNATIONAL,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from telewarden.core.errors import InvalidInputError, TelewardenError
+from telewarden.core.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -24,11 +24,11 @@ if TYPE_CHECKING:
     from telewarden.adapters.storage.protocol import ScreeningStore
     from telewarden.adapters.storage.sql import SqlStore
     from telewarden.core.screening import (
-        ContentInspector,
         Decision,
         Ingress,
         PolicySettings,
     )
+    from telewarden.services.context import AppContext
 
 app = typer.Typer(help="Screen one call, one SMS, or a file of events.", no_args_is_help=True)
 
@@ -48,39 +48,24 @@ def resolve_actor(actor: str | None) -> str:
         return "cli"
 
 
-def effective_policy(store: ScreeningStore) -> PolicySettings:
-    """The store's policy with the process settings' gates applied.
-
-    ``TELEWARDEN_CONTENT_INSPECTION=false`` (the legal gate) switches SMS body inspection off
-    whatever the stored policy says; ``TELEWARDEN_HIGH_RISK_COUNTRIES`` replaces the stored list.
-    """
+def app_context(store: ScreeningStore) -> AppContext:
+    """The services' context for ``store``: the wall clock and the settings' gates."""
+    from telewarden.adapters.clock import SystemClock
+    from telewarden.services.context import AppContext, Gates
     from telewarden.settings import load_settings
 
     settings = load_settings()
-    policy = store.get_policy()
-    update: dict[str, Any] = {}
-    if not settings.content_inspection and policy.content_inspection:
-        update["content_inspection"] = False
-    if settings.high_risk_countries is not None:
-        update["high_risk_countries"] = [c.upper() for c in settings.high_risk_countries]
-    return policy.model_copy(update=update) if update else policy
+    countries = settings.high_risk_countries
+    gates = Gates(
+        content_inspection=settings.content_inspection,
+        high_risk_countries=tuple(countries) if countries is not None else None,
+    )
+    return AppContext(store=store, clock=SystemClock(), gates=gates)
 
 
-def content_inspector(policy: PolicySettings) -> ContentInspector | None:
-    """The shipped SMS content model as a ``ContentInspector``, or None.
-
-    None when the policy forbids inspection, or when the SMS model is not installed: the
-    screener then decides on sender and metadata alone and says so in its trace.
-    """
-    if not policy.content_inspection:
-        return None
-    try:
-        from telewarden.adapters.sms_model import load_default_model
-        from telewarden.core.sms.inspector import SmsClassifier, SmsContentInspector
-
-        return SmsContentInspector(SmsClassifier(load_default_model()))
-    except (ImportError, TelewardenError):
-        return None
+def effective_policy(store: ScreeningStore) -> PolicySettings:
+    """The store's policy with the process settings' gates applied."""
+    return app_context(store).effective_policy()
 
 
 def open_store() -> SqlStore:
@@ -206,9 +191,8 @@ def _screen_one(
     as_json: bool,
     actor: str | None,
 ) -> None:
-    from telewarden.adapters.clock import SystemClock
-    from telewarden.adapters.storage.protocol import screener_for
     from telewarden.core.screening import Channel, ScreeningEvent
+    from telewarden.services.screening import screen_one
 
     # A withheld or garbled caller ID is traffic, not a usage error: the screener gives it a
     # verdict with an explicit reason.
@@ -223,10 +207,7 @@ def _screen_one(
     )
     store = open_store()
     try:
-        policy = effective_policy(store)
-        content = content_inspector(policy) if event.text else None
-        decision = screener_for(store, event, policy=policy, content=content).decide(event)
-        store.log_decision(event, decision, actor=resolve_actor(actor), at=SystemClock().now())
+        decision = screen_one(app_context(store), event, actor=resolve_actor(actor))
     finally:
         store.close()
     if as_json:
@@ -298,8 +279,8 @@ def screen_file_command(
     )
 
     from telewarden.adapters.files.table import file_format
-    from telewarden.adapters.storage.protocol import load_screener
-    from telewarden.runners.batch import screen_file
+    from telewarden.services.screen_file import screen_file
+    from telewarden.services.screening import content_inspector, load_screener
 
     file_format(events)
     file_format(output)
@@ -308,7 +289,7 @@ def screen_file_command(
     try:
         t0 = time.perf_counter()
         policy = effective_policy(store)
-        screener = load_screener(store, policy=policy, content=content_inspector(policy))
+        screener = load_screener(store, policy, content=content_inspector(policy))
         load_s = time.perf_counter() - t0
         err.print(
             f"loaded policy v{store.policy_version()}, {len(screener.optins):,} opt-ins, "

@@ -17,7 +17,7 @@ from telewarden.core.screening import (
     NumberList,
     Screener,
 )
-from telewarden.runners.batch import default_quarantine_path, screen_file
+from telewarden.services.screen_file import default_quarantine_path, screen_file
 
 EVENTS = (
     "caller,callee,ingress,at,channel\n"

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from telewarden.cli.main import app
 from telewarden.core.screening import ContentFinding, PolicySettings
-from telewarden.runners.demo import (
+from telewarden.services.demo import (
     LEGIT_DOMESTIC,
     LEGIT_INTERNATIONAL,
     DemoReport,

@@ -1,0 +1,43 @@
+"""What an entry point hands to the use cases: ports, a clock and the process-level gates.
+
+Entry points build an :class:`AppContext` from their settings (``telewarden.cli.context``,
+later the API and the live runner); the services read only this object, never the settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from telewarden.adapters.storage.protocol import ScreeningStore
+from telewarden.core.ports import Clock
+from telewarden.core.screening import ContentInspector, PolicySettings
+
+
+@dataclass(frozen=True, slots=True)
+class Gates:
+    """Process-level overrides of the stored policy (environment or config file).
+
+    ``content_inspection=False`` is the operator's legal gate: it closes SMS body inspection
+    whatever the stored policy says. ``high_risk_countries`` replaces the stored list.
+    """
+
+    content_inspection: bool = True
+    high_risk_countries: tuple[str, ...] | None = None
+
+
+@dataclass(slots=True)
+class AppContext:
+    """The store (all five store ports), the clock and the gates of one process."""
+
+    store: ScreeningStore
+    clock: Clock
+    gates: Gates = field(default_factory=Gates)
+    inspector_factory: Callable[[], ContentInspector | None] | None = None
+    """Builds the SMS content inspector on first need; None uses the shipped model."""
+
+    def effective_policy(self) -> PolicySettings:
+        """The stored policy with the gates applied (see ``services.screening.gated_policy``)."""
+        from telewarden.services.screening import gated_policy
+
+        return gated_policy(self.store.get_policy(), self.gates)

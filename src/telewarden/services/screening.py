@@ -1,0 +1,161 @@
+"""Screening use cases: the gated policy, screeners built from the store, one screened event.
+
+The legal gate on SMS content is decided here once (:func:`gated_policy`,
+:func:`content_allowed`) and every path that reads message bodies asks it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+from telewarden.core.errors import ConfigurationError, TelewardenError
+from telewarden.core.numbers import NumberIntel
+from telewarden.core.ports import DecisionLog, ListStore, OptInStore
+from telewarden.core.screening import (
+    ContentInspector,
+    Decision,
+    ListKind,
+    NumberList,
+    OptInBook,
+    PolicySettings,
+    Screener,
+    ScreeningEvent,
+)
+
+if TYPE_CHECKING:
+    from telewarden.services.context import AppContext, Gates
+
+__all__ = [
+    "content_allowed",
+    "gated_policy",
+    "load_screener",
+    "screen_one",
+    "screener_for",
+    "shipped_content_inspector",
+]
+
+
+def gated_policy(policy: PolicySettings, gates: Gates) -> PolicySettings:
+    """``policy`` with the process gates applied.
+
+    A closed content gate switches SMS body inspection off whatever the stored policy says;
+    configured high-risk countries replace the stored list.
+    """
+    update: dict[str, object] = {}
+    if not gates.content_inspection and policy.content_inspection:
+        update["content_inspection"] = False
+    if gates.high_risk_countries is not None:
+        update["high_risk_countries"] = [c.upper() for c in gates.high_risk_countries]
+    return policy.model_copy(update=update) if update else policy
+
+
+def content_allowed(ctx: AppContext) -> bool:
+    """Whether message bodies may be read: the stored policy and the process gate both allow it."""
+    return ctx.effective_policy().content_inspection
+
+
+def require_content_allowed(ctx: AppContext, what: str) -> None:
+    """Refuse a content-reading use case (``sms classify`` ...) while the legal gate is closed."""
+    if not content_allowed(ctx):
+        raise ConfigurationError(
+            f"{what} reads message bodies, but content inspection is switched off "
+            "(policy content_inspection=false or TELEWARDEN_CONTENT_INSPECTION=false); "
+            "inspection needs the legal basis named in the policy before it is switched on"
+        )
+
+
+def shipped_content_inspector() -> ContentInspector | None:
+    """The shipped SMS model as a ``ContentInspector``; None when it is not installed."""
+    try:
+        from telewarden.adapters.sms_model import load_default_model
+        from telewarden.core.sms.inspector import SmsClassifier, SmsContentInspector
+
+        return SmsContentInspector(SmsClassifier(load_default_model()))
+    except (ImportError, TelewardenError):
+        return None
+
+
+def content_inspector(
+    policy: PolicySettings, factory: Callable[[], ContentInspector | None] | None = None
+) -> ContentInspector | None:
+    """The content inspector the policy allows, or None (the screener then says why in its trace)."""
+    if not policy.content_inspection:
+        return None
+    return (factory or shipped_content_inspector)()
+
+
+def _intel(policy: PolicySettings, numbers: NumberIntel | None) -> NumberIntel:
+    return (
+        numbers
+        if numbers is not None
+        else NumberIntel(high_risk_countries=policy.high_risk_countries)
+    )
+
+
+class ScreenerSource(OptInStore, ListStore, Protocol):
+    """The two ports a screener's opt-ins and lists are loaded from."""
+
+
+def load_screener(
+    store: ScreenerSource,
+    policy: PolicySettings,
+    *,
+    numbers: NumberIntel | None = None,
+    content: ContentInspector | None = None,
+) -> Screener:
+    """A ``Screener`` holding ALL of the store's opt-ins and deny/allow lists in memory.
+
+    For batch screening and long-running workers; a single screen uses :func:`screener_for`.
+    """
+    optins = OptInBook()
+    for optin in store.iter_optins():
+        optins.set(optin)
+    deny = NumberList()
+    store.load_list(ListKind.DENY, deny)
+    allow = NumberList()
+    store.load_list(ListKind.ALLOW, allow)
+    return Screener(
+        policy,
+        numbers=_intel(policy, numbers),
+        optins=optins,
+        deny=deny,
+        allow=allow,
+        content=content,
+    )
+
+
+def screener_for(
+    store: ScreenerSource,
+    policy: PolicySettings,
+    event: ScreeningEvent,
+    *,
+    numbers: NumberIntel | None = None,
+    content: ContentInspector | None = None,
+) -> Screener:
+    """A ``Screener`` loaded with only the state that can affect ``event``.
+
+    The callee's opt-ins and the list entries matching the caller or callee are fetched by
+    index, so a single screen costs a few queries however long the lists are.
+    """
+    intel = _intel(policy, numbers)
+    e164s = [
+        e for e in (intel.normalise(event.caller), intel.normalise(event.callee)) if e is not None
+    ]
+    optins = OptInBook()
+    for msisdn in e164s:
+        for optin in store.optins_for(msisdn):
+            optins.set(optin)
+    deny = NumberList(store.entries_matching(ListKind.DENY, e164s))
+    allow = NumberList(store.entries_matching(ListKind.ALLOW, e164s))
+    return Screener(policy, numbers=intel, optins=optins, deny=deny, allow=allow, content=content)
+
+
+def screen_one(ctx: AppContext, event: ScreeningEvent, *, actor: str) -> Decision:
+    """Screen one call or SMS against the store's state, log the decision, return it."""
+    policy = ctx.effective_policy()
+    content = content_inspector(policy, ctx.inspector_factory) if event.text else None
+    decision = screener_for(ctx.store, policy, event, content=content).decide(event)
+    log: DecisionLog = ctx.store
+    log.log_decision(event, decision, actor=actor, at=ctx.clock.now())
+    return decision
