@@ -8,27 +8,13 @@ transaction, a progress bar, a quarantine file for malformed rows, and counts th
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from telewarden.cli.screen import ACTOR_HELP, open_store, print_json, resolve_actor, stderr, stdout
-from telewarden.core.errors import InvalidInputError, NotFoundError
-
-if TYPE_CHECKING:
-    from telewarden.core.screening import ListKind
 
 app = typer.Typer(help="Deny and allow lists of numbers and prefixes.", no_args_is_help=True)
-
-_KINDS = ("deny", "allow")
-
-
-def _kind(raw: str) -> ListKind:
-    from telewarden.core.screening import ListKind
-
-    if raw.strip().lower() not in _KINDS:
-        raise InvalidInputError(f"list must be deny or allow, not {raw!r}")
-    return ListKind(raw.strip().lower())
 
 
 @app.command("import")
@@ -48,7 +34,6 @@ def import_list(
 ) -> None:
     """Import a list file; existing patterns are replaced, malformed rows quarantined."""
     import time
-    from collections.abc import Iterator
 
     from rich.progress import (
         BarColumn,
@@ -59,72 +44,51 @@ def import_list(
         TimeRemainingColumn,
     )
 
-    from telewarden.adapters.files.lists import ListFileReader
-    from telewarden.adapters.files.quarantine import QuarantineWriter
-    from telewarden.adapters.storage.protocol import ImportReport
-    from telewarden.core.numbers import NumberIntel
-    from telewarden.core.screening import ListEntry
+    from telewarden.services.lists import import_list as run_import
+    from telewarden.services.lists import list_kind
 
-    list_kind = _kind(kind)
-    quarantine = quarantine or path.with_name(f"{path.stem}.quarantine.csv")
-    if quarantine.resolve() == path.resolve():
-        raise InvalidInputError("--quarantine must not be the list file itself")
+    chosen = list_kind(kind)
     err = stderr()
-    t0 = time.perf_counter()
-    reader = ListFileReader(
-        path,
-        NumberIntel(),
-        default_source=source or path.name,
-        chunk_rows=chunk_rows,
-    )
-    err.print(f"read {reader.rows_read:,} rows from {path} in {time.perf_counter() - t0:.2f} s")
-    report = ImportReport(kind=list_kind)
     store = open_store()
     try:
-        with (
-            QuarantineWriter(quarantine) as bad,
-            Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[rate]}"),
-                TimeElapsedColumn(),
-                TimeRemainingColumn(),
-                console=err,
-            ) as bar,
-        ):
-            task = bar.add_task(
-                f"importing {list_kind.value} list", total=reader.rows_read, rate=""
-            )
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=err,
+        ) as bar:
+            task = bar.add_task(f"importing {chosen.value} list", total=None, rate="")
             started = time.perf_counter()
 
-            def chunks() -> Iterator[list[ListEntry]]:
-                for chunk in reader:
-                    report.rows_read += chunk.rows_read
-                    report.quarantined += len(chunk.quarantined)
-                    bad.write(chunk.quarantined)
-                    if not chunk.entries:
-                        bar.update(task, completed=report.rows_read)
-                    yield chunk.entries
-                # Staged rows are now merged into the indexed table in one statement.
-                bar.update(task, description="merging into the store")
+            def on_total(rows: int) -> None:
+                err.print(
+                    f"read {rows:,} rows from {path} in {time.perf_counter() - started:.2f} s"
+                )
+                bar.update(task, total=rows)
 
-            def advance(_rows: int) -> None:
+            def on_progress(rows: int) -> None:
                 elapsed = time.perf_counter() - started
-                rate = f"{report.rows_read / elapsed:,.0f} rows/s" if elapsed > 0 else ""
-                bar.update(task, completed=report.rows_read, rate=rate)
+                rate = f"{rows / elapsed:,.0f} rows/s" if elapsed > 0 else ""
+                bar.update(task, completed=rows, rate=rate)
 
-            store.import_entries(
-                list_kind,
-                chunks(),
+            run = run_import(
+                store,
+                chosen,
+                path,
                 actor=resolve_actor(actor),
-                source_name=path.name,
-                progress=advance,
-                report=report,
+                source=source,
+                quarantine=quarantine,
+                chunk_rows=chunk_rows,
+                on_total=on_total,
+                on_progress=on_progress,
+                on_merge=lambda: bar.update(task, description="merging into the store"),
             )
     finally:
         store.close()
-    total_s = time.perf_counter() - t0
+    report, total_s, quarantine = run.report, run.total_s, run.quarantine
     if as_json:
         print_json(
             report.as_dict()
@@ -145,7 +109,7 @@ def import_list(
         f"imported {report.accepted:,} = new {report.inserted:,} + replaced {report.updated:,} "
         f"+ repeated in the file {report.duplicates:,}"
     )
-    out.print(f"{list_kind.value} list now holds {report.total_after:,} entries")
+    out.print(f"{chosen.value} list now holds {report.total_after:,} entries")
     if report.quarantined:
         out.print(f"quarantine: {quarantine}")
     rate = report.rows_read / total_s if total_s else 0.0
@@ -162,20 +126,24 @@ def add(
     actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
 ) -> None:
     """Add or replace one list entry."""
-    from telewarden.adapters.files.lists import parse_pattern
-    from telewarden.core.numbers import NumberIntel
+    from telewarden.services.lists import add_entry, list_kind
 
-    list_kind = _kind(kind)
-    parsed = parse_pattern(NumberIntel(cache_size=16), pattern, match, source, reason, "cli")
-    if isinstance(parsed, str):
-        raise InvalidInputError(parsed)
+    chosen = list_kind(kind)
     store = open_store()
     try:
-        previous = store.add_entry(list_kind, parsed, actor=resolve_actor(actor))
+        entry, replaced = add_entry(
+            store,
+            chosen,
+            pattern,
+            match=match,
+            reason=reason,
+            source=source,
+            actor=resolve_actor(actor),
+        )
     finally:
         store.close()
-    verb = "replaced" if previous else "added"
-    stdout().print(f"{verb} {parsed.match.value} {parsed.pattern} on the {list_kind.value} list")
+    verb = "replaced" if replaced else "added"
+    stdout().print(f"{verb} {entry.match.value} {entry.pattern} on the {chosen.value} list")
 
 
 @app.command("remove")
@@ -185,30 +153,15 @@ def remove(
     actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
 ) -> None:
     """Remove one list entry."""
-    from telewarden.adapters.files.lists import parse_pattern
-    from telewarden.core.numbers import NumberIntel
+    from telewarden.services.lists import list_kind, remove_entry
 
-    list_kind = _kind(kind)
-    numbers = NumberIntel(cache_size=16)
-    candidates = []
-    for match in ("exact", "prefix"):
-        parsed = parse_pattern(numbers, pattern, match, None, None, "cli")
-        if not isinstance(parsed, str):
-            candidates.append(parsed.pattern)
+    chosen = list_kind(kind)
     store = open_store()
     try:
-        removed = None
-        for candidate in dict.fromkeys(candidates):
-            removed = store.remove_entry(list_kind, candidate, actor=resolve_actor(actor))
-            if removed is not None:
-                break
+        removed = remove_entry(store, chosen, pattern, actor=resolve_actor(actor))
     finally:
         store.close()
-    if removed is None:
-        raise NotFoundError(f"{pattern!r} is not on the {list_kind.value} list")
-    stdout().print(
-        f"removed {removed.match.value} {removed.pattern} from the {list_kind.value} list"
-    )
+    stdout().print(f"removed {removed.match.value} {removed.pattern} from the {chosen.value} list")
 
 
 @app.command("show")
@@ -221,21 +174,21 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print the entries as JSON."),
 ) -> None:
     """Show list entries in pattern order."""
-    from telewarden.adapters.storage.protocol import entry_to_dict
+    from telewarden.core.ports import entry_to_dict
+    from telewarden.services.lists import list_kind, show_entries
 
-    list_kind = _kind(kind)
+    chosen = list_kind(kind)
     store = open_store()
     try:
-        entries = store.list_entries(list_kind, starting_with=starting_with, limit=limit)
-        total = store.count_entries(list_kind)
+        entries, total = show_entries(store, chosen, starting_with=starting_with, limit=limit)
     finally:
         store.close()
     if as_json:
-        print_json([entry_to_dict(list_kind, e) for e in entries])
+        print_json([entry_to_dict(chosen, e) for e in entries])
         return
     from rich.table import Table
 
-    table = Table(title=f"{list_kind.value} list: {len(entries):,} of {total:,} entries")
+    table = Table(title=f"{chosen.value} list: {len(entries):,} of {total:,} entries")
     for column in ("Pattern", "Match", "Source", "Reason"):
         table.add_column(column)
     for e in entries:
@@ -249,10 +202,12 @@ def count(
     as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
 ) -> None:
     """Count list entries."""
-    kinds = [_kind(kind)] if kind is not None else [_kind(k) for k in _KINDS]
+    from telewarden.services.lists import KINDS, count_entries, list_kind
+
+    kinds = [list_kind(kind)] if kind is not None else [list_kind(k) for k in KINDS]
     store = open_store()
     try:
-        counts = {k.value: store.count_entries(k) for k in kinds}
+        counts = count_entries(store, kinds)
     finally:
         store.close()
     if as_json:

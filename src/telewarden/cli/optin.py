@@ -14,30 +14,11 @@ from telewarden.cli.screen import (
     resolve_actor,
     stdout,
 )
-from telewarden.core.errors import InvalidInputError, NotFoundError
 
 app = typer.Typer(
     help="Subscribers' opt-ins to cross-border calls and SMS (blocked by default).",
     no_args_is_help=True,
 )
-
-_SCOPES = ("calls", "sms", "both")
-
-
-def _msisdn(raw: str) -> str:
-    from telewarden.core.numbers import NumberIntel
-
-    e164 = NumberIntel(cache_size=16).normalise(raw)
-    if e164 is None:
-        raise InvalidInputError(f"{raw!r} is not a subscriber number")
-    return e164
-
-
-def _scope(raw: str) -> str:
-    scope = raw.strip().lower()
-    if scope not in _SCOPES:
-        raise InvalidInputError(f"--scope must be calls, sms or both, not {raw!r}")
-    return scope
 
 
 @app.command("add")
@@ -52,23 +33,28 @@ def add(
 ) -> None:
     """Opt a subscriber in to cross-border traffic (or out, with --opt-out)."""
     from telewarden.adapters.clock import SystemClock
-    from telewarden.core.screening import OptIn, OptInScope
+    from telewarden.services.optins import opt_in, parse_scope, subscriber
 
-    optin = OptIn(
-        msisdn=_msisdn(msisdn),
-        scope=OptInScope(_scope(scope)),
-        opted_in=not opt_out,
-        at=SystemClock().now(),
-        source=source.strip()[:64] or "cli",
-    )
+    subscriber(msisdn)  # validate before opening the store
+    parse_scope(scope)
     store = open_store()
     try:
-        previous = store.set_optin(optin, actor=resolve_actor(actor))
+        change = opt_in(
+            store,
+            SystemClock(),
+            msisdn,
+            scope=scope,
+            opted_in=not opt_out,
+            source=source,
+            actor=resolve_actor(actor),
+        )
     finally:
         store.close()
     what = "opted out of" if opt_out else "opted in to"
-    change = "" if previous is None else " (replaces the earlier record)"
-    stdout().print(f"{optin.msisdn} {what} cross-border {optin.scope.value}{change}")
+    replaced = " (replaces the earlier record)" if change.replaced else ""
+    stdout().print(
+        f"{change.optin.msisdn} {what} cross-border {change.optin.scope.value}{replaced}"
+    )
 
 
 @app.command("remove")
@@ -78,19 +64,16 @@ def remove(
     actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
 ) -> None:
     """Delete a subscriber's opt-in records; the cross-border default applies again."""
-    from telewarden.core.screening import OptInScope
+    from telewarden.services.optins import parse_scope, remove_optins, subscriber
 
-    e164 = _msisdn(msisdn)
-    chosen = OptInScope(_scope(scope)) if scope is not None else None
+    e164 = subscriber(msisdn)
+    if scope is not None:
+        parse_scope(scope)
     store = open_store()
     try:
-        removed = store.remove_optin(e164, chosen, actor=resolve_actor(actor))
+        removed = remove_optins(store, msisdn, scope, actor=resolve_actor(actor))
     finally:
         store.close()
-    if removed == 0:
-        raise NotFoundError(
-            f"{e164} has no opt-in record" + (f" for {chosen.value}" if chosen else "")
-        )
     stdout().print(f"removed {removed} opt-in record(s) of {e164}")
 
 
@@ -100,12 +83,13 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print the records as JSON."),
 ) -> None:
     """Show a subscriber's opt-in and opt-out records."""
-    from telewarden.adapters.storage.protocol import optin_to_dict
+    from telewarden.core.ports import optin_to_dict
+    from telewarden.services.optins import optins_of, subscriber
 
-    e164 = _msisdn(msisdn)
+    subscriber(msisdn)
     store = open_store()
     try:
-        records = store.optins_for(e164)
+        e164, records = optins_of(store, msisdn)
     finally:
         store.close()
     if as_json:

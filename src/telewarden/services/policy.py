@@ -1,0 +1,154 @@
+"""Policy use cases: read, change one setting, and the history of the versioned policy.
+
+A change takes a dotted key and a value, validates the whole document with ``PolicySettings``
+and stores it as a new version; the store audits it with before and after.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from telewarden.core.errors import InvalidInputError
+from telewarden.core.ports import AuditLog, AuditRecord, PolicyStore
+from telewarden.core.screening import PolicySettings
+
+__all__ = [
+    "PolicyChange",
+    "apply_setting",
+    "changed_keys",
+    "parse_value",
+    "policy_history",
+    "policy_in_force",
+    "region_key",
+    "set_policy_value",
+]
+
+
+# Region overrides are matched against the callee's city, province or region as the number
+# data spells them, in English; operators naturally type the Chinese province name.
+PROVINCES_ZH = {
+    "北京": "Beijing", "天津": "Tianjin", "河北": "Hebei", "山西": "Shanxi",
+    "内蒙古": "Inner Mongolia", "辽宁": "Liaoning", "吉林": "Jilin", "黑龙江": "Heilongjiang",
+    "上海": "Shanghai", "江苏": "Jiangsu", "浙江": "Zhejiang", "安徽": "Anhui",
+    "福建": "Fujian", "江西": "Jiangxi", "山东": "Shandong", "河南": "Henan", "湖北": "Hubei",
+    "湖南": "Hunan", "广东": "Guangdong", "广西": "Guangxi", "海南": "Hainan",
+    "重庆": "Chongqing", "四川": "Sichuan", "贵州": "Guizhou", "云南": "Yunnan",
+    "西藏": "Tibet", "陕西": "Shaanxi", "甘肃": "Gansu", "青海": "Qinghai", "宁夏": "Ningxia",
+    "新疆": "Xinjiang",
+}  # fmt: skip
+_ZH_SUFFIXES = ("壮族自治区", "回族自治区", "维吾尔自治区", "自治区", "省", "市")
+
+
+def region_key(name: str) -> str:
+    """The English spelling the screener matches for a Chinese province name; else ``name``.
+
+    Examples
+    --------
+    >>> region_key("广东"), region_key("广东省"), region_key("Shenzhen")
+    ('Guangdong', 'Guangdong', 'Shenzhen')
+    """
+    text = name.strip()
+    for suffix in _ZH_SUFFIXES:
+        if text.endswith(suffix) and len(text) > len(suffix):
+            text = text[: -len(suffix)]
+            break
+    return PROVINCES_ZH.get(text, name.strip())
+
+
+def parse_value(text: str) -> Any:
+    """JSON when ``text`` parses as JSON (``false``, ``3``, ``["MM"]``), else the text itself."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def apply_setting(document: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    """A copy of ``document`` with the dotted ``key`` set to ``value``.
+
+    Examples
+    --------
+    >>> apply_setting({"a": {}}, "a.广东.b", False)
+    {'a': {'广东': {'b': False}}}
+    """
+    parts = key.split(".")
+    if not parts or any(not p.strip() for p in parts):
+        raise InvalidInputError(f"not a setting key: {key!r}")
+    updated: dict[str, Any] = json.loads(json.dumps(document))
+    node = updated
+    for i, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise InvalidInputError(f"{'.'.join(parts[: i + 1])} is not a group of settings")
+        node = child
+    node[parts[-1]] = value
+    return updated
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyChange:
+    """The outcome of ``set_policy_value``."""
+
+    key: str
+    """The key as stored (a Chinese province name translated to the number data's spelling)."""
+    value: Any
+    version: int
+    """The new version, or the one in force when nothing changed."""
+    changed: bool
+    translated_from: str | None = None
+
+
+def _translated(key: str) -> tuple[str, str | None]:
+    parts = key.split(".")
+    if parts[0] == "region_overrides" and len(parts) >= 2:
+        translated = region_key(parts[1])
+        if translated != parts[1]:
+            original = parts[1]
+            parts[1] = translated
+            return ".".join(parts), original
+    return key, None
+
+
+def set_policy_value(store: PolicyStore, key: str, value_text: str, *, actor: str) -> PolicyChange:
+    """Set one dotted ``key`` to ``value_text`` (JSON when it parses); a new version if it changed."""
+    key, original = _translated(key)
+    top = key.split(".")[0]
+    if top not in PolicySettings.model_fields:
+        known = ", ".join(PolicySettings.model_fields)
+        raise InvalidInputError(f"unknown policy key {top!r}; known keys: {known}")
+    value = parse_value(value_text)
+    current = store.get_policy()
+    document = apply_setting(current.model_dump(mode="json"), key, value)
+    try:
+        policy = PolicySettings.model_validate(document)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise InvalidInputError(f"invalid value for {key}: {problems}") from exc
+    if policy == current:
+        return PolicyChange(key, value, store.policy_version(), False, original)
+    version = store.set_policy(policy, actor=actor)
+    return PolicyChange(key, value, version, True, original)
+
+
+def policy_in_force(store: PolicyStore) -> tuple[int, PolicySettings]:
+    """The version in force (0: built-in defaults) and the policy."""
+    return store.policy_version(), store.get_policy()
+
+
+def policy_history(log: AuditLog, *, limit: int = 20) -> list[AuditRecord]:
+    """The audit records of policy changes, newest first."""
+    return log.audit_log(entity="policy", limit=limit)
+
+
+def changed_keys(record: AuditRecord) -> list[str]:
+    """Top-level keys whose value differs between a record's before and after."""
+    before, after = record.before or {}, record.after or {}
+    return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
