@@ -4,38 +4,48 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from telewarden.adapters.memory import MemoryStore
+from telewarden.adapters.memory import (
+    MemoryDecisionSink,
+    MemoryEventSource,
+    MemoryFlagSink,
+    MemoryStore,
+)
 from telewarden.adapters.storage.migrate import HEAD_REVISION, current_revision, head_revision
 from telewarden.adapters.storage.protocol import (
-    BatchSummary,
-    ImportReport,
     ScreeningStore,
 )
 from telewarden.adapters.storage.sql import SqlStore
 from telewarden.core.ports import FixedClock
 from telewarden.core.screening import (
     Channel,
+    Decision,
     Ingress,
     ListEntry,
     ListKind,
     MatchKind,
-    NumberList,
     OptIn,
     OptInScope,
     PolicySettings,
     ReasonCode,
-    RegionPolicy,
-    Screener,
     ScreeningEvent,
     Verdict,
 )
 from telewarden.services.screening import load_screener, screener_for
+from telewarden.testing.stores import (
+    check_audit_log,
+    check_decision_log,
+    check_decision_sink,
+    check_flag_sink,
+    check_list_store,
+    check_optin_store,
+    check_policy_store,
+)
 
 T0 = dt.datetime(2026, 11, 28, 10, 0, tzinfo=dt.UTC)
 HK_CALLER = "+85223456789"
@@ -133,154 +143,32 @@ def test_open_migrates_a_fresh_database_and_reopening_is_idempotent(
             store.close()
 
 
-def test_policy_defaults_then_versions_with_audited_before_and_after(
-    store: ScreeningStore,
-) -> None:
-    assert store.policy_version() == 0
-    assert store.get_policy() == PolicySettings()
-    changed = PolicySettings(
-        cross_border_block_sms=False,
-        region_overrides={"Guangdong": RegionPolicy(cross_border_block_calls=False)},
-    )
-    assert store.set_policy(changed, actor="alice") == 1
-    assert store.set_policy(PolicySettings(), actor="bob") == 2
-    assert store.policy_version() == 2
-    assert store.get_policy() == PolicySettings()
-    first, second = reversed(store.audit_log(entity="policy"))
-    assert (first.actor, first.action, first.at) == ("alice", "create", T0)
-    assert first.before is not None and first.after is not None
-    assert first.before["cross_border_block_sms"] is True
-    assert first.after["cross_border_block_sms"] is False
-    assert first.after["region_overrides"]["Guangdong"]["cross_border_block_calls"] is False
-    assert second.before == first.after
-    assert second.action == "update"
-
-
-def test_optin_create_replace_and_remove_are_audited(store: ScreeningStore) -> None:
-    optin = OptIn(CALLEE, OptInScope.CALLS, True, T0, "sms-1219")
-    assert store.set_optin(optin, actor="alice") is None
-    opt_out = OptIn(CALLEE, OptInScope.CALLS, False, T0 + dt.timedelta(hours=1), "app")
-    assert store.set_optin(opt_out, actor="bob") == optin
-    store.set_optin(OptIn(CALLEE, OptInScope.SMS, True, T0), actor="alice")
-    assert store.optins_for(CALLEE) == [opt_out, OptIn(CALLEE, OptInScope.SMS, True, T0)]
-    assert store.remove_optin(CALLEE, OptInScope.SMS, actor="carol") == 1
-    assert store.remove_optin(CALLEE, OptInScope.SMS, actor="carol") == 0
-    assert store.optins_for(CALLEE) == [opt_out]
-    records = list(reversed(store.audit_log(entity="optin")))
-    assert [(r.action, r.actor) for r in records] == [
-        ("create", "alice"),
-        ("update", "bob"),
-        ("create", "alice"),
-        ("delete", "carol"),
-    ]
-    assert records[1].before is not None and records[1].before["opted_in"] is True
-    assert records[1].after is not None and records[1].after["opted_in"] is False
-    assert records[3].after is None and records[3].before is not None
-
-
-def test_list_entry_add_replace_remove_are_audited(store: ScreeningStore) -> None:
-    entry = ListEntry("+8617012", MatchKind.PREFIX, "miit", "virtual operator range")
-    assert store.add_entry(ListKind.DENY, entry, actor="alice") is None
-    newer = ListEntry("+8617012", MatchKind.PREFIX, "police", "fraud ring")
-    assert store.add_entry(ListKind.DENY, newer, actor="bob") == entry
-    assert store.count_entries(ListKind.DENY) == 1
-    assert store.count_entries(ListKind.ALLOW) == 0
-    assert store.remove_entry(ListKind.DENY, "+8617012", actor="carol") == newer
-    assert store.remove_entry(ListKind.DENY, "+8617012", actor="carol") is None
-    actions = [(r.action, r.before, r.after) for r in reversed(store.audit_log())]
-    assert actions[0][0] == "create" and actions[0][1] is None
-    assert actions[1][0] == "update" and actions[1][1] is not None
-    assert actions[1][1]["source"] == "miit"
-    assert actions[1][2] is not None and actions[1][2]["source"] == "police"
-    assert actions[2][0] == "delete" and actions[2][2] is None
-
-
 def _exact(n: int, source: str = "feed") -> ListEntry:
     return ListEntry(f"+86138{n:08d}", MatchKind.EXACT, source, "fraud")
 
 
-def test_bulk_import_upserts_counts_duplicates_and_reconciles(store: ScreeningStore) -> None:
-    store.add_entry(ListKind.DENY, _exact(1, "old"), actor="alice")
-    chunks = [
-        [_exact(1, "new"), _exact(2), _exact(3)],
-        [_exact(3, "later"), _exact(4), ListEntry("+86170", MatchKind.PREFIX, "miit", "range")],
-    ]
-    report = ImportReport(kind=ListKind.DENY, rows_read=7, quarantined=1)
-    seen: list[int] = []
-    result = store.import_entries(
-        ListKind.DENY,
-        chunks,
-        actor="importer",
-        source_name="deny.csv",
-        progress=seen.append,
-        report=report,
-    )
-    assert result is report
-    assert (report.accepted, report.duplicates, report.inserted, report.updated) == (6, 1, 4, 1)
-    assert report.total_after == 5 == store.count_entries(ListKind.DENY)
-    assert report.reconciles
-    assert seen == [3, 3]
-    by_pattern = {e.pattern: e for e in store.iter_entries(ListKind.DENY)}
-    assert by_pattern["+8613800000001"].source == "new"
-    assert by_pattern["+8613800000003"].source == "later"
-    (audit,) = store.audit_log(entity="list")
-    assert (audit.action, audit.entity_key, audit.actor) == ("import", "deny:deny.csv", "importer")
-    assert audit.before == {"count": 1}
-    assert audit.after is not None and audit.after["inserted"] == 4
+@pytest.mark.parametrize(
+    "check",
+    [check_policy_store, check_optin_store, check_list_store, check_audit_log, check_decision_log],
+    ids=["policy", "optins", "lists", "audit", "decisions"],
+)
+def test_store_port_conformance(store: ScreeningStore, check: Callable[..., None]) -> None:
+    # Each check starts from the fixture's fresh, empty store.
+    if check in (check_policy_store, check_optin_store, check_decision_log):
+        check(store, at=T0)
+    else:
+        check(store)
 
 
-def test_list_queries_by_prefix_and_by_number(store: ScreeningStore) -> None:
-    store.import_entries(
-        ListKind.DENY,
-        [
-            [
-                _exact(5),
-                ListEntry("+86138", MatchKind.PREFIX, "a", "b"),
-                ListEntry("+8613800", MatchKind.PREFIX, "a", "b"),
-                ListEntry("+8617012", MatchKind.PREFIX, "a", "b"),
-            ]
-        ],
-        actor="t",
-        source_name="x",
-    )
-    shown = store.list_entries(ListKind.DENY, starting_with="+86138", limit=10)
-    assert [e.pattern for e in shown] == ["+86138", "+8613800", "+8613800000005"]
-    assert len(store.list_entries(ListKind.DENY, limit=2)) == 2
-    matching = store.entries_matching(ListKind.DENY, ["+8613800000005"])
-    assert sorted(e.pattern for e in matching) == ["+86138", "+8613800", "+8613800000005"]
-    assert store.entries_matching(ListKind.ALLOW, ["+8613800000005"]) == []
-    target = NumberList()
-    assert store.load_list(ListKind.DENY, target) == 4
-    hit = target.match("+8617012345678")
-    assert hit is not None and hit.pattern == "+8617012"
-    assert target.match("+8613800000005") == _exact(5)
-
-
-def test_decision_and_batch_logs_keep_the_newest_first(store: ScreeningStore) -> None:
-    screener = Screener()
-    event = ScreeningEvent(HK_CALLER, "13800138000", ingress=Ingress.INTERNATIONAL)
-    decision = screener.decide(event)
-    store.log_decision(event, decision, actor="cli", at=T0)
-    store.log_decision(event, decision, actor="api", at=T0 + dt.timedelta(seconds=1))
-    newest, oldest = store.recent_decisions(limit=5)
-    assert (newest.actor, oldest.actor) == ("api", "cli")
-    assert newest.decision["verdict"] == "block"
-    assert newest.event["caller"] == HK_CALLER
-    assert oldest.at == T0
-    summary = BatchSummary(
-        started_at=T0,
-        finished_at=T0 + dt.timedelta(seconds=2),
-        source="events.csv",
-        output="verdicts.csv",
-        rows_read=10,
-        screened=9,
-        quarantined=1,
-        duration_s=2.0,
-        by_verdict={"block": 9},
-        by_reason={"cross_border_default_block": 9},
-    )
-    store.log_batch(summary, actor="cli")
-    assert store.recent_batches() == [summary]
+def test_memory_twins_of_the_stream_seams_pass_their_suites() -> None:
+    check_decision_sink(MemoryDecisionSink())
+    check_flag_sink(MemoryFlagSink())
+    source = MemoryEventSource([ScreeningEvent(HK_CALLER, CALLEE)] * 3)
+    positions = [e.position for e in source.events()]
+    assert len(set(positions)) == 3
+    for position in positions:
+        source.acknowledge(position)
+    assert source.acknowledged == set(positions)
 
 
 def test_screeners_built_from_the_store_apply_its_state(store: ScreeningStore) -> None:
@@ -337,3 +225,32 @@ def test_a_failed_import_leaves_the_list_and_the_audit_log_unchanged(
         store.import_entries(ListKind.DENY, chunks(), actor="t", source_name="x")
     assert store.count_entries(ListKind.DENY) == 1
     assert [r.entity for r in store.audit_log()] == ["list_entry"]
+
+
+class _ForgetfulStore(MemoryStore):
+    """Breaks one promise: replacing an opt-in does not return the record it replaced."""
+
+    def set_optin(self, optin: OptIn, *, actor: str) -> OptIn | None:
+        super().set_optin(optin, actor=actor)
+        return None
+
+
+class _DoubleCountingSink(MemoryDecisionSink):
+    """Breaks idempotency: counts every put."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.puts = 0
+
+    def put(self, position: str, event: ScreeningEvent, decision: Decision) -> None:
+        self.puts += 1
+
+    def taken(self) -> int:
+        return self.puts
+
+
+def test_the_conformance_suites_catch_a_broken_implementation() -> None:
+    with pytest.raises(AssertionError, match="replacing returns the previous record"):
+        check_optin_store(_ForgetfulStore(clock=FixedClock(T0)))
+    with pytest.raises(AssertionError, match="redelivered"):
+        check_decision_sink(_DoubleCountingSink())

@@ -22,7 +22,7 @@ from telewarden.adapters.storage.protocol import (
     fill_number_list,
     optin_to_dict,
 )
-from telewarden.core.ports import Clock
+from telewarden.core.ports import Clock, Flag, SourcedEvent
 from telewarden.core.screening import (
     Decision,
     ListEntry,
@@ -34,7 +34,7 @@ from telewarden.core.screening import (
     ScreeningEvent,
 )
 
-__all__ = ["MemoryStore"]
+__all__ = ["MemoryDecisionSink", "MemoryEventSource", "MemoryFlagSink", "MemoryStore"]
 
 
 class MemoryStore:
@@ -249,3 +249,54 @@ class MemoryStore:
     def recent_batches(self, *, limit: int = 20) -> list[BatchSummary]:
         """The newest batch summaries first."""
         return list(reversed(self._batches))[:limit]
+
+
+class MemoryEventSource:
+    """An ``EventSource`` over events held in memory; positions are their indices.
+
+    Acknowledged positions are remembered so a test can check that every event was settled.
+    """
+
+    def __init__(self, events: Iterable[ScreeningEvent], *, name: str = "memory") -> None:
+        self._events = list(events)
+        self._name = name
+        self.acknowledged: set[str] = set()
+
+    def events(self) -> Iterator[SourcedEvent]:
+        """Every event once, in the order given (the caller sorts by event time)."""
+        for i, event in enumerate(self._events):
+            yield SourcedEvent(f"{self._name}:{i}", event)
+
+    def acknowledge(self, position: str) -> None:
+        """Remember that ``position`` was settled."""
+        self.acknowledged.add(position)
+
+
+class MemoryDecisionSink:
+    """A ``DecisionSink`` keeping verdicts by position (a redelivery replaces, never adds)."""
+
+    def __init__(self) -> None:
+        self.decisions: dict[str, tuple[ScreeningEvent, Decision]] = {}
+
+    def put(self, position: str, event: ScreeningEvent, decision: Decision) -> None:
+        """Take the verdict of the event at ``position``."""
+        self.decisions[position] = (event, decision)
+
+    def taken(self) -> int:
+        """Distinct positions taken."""
+        return len(self.decisions)
+
+
+class MemoryFlagSink:
+    """A ``FlagSink`` keeping flags by key (a second put of a key changes nothing)."""
+
+    def __init__(self) -> None:
+        self.flags: dict[str, Flag] = {}
+
+    def put(self, key: str, flag: Flag) -> None:
+        """Take ``flag`` unless ``key`` was taken before."""
+        self.flags.setdefault(key, flag)
+
+    def taken(self) -> int:
+        """Distinct keys taken."""
+        return len(self.flags)
