@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from telewarden.core.screening import (
         Decision,
         Ingress,
-        PolicySettings,
     )
     from telewarden.services.context import AppContext
 
@@ -61,11 +60,6 @@ def app_context(store: ScreeningStore) -> AppContext:
         high_risk_countries=tuple(countries) if countries is not None else None,
     )
     return AppContext(store=store, clock=SystemClock(), gates=gates)
-
-
-def effective_policy(store: ScreeningStore) -> PolicySettings:
-    """The store's policy with the process settings' gates applied."""
-    return app_context(store).effective_policy()
 
 
 def open_store() -> SqlStore:
@@ -278,24 +272,18 @@ def screen_file_command(
         TimeRemainingColumn,
     )
 
-    from telewarden.adapters.files.table import file_format
-    from telewarden.services.screen_file import screen_file
-    from telewarden.services.screening import content_inspector, load_screener
+    from telewarden.services.screen_file import LoadedState, screen_file_from_store
 
-    file_format(events)
-    file_format(output)
     err = stderr()
     store = open_store()
     try:
-        t0 = time.perf_counter()
-        policy = effective_policy(store)
-        screener = load_screener(store, policy, content=content_inspector(policy))
-        load_s = time.perf_counter() - t0
-        err.print(
-            f"loaded policy v{store.policy_version()}, {len(screener.optins):,} opt-ins, "
-            f"{len(screener.deny):,} deny and {len(screener.allow):,} allow entries "
-            f"in {load_s:.2f} s"
-        )
+
+        def on_loaded(state: LoadedState) -> None:
+            err.print(
+                f"loaded policy v{state.policy_version}, {state.optins:,} opt-ins, "
+                f"{state.deny:,} deny and {state.allow:,} allow entries in {state.load_s:.2f} s"
+            )
+
         with Progress(
             TextColumn("screening"),
             BarColumn(),
@@ -317,17 +305,18 @@ def screen_file_command(
                 rate = f"{done / elapsed:,.0f} rows/s" if elapsed > 0 else ""
                 bar.update(task, advance=rows, rate=rate)
 
-            run = screen_file(
-                screener,
+            run = screen_file_from_store(
+                app_context(store),
                 events,
                 output,
+                actor=resolve_actor(actor),
                 quarantine=quarantine,
                 chunk_rows=chunk_rows,
+                on_loaded=on_loaded,
                 on_total=lambda total: bar.update(task, total=total),
                 progress=advance,
             )
         summary = run.summary
-        store.log_batch(summary, actor=resolve_actor(actor))
     finally:
         store.close()
     if as_json:

@@ -15,16 +15,21 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from telewarden.adapters.clock import SystemClock
 from telewarden.adapters.files.events import EventFileReader
 from telewarden.adapters.files.quarantine import QuarantineWriter
+from telewarden.adapters.files.table import file_format
 from telewarden.adapters.files.verdicts import SCHEMA as VERDICT_SCHEMA
 from telewarden.adapters.files.verdicts import VerdictWriter
-from telewarden.adapters.storage.protocol import BatchSummary
 from telewarden.core.errors import InvalidInputError
-from telewarden.core.ports import Clock
+from telewarden.core.ports import BatchSummary, Clock
 from telewarden.core.screening import Screener, decide_frame
+from telewarden.services.screening import content_inspector, load_screener
+
+if TYPE_CHECKING:
+    from telewarden.services.context import AppContext
 
 
 def default_quarantine_path(output: Path) -> Path:
@@ -134,3 +139,58 @@ def screen_file(
     return BatchRun(
         summary, quarantine if quarantined else None, read_s, decide_s, by_pair.most_common()
     )
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedState:
+    """What a batch screen loaded from the store before it started."""
+
+    policy_version: int
+    optins: int
+    deny: int
+    allow: int
+    load_s: float
+
+
+def screen_file_from_store(
+    ctx: AppContext,
+    source: Path,
+    output: Path,
+    *,
+    actor: str,
+    quarantine: Path | None = None,
+    chunk_rows: int = 50_000,
+    on_loaded: Callable[[LoadedState], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> BatchRun:
+    """Screen a file against the store's policy, opt-ins and lists, and log the batch summary."""
+    file_format(source)
+    file_format(output)
+    t0 = time.perf_counter()
+    policy = ctx.effective_policy()
+    screener = load_screener(
+        ctx.store, policy, content=content_inspector(policy, ctx.inspector_factory)
+    )
+    if on_loaded is not None:
+        on_loaded(
+            LoadedState(
+                ctx.store.policy_version(),
+                len(screener.optins),
+                len(screener.deny),
+                len(screener.allow),
+                time.perf_counter() - t0,
+            )
+        )
+    run = screen_file(
+        screener,
+        source,
+        output,
+        quarantine=quarantine,
+        chunk_rows=chunk_rows,
+        on_total=on_total,
+        progress=progress,
+        clock=ctx.clock,
+    )
+    ctx.store.log_batch(run.summary, actor=actor)
+    return run
