@@ -48,6 +48,7 @@ without it, about ten legitimate agents per 4,000 subscribers were flagged).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -118,6 +119,55 @@ class Alert:
         return (self.msisdn, self.detector, self.flagged_at, self.attempts, self.reason)
 
 
+class _LazyTime:
+    """A call's start time as POSIX seconds; the datetime is built only if an alert needs it."""
+
+    __slots__ = ("_t", "_value")
+
+    def __init__(self, t: float) -> None:
+        self._t = t
+        self._value: dt.datetime | None = None
+
+    def value(self) -> dt.datetime:
+        if self._value is None:
+            self._value = dt.datetime.fromtimestamp(self._t, dt.UTC)
+        return self._value
+
+
+class _TimeWindow:
+    """Sorted event times with the counts of the last ``window`` and the ``baseline`` before it.
+
+    Appending in time order and moving two cursors makes each count O(1) amortised, where a
+    scan of the deque cost O(n) per call at a busy international gateway. A late (out of order)
+    time is inserted in place, so the counts stay those of a sorted window.
+    """
+
+    __slots__ = ("_split", "_start", "_times")
+
+    def __init__(self) -> None:
+        self._times: list[float] = []
+        self._start = 0
+        self._split = 0
+
+    def add(self, t: float, window: float, baseline: float) -> tuple[int, int]:
+        """Add ``t``; return (times in ``[t - window, ...]``, times in the baseline before)."""
+        times = self._times
+        late = bool(times) and t < times[-1]
+        if late:
+            bisect.insort(times, t, lo=self._start)
+        else:
+            times.append(t)
+        self._start = bisect.bisect_left(times, t - window - baseline, lo=self._start)
+        # A late time moves the window's start back, so its cursor is searched from scratch.
+        lo = self._start if late else max(self._split, self._start)
+        self._split = bisect.bisect_left(times, t - window, lo=lo)
+        if self._start > 4096 and self._start * 2 > len(times):
+            del times[: self._start]
+            self._split -= self._start
+            self._start = 0
+        return len(times) - self._split, self._split - self._start
+
+
 @dataclass(slots=True)
 class _Call:
     t: float
@@ -170,10 +220,12 @@ class StreamDetector:
 
     def __init__(self, config: DetectorConfig, subscribers: pl.DataFrame | None = None) -> None:
         self.config = config
+        # Outbound calls are kept for the longest window any rule looks back over.
+        self._horizon = max(config.static_window_s, config.robocall_window_s, config.burst_window_s)
         self._numbers: dict[str, _Number] = {}
         self._imei: dict[tuple[str, str | None], dict[str, tuple[float, str]]] = {}
-        self._cell_starts: dict[str, deque[tuple[float, str]]] = {}
-        self._country: dict[str, deque[float]] = {}
+        self._cell_starts: dict[tuple[str, str], deque[tuple[float, str]]] = {}
+        self._country: dict[str, _TimeWindow] = {}
         self._cc_cache: dict[str, str] = {}
         self._flagged: set[tuple[str, str]] = set()
         self._doc: dict[str, str] = {}
@@ -198,18 +250,18 @@ class StreamDetector:
         return state
 
     def _alert(
-        self, msisdn: str, detector: str, at: dt.datetime, reason: str, out: list[Alert]
+        self, msisdn: str, detector: str, at: _LazyTime, reason: str, out: list[Alert]
     ) -> None:
         if (msisdn, detector) in self._flagged:
             return
         self._flagged.add((msisdn, detector))
-        out.append(Alert(msisdn, detector, at, self._number(msisdn).attempts, reason))
+        out.append(Alert(msisdn, detector, at.value(), self._number(msisdn).attempts, reason))
 
     def observe(
         self,
         caller: str,
         callee: str,
-        start_at: dt.datetime,
+        start_at: _LazyTime,
         ring_s: int | None,
         answered: bool,
         ingress: str | None,
@@ -218,19 +270,46 @@ class StreamDetector:
         imsi: str | None = None,
     ) -> list[Alert]:
         """Take one call attempt into the windows and return the alerts it completes."""
+        return self.observe_epoch(
+            caller, callee, start_at.timestamp(), ring_s, answered, ingress, cell_id, imei, imsi
+        )
+
+    def observe_epoch(
+        self,
+        caller: str,
+        callee: str,
+        t: float,
+        ring_s: int | None,
+        answered: bool,
+        ingress: str | None,
+        cell_id: str | None = None,
+        imei: str | None = None,
+        imsi: str | None = None,
+    ) -> list[Alert]:
+        """:meth:`observe` with the start time as POSIX seconds (the replay's fast path).
+
+        Every rule first checks the cheapest necessary condition (enough calls in the window,
+        enough SIMs on the IMEI) before building any list, so the common call that cannot
+        complete a rule costs a few dictionary and deque operations.
+        """
         cfg = self.config
-        t = start_at.timestamp()
         alerts: list[Alert] = []
+        at = _LazyTime(t)
         international = ingress == "international"
-        state = self._number(caller)
+        state = self._numbers.get(caller)
+        if state is None:
+            state = self._numbers[caller] = _Number()
         state.attempts += 1
-        call = _Call(t, callee, bool(answered), int(ring_s or 0), cell_id, international)
-        state.outbound.append(call)
-        horizon = max(cfg.static_window_s, cfg.robocall_window_s, cfg.burst_window_s)
-        while state.outbound and state.outbound[0].t < t - horizon:
-            state.outbound.popleft()
+        outbound = state.outbound
+        outbound.append(_Call(t, callee, bool(answered), int(ring_s or 0), cell_id, international))
+        oldest = t - self._horizon
+        while outbound[0].t < oldest:
+            outbound.popleft()
         if answered:
-            inbound = self._number(callee).inbound_answered
+            callee_state = self._numbers.get(callee)
+            if callee_state is None:
+                callee_state = self._numbers[callee] = _Number()
+            inbound = callee_state.inbound_answered
             inbound.append(t)
             while inbound and inbound[0] < t - cfg.static_window_s:
                 inbound.popleft()
@@ -239,17 +318,20 @@ class StreamDetector:
         state.seen = True
 
         if subscriber and imei is not None:
-            self._imei_rule(caller, start_at, t, imei, imsi, cell_id, alerts)
+            self._imei_rule(caller, at, t, imei, imsi, cell_id, alerts)
         if subscriber and first_call and cell_id is not None:
-            self._cluster_rule(caller, start_at, t, cell_id, alerts)
+            self._cluster_rule(caller, at, t, cell_id, alerts)
         if subscriber:
-            self._static_rule(caller, state, start_at, t, alerts)
-            self._burst_rule(caller, state, start_at, t, alerts)
-        else:
-            self._robocall_rule(caller, state, start_at, t, alerts)
+            if len(outbound) >= cfg.static_min_outbound:
+                self._static_rule(caller, state, at, t, alerts)
+            if len(outbound) >= cfg.burst_min_outbound:
+                self._burst_rule(caller, state, at, t, alerts)
+        elif len(outbound) >= cfg.robocall_min_calls:
+            self._robocall_rule(caller, state, at, t, alerts)
         if international:
-            self._wangiri_rule(caller, state, start_at, t, alerts)
-            self._surge_rule(caller, state, start_at, t, alerts)
+            if len(outbound) >= cfg.wangiri_min_calls:
+                self._wangiri_rule(caller, state, at, t, alerts)
+            self._surge_rule(caller, state, at, t, alerts)
         return alerts
 
     @staticmethod
@@ -267,7 +349,7 @@ class StreamDetector:
     def _imei_rule(
         self,
         caller: str,
-        at: dt.datetime,
+        at: _LazyTime,
         t: float,
         imei: str,
         imsi: str | None,
@@ -275,10 +357,17 @@ class StreamDetector:
         out: list[Alert],
     ) -> None:
         cfg = self.config
-        sims = self._imei.setdefault((imei, cell), {})
+        key = (imei, cell)
+        sims = self._imei.get(key)
+        if sims is None:
+            sims = self._imei[key] = {}
         sims[str(imsi)] = (t, caller)
-        for key in [k for k, (seen, _) in sims.items() if seen < t - cfg.imei_window_s]:
-            del sims[key]
+        if len(sims) < cfg.imei_max_sims:
+            # Expiry only ever shrinks the set, so below the threshold it cannot matter yet;
+            # the set stays bounded because it is expired whenever it reaches the threshold.
+            return
+        for stale in [k for k, (seen, _) in sims.items() if seen < t - cfg.imei_window_s]:
+            del sims[stale]
         if len(sims) >= cfg.imei_max_sims:
             where = "" if cell is None else f" in cell {cell}"
             reason = (
@@ -289,17 +378,23 @@ class StreamDetector:
                 self._alert(msisdn, "sim_bank_imei", at, reason, out)
 
     def _cluster_rule(
-        self, caller: str, at: dt.datetime, t: float, cell: str, out: list[Alert]
+        self, caller: str, at: _LazyTime, t: float, cell: str, out: list[Alert]
     ) -> None:
         cfg = self.config
-        starts = self._cell_starts.setdefault(cell, deque())
-        starts.append((t, caller))
-        while starts and starts[0][0] < t - cfg.cluster_window_s:
-            starts.popleft()
         mine = self._doc.get(caller)
         if mine is None:
+            # A card without a known ID document can never be part of a group.
             return
-        group = sorted({m for _, m in starts if self._doc.get(m) == mine})
+        # First calls are kept per (cell, ID document): only cards on the same document group.
+        starts = self._cell_starts.get((cell, mine))
+        if starts is None:
+            starts = self._cell_starts[(cell, mine)] = deque()
+        starts.append((t, caller))
+        while starts[0][0] < t - cfg.cluster_window_s:
+            starts.popleft()
+        if len(starts) < cfg.cluster_min_cards:
+            return
+        group = sorted({m for _, m in starts})
         if len(group) >= cfg.cluster_min_cards:
             reason = (
                 f"{len(group)} cards on one ID document switched on in cell {cell} within "
@@ -309,20 +404,20 @@ class StreamDetector:
                 self._alert(msisdn, "sim_bank_cluster", at, reason, out)
 
     def _static_rule(
-        self, caller: str, state: _Number, at: dt.datetime, t: float, out: list[Alert]
+        self, caller: str, state: _Number, at: _LazyTime, t: float, out: list[Alert]
     ) -> None:
         cfg = self.config
+        # The cheap conditions first: most busy cards are old or get answered calls.
+        if state.inbound_answered or not self._young(caller, t):
+            return
         calls = self._recent(state, t - cfg.static_window_s)
         if len(calls) < cfg.static_min_outbound:
             return
         cells = {c.cell for c in calls}
+        if len(cells) != 1:
+            return
         answer_rate = self._answer_rate(calls)
-        if (
-            len(cells) == 1
-            and answer_rate <= cfg.static_max_answer_rate
-            and not state.inbound_answered
-            and self._young(caller, t)
-        ):
+        if answer_rate <= cfg.static_max_answer_rate:
             reason = (
                 f"{len(calls)} outbound calls from one cell, answer rate {answer_rate:.2f}, "
                 f"nothing answered inbound in {cfg.static_window_s // 3600} h{self._age(caller, t)}"
@@ -338,19 +433,19 @@ class StreamDetector:
         return "" if activated is None else f", card {(t - activated) / 86_400:.1f} days old"
 
     def _burst_rule(
-        self, caller: str, state: _Number, at: dt.datetime, t: float, out: list[Alert]
+        self, caller: str, state: _Number, at: _LazyTime, t: float, out: list[Alert]
     ) -> None:
         cfg = self.config
+        activated = self._activated.get(caller)
+        if activated is None or t - activated >= cfg.new_card_age_s:
+            return
         calls = self._recent(state, t - cfg.burst_window_s)
         if len(calls) < cfg.burst_min_outbound:
             return
         distinct = self._distinct_callees(calls)
         answer_rate = self._answer_rate(calls)
-        activated = self._activated.get(caller)
         if (
-            activated is not None
-            and t - activated < cfg.new_card_age_s
-            and distinct >= cfg.burst_min_outbound
+            distinct >= cfg.burst_min_outbound
             and answer_rate <= cfg.burst_max_answer_rate
             and not self._local(caller, calls)
         ):
@@ -371,7 +466,7 @@ class StreamDetector:
         return sum(city == home for city in cities) >= self.config.burst_local_share * len(cities)
 
     def _robocall_rule(
-        self, caller: str, state: _Number, at: dt.datetime, t: float, out: list[Alert]
+        self, caller: str, state: _Number, at: _LazyTime, t: float, out: list[Alert]
     ) -> None:
         cfg = self.config
         calls = self._recent(state, t - cfg.robocall_window_s)
@@ -387,7 +482,7 @@ class StreamDetector:
             self._alert(caller, "robocall", at, reason, out)
 
     def _wangiri_rule(
-        self, caller: str, state: _Number, at: dt.datetime, t: float, out: list[Alert]
+        self, caller: str, state: _Number, at: _LazyTime, t: float, out: list[Alert]
     ) -> None:
         cfg = self.config
         rings = [
@@ -404,18 +499,16 @@ class StreamDetector:
             self._alert(caller, "wangiri", at, reason, out)
 
     def _surge_rule(
-        self, caller: str, state: _Number, at: dt.datetime, t: float, out: list[Alert]
+        self, caller: str, state: _Number, at: _LazyTime, t: float, out: list[Alert]
     ) -> None:
         cfg = self.config
         code = self._cc_cache.get(caller)
         if code is None:
             code = self._cc_cache[caller] = _country_code(caller)
-        times = self._country.setdefault(code, deque())
-        times.append(t)
-        while times and times[0] < t - cfg.surge_window_s - cfg.surge_baseline_s:
-            times.popleft()
-        recent = sum(1 for x in times if x >= t - cfg.surge_window_s)
-        earlier = len(times) - recent
+        times = self._country.get(code)
+        if times is None:
+            times = self._country[code] = _TimeWindow()
+        recent, earlier = times.add(t, cfg.surge_window_s, cfg.surge_baseline_s)
         baseline = earlier / (cfg.surge_baseline_s / cfg.surge_window_s)
         if recent < cfg.surge_min_calls or recent < cfg.surge_factor * max(baseline, 1.0):
             return
@@ -467,7 +560,13 @@ def detect_stream(
     """
     detector = StreamDetector(config or DetectorConfig(), subscribers)
     ordered = calls.sort("start_at", "id") if "id" in calls.columns else calls.sort("start_at")
-    for i, row in enumerate(ordered.select(_STREAM_COLUMNS).iter_rows(), start=1):
-        yield from detector.observe(*row)
+    # POSIX seconds computed once in Polars instead of a datetime per row and .timestamp().
+    epoch = (pl.col("start_at").dt.epoch("us") / 1_000_000).alias("start_at")
+    columns = [epoch if c == "start_at" else pl.col(c) for c in _STREAM_COLUMNS]
+    observe = detector.observe_epoch
+    for i, row in enumerate(ordered.select(columns).iter_rows(), start=1):
+        found = observe(*row)
+        if found:
+            yield from found
         if on_progress is not None and i % 10_000 == 0:
             on_progress(i)
