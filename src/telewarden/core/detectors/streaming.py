@@ -261,7 +261,7 @@ class StreamDetector:
         self,
         caller: str,
         callee: str,
-        start_at: _LazyTime,
+        start_at: dt.datetime,
         ring_s: int | None,
         answered: bool,
         ingress: str | None,
