@@ -278,3 +278,33 @@ def test_simulated_sim_banks_are_caught_within_ten_attempts_with_no_bulk_caller_
     assert result.legit_bulk > 0
     assert result.legit_bulk_flagged == 0
     assert result.true_flagged / result.flagged >= 0.95
+
+
+@pytest.mark.slow
+def test_a_detector_restored_from_its_checkpoint_goes_on_exactly_as_the_uninterrupted_one() -> None:
+    import json
+
+    from telewarden.core.sim import Simulation, preset
+
+    simulation = Simulation(preset("tiny", 11))
+    calls = pl.concat([c.calls for c in simulation.chunks()]).select(list(CALLS_SCHEMA))
+    calls = calls.sort("start_at", "id")
+    subscribers = simulation.subscribers()
+    whole = [a.as_row() for a in detect_stream(calls, subscribers)]
+    assert whole, "the tiny simulation has fraud to find"
+    rows = calls.select(
+        "caller", "callee", "start_at", "ring_s", "answered", "ingress", "cell_id", "imei", "imsi"
+    ).rows()
+    for cut in (len(rows) // 3, 2 * len(rows) // 3):
+        first = StreamDetector(DetectorConfig(), subscribers)
+        alerts = [a.as_row() for row in rows[:cut] for a in first.observe(*row)]
+        checkpoint = json.loads(json.dumps(first.state()))
+        second = StreamDetector(DetectorConfig(), subscribers)
+        second.restore(checkpoint)
+        alerts += [a.as_row() for row in rows[cut:] for a in second.observe(*row)]
+        assert alerts == whole
+
+
+def test_an_unknown_checkpoint_version_is_refused() -> None:
+    with pytest.raises(ValueError, match="checkpoint version"):
+        StreamDetector(DetectorConfig()).restore({"version": 99})

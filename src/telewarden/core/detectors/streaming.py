@@ -149,6 +149,18 @@ class _TimeWindow:
         self._start = 0
         self._split = 0
 
+    def state(self) -> list[Any]:
+        """The live part of the window (times from the start cursor) and the split offset."""
+        return [self._times[self._start :], self._split - self._start]
+
+    @classmethod
+    def from_state(cls, state: list[Any]) -> _TimeWindow:
+        """A window restored from :meth:`state`."""
+        window = cls()
+        window._times = [float(t) for t in state[0]]
+        window._split = int(state[1])
+        return window
+
     def add(self, t: float, window: float, baseline: float) -> tuple[int, int]:
         """Add ``t``; return (times in ``[t - window, ...]``, times in the baseline before)."""
         times = self._times
@@ -242,6 +254,54 @@ class StreamDetector:
                     self._doc[msisdn] = doc
                 if activated is not None:
                     self._activated[msisdn] = activated.timestamp()
+
+    def state(self) -> dict[str, Any]:
+        """The windows and flags as plain JSON-ready data (a checkpoint of a live worker).
+
+        What the subscribers table gives (ID documents, activation, home city) is not included:
+        a restored detector takes it from the table again.
+        """
+        return {
+            "version": 1,
+            "numbers": {
+                m: [
+                    n.attempts,
+                    [
+                        [c.t, c.callee, c.answered, c.ring_s, c.cell, c.international]
+                        for c in n.outbound
+                    ],
+                    list(n.inbound_answered),
+                    n.first_cell,
+                    n.seen,
+                ]
+                for m, n in self._numbers.items()
+            },
+            "imei": [[imei, cell, sims] for (imei, cell), sims in self._imei.items()],
+            "cell_starts": [[cell, doc, list(q)] for (cell, doc), q in self._cell_starts.items()],
+            "country": {code: w.state() for code, w in self._country.items()},
+            "flagged": sorted(self._flagged),
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Replace the windows and flags with a checkpoint taken by :meth:`state`."""
+        if state.get("version") != 1:
+            raise ValueError(f"unknown detector checkpoint version {state.get('version')!r}")
+        self._numbers = {}
+        for m, (attempts, outbound, inbound, first_cell, seen) in state["numbers"].items():
+            number = _Number(attempts=attempts, first_cell=first_cell, seen=seen)
+            number.outbound.extend(_Call(*c) for c in outbound)
+            number.inbound_answered.extend(inbound)
+            self._numbers[m] = number
+        self._imei = {
+            (imei, cell): {imsi: (t, caller) for imsi, (t, caller) in sims.items()}
+            for imei, cell, sims in state["imei"]
+        }
+        self._cell_starts = {
+            (cell, doc): deque((t, m) for t, m in starts)
+            for cell, doc, starts in state["cell_starts"]
+        }
+        self._country = {code: _TimeWindow.from_state(w) for code, w in state["country"].items()}
+        self._flagged = {(m, d) for m, d in state["flagged"]}
 
     def _number(self, msisdn: str) -> _Number:
         state = self._numbers.get(msisdn)
