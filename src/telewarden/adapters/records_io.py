@@ -410,3 +410,15 @@ class SichuanWriter:
         self.counts["app"] = app.height
         self.counts["user"] = user.height
         return self.counts
+
+
+def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> Path:
+    """Write ``frame`` to ``path`` through a temporary file renamed into place.
+
+    A run killed mid-write never leaves a half-written file under the final name.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    frame.write_parquet(tmp)
+    tmp.replace(path)
+    return path

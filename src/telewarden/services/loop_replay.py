@@ -21,10 +21,27 @@ from typing import Any
 
 import polars as pl
 
+from telewarden.core.detectors.streaming import DetectorConfig, StreamDetector
 from telewarden.core.ports import Flag
-from telewarden.services.live_loop import LiveLoop, events_from_records, micro_batches
+from telewarden.core.screening import ContentInspector, NumberList, PolicySettings, Screener
+from telewarden.services.demo import load_optins
+from telewarden.services.live_loop import (
+    Disposer,
+    LiveLoop,
+    Warner,
+    events_from_records,
+    micro_batches,
+)
 
-__all__ = ["CampaignOutcome", "LoopReport", "LoopRun", "loop_report", "replay_records"]
+__all__ = [
+    "CampaignOutcome",
+    "LoopReport",
+    "LoopRun",
+    "load_day",
+    "loop_report",
+    "make_loop",
+    "replay_records",
+]
 
 
 @dataclass
@@ -44,6 +61,29 @@ class LoopRun:
     def events_per_second(self) -> float:
         """Events through the whole loop per second of wall time."""
         return self.events / self.seconds if self.seconds else 0.0
+
+
+def make_loop(
+    records: Path,
+    *,
+    policy: PolicySettings | None = None,
+    content: ContentInspector | None = None,
+    allow: NumberList | None = None,
+    disposer: Disposer | None = None,
+    warner: Warner | None = None,
+    deny: NumberList | None = None,
+) -> LiveLoop:
+    """A loop for the simulated carrier in ``records``: its opt-ins, subscribers and registry."""
+    policy = policy or PolicySettings()
+    optins = load_optins(pl.read_parquet(records / "optins.parquet"))
+    screener = Screener(policy, optins=optins, allow=allow, deny=deny, content=content)
+    subscribers = pl.read_parquet(records / "subscribers.parquet")
+    return LiveLoop(
+        screener,
+        StreamDetector(DetectorConfig(), subscribers),
+        disposer=disposer,
+        warner=warner,
+    )
 
 
 def load_day(records: Path) -> pl.DataFrame:

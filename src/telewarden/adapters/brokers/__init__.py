@@ -1,0 +1,1 @@
+"""Message brokers the live loop runs on beyond one machine (NATS JetStream)."""

@@ -1,0 +1,140 @@
+"""`telewarden run`: the live loop, embedded over simulator records or as a NATS worker.
+
+Embedded (default): the records' calls and SMS are replayed through the loop in event time and
+the verdicts and flags are written to ``--out``. With ``--broker nats://...`` the command is one
+worker of a partition (``--partition K`` of ``--partitions N``), checkpointing to
+``--checkpoint``; ``telewarden run feed`` publishes the records' events to the broker.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    help="The live loop: screen, detect, dispose and warn in event time.",
+    invoke_without_command=True,
+)
+
+RECORDS_HELP = "A folder written by `telewarden sim` (calls, sms, subscribers, opt-ins)."
+
+
+@app.callback()
+def run(
+    ctx: typer.Context,
+    records: Annotated[Path | None, typer.Option("--records", help=RECORDS_HELP)] = None,
+    broker: Annotated[
+        str | None, typer.Option("--broker", help="nats://host:port: run as a partition worker.")
+    ] = None,
+    partition: Annotated[int, typer.Option("--partition", min=0)] = 0,
+    checkpoint: Annotated[
+        Path | None, typer.Option("--checkpoint", help="Worker checkpoint file.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Embedded: where verdicts and flags go.")
+    ] = None,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Events per micro-batch.")] = 5_000,
+    idle_exit: Annotated[
+        float | None,
+        typer.Option("--idle-exit", help="Worker: stop after this many idle seconds."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Run the live loop (see `telewarden run --help`)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from telewarden.core.errors import InvalidInputError
+
+    if records is None:
+        raise InvalidInputError("--records is required (a folder written by `telewarden sim`)")
+    if not (records / "calls.parquet").exists():
+        raise InvalidInputError(f"{records} holds no calls.parquet; run `telewarden sim` first")
+    from telewarden.services.demo import enterprise_registry
+    from telewarden.services.live_loop import LiveLoop
+    from telewarden.services.loop_replay import load_day, make_loop, replay_records
+
+    def loop_factory() -> LiveLoop:
+        assert records is not None
+        return make_loop(records, allow=enterprise_registry())
+
+    if broker is not None:
+        from telewarden.runners.live import run_worker_blocking
+
+        path = checkpoint or Path(f"telewarden-worker-p{partition}.checkpoint.json")
+        report = run_worker_blocking(
+            broker, partition, loop_factory, path, batch=batch, idle_exit_s=idle_exit
+        )
+        summary: dict[str, object] = {
+            "partition": report.partition,
+            "events": report.events,
+            "dead_lettered": report.dead_lettered,
+            "effects": report.effects,
+            "resumed_from_seq": report.resumed_from,
+            "last_seq": report.last_seq,
+            "events_per_second": round(report.events / report.seconds) if report.seconds else 0,
+        }
+        typer.echo(json.dumps(summary) if as_json else _lines(summary))
+        return
+    import polars as pl
+
+    loop = loop_factory()
+    result = replay_records(loop, load_day(records), batch_size=batch)
+    if out is not None:
+        from telewarden.adapters.records_io import write_parquet_atomic
+
+        write_parquet_atomic(result.decisions, out / "verdicts.parquet")
+        flags = pl.DataFrame(
+            [
+                {"subject": f.subject, "source": f.source, "at": f.at, "reason": f.reason}
+                for f in result.flags
+            ],
+            schema={
+                "subject": pl.String,
+                "source": pl.String,
+                "at": pl.Datetime("us", "UTC"),
+                "reason": pl.String,
+            },
+        )
+        write_parquet_atomic(flags, out / "flags.parquet")
+    summary = {
+        "events": result.events,
+        "seconds": round(result.seconds, 2),
+        "events_per_second": round(result.events_per_second),
+        **{k: v for k, v in result.counters.items() if k != "by_reason"},
+    }
+    typer.echo(json.dumps(summary) if as_json else _lines(summary))
+
+
+def _lines(summary: Mapping[str, object]) -> str:
+    return "\n".join(f"{k}: {v}" for k, v in summary.items())
+
+
+@app.command("feed")
+def feed(
+    records: Annotated[Path, typer.Option("--records", help=RECORDS_HELP)],
+    broker: Annotated[str, typer.Option("--broker", help="nats://host:port")],
+    partitions: Annotated[int, typer.Option("--partitions", min=1)] = 1,
+    rate: Annotated[
+        float | None, typer.Option("--rate", min=1, help="Events per second (default: at once).")
+    ] = None,
+) -> None:
+    """Publish the records' calls and SMS to the broker, partitioned by caller."""
+    import asyncio
+
+    from telewarden.adapters.brokers.nats_jetstream import JetStream
+    from telewarden.services.loop_replay import load_day
+
+    events = load_day(records)
+
+    async def publish() -> int:
+        js = await JetStream.connect(broker)
+        try:
+            return await js.publish_events(events.iter_rows(named=True), partitions, rate=rate)
+        finally:
+            await js.close()
+
+    typer.echo(f"published {asyncio.run(publish()):,} events to {partitions} partition(s)")

@@ -1,0 +1,208 @@
+"""The live loop on NATS JetStream: two partition workers, killed with SIGKILL at random points
+while the feed is still publishing, deliver every effect exactly once.
+
+The test starts its own ``nats-server`` with JetStream on a free port (so it never touches the
+machine's broker) and compares what reached ``TW_EFFECTS`` with an uninterrupted embedded run of
+the same events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from telewarden.adapters.brokers.nats_jetstream import (
+    DLQ_STREAM,
+    EFFECTS_STREAM,
+    JetStream,
+    encode_event,
+    partition_of,
+)
+from telewarden.runners.live import effect_messages
+from telewarden.services.demo import enterprise_registry
+from telewarden.services.live_loop import micro_batches
+from telewarden.services.loop_replay import load_day, make_loop
+
+NATS_SERVER = shutil.which("nats-server") or "/usr/sbin/nats-server"
+KILLS = 20
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def nats_url(tmp_path: Path) -> Iterator[str]:
+    if not Path(NATS_SERVER).exists():
+        if os.environ.get("CI"):
+            pytest.fail("nats-server is required in CI")
+        pytest.skip("nats-server is not installed")
+    port = _free_port()
+    server = subprocess.Popen(
+        [NATS_SERVER, "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(tmp_path / "js")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
+    try:
+        yield f"nats://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from telewarden.adapters.records_io import TableWriter
+    from telewarden.core.sim import Simulation, preset
+
+    out = tmp_path_factory.mktemp("tiny")
+    config = preset("tiny", 11)
+    simulation = Simulation(config)
+    with TableWriter(out) as writer:
+        for chunk in simulation.chunks():
+            writer.write("calls", chunk.calls)
+            writer.write("sms", chunk.sms)
+        writer.write("subscribers", simulation.subscribers())
+        writer.write("optins", simulation.optins())
+    return out
+
+
+def _expected(records: Path, partitions: int) -> dict[str, bytes]:
+    """The effects of an uninterrupted embedded run, one loop per partition as the workers own."""
+    events = load_day(records)
+    owner = events["caller"].map_elements(
+        lambda c: partition_of(c, partitions), return_dtype=pl.Int64
+    )
+    expected: dict[str, bytes] = {}
+    for partition in range(partitions):
+        loop = make_loop(records, allow=enterprise_registry())
+        for batch in micro_batches(events.filter(owner == partition), 1_000):
+            for _kind, key, payload in effect_messages(loop.step(batch)):
+                assert key not in expected, f"the loop itself emitted {key} twice"
+                expected[key] = payload
+    return expected
+
+
+def _worker(
+    records: Path, url: str, partition: int, checkpoint: Path, idle: float | None
+) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable, "-m", "telewarden.cli.main", "run", "--records", str(records),
+        "--broker", url, "--partition", str(partition), "--checkpoint", str(checkpoint),
+        "--batch", "300", "--json",
+    ]  # fmt: skip
+    if idle is not None:
+        command += ["--idle-exit", str(idle)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+async def _effects(url: str) -> list[tuple[dict[str, str], bytes]]:
+    js = await JetStream.connect(url)
+    try:
+        return await js.read_subject(EFFECTS_STREAM, "tw.effects.>")
+    finally:
+        await js.close()
+
+
+@pytest.mark.slow
+def test_killed_workers_deliver_every_effect_exactly_once(
+    records: Path, nats_url: str, tmp_path: Path
+) -> None:
+    expected = _expected(records, 2)
+    assert any(k.startswith("flag:") for k in expected), "the tiny day has fraud to flag"
+    feed = subprocess.Popen(
+        [sys.executable, "-m", "telewarden.cli.main", "run", "feed", "--records", str(records),
+         "--broker", nats_url, "--partitions", "2", "--rate", "2000"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    checkpoints = [tmp_path / f"p{p}.json" for p in (0, 1)]
+    workers = {p: _worker(records, nats_url, p, checkpoints[p], None) for p in (0, 1)}
+    rng = random.Random(5)
+    kills = 0
+    try:
+        while kills < KILLS:
+            time.sleep(rng.uniform(0.5, 2.5))
+            victim = rng.choice((0, 1))
+            workers[victim].send_signal(signal.SIGKILL)
+            workers[victim].wait()
+            kills += 1
+            workers[victim] = _worker(records, nats_url, victim, checkpoints[victim], None)
+        assert feed.wait(timeout=120) == 0, feed.stderr.read() if feed.stderr else ""
+    finally:
+        for process in workers.values():
+            process.kill()
+            process.wait()
+    # Every partition is then run to the end of the stream.
+    finals = [_worker(records, nats_url, p, checkpoints[p], idle=3.0) for p in (0, 1)]
+    reports = []
+    for process in finals:
+        stdout, stderr = process.communicate(timeout=300)
+        assert process.returncode == 0, stderr.decode()
+        reports.append(json.loads(stdout.decode().strip().splitlines()[-1]))
+    assert sum(r["dead_lettered"] for r in reports) == 0
+    assert any(r["resumed_from_seq"] > 0 for r in reports), "the workers resumed from checkpoints"
+
+    stored = asyncio.run(_effects(nats_url))
+    keys = [headers.get("Nats-Msg-Id") for headers, _ in stored]
+    assert len(keys) == len(set(keys)), "an effect reached the stream twice"
+    got = {headers["Nats-Msg-Id"]: data for headers, data in stored}
+    missing = set(expected) - set(got)
+    extra = set(got) - set(expected)
+    assert not missing and not extra, (sorted(missing)[:5], sorted(extra)[:5])
+    differing = [k for k in expected if got[k] != expected[k]]
+    assert not differing, differing[:5]
+    assert kills == KILLS
+
+
+@pytest.mark.slow
+def test_a_malformed_or_oversized_event_goes_to_the_dead_letter_subject(
+    records: Path, nats_url: str, tmp_path: Path
+) -> None:
+    async def publish() -> None:
+        js = await JetStream.connect(nats_url)
+        try:
+            await js.js.publish("tw.events.p0", b"{not json", headers={"Nats-Msg-Id": "bad-1"})
+            await js.js.publish(
+                "tw.events.p0", b'{"x":' + b"1" * 70_000 + b"}", headers={"Nats-Msg-Id": "bad-2"}
+            )
+            good = load_day(records).row(0, named=True)
+            await js.js.publish("tw.events.p0", encode_event(good), headers={"Nats-Msg-Id": "good"})
+        finally:
+            await js.close()
+
+    async def dead() -> list[tuple[dict[str, str], bytes]]:
+        js = await JetStream.connect(nats_url)
+        try:
+            return await js.read_subject(DLQ_STREAM, "tw.dlq.>")
+        finally:
+            await js.close()
+
+    asyncio.run(publish())
+    process = _worker(records, nats_url, 0, tmp_path / "p0.json", idle=2.0)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr.decode()
+    report = json.loads(stdout.decode().strip().splitlines()[-1])
+    assert (report["events"], report["dead_lettered"]) == (1, 2)
+    reasons = sorted(headers["Tw-Reason"] for headers, _ in asyncio.run(dead()))
+    assert reasons[0].startswith("event of") and reasons[1].startswith("not JSON")
