@@ -20,18 +20,19 @@ from telewarden.cli.lazy import LazyCommand, lazy_group
 from telewarden.cli.progress import progress_bar
 from telewarden.core.errors import InvalidInputError
 
+LAZY_COMMANDS = (
+    LazyCommand(
+        "sms",
+        "telewarden.cli.sms:eval_sms",
+        "Reproduce the SMS evaluation figures and write them into docs/evaluation.md.",
+    ),
+)
+"""Subcommands defined elsewhere, imported when they run."""
+
 app = typer.Typer(
     help="Reproduce the published evaluation figures on your own data.",
     no_args_is_help=True,
-    cls=lazy_group(
-        [
-            LazyCommand(
-                "sms",
-                "telewarden.cli.sms:eval_sms",
-                "Reproduce the SMS evaluation figures and write them into docs/evaluation.md.",
-            )
-        ]
-    ),
+    cls=lazy_group(LAZY_COMMANDS),
 )
 console = Console(stderr=True)
 """Progress goes to stderr so that stdout carries only the figures."""

@@ -13,10 +13,16 @@ from __future__ import annotations
 import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from difflib import get_close_matches
 from typing import Any
 
 import typer
 from typer.core import TyperGroup
+
+try:  # Typer 0.29 vendors Click as typer._click; older releases use click itself
+    from typer._click.exceptions import UsageError
+except ImportError:  # pragma: no cover
+    from click.exceptions import UsageError
 
 Command = Any
 """A Click command as Typer builds it (``typer.core.TyperCommand`` or ``TyperGroup``)."""
@@ -69,6 +75,17 @@ def lazy_group(commands: Sequence[LazyCommand]) -> type[TyperGroup]:
                 return typer.core.TyperCommand(name=cmd_name, help=entry.help)
             loaded[cmd_name] = entry.load()
             return loaded[cmd_name]
+
+        def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+            try:
+                return super().resolve_command(ctx, args)
+            except UsageError as error:
+                # Typer suggests from the commands already built; offer the lazy ones too.
+                matches = get_close_matches(args[0], self.list_commands(ctx)) if args else []
+                if matches and "Did you mean" not in error.message:
+                    names = ", ".join(repr(m) for m in matches)
+                    error.message = f"{error.message.rstrip('.')}. Did you mean {names}?"
+                raise
 
         def format_help(self, ctx: Any, formatter: Any) -> None:
             self._listing = True
