@@ -1,10 +1,11 @@
 """Start-up: `telewarden` loads a command's module only when it runs, and no model library
 unless the command trains or scores.
 
-Measured with ``uv run python -X importtime -c "import telewarden.cli.main"`` on a 2-core
-machine shared with six test runs (load about 3): 17.3 s cumulative before the lazy groups,
-0.44 s after. The time budget below leaves room for a loaded CI runner; the module checks are
-what catch a regression on a fast machine.
+Measured with ``python -X importtime -c "import telewarden.cli.main"`` on a 2-core machine
+shared with other test runs, before and after the lazy groups, in alternation: 22.5-28.5 s
+cumulative before, 0.82-1.09 s after (load average 10-12); CPU time of the import 7.2 s before,
+0.21-0.25 s after. The budget is on CPU time, which a busy runner does not inflate the way it
+inflates wall time; the module checks are what catch a regression on a fast machine.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from telewarden.cli import eval as eval_cli
 from telewarden.cli.lazy import LazyCommand
 from telewarden.cli.main import COMMANDS
 
-IMPORT_BUDGET_S = 1.0
-"""Seconds ``import telewarden.cli.main`` may take in a fresh interpreter (best of three)."""
+IMPORT_BUDGET_CPU_S = 0.6
+"""CPU seconds ``import telewarden.cli.main`` may take in a fresh interpreter (best of three)."""
 
 MODEL_LIBRARIES = ("lightgbm", "sklearn", "scipy")
 HEAVY_AT_START = (*MODEL_LIBRARIES, "polars", "pyarrow", "numpy", "pandas", "sqlalchemy")
@@ -43,9 +44,9 @@ def _run(code: str) -> dict[str, object]:
 
 _HELP = """
     import json, sys, time
-    started = time.perf_counter()
+    started = time.process_time()
     import telewarden.cli.main as main
-    seconds = time.perf_counter() - started
+    seconds = time.process_time() - started
     from typer.testing import CliRunner
     result = CliRunner().invoke(main.app, {args!r})
     assert result.exit_code == 0, result.output
@@ -64,9 +65,9 @@ def test_importing_the_cli_stays_within_budget_and_loads_nothing_heavy() -> None
         run = _run(_HELP.format(args=["--help"]))
         assert _loaded(run["modules"], HEAVY_AT_START) == []
         runs.append(float(str(run["seconds"])))
-        if runs[-1] < IMPORT_BUDGET_S:
+        if runs[-1] < IMPORT_BUDGET_CPU_S:
             break
-    assert min(runs) < IMPORT_BUDGET_S, f"import telewarden.cli.main took {runs} s"
+    assert min(runs) < IMPORT_BUDGET_CPU_S, f"import telewarden.cli.main took {runs} CPU s"
 
 
 HELP_PAGES = [
