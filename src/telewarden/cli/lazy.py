@@ -22,7 +22,7 @@ from typer.core import TyperGroup
 try:  # Typer 0.29 vendors Click as typer._click; older releases use click itself
     from typer._click.exceptions import UsageError
 except ImportError:  # pragma: no cover
-    from click.exceptions import UsageError
+    from click.exceptions import UsageError  # type: ignore[assignment]
 
 Command = Any
 """A Click command as Typer builds it (``typer.core.TyperCommand`` or ``TyperGroup``)."""

@@ -123,7 +123,9 @@ def detect_cards(
         windowed_signals(
             calls.lazy(),
             end_at + dt.timedelta(seconds=1) if isinstance(end_at, dt.datetime) else _EPOCH,
-            **{n: records[n].lazy() for n in ("sms", "usage", "subscribers") if n in records},
+            sms=records["sms"].lazy() if "sms" in records else None,
+            usage=records["usage"].lazy() if "usage" in records else None,
+            subscribers=records["subscribers"].lazy() if "subscribers" in records else None,
         )
         .collect()
         .sort("msisdn")

@@ -204,7 +204,7 @@ def contract_traffic(seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 def _replay(detector: Detector, calls: pl.DataFrame) -> list[tuple[int, Alert]]:
     """Feed ``calls`` in order; each alert with the row index of the call that raised it."""
-    out = []
+    out: list[tuple[int, Alert]] = []
     for i, row in enumerate(calls.select(STREAM_COLUMNS).iter_rows()):
         out.extend((i, alert) for alert in detector.observe(*row))
     return out
