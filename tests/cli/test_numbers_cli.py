@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from telewarden.cli.main import app
-from telewarden.cli.numbers import _history_days
 from telewarden.core.errors import InvalidInputError, NotFoundError
 from telewarden.core.features.sichuan import ARPU_COLUMNS, FEATURE_NAMES
+from telewarden.services.detection import history_days as _history_days
 
 
 @pytest.fixture
@@ -336,24 +337,28 @@ def test_detect_keeps_scorer_flags_over_a_long_enough_span(
     assert "withheld" not in stdout
 
 
-def test_eval_numbers_rewrites_only_its_block(runner: CliRunner, tmp_path: Path) -> None:
-    doc = tmp_path / "evaluation.md"
-    doc.write_text(
-        "# Evaluation\n\n<!-- BEGIN eval-numbers: written by x -->\nSTALE-FIGURES\n"
-        "<!-- END eval-numbers -->\n\nkeep me\n",
-        encoding="utf-8",
-    )
-    _ok(runner, "eval", "numbers", "--skip-sichuan", "--sim-seeds", "4", "--doc", str(doc))
-    text = doc.read_text(encoding="utf-8")
-    assert "STALE-FIGURES" not in text
-    assert text.endswith("<!-- END eval-numbers -->\n\nkeep me\n")
-    assert "| sim_bank |" in text
+def test_eval_numbers_prints_the_figures_and_writes_only_where_told(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    stdout = _ok(runner, "eval", "numbers", "--skip-sichuan", "--sim-seeds", "4")
+    assert "| sim_bank |" in stdout
+    assert list(tmp_path.iterdir()) == []  # nothing written without --output
+    markdown, figures = tmp_path / "numbers.md", tmp_path / "numbers.json"
+    for output in (markdown, figures):
+        _ok(runner, "eval", "numbers", "--skip-sichuan", "--sim-seeds", "4", "-o", str(output))
+    assert "| sim_bank |" in markdown.read_text(encoding="utf-8")
+    data = json.loads(figures.read_text(encoding="utf-8"))
+    assert data["sichuan"] is None and data["simulator"]["seeds"] == [4]
+    assert {k["kind"] for k in data["simulator"]["kinds"]} >= {"sim_bank"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["numbers.json", "numbers.md"]
 
 
-def test_eval_numbers_needs_the_block_markers(runner: CliRunner, tmp_path: Path) -> None:
-    doc = tmp_path / "evaluation.md"
-    doc.write_text("# nothing here\n", encoding="utf-8")
-    result = runner.invoke(
-        app, ["eval", "numbers", "--skip-sichuan", "--sim-seeds", "4", "--doc", str(doc)]
-    )
+def test_eval_numbers_needs_data_for_the_sichuan_part(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TELEWARDEN_SHARED_DATA", raising=False)
+    result = runner.invoke(app, ["eval", "numbers", "--sim-seeds", "4"])
+    assert isinstance(result.exception, InvalidInputError)
+    result = runner.invoke(app, ["eval", "numbers", "--skip-sichuan", "--sim-seeds", "x"])
     assert isinstance(result.exception, InvalidInputError)

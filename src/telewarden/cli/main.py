@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from telewarden._version import __version__
-from telewarden.cli import demo, eval, lists, numbers, optin, policy, run, screen, sim, sms
+from telewarden.cli.lazy import LazyCommand, lazy_group
 from telewarden.core.errors import (
     ConfigurationError,
     ConflictError,
@@ -21,23 +21,66 @@ from telewarden.core.errors import (
     TelewardenError,
 )
 
+# Each command's module is imported only when the command runs (see telewarden.cli.lazy), so
+# `telewarden --help` and a command that trains or scores nothing load no model library. The
+# help lines are the commands' own; tests/cli/test_startup.py holds them equal.
+COMMANDS = (
+    LazyCommand(
+        "screen", "telewarden.cli.screen:app", "Screen one call, one SMS, or a file of events."
+    ),
+    LazyCommand(
+        "optin",
+        "telewarden.cli.optin:app",
+        "Subscribers' opt-ins to cross-border calls and SMS (blocked by default).",
+    ),
+    LazyCommand(
+        "lists", "telewarden.cli.lists:app", "Deny and allow lists of numbers and prefixes."
+    ),
+    LazyCommand("policy", "telewarden.cli.policy:app", "Show and change the screening policy."),
+    LazyCommand(
+        "sim",
+        "telewarden.cli.sim:sim",
+        "Simulate a carrier and write calls, SMS, usage, subscribers, accounts and ground truth.",
+    ),
+    LazyCommand(
+        "sms",
+        "telewarden.cli.sms:app",
+        "Classify SMS content, explain verdicts, retrain the model.",
+    ),
+    LazyCommand(
+        "numbers",
+        "telewarden.cli.numbers:app",
+        "Behaviour features, scoring and explanations for numbers.",
+    ),
+    LazyCommand(
+        "eval",
+        "telewarden.cli.eval:app",
+        "Reproduce the published evaluation figures on your own data.",
+    ),
+    LazyCommand(
+        "detect",
+        "telewarden.cli.detect:detect",
+        "Run signals, features, the scorer and the rule detectors.",
+    ),
+    LazyCommand(
+        "demo",
+        "telewarden.cli.demo:demo",
+        "Simulate a carrier day, screen every call and SMS, and print what was stopped.",
+    ),
+    LazyCommand(
+        "run",
+        "telewarden.cli.run:app",
+        "The live loop: screen, detect, dispose and warn in event time.",
+    ),
+)
+
 app = typer.Typer(
     name="telewarden",
     help="Screen calls and SMS, find fraud cards, and warn the people they target.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=lazy_group(COMMANDS),
 )
-app.add_typer(screen.app, name="screen")
-app.add_typer(optin.app, name="optin")
-app.add_typer(lists.app, name="lists")
-app.add_typer(policy.app, name="policy")
-app.command("sim")(sim.sim)
-app.add_typer(sms.app, name="sms")
-app.add_typer(numbers.app, name="numbers")
-app.add_typer(eval.app, name="eval")
-app.command("detect")(numbers.detect)
-app.command("demo")(demo.demo)
-app.add_typer(run.app, name="run")
 
 
 @app.callback(invoke_without_command=True)

@@ -218,6 +218,17 @@ class NumberScorer:
         missing = [n for n in FEATURE_NAMES if n not in features.columns]
         if missing:
             raise InvalidInputError(f"feature columns missing: {', '.join(missing[:5])}")
+        if self.key not in features.columns:
+            raise InvalidInputError(f"key column {self.key} missing")
+        # A feature column of text is a schema error, not a value to guess at; the library's
+        # own cast error would name neither the column's role nor the fix.
+        text = [
+            n
+            for n in FEATURE_NAMES
+            if not (features.schema[n].is_numeric() or features.schema[n] == pl.Null)
+        ]
+        if text:
+            raise InvalidInputError(f"feature columns are not numbers: {', '.join(text[:5])}")
         frame = align_to_published(
             features.lazy().with_columns(pl.int_range(pl.len()).alias("_row"))
         )
