@@ -112,8 +112,10 @@ def _worker(
         "--broker", url, "--partition", str(partition), "--checkpoint", str(checkpoint),
         "--batch", "300", "--json",
     ]  # fmt: skip
-    if idle is not None:
-        command += ["--idle-exit", str(idle)]
+    if idle is None:
+        # A worker that will be killed keeps no pipes open to the test.
+        return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command += ["--idle-exit", str(idle)]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -134,7 +136,7 @@ def test_killed_workers_deliver_every_effect_exactly_once(
     feed = subprocess.Popen(
         [sys.executable, "-m", "telewarden.cli.main", "run", "feed", "--records", str(records),
          "--broker", nats_url, "--partitions", "2", "--rate", "2000"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     checkpoints = [tmp_path / f"p{p}.json" for p in (0, 1)]
     workers = {p: _worker(records, nats_url, p, checkpoints[p], None) for p in (0, 1)}
@@ -148,11 +150,15 @@ def test_killed_workers_deliver_every_effect_exactly_once(
             workers[victim].wait()
             kills += 1
             workers[victim] = _worker(records, nats_url, victim, checkpoints[victim], None)
-        assert feed.wait(timeout=120) == 0, feed.stderr.read() if feed.stderr else ""
+        _, feed_errors = feed.communicate(timeout=120)
+        assert feed.returncode == 0, feed_errors.decode()
     finally:
         for process in workers.values():
             process.kill()
             process.wait()
+        if feed.poll() is None:
+            feed.kill()
+            feed.communicate()
     # Every partition is then run to the end of the stream.
     finals = [_worker(records, nats_url, p, checkpoints[p], idle=3.0) for p in (0, 1)]
     reports = []

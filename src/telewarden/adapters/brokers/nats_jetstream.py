@@ -227,7 +227,7 @@ class JetStream:
         while seen < last:
             try:
                 msgs = await sub.fetch(batch=1000, timeout=1)
-            except nats.errors.TimeoutError:
+            except (TimeoutError, nats.errors.TimeoutError):
                 break
             for msg in msgs:
                 seen = msg.metadata.sequence.stream
@@ -246,7 +246,7 @@ class PartitionReader:
         """Up to ``batch`` messages; an empty list when none came within ``timeout`` seconds."""
         try:
             msgs = await self._sub.fetch(batch=batch, timeout=timeout)
-        except nats.errors.TimeoutError:
+        except (TimeoutError, nats.errors.TimeoutError):
             return []
         return [Fetched(m.metadata.sequence.stream, m.data) for m in msgs]
 
