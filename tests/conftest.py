@@ -37,3 +37,39 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data not found at {SHARED_DATA} (set TELEWARDEN_SHARED_DATA)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def small_sms_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated data folder laid out as ../shared/data, with small zh_sms and uci_sms sets.
+
+    Enough messages for a 2-fold evaluation and a default-model fit in seconds; the figures
+    measured on it mean nothing, the commands' plumbing is what it tests.
+    """
+    import random
+
+    rng = random.Random(0)
+    zh_ham = ["我今晚不回家吃饭", "明天早上八点开会", "周末一起去爬山吧", "记得带伞", "到家了吗"]
+    zh_spam = [
+        "全场五折优惠点击领取",
+        "楼盘特价欢迎来电",
+        "回复TD退订",
+        "贷款无抵押秒批",
+        "中奖请登录",
+    ]
+    en_ham = ["see you later", "call me when home", "running late sorry", "dinner at eight?"]
+    en_spam = ["FREE prize text WIN now", "claim your cash award", "txt STOP to 80082", "urgent!"]
+    root = tmp_path_factory.mktemp("shared_data")
+
+    def write(path: Path, header: str, rows: list[tuple[str, str]]) -> None:
+        path.parent.mkdir(parents=True)
+        path.write_text("\n".join([header, *("\t".join(r) for r in rows)]) + "\n", "utf-8")
+
+    def messages(words: list[str], n: int) -> list[str]:
+        return [" ".join(rng.sample(words, 2)) + f" {rng.randint(0, 9999)}" for _ in range(n)]
+
+    zh = [("0", t) for t in messages(zh_ham, 60)] + [("1", t) for t in messages(zh_spam, 40)]
+    en = [("ham", t) for t in messages(en_ham, 60)] + [("spam", t) for t in messages(en_spam, 40)]
+    write(root / "zh_sms" / "zh_sms.tsv", "label\ttext", zh)
+    write(root / "uci_sms" / "SMSSpamCollection.tsv", "label\ttext", en)
+    return root

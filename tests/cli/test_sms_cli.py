@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from telewarden.adapters.files.quarantine import read_quarantine
 from telewarden.adapters.sms_model import save_model
-from telewarden.cli.sms import app, write_eval_block
+from telewarden.cli.sms import app
 from telewarden.core.errors import ConfigurationError
 from telewarden.core.sms.classifier import FeatureConfig, fit_model
 
@@ -17,6 +19,16 @@ runner = CliRunner()
 ETC = "【ETC】您的ETC已失效，请于24小时内登录 etc-renz.com 认证，逾期停用"
 HAM = ["妈，我今晚不回家吃饭了", "明天早上八点开会", "ok see you later", "周末一起去爬山吧"] * 6
 SPAM = ["全场五折优惠，点击领取，回复TD退订", "FREE prize, text WIN now", "楼盘特价，欢迎来电"] * 8
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh TELEWARDEN_HOME: the SMS commands read the stored policy (the legal gate)."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("TELEWARDEN_HOME", str(home))
+    for name in ("TELEWARDEN_DATABASE_URL", "TELEWARDEN_CONFIG", "TELEWARDEN_CONTENT_INSPECTION"):
+        monkeypatch.delenv(name, raising=False)
+    return home
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +64,12 @@ def test_classify_tsv_keeps_columns_and_quarantines_bad_rows(
     assert rows[2][2] == "ok"
     assert "read 4 = accepted 3 + quarantined 1" in result.output
     assert "messages/s" in result.output
-    quarantine = (tmp_path / "out.tsv.quarantine.tsv").read_text(encoding="utf-8")
-    assert "4\t4 fields, header has 2" in quarantine
+    [bad] = read_quarantine(tmp_path / "out.quarantine.csv")
+    assert (bad.line, bad.reason, bad.raw) == (
+        4,
+        "4 fields, header has 2",
+        ["3", "too", "many", "fields"],
+    )
 
 
 def test_classify_jsonl_with_custom_text_column(tmp_path: Path, model_file: Path) -> None:
@@ -121,13 +137,69 @@ def test_train_writes_a_model_that_classify_can_use(tmp_path: Path) -> None:
     assert explained.output.split()[0] in ("spam", "scam")
 
 
-def test_eval_block_rewrite_touches_only_its_block(tmp_path: Path) -> None:
-    doc = tmp_path / "evaluation.md"
-    doc.write_text(
-        "# E\n<!-- BEGIN eval-sms: x -->\nold\n<!-- END eval-sms -->\n"
-        "<!-- BEGIN eval-numbers -->\nkeep\n<!-- END eval-numbers -->\n",
-        encoding="utf-8",
+def test_stored_policy_closes_the_gate_for_every_content_command(
+    tmp_path: Path,
+    model_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from telewarden.cli.main import app as main_app
+    from telewarden.cli.main import main
+
+    switched = runner.invoke(main_app, ["policy", "set", "content_inspection", "false"])
+    assert switched.exit_code == 0, switched.output
+    src = tmp_path / "in.tsv"
+    src.write_text(f"label\ttext\nspam\t{ETC}\nham\t{HAM[0]}\n", encoding="utf-8")
+    commands = [
+        ["classify", "-i", str(src), "-o", str(tmp_path / "out.tsv"), *_args(model_file)],
+        ["explain", ETC, *_args(model_file)],
+        ["train", "-i", str(src), "-o", str(tmp_path / "mine.npz")],
+    ]
+    monkeypatch.setenv("COLUMNS", "1000")  # Rich would wrap the one line at 80 columns
+    for command in commands:
+        monkeypatch.setattr(sys, "argv", ["telewarden", "sms", *command])
+        with pytest.raises(SystemExit) as exited:
+            main()
+        captured = capsys.readouterr()
+        assert exited.value.code == 3, command
+        assert captured.err.count("\n") == 1, captured.err
+        assert f"error: sms {command[0]} reads message bodies" in captured.err
+        assert "content inspection is switched off" in captured.err
+        assert captured.out == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "in.tsv"]
+
+
+def test_eval_sms_prints_figures_and_writes_only_the_output_file(
+    small_sms_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from telewarden.cli.main import app as main_app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TELEWARDEN_SHARED_DATA", raising=False)
+    missing = runner.invoke(main_app, ["eval", "sms"])
+    assert "pass --data or set TELEWARDEN_SHARED_DATA" in str(missing.exception)
+    monkeypatch.setenv("TELEWARDEN_SHARED_DATA", str(small_sms_data))
+    out = tmp_path / "figures" / "sms.json"
+    args = ["eval", "sms", "--folds", "2", "--quick", "--limit", "60", "--output", str(out)]
+    result = runner.invoke(main_app, args)
+    assert result.exit_code == 0, result.output
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    assert {k: v["n"] for k, v in figures["spam"].items()} == {"zh_sms": 60, "uci_sms": 60}
+    assert figures["limit"] == 60 and figures["quick"] is True
+    assert "Spam detection: shipped protocol, joint 2-fold CV" in result.stdout
+    assert "fraud_news_zh: missing at" in result.stdout
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
+    assert written == ["figures", "figures/sms.json"]
+
+
+def test_importing_the_sms_commands_loads_no_model_library() -> None:
+    import subprocess
+
+    probe = (
+        "import sys, telewarden.cli.sms, telewarden.cli.eval_sms; "
+        "print(sorted(m for m in ('sklearn', 'scipy', 'lightgbm') if m in sys.modules))"
     )
-    write_eval_block(doc, "new figures")
-    text = doc.read_text(encoding="utf-8")
-    assert "new figures" in text and "old" not in text and "keep" in text
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

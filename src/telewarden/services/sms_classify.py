@@ -1,0 +1,214 @@
+"""Classify a file of SMS bodies, or explain the verdict on one: the ``sms classify|explain`` use cases.
+
+Both read message content, so both ask the legal gate first
+(:func:`telewarden.services.screening.require_content_allowed`: the stored policy and the
+process gate). The model code pulls in scikit-learn and SciPy, which take seconds to import;
+it is imported inside the functions that score, never at module level.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from telewarden.adapters.files.quarantine import QuarantineWriter
+from telewarden.core.errors import InvalidInputError
+from telewarden.services.screen_file import default_quarantine_path
+from telewarden.services.screening import require_content_allowed
+from telewarden.services.sms_messages import (
+    MessageFormat,
+    MessageRow,
+    MessageWriter,
+    count_data_lines,
+    detect_format,
+    open_messages,
+    replace_atomically,
+)
+
+if TYPE_CHECKING:
+    from telewarden.core.sms.inspector import SmsClassifier, SmsResult
+    from telewarden.services.context import AppContext
+
+__all__ = [
+    "ClassifierOptions",
+    "ClassifyReport",
+    "ExplainReport",
+    "build_classifier",
+    "classify_file",
+    "explain_message",
+]
+
+BATCH_ROWS = 2000
+"""Messages scored per call of ``classify_many`` (vectorised scoring, bounded memory)."""
+
+RESULT_COLUMNS = ("verdict", "score", "fraud_types", "indicators")
+"""Columns ``classify_file`` adds to every row."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifierOptions:
+    """Which model and look-ups the classifier uses."""
+
+    model: Path | None = None
+    """A model file written by ``sms train``; None uses the shipped model."""
+    shorteners: Path | None = None
+    """A file with one URL-shortener host per line; None keeps the built-in list."""
+    numbers: bool = True
+    """Classify phone numbers in messages with the number intelligence (origin, kind)."""
+
+
+def _shortener_hosts(path: Path) -> frozenset[str]:
+    if not path.is_file():
+        raise InvalidInputError(f"no such shortener list: {path}")
+    hosts = [ln.strip().lower() for ln in path.read_text(encoding="utf-8").splitlines()]
+    return frozenset(h for h in hosts if h and not h.startswith("#"))
+
+
+def build_classifier(options: ClassifierOptions) -> SmsClassifier:
+    """The SMS classifier for ``options`` (loads the model file or the shipped model)."""
+    from telewarden.adapters.sms_model import load_default_model, load_model
+    from telewarden.core.numbers import NumberIntel
+    from telewarden.core.sms.indicators import IndicatorExtractor
+    from telewarden.core.sms.inspector import SmsClassifier
+
+    model = load_model(options.model) if options.model else load_default_model()
+    intel = NumberIntel() if options.numbers else None
+    extractor = (
+        IndicatorExtractor(shorteners=_shortener_hosts(options.shorteners), numbers=intel)
+        if options.shorteners is not None
+        else IndicatorExtractor(numbers=intel)
+    )
+    return SmsClassifier(model, extractor=extractor)
+
+
+@dataclass(slots=True)
+class ClassifyReport:
+    """What ``classify_file`` read, wrote and set aside; rows_read = accepted + quarantined."""
+
+    source: Path
+    output: Path
+    format: MessageFormat
+    accepted: int = 0
+    quarantined: int = 0
+    by_verdict: dict[str, int] = field(default_factory=dict)
+    duration_s: float = 0.0
+    quarantine_path: Path | None = None
+
+    @property
+    def rows_read(self) -> int:
+        """Every data row of the input, used or quarantined."""
+        return self.accepted + self.quarantined
+
+
+def _result_columns(result: SmsResult) -> dict[str, object]:
+    return {
+        "verdict": str(result.verdict),
+        "score": round(result.score, 6),
+        "fraud_types": ";".join(t.code for t in result.fraud_types),
+        "indicators": json.dumps([i.to_dict() for i in result.indicators], ensure_ascii=False),
+    }
+
+
+def classify_file(
+    ctx: AppContext,
+    source: Path,
+    output: Path,
+    *,
+    fmt: MessageFormat | None = None,
+    text_column: str = "text",
+    options: ClassifierOptions | None = None,
+    quarantine: Path | None = None,
+    on_total: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ClassifyReport:
+    """Write every usable row of ``source`` to ``output`` with verdict, score, types, indicators.
+
+    The output keeps the input's columns and format; it is written beside ``output`` and
+    renamed onto it at the end, so a failed run leaves no half-written file. Rows that cannot
+    be read go to ``quarantine`` (default :func:`default_quarantine_path`) with their line and
+    reason; no quarantine file appears when every row was good.
+
+    Raises
+    ------
+    ConfigurationError
+        When the legal gate forbids reading message bodies.
+    InvalidInputError
+        When ``source`` is missing, empty, or lacks ``text_column``.
+    """
+    require_content_allowed(ctx, "sms classify")
+    fmt = detect_format(source, fmt)
+    quarantine = quarantine or default_quarantine_path(output)
+    if quarantine.resolve() in (source.resolve(), output.resolve()):
+        raise InvalidInputError("the quarantine file must differ from the input and the output")
+    if source.is_file() and source.resolve() == output.resolve():
+        raise InvalidInputError("--output must not be the input file")
+    report = ClassifyReport(source, output, fmt)
+    step = progress or (lambda _rows: None)
+    with open_messages(source, fmt, text_column) as table:
+        clf = build_classifier(options or ClassifierOptions())
+        if on_total is not None:
+            on_total(count_data_lines(source, fmt))
+        started = time.perf_counter()
+        verdicts: Counter[str] = Counter()
+        with replace_atomically(output) as out, QuarantineWriter(quarantine) as bad:
+            writer = MessageWriter(out, fmt, table.header, RESULT_COLUMNS)
+            batch: list[MessageRow] = []
+
+            def flush() -> None:
+                results = (
+                    clf.classify_many([row.fields[text_column] for row in batch]) if batch else []
+                )
+                for row, result in zip(batch, results, strict=True):
+                    verdicts[str(result.verdict)] += 1
+                    writer.write(row.fields, _result_columns(result))
+                report.accepted += len(batch)
+                bad.write(table.rejected)
+                report.quarantined += len(table.rejected)
+                step(len(batch) + len(table.rejected))
+                batch.clear()
+                table.rejected.clear()
+
+            for row in table.rows:
+                batch.append(row)
+                if len(batch) >= BATCH_ROWS:
+                    flush()
+            flush()
+    report.duration_s = time.perf_counter() - started
+    report.by_verdict = {v: verdicts.get(v, 0) for v in ("ok", "spam", "scam")}
+    report.quarantine_path = quarantine if report.quarantined else None
+    return report
+
+
+@dataclass(frozen=True, slots=True)
+class ExplainReport:
+    """The verdict on one message with its reasoning, and the scam rule it was judged by."""
+
+    result: SmsResult
+    scam_with_score: float
+    """Scam evidence needed when the model score reaches its threshold."""
+    scam_alone: float
+    """Scam evidence needed, with a brand or risky indicator, whatever the score."""
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form (the result's own form, as ``sms explain --json`` has always printed)."""
+        return self.result.to_dict()
+
+
+def explain_message(
+    ctx: AppContext, text: str, options: ClassifierOptions | None = None
+) -> ExplainReport:
+    """Classify ``text`` and attach the indicators, cues, fraud types and n-grams behind it.
+
+    Raises
+    ------
+    ConfigurationError
+        When the legal gate forbids reading message bodies.
+    """
+    require_content_allowed(ctx, "sms explain")
+    clf = build_classifier(options or ClassifierOptions())
+    return ExplainReport(clf.explain(text), clf.rule.with_score, clf.rule.alone)
