@@ -1,0 +1,188 @@
+"""Benchmark of the live loop: events/s sustained and end-to-end lag, embedded and on NATS.
+
+Run ``uv run python bench/stream.py [--records DIR] [--nats nats://127.0.0.1:4222]``.
+
+``--records`` is a folder written by ``telewarden sim`` (default: ``--preset day --seed 7``
+simulated into a temporary folder). Reported, in one run:
+
+- **embedded, flat out**: the whole day through one ``LiveLoop`` (screen, detect, measures,
+  warnings hooks) at maximum speed, per micro-batch size, in events/s (wall and CPU);
+- **embedded, paced**: events released by the wall clock at half the flat-out rate; the loop
+  takes what has arrived (at most one batch) every ``--window`` seconds; lag = time from an
+  event's release to the end of the step that produced its verdict, p50 and p99;
+- **NATS, 1 and 2 workers** (when ``--nats`` is given): the day published by ``telewarden run
+  feed`` at a set rate while the workers (subprocesses) run; each worker reports events/s and
+  lag from the broker's storage time of each event to the broker's acknowledgement of its
+  effects, p50 and p99;
+- the baseline: screening alone (``decide_frame`` over the same batches) in the same run, so
+  the ratio shows what detection, measures and re-screening cost on top.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+
+from telewarden.core.screening import decide_frame
+from telewarden.services.demo import enterprise_registry
+from telewarden.services.live_loop import micro_batches
+from telewarden.services.loop_replay import load_day, make_loop
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def flat_out(records: Path, events: pl.DataFrame, batch: int) -> dict[str, float]:
+    loop = make_loop(records, allow=enterprise_registry())
+    wall, cpu = time.perf_counter(), time.process_time()
+    for chunk in micro_batches(events, batch):
+        loop.step(chunk)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    screener = make_loop(records, allow=enterprise_registry()).screener()
+    columns = ["position", "channel", "caller", "callee", "ingress", "at", "text"]
+    base = time.perf_counter()
+    for chunk in micro_batches(events, batch):
+        decide_frame(screener, chunk.select(columns))
+    base = time.perf_counter() - base
+    return {
+        "batch": batch,
+        "events_per_s": events.height / wall,
+        "events_per_cpu_s": events.height / cpu,
+        "screening_alone_per_s": events.height / base,
+        "loop_vs_screening_alone": wall / base,
+    }
+
+
+def paced(records: Path, events: pl.DataFrame, rate: float, window: float) -> dict[str, float]:
+    loop = make_loop(records, allow=enterprise_registry())
+    lags: list[float] = []
+    started = time.perf_counter()
+    done = 0
+    while done < events.height:
+        now = time.perf_counter() - started
+        arrived = min(events.height, int(now * rate))
+        if arrived <= done:
+            time.sleep(window)
+            continue
+        chunk = events.slice(done, arrived - done)
+        loop.step(chunk)
+        finished = time.perf_counter() - started
+        # Event i was released at i / rate.
+        lags += [finished - i / rate for i in range(done, arrived, max(1, (arrived - done) // 50))]
+        done = arrived
+        time.sleep(max(0.0, window - (time.perf_counter() - started - finished)))
+    elapsed = time.perf_counter() - started
+    return {
+        "rate": rate,
+        "sustained_per_s": events.height / elapsed,
+        "lag_p50_s": _percentile(lags, 0.5),
+        "lag_p99_s": _percentile(lags, 0.99),
+    }
+
+
+def on_nats(records: Path, url: str, workers: int, rate: float) -> dict[str, float]:
+    command = [sys.executable, "-m", "telewarden.cli.main", "run"]
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            [sys.executable, "-c", _PURGE, url], check=True, capture_output=True
+        )  # a clean stream for each measurement
+        procs = [
+            subprocess.Popen(
+                [*command, "--records", str(records), "--broker", url, "--partition", str(p),
+                 "--checkpoint", f"{tmp}/p{p}.json", "--idle-exit", "5", "--json"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            )  # fmt: skip
+            for p in range(workers)
+        ]
+        time.sleep(3)  # workers start (imports, tables) before the feed
+        subprocess.run(
+            [*command, "feed", "--records", str(records), "--broker", url,
+             "--partitions", str(workers), "--rate", str(rate)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        reports = []
+        for proc in procs:
+            out, err = proc.communicate(timeout=3600)
+            if proc.returncode != 0:
+                raise SystemExit(err.decode())
+            reports.append(json.loads(out.decode().strip().splitlines()[-1]))
+    return {
+        "workers": workers,
+        "offered_rate": rate,
+        "events": sum(r["events"] for r in reports),
+        "events_per_s": sum(r["events_per_second"] for r in reports),
+        "lag_p50_s": statistics.median(r["lag_p50_s"] for r in reports),
+        "lag_p99_s": max(r["lag_p99_s"] for r in reports),
+    }
+
+
+_PURGE = """
+import asyncio, sys, nats
+async def main():
+    nc = await nats.connect(sys.argv[1]); js = nc.jetstream()
+    for name in ("TW_EVENTS", "TW_EFFECTS", "TW_DLQ"):
+        try: await js.delete_stream(name)
+        except Exception: pass
+    await nc.close()
+asyncio.run(main())
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=Path)
+    parser.add_argument("--nats")
+    parser.add_argument("--nats-rate", type=float, default=20_000)
+    parser.add_argument("--window", type=float, default=0.2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        records = args.records
+        if records is None:
+            records = Path(tmp) / "day"
+            subprocess.run(
+                [sys.executable, "-m", "telewarden.cli.main", "sim", "--preset", "day",
+                 "--seed", "7", "--out", str(records)],
+                check=True, capture_output=True,
+            )  # fmt: skip
+        events = load_day(records)
+        print(f"{events.height:,} events ({records})")
+        best = 0.0
+        for batch in (5_000, 20_000):
+            result = flat_out(records, events, batch)
+            best = max(best, result["events_per_s"])
+            print(
+                f"embedded flat out, batch {batch:>6,}: {result['events_per_s']:>9,.0f} events/s "
+                f"({result['events_per_cpu_s']:,.0f}/CPU-s); screening alone "
+                f"{result['screening_alone_per_s']:,.0f}/s; loop/screening time "
+                f"{result['loop_vs_screening_alone']:.2f}x"
+            )
+        result = paced(records, events, best / 2, args.window)
+        print(
+            f"embedded paced at {result['rate']:,.0f}/s: sustained "
+            f"{result['sustained_per_s']:,.0f}/s, lag p50 {result['lag_p50_s']:.3f} s, "
+            f"p99 {result['lag_p99_s']:.3f} s"
+        )
+        if args.nats:
+            for workers in (1, 2):
+                result = on_nats(records, args.nats, workers, args.nats_rate)
+                print(
+                    f"NATS, {workers} worker(s), offered {result['offered_rate']:,.0f}/s: "
+                    f"{result['events']:,} events, {result['events_per_s']:,.0f} events/s, "
+                    f"lag p50 {result['lag_p50_s']:.3f} s, p99 {result['lag_p99_s']:.3f} s"
+                )
+
+
+if __name__ == "__main__":
+    main()
