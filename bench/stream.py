@@ -100,9 +100,22 @@ def on_nats(records: Path, url: str, workers: int, rate: float) -> dict[str, flo
         )  # a clean stream for each measurement
         procs = [
             subprocess.Popen(
-                [*command, "--records", str(records), "--broker", url, "--partition", str(p),
-                 "--checkpoint", f"{tmp}/p{p}.json", "--idle-exit", "5", "--json"],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                [
+                    *command,
+                    "--records",
+                    str(records),
+                    "--broker",
+                    url,
+                    "--partition",
+                    str(p),
+                    "--checkpoint",
+                    f"{tmp}/p{p}.json",
+                    "--idle-exit",
+                    "5",
+                    "--json",
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
             )  # fmt: skip
             for p in range(workers)
         ]

@@ -162,7 +162,7 @@ def test_killed_workers_deliver_every_effect_exactly_once(
             victim = rng.choice((0, 1))
             # Kill at a random point after the worker has taken at least one batch since it
             # (re)started, so the kills land in processing, not only in start-up.
-            _await_progress(checkpoints[victim], timeout=90)
+            _await_progress(checkpoints[victim], timeout=15)
             time.sleep(rng.uniform(0.0, 1.0))
             workers[victim].send_signal(signal.SIGKILL)
             workers[victim].wait()

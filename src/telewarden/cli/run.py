@@ -76,6 +76,8 @@ def run(
             "resumed_from_seq": report.resumed_from,
             "last_seq": report.last_seq,
             "events_per_second": round(report.events / report.seconds) if report.seconds else 0,
+            "lag_p50_s": report.lag_percentile(0.5),
+            "lag_p99_s": report.lag_percentile(0.99),
         }
         typer.echo(json.dumps(summary) if as_json else _lines(summary))
         return

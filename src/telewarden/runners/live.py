@@ -140,6 +140,14 @@ class WorkerReport:
     last_seq: int = 0
     seconds: float = 0.0
     lag_s: list[float] = field(default_factory=list)
+    """Sampled end-to-end lags: broker storage of an event to its effects being stored."""
+
+    def lag_percentile(self, q: float) -> float | None:
+        """The ``q`` quantile of the sampled lags, in seconds (None before any batch)."""
+        if not self.lag_s:
+            return None
+        ordered = sorted(self.lag_s)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def run_nats_worker(
@@ -191,6 +199,9 @@ async def run_nats_worker(
             checkpoint.detector = loop.detector.state()
             checkpoint.disposer = disposer.state() if disposer is not None else None
             checkpoint.save(checkpoint_path)
+            stored = time.time()
+            step = max(1, len(fetched) // 20)
+            report.lag_s += [stored - f.stored_at for f in fetched[::step]]
             report.events += len(rows)
             report.batches += 1
             report.last_seq = checkpoint.last_seq

@@ -106,10 +106,12 @@ def decode_event(data: bytes) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class Fetched:
-    """One fetched message: its stream sequence and its data."""
+    """One fetched message: its stream sequence, its data and when the broker stored it."""
 
     seq: int
     data: bytes
+    stored_at: float
+    """POSIX seconds (the start of the end-to-end lag)."""
 
 
 class JetStream:
@@ -248,11 +250,20 @@ class PartitionReader:
             msgs = await self._sub.fetch(batch=batch, timeout=timeout)
         except (TimeoutError, nats.errors.TimeoutError):
             return []
-        return [Fetched(m.metadata.sequence.stream, m.data) for m in msgs]
+        return [
+            Fetched(m.metadata.sequence.stream, m.data, _stored_at(m.metadata.timestamp))
+            for m in msgs
+        ]
 
     async def close(self) -> None:
         """Stop reading."""
         await self._sub.unsubscribe()
+
+
+def _stored_at(timestamp: Any) -> float:
+    if isinstance(timestamp, dt.datetime):
+        return timestamp.timestamp()
+    return float(timestamp or 0.0)
 
 
 def frame_of(rows: list[dict[str, Any]], schema: dict[str, pl.DataType]) -> pl.DataFrame:
