@@ -13,7 +13,17 @@ Examples
 
 from __future__ import annotations
 
-from telewarden.core.screening.batch import OUTPUT_COLUMNS, decide_frame
+from telewarden.core.screening.batch import OUTPUT_COLUMNS, compile_condition, decide_frame
+from telewarden.core.screening.conditions import Condition, Fact, Namespace
+from telewarden.core.screening.facts import (
+    NumberLookup,
+    callee,
+    caller,
+    content,
+    event,
+    pair,
+    policy,
+)
 from telewarden.core.screening.lists import NumberList, normalise_pattern
 from telewarden.core.screening.optins import OptInBook
 from telewarden.core.screening.policy import (
@@ -22,7 +32,9 @@ from telewarden.core.screening.policy import (
     SIP_BLOCK_STATUS,
     Screener,
 )
+from telewarden.core.screening.rules import DEFAULT_RULES, Notice, Outcome, Rule, RuleSet, WhyNot
 from telewarden.core.screening.settings import PolicySettings, RegionPolicy
+from telewarden.core.screening.snapshot import PolicySnapshot
 from telewarden.core.screening.types import (
     Channel,
     ContentFinding,
@@ -42,7 +54,25 @@ from telewarden.core.screening.types import (
 
 __all__ = [
     "OUTPUT_COLUMNS",
+    "DEFAULT_RULES",
+    "Condition",
+    "Fact",
+    "Namespace",
+    "Notice",
+    "NumberLookup",
+    "Outcome",
+    "PolicySnapshot",
+    "Rule",
+    "RuleSet",
+    "WhyNot",
+    "callee",
+    "caller",
+    "compile_condition",
+    "content",
     "decide_frame",
+    "event",
+    "pair",
+    "policy",
     "CONTENT_GATE_TEXT",
     "RULES",
     "SIP_BLOCK_STATUS",

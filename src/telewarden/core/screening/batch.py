@@ -1,18 +1,21 @@
-"""Vectorised batch screening: :func:`decide_frame` gives ``Screener.decide``'s verdicts for a frame.
+"""The frame evaluator: :func:`decide_frame` gives ``Screener.decide``'s verdicts for a frame.
 
-The per-event path spends most of its time in Python per event. Here Python runs once per
-DISTINCT caller (number analysis, integrity checks, allow/deny look-ups), once per distinct
-callee, and once per distinct (callee, channel) pair that reaches the cross-border rule
-(opt-in and regional default); Polars joins those small tables back to the events and applies
-the rule priority of :mod:`telewarden.core.screening.policy` with ``when/then`` chains.
-Mainland mobiles written as 11 digits, ``+86`` or ``0086`` plus 11 digits (most distinct numbers
-in real traffic) skip even that: they are recognised with string expressions and take their
-fields from :meth:`NumberIntel.mobile_template`, one call per distinct prefix. Their results
-are not written to the number cache, which therefore stays exactly what ``analyse`` put there.
+The rule set (:mod:`telewarden.core.screening.rules`) is compiled into Polars expressions: one
+``when/then`` chain picks each row's outcome, and the verdict, reason, rule and SIP mapping are
+looked up from the outcome. Facts come from the same extraction as on the per-event path
+(:mod:`telewarden.core.screening.facts`), run once per DISTINCT value instead of per event:
 
-SMS whose body would be inspected (content inspection on, an inspector configured, non-empty
-text) are decided row by row with :meth:`Screener.decide`, because the content rule sits in
-the middle of the priority order and its result depends on the text.
+- the caller's and the callee's :class:`NumberInfo` fields the rules read, through
+  :meth:`NumberIntel.analyse_many` once per distinct string. Mainland mobiles written as 11
+  digits, ``+86`` or ``0086`` plus 11 digits (most distinct numbers in real traffic) skip even
+  that: they are recognised with string expressions and take their fields from
+  :meth:`NumberIntel.mobile_template`, one call per distinct prefix (their results are not
+  written to the number cache, which therefore stays exactly what ``analyse`` put there);
+- the lazy groups, in the order the rules first read them, only for the rows that reach a
+  rule reading them (no earlier outcome fired and the rest of that outcome's condition holds):
+  list facts once per distinct E.164, opt-in and default facts once per distinct (callee,
+  channel). Rows that reach the content rule with a body to inspect are decided one by one
+  with the per-event evaluator, because the inspector runs per text.
 
 The output carries verdict, reason, rule and the SIP mapping but no trace: a single event can
 be re-explained with :meth:`Screener.decide` or :meth:`Screener.explain`.
@@ -20,22 +23,39 @@ be re-explained with :meth:`Screener.decide` or :meth:`Screener.explain`.
 
 from __future__ import annotations
 
+import string
+from collections.abc import Callable
+from functools import reduce
 from typing import Any
 
 import polars as pl
 
-from telewarden.core.numbers import MOBILE_TEMPLATE_DIGITS, NumberIntel, NumberKind, Origin
-from telewarden.core.screening.policy import RULES, SIP_BLOCK_STATUS, Screener
-from telewarden.core.screening.types import (
-    Channel,
-    Ingress,
-    MatchKind,
-    ReasonCode,
-    ScreeningEvent,
-    Verdict,
+from telewarden.core.numbers import MOBILE_TEMPLATE_DIGITS, NumberIntel
+from telewarden.core.screening.conditions import (
+    AllOf,
+    AnyOf,
+    Condition,
+    Const,
+    Equals,
+    Fact,
+    IsIn,
+    IsNull,
+    Not,
 )
+from telewarden.core.screening.facts import (
+    LAZY_GROUPS,
+    LISTING_ATTRIBUTES,
+    NUMBER_ATTRIBUTES,
+    PAIR_ATTRIBUTES,
+    FactCatalogue,
+    number_value,
+)
+from telewarden.core.screening.policy import Screener
+from telewarden.core.screening.rules import Outcome
+from telewarden.core.screening.snapshot import PolicySnapshot
+from telewarden.core.screening.types import Channel, Ingress, ScreeningEvent
 
-__all__ = ["OUTPUT_COLUMNS", "decide_frame"]
+__all__ = ["OUTPUT_COLUMNS", "compile_condition", "decide_frame"]
 
 OUTPUT_COLUMNS: tuple[str, ...] = (
     "verdict",
@@ -45,41 +65,94 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
     "sip_reason",
     "origin",
 )
-
-_EMERGENCY_KINDS = frozenset({NumberKind.EMERGENCY, NumberKind.POLICE, NumberKind.ANTI_FRAUD})
-_CROSS_BORDER = frozenset({Origin.HONG_KONG, Origin.MACAO, Origin.TAIWAN, Origin.FOREIGN})
-_BLOCK = Verdict.BLOCK.value
-_ALLOW = Verdict.ALLOW.value
-_LABELLED = Verdict.ALLOW_LABELLED.value
-# Outcomes of the caller-only rules 20-80, by code (-1: none fired): (rule index, verdict,
-# reason). The codes are those assigned in ``_caller_table``.
-_OUTCOMES: tuple[tuple[int, str | None, str | None], ...] = (
-    (1, _BLOCK, ReasonCode.SERVICE_NUMBER_IMPERSONATION.value),
-    (2, _BLOCK, ReasonCode.SPOOFED_DOMESTIC_ON_INTERNATIONAL.value),
-    (3, _BLOCK, ReasonCode.MISSING_COUNTRY_CODE.value),
-    (4, _BLOCK, ReasonCode.UNPARSEABLE_CALLER_ID.value),
-    (5, _BLOCK, ReasonCode.INVALID_CALLER_ID.value),
-    (6, _ALLOW, ReasonCode.ALLOW_LISTED.value),
-    (6, _LABELLED, ReasonCode.ALLOW_LISTED.value),
-    (7, _BLOCK, ReasonCode.DENY_LISTED_NUMBER.value),
-    (7, _BLOCK, ReasonCode.DENY_LISTED_PREFIX.value),
-)
-_OUTCOME_INDEX = {-1: -1, **{code: o[0] for code, o in enumerate(_OUTCOMES)}}
-_OUTCOME_VERDICT = {-1: None, **{code: o[1] for code, o in enumerate(_OUTCOMES)}}
-_OUTCOME_REASON = {-1: None, **{code: o[2] for code, o in enumerate(_OUTCOMES)}}
-
-
+_OUTPUT_SCHEMA = {
+    "_row": pl.UInt32,
+    "verdict": pl.String,
+    "reason": pl.String,
+    "rule": pl.String,
+    "sip_status": pl.Int32,
+    "sip_reason": pl.String,
+    "origin": pl.String,
+    "caller_e164": pl.String,
+}
 _MOBILE_N11 = r"^1[3-9][0-9]{9}$"
+# NumberInfo fields the per-prefix template answers for every spelling of a mainland mobile.
+_TEMPLATE_FIELDS = frozenset(
+    {
+        "raw",
+        "e164",
+        "national",
+        "country_code",
+        "region",
+        "origin",
+        "origin_label",
+        "kind",
+        "valid",
+        "invalid_reason",
+        "is_service_number",
+        "explicit_country_code",
+        "impersonates",
+        "service_name",
+    }
+)
 
 
-def _mobile_table(numbers: NumberIntel, raws: list[str]) -> pl.DataFrame:
-    """The 11-digit mainland mobiles among ``raws`` (plain, ``+86`` and ``0086`` spellings).
+def compile_condition(node: Condition, catalogue: FactCatalogue) -> pl.Expr:
+    """The Polars expression of a condition over fact columns named as the facts.
 
-    These are the strings :class:`NumberIntel` answers from a per-prefix template; here the
-    template is looked up once per distinct prefix and joined back, so no per-number Python
-    runs. Columns: ``_raw``, ``_e164``, ``_explicit`` and, from the template, ``_origin``,
-    ``_label``, ``_region``, ``_valid``, ``_kind``. Strings not listed here (or whose prefix
-    has no template) must go through :meth:`NumberIntel.analyse`.
+    Missing values read as False (a boolean fact) or as "not equal", as on the per-event path,
+    so the expression is never null.
+
+    Examples
+    --------
+    >>> from telewarden.core.screening.facts import PolicyValues, caller
+    >>> from telewarden.core.screening.settings import PolicySettings
+    >>> cat = FactCatalogue(PolicyValues.from_settings(PolicySettings(), has_inspector=False))
+    >>> df = pl.DataFrame({"caller.valid": [True, None], "caller.deny_match": ["exact", None]})
+    >>> df.select(compile_condition(caller.valid & ~caller.deny_match.eq("exact"), cat)).to_series().to_list()
+    [False, False]
+    """
+    if isinstance(node, Fact):
+        src = catalogue.source(node.name)
+        if src.derived is not None:
+            return compile_condition(src.derived, catalogue)
+        if src.group == "policy":
+            return pl.lit(bool(src.value))
+        return pl.col(node.name).fill_null(False)
+    if isinstance(node, Const):
+        return pl.lit(node.value)
+    if isinstance(node, Not):
+        return ~compile_condition(node.operand, catalogue)
+    if isinstance(node, AllOf):
+        return reduce(lambda a, b: a & b, (compile_condition(c, catalogue) for c in node.operands))
+    if isinstance(node, AnyOf):
+        return reduce(lambda a, b: a | b, (compile_condition(c, catalogue) for c in node.operands))
+    if isinstance(node, Equals | IsIn | IsNull):
+        column = _value(node.fact, catalogue)
+        if isinstance(node, IsNull):
+            return column.is_null()
+        values = (node.value,) if isinstance(node, Equals) else node.values
+        present = [v for v in values if v is not None]
+        expr = column.is_in(present).fill_null(False) if present else pl.lit(False)
+        return expr | column.is_null() if None in values else expr
+    raise TypeError(f"cannot compile condition node {node!r}")
+
+
+def _value(fact: Fact, catalogue: FactCatalogue) -> pl.Expr:
+    src = catalogue.source(fact.name)
+    if src.group == "policy":
+        return pl.lit(src.value)
+    return pl.col(fact.name)
+
+
+# -- number facts ------------------------------------------------------------------------------
+
+
+def _mobile_table(numbers: NumberIntel, raws: list[str], role: str) -> pl.DataFrame:
+    """Template fields of the 11-digit mainland mobiles among ``raws`` (every spelling).
+
+    Columns ``_raw`` and ``<role>.<field>`` for :data:`_TEMPLATE_FIELDS`. Strings not listed
+    here (or whose prefix has no template) must go through :meth:`NumberIntel.analyse`.
     """
     raw = pl.col("_raw")
     size = raw.str.len_bytes()
@@ -95,251 +168,107 @@ def _mobile_table(numbers: NumberIntel, raws: list[str]) -> pl.DataFrame:
         pl.DataFrame({"_raw": raws}, schema={"_raw": pl.String})
         .with_columns(n11.alias("_n11"))
         .filter(pl.col("_n11").str.contains(_MOBILE_N11))
-        .with_columns(
-            ("+86" + pl.col("_n11")).alias("_e164"),
-            (pl.col("_raw").str.len_bytes() != 11).alias("_explicit"),
-            pl.col("_n11").str.slice(0, MOBILE_TEMPLATE_DIGITS).alias("_prefix"),
-        )
+        .with_columns(pl.col("_n11").str.slice(0, MOBILE_TEMPLATE_DIGITS).alias("_prefix"))
     )
-    rows: dict[str, list[Any]] = {
-        name: [] for name in ("_prefix", "_origin", "_label", "_region", "_valid", "_kind")
-    }
+    per_prefix = ("region", "origin", "origin_label", "kind", "valid", "invalid_reason")
+    rows: dict[str, list[Any]] = {name: [] for name in ("_prefix", *per_prefix)}
     for prefix in found.get_column("_prefix").unique().to_list():
         template = numbers.mobile_template(prefix)
         if template is None:
             continue
         rows["_prefix"].append(prefix)
-        rows["_origin"].append(template.origin.value)
-        rows["_label"].append(template.origin_label)
-        rows["_region"].append(template.region)
-        rows["_valid"].append(template.valid)
-        rows["_kind"].append(template.kind.value)
+        for name in per_prefix:
+            rows[name].append(number_value(template, name))
     templates = pl.DataFrame(
         rows,
-        schema={
-            "_prefix": pl.String,
-            "_origin": pl.String,
-            "_label": pl.String,
-            "_region": pl.String,
-            "_valid": pl.Boolean,
-            "_kind": pl.String,
-        },
+        schema={"_prefix": pl.String, **{name: NUMBER_ATTRIBUTES[name] for name in per_prefix}},
     )
-    return found.join(templates, on="_prefix", how="inner").drop("_n11", "_prefix")
-
-
-def _matches(match: Any, e164s: list[str]) -> list[bool]:
-    return [match(e) is not None for e in e164s]
-
-
-def _mobile_callers(screener: Screener, mobiles: pl.DataFrame) -> pl.DataFrame:
-    """Rows of :func:`_caller_table` for template mobiles, with the same codes, in Polars."""
-    high_risk_set = [c.upper() for c in screener.settings.high_risk_countries]
-    allow = screener.allow
-    deny = screener.deny
-    cross_values = [o.value for o in _CROSS_BORDER]
-    frame = mobiles.with_columns(pl.col("_origin").is_in(cross_values).alias("_xb"))
-    valid = (
-        # "138..." and "+86138..." are distinct callers with one E.164: match each once.
-        frame.filter(pl.col("_valid")).get_column("_e164").unique().to_list()
-        if len(allow) or len(deny)
-        else []
-    )
-    allowed = pl.lit(False)
-    denied = pl.lit(None, dtype=pl.Int8)
-    if valid:
-        hits = pl.DataFrame({"_e164": valid}, schema={"_e164": pl.String})
-        if len(allow):
-            hits = hits.with_columns(pl.Series("_allow", _matches(allow.match, valid)))
-            allowed = pl.col("_allow").fill_null(False)
-        if len(deny):
-            exact = MatchKind.EXACT
-            codes: list[int | None] = []
-            for e164 in valid:
-                hit = deny.match(e164)
-                codes.append(None if hit is None else 7 if hit.match is exact else 8)
-            hits = hits.with_columns(pl.Series("_deny", codes, dtype=pl.Int8))
-            denied = pl.col("_deny")
-        frame = frame.join(hits, on="_e164", how="left")
-    tail = (
-        pl.when(~pl.col("_valid"))
-        .then(pl.lit(4, dtype=pl.Int8))
-        .when(allowed)
-        .then(
-            pl.when(pl.col("_xb"))
-            .then(pl.lit(6, dtype=pl.Int8))
-            .otherwise(pl.lit(5, dtype=pl.Int8))
-        )
-        .when(denied.is_not_null())
-        .then(denied)
-        .otherwise(pl.lit(-1, dtype=pl.Int8))
-    )
-    # As in _caller_table: a template mobile is never a service number nor an impersonation.
-    on_intl = (
-        pl.when(
-            (pl.col("_origin") == Origin.MAINLAND.value) & (pl.col("_valid") | pl.col("_explicit"))
-        )
-        .then(pl.lit(1, dtype=pl.Int8))
-        .when(~pl.col("_explicit"))
-        .then(pl.lit(2, dtype=pl.Int8))
-        .otherwise(tail)
-    )
-    return frame.select(
-        pl.col("_raw").alias("_caller"),
-        pl.col("_label").alias("origin"),
-        pl.col("_e164").alias("caller_e164"),
-        pl.col("_xb"),
-        (
-            pl.col("_region").is_in(high_risk_set).fill_null(False)
-            if high_risk_set
-            else pl.lit(False)
-        ).alias("_hr"),
-        on_intl.cast(pl.Int8).alias("_code_i"),
-        tail.cast(pl.Int8).alias("_code_d"),
+    joined = found.join(templates, on="_prefix", how="inner")
+    return joined.select(
+        pl.col("_raw"),
+        pl.col("_raw").alias(f"{role}.raw"),
+        ("+86" + pl.col("_n11")).alias(f"{role}.e164"),
+        pl.col("_n11").alias(f"{role}.national"),
+        pl.lit(86, dtype=pl.Int64).alias(f"{role}.country_code"),
+        *(pl.col(name).alias(f"{role}.{name}") for name in per_prefix),
+        pl.lit(False).alias(f"{role}.is_service_number"),
+        (pl.col("_raw").str.len_bytes() != 11).alias(f"{role}.explicit_country_code"),
+        pl.lit(None, dtype=pl.String).alias(f"{role}.impersonates"),
+        pl.lit(None, dtype=pl.String).alias(f"{role}.service_name"),
     )
 
 
-def _caller_table(screener: Screener, callers: list[str]) -> pl.DataFrame:
-    """Per distinct caller: origin label, cross-border and high-risk flags, rules 20-80.
-
-    Rules 20-80 depend only on the caller and whether the ingress is international; their
-    outcome is stored as a code into ``_OUTCOMES`` (-1: none fired) for an international and
-    for any other ingress, in the order ``Screener._decide`` evaluates them. Template mobiles
-    get the same codes from :func:`_mobile_callers`; only the other callers are analysed here.
-    """
-    numbers = screener.numbers
-    cache = numbers._cache
-    analyse = numbers.analyse
-    high_risk_set = frozenset(c.upper() for c in screener.settings.high_risk_countries)
-    allow_match = screener.allow.match if len(screener.allow) else None
-    deny_match = screener.deny.match if len(screener.deny) else None
-    mainland = Origin.MAINLAND
-    exact_kind = MatchKind.EXACT
-    impersonation, spoofed, missing_cc, unparseable, invalid = 0, 1, 2, 3, 4
-    allowed, allowed_xb, denied, denied_prefix, none = 5, 6, 7, 8, -1
-    origin: list[str] = []
-    e164s: list[str | None] = []
-    cross: list[bool] = []
-    high: list[bool] = []
-    on_intl: list[int] = []
-    on_other: list[int] = []
-    mobiles = _mobile_table(numbers, callers)
-    callers = _others(callers, mobiles)
-    for raw in callers:
-        info = cache.get(raw) or analyse(raw)
-        cross_border = info.origin in _CROSS_BORDER
-        origin.append(info.origin_label)
-        e164s.append(info.e164)
-        cross.append(cross_border)
-        region = info.region
-        high.append(region is not None and region in high_risk_set)
-        # Rules 50-80 (after the ingress-specific ones); same on every ingress.
-        e164 = info.e164
-        if e164 is None:
-            tail = unparseable
-        elif not info.valid:
-            tail = invalid
-        elif allow_match is not None and allow_match(e164) is not None:
-            tail = allowed_xb if cross_border else allowed
-        elif deny_match is not None and (hit := deny_match(e164)) is not None:
-            tail = denied if hit.match is exact_kind else denied_prefix
-        else:
-            tail = none
-        if info.impersonates is not None:
-            on_intl.append(impersonation)
-            on_other.append(impersonation)
-            continue
-        on_other.append(tail)
-        if info.is_service_number:
-            on_intl.append(impersonation)
-        elif info.origin is mainland and (info.valid or info.explicit_country_code):
-            on_intl.append(spoofed)
-        elif not info.explicit_country_code:
-            on_intl.append(missing_cc)
-        else:
-            on_intl.append(tail)
-    analysed = pl.DataFrame(
-        {
-            "_caller": callers,
-            "origin": origin,
-            "caller_e164": e164s,
-            "_xb": cross,
-            "_hr": high,
-            "_code_i": on_intl,
-            "_code_d": on_other,
-        },
-        schema={
-            "_caller": pl.String,
-            "origin": pl.String,
-            "caller_e164": pl.String,
-            "_xb": pl.Boolean,
-            "_hr": pl.Boolean,
-            "_code_i": pl.Int8,
-            "_code_d": pl.Int8,
-        },
-    )
-    return pl.concat([_mobile_callers(screener, mobiles), analysed], how="vertical")
+def _number_table(
+    numbers: NumberIntel, raws: list[str], role: str, attributes: set[str]
+) -> pl.DataFrame:
+    """Per distinct string: ``_raw`` and the ``<role>.<field>`` columns in ``attributes``."""
+    names = sorted(attributes)
+    schema = {"_raw": pl.String, **{f"{role}.{n}": NUMBER_ATTRIBUTES[n] for n in names}}
+    parts = []
+    if attributes <= _TEMPLATE_FIELDS:
+        mobiles = _mobile_table(numbers, raws, role).select(list(schema))
+        parts.append(mobiles)
+        raws = _others(raws, mobiles)
+    infos = numbers.analyse_many(raws)
+    columns: dict[str, list[Any]] = {"_raw": raws}
+    for name in names:
+        columns[f"{role}.{name}"] = [number_value(info, name) for info in infos]
+    parts.append(pl.DataFrame(columns, schema=schema))
+    return pl.concat(parts, how="vertical")
 
 
-def _callee_table(screener: Screener, callees: list[str]) -> pl.DataFrame:
-    """Per distinct callee: emergency flag, and the E.164 form when it is a template mobile."""
-    numbers = screener.numbers
-    mobiles = _mobile_table(numbers, callees)
-    emergency_values = [k.value for k in _EMERGENCY_KINDS]
-    vectorised = mobiles.select(
-        pl.col("_raw").alias("_callee"),
-        pl.col("_kind").is_in(emergency_values).alias("_emerg"),
-        pl.col("_e164").alias("_callee_m164"),
-    )
-    cache = numbers._cache
-    emergency: list[bool] = []
-    rest = _others(callees, mobiles)
-    for raw in rest:
-        info = cache.get(raw) or numbers.analyse(raw)
-        emergency.append(info.kind in _EMERGENCY_KINDS)
-    analysed = pl.DataFrame(
-        {"_callee": rest, "_emerg": emergency, "_callee_m164": [None] * len(rest)},
-        schema={"_callee": pl.String, "_emerg": pl.Boolean, "_callee_m164": pl.String},
-    )
-    return pl.concat([vectorised, analysed], how="vertical")
-
-
-def _others(raws: list[str], mobiles: pl.DataFrame) -> list[str]:
-    """``raws`` minus the strings :func:`_mobile_table` answered."""
-    if mobiles.height == 0:
+def _others(raws: list[str], answered: pl.DataFrame) -> list[str]:
+    """``raws`` minus the strings in ``answered["_raw"]``."""
+    if answered.height == 0:
         return raws
     column = pl.DataFrame({"_raw": raws}, schema={"_raw": pl.String})
-    return column.join(mobiles.select("_raw"), on="_raw", how="anti").get_column("_raw").to_list()
+    return column.join(answered.select("_raw"), on="_raw", how="anti").get_column("_raw").to_list()
 
 
-def _cross_border_table(screener: Screener, pairs: pl.DataFrame) -> pl.DataFrame:
-    """Per distinct (callee, channel): opt-in state (1 in, 0 out, -1 none) and default block."""
-    numbers = screener.numbers
-    cache = numbers._cache
-    optins = screener.optins
-    settings = screener.settings
-    # Without region overrides the default depends on the channel only (Screener._default_block).
-    plain = not settings.region_overrides
-    state: list[int] = []
+# -- lazy groups -------------------------------------------------------------------------------
+
+
+def _listing_table(snap: PolicySnapshot, e164s: list[str], role: str) -> pl.DataFrame:
+    """Per distinct E.164: the list facts and injected lookups of ``role``."""
+    lookup_names = [name for name, _ in snap.lookups]
+    schema: dict[str, pl.DataType] = {f"{role}.e164": pl.String()}
+    schema |= {f"{role}.{a}": dtype for a, dtype in LISTING_ATTRIBUTES.items()}
+    schema |= {f"{role}.{name}": pl.String() for name in lookup_names}
+    columns: dict[str, list[Any]] = {name: [] for name in schema}
+    listing = snap.listing
+    for e164 in e164s:
+        facts = listing(e164)
+        columns[f"{role}.e164"].append(e164)
+        columns[f"{role}.allow_listed"].append(facts.allow_listed)
+        columns[f"{role}.deny_match"].append(facts.deny_match)
+        for name, value in zip(lookup_names, facts.looked_up, strict=True):
+            columns[f"{role}.{name}"].append(value)
+    return pl.DataFrame(columns, schema=schema)
+
+
+def _pair_table(snap: PolicySnapshot, pairs: pl.DataFrame) -> pl.DataFrame:
+    """Per distinct (callee, channel): opt-in state and the cross-border default."""
+    optin: list[str | None] = []
     block: list[bool] = []
-    for raw, channel_value, mobile_e164 in pairs.iter_rows():
+    # Without region overrides the default depends on the channel only, so the callee's
+    # E.164 form is enough; with them the callee's location is needed.
+    located = bool(snap.values.region_overrides)
+    analyse = snap.numbers.analyse
+    for raw, channel_value, e164 in pairs.iter_rows():
         channel = Channel(channel_value)
-        if plain and mobile_e164 is not None:
-            record = optins.lookup(mobile_e164, channel)
-            state.append(-1 if record is None else int(record.opted_in))
-            sms = channel is Channel.SMS
-            block.append(
-                settings.cross_border_block_sms if sms else settings.cross_border_block_calls
-            )
-            continue
-        info = cache.get(raw) or numbers.analyse(raw)
-        record = optins.lookup(info.e164, channel) if info.e164 else None
-        state.append(-1 if record is None else int(record.opted_in))
-        block.append(screener._default_block(info, channel)[0])
-    return pairs.with_columns(
-        pl.Series("_opt", state, dtype=pl.Int8),
-        pl.Series("_dblock", block, dtype=pl.Boolean),
+        if located:
+            facts = snap.pair(analyse(raw), channel)
+        else:
+            facts = snap.pair_by_e164(e164, channel, None)
+        optin.append(facts.optin)
+        block.append(facts.default_block)
+    return pairs.select("_callee", "_channel").with_columns(
+        pl.Series("pair.optin", optin, dtype=PAIR_ATTRIBUTES["optin"]),
+        pl.Series("pair.default_block", block, dtype=PAIR_ATTRIBUTES["default_block"]),
     )
+
+
+# -- the evaluator -----------------------------------------------------------------------------
 
 
 def _normalised(frame: pl.DataFrame, name: str, parse: Any, default: str) -> pl.Expr:
@@ -354,13 +283,91 @@ def _normalised(frame: pl.DataFrame, name: str, parse: Any, default: str) -> pl.
     return expr.fill_null(parse(None).value)
 
 
-def decide_frame(screener: Screener, events: pl.DataFrame) -> pl.DataFrame:
-    """Decide every row of ``events``; same verdict, reason and rule as :meth:`Screener.decide`.
+class _Plan:
+    """The rule set of one snapshot, compiled for frames."""
+
+    def __init__(self, snap: PolicySnapshot) -> None:
+        self.snap = snap
+        catalogue = snap.catalogue
+        snap.rules.validate(catalogue)
+        self.catalogue = catalogue
+        self.outcomes: tuple[Outcome, ...] = tuple(o for _, o in snap.rules.outcomes)
+        self.rule_names = [snap.rules.rules[i].name for i, _ in snap.rules.outcomes]
+        conditions = [o.when for o in self.outcomes]
+        self.groups = [catalogue.groups(c) for c in conditions]
+        self.caller_attributes = catalogue.number_attributes(conditions, "caller") | {
+            "origin_label",
+            "e164",
+        }
+        self.callee_attributes = catalogue.number_attributes(conditions, "callee") | {"e164"}
+        first: dict[str, int] = {}
+        for k, groups in enumerate(self.groups):
+            for group in groups:
+                first.setdefault(group, k)
+        self.lazy = sorted((g for g in LAZY_GROUPS if g in first), key=lambda g: first[g])
+        self.first = first
+
+    def condition(self, k: int) -> pl.Expr:
+        return compile_condition(self.outcomes[k].when, self.catalogue)
+
+    def needs(self, group: str, available: set[str]) -> pl.Expr:
+        """Rows that reach an outcome reading ``group`` with the rest of its condition true."""
+        first = self.first[group]
+        earlier = [self.condition(j) for j in range(first)]
+        undecided = ~pl.any_horizontal(earlier) if earlier else pl.lit(True)
+        reach = []
+        for k, outcome in enumerate(self.outcomes):
+            if group not in self.groups[k]:
+                continue
+            when = outcome.when
+            conjuncts = when.operands if isinstance(when, AllOf) else (when,)
+            known = [
+                compile_condition(c, self.catalogue)
+                for c in conjuncts
+                if self.catalogue.groups(c) <= available
+            ]
+            reach.append(reduce(lambda a, b: a & b, known) if known else pl.lit(True))
+        return undecided & pl.any_horizontal(reach)
+
+    def outcome_index(self) -> pl.Expr:
+        chain: Any = pl
+        for k in range(len(self.outcomes)):
+            chain = chain.when(self.condition(k)).then(pl.lit(k, dtype=pl.Int32))
+        return chain.otherwise(pl.lit(None, dtype=pl.Int32))
+
+    def sip_reason(self) -> pl.Expr:
+        """The SIP Reason text, one ``concat_str`` per distinct template."""
+        values = self.snap.values
+        by_template: dict[str, list[int]] = {}
+        for k, outcome in enumerate(self.outcomes):
+            by_template.setdefault(outcome.sip_template, []).append(k)
+        fields = {
+            "reason": pl.col("reason"),
+            "origin": pl.col("origin"),
+            "appeal_contact": pl.lit(values.appeal_contact),
+            "optin_instruction": pl.lit(values.optin_instruction),
+        }
+        chain: Any = pl
+        for template, ks in by_template.items():
+            pieces: list[pl.Expr] = []
+            for literal, name, _, _ in string.Formatter().parse(template):
+                if literal:
+                    pieces.append(pl.lit(literal))
+                if name is not None:
+                    pieces.append(fields[name])
+            text = pl.concat_str(pieces) if pieces else pl.lit("")
+            chain = chain.when(pl.col("_k").is_in(ks)).then(text)
+        return chain.otherwise(pl.lit(""))
+
+
+def decide_frame(screener: Screener | PolicySnapshot, events: pl.DataFrame) -> pl.DataFrame:
+    """Decide every row of ``events``; the same outcome as :meth:`Screener.decide` per row.
 
     Parameters
     ----------
-    screener : Screener
-        The policy, lists, opt-ins and number analyser to use (its number cache is shared).
+    screener : Screener or PolicySnapshot
+        The policy, rules, lists, opt-ins and number analyser to use (its number cache is
+        shared); a screener's current snapshot is read once for the whole frame.
     events : polars.DataFrame
         Columns ``caller`` and ``callee`` (text; a null is read as the empty string) and,
         optionally, ``channel`` (default ``call``), ``ingress`` (default ``unknown``),
@@ -374,150 +381,89 @@ def decide_frame(screener: Screener, events: pl.DataFrame) -> pl.DataFrame:
 
     Examples
     --------
-    >>> import polars as pl
-    >>> from telewarden.core.screening import Screener
     >>> df = pl.DataFrame({"caller": ["+85223456789", "13800138000"],
     ...                    "callee": ["13800138000", "13900139000"]})
     >>> decide_frame(Screener(), df)["reason"].to_list()
     ['cross_border_default_block', 'domestic']
     """
+    snap = screener.snapshot if isinstance(screener, Screener) else screener
+    plan = _Plan(snap)
     events = events.drop(*OUTPUT_COLUMNS, "caller_e164", strict=False)
-    settings = screener.settings
-    height = events.height
+    has_text = (
+        pl.col("text").cast(pl.String).fill_null("") != ""
+        if "text" in events.columns
+        else pl.lit(False)
+    )
     work = events.with_columns(
         pl.col("caller").cast(pl.String).fill_null("").alias("_caller"),
         pl.col("callee").cast(pl.String).fill_null("").alias("_callee"),
         _normalised(events, "channel", Channel.from_str, Channel.CALL.value).alias("_channel"),
         _normalised(events, "ingress", Ingress.from_str, Ingress.UNKNOWN.value).alias("_ingress"),
-        pl.int_range(0, height, dtype=pl.UInt32).alias("_row"),
+        pl.int_range(0, events.height, dtype=pl.UInt32).alias("_row"),
+        has_text.alias("event.has_text"),
+    ).with_columns(
+        (pl.col("_ingress") == Ingress.INTERNATIONAL.value).alias("event.intl"),
+        (pl.col("_channel") == Channel.SMS.value).alias("event.sms"),
+        pl.col("_channel").alias("event.channel"),
+        pl.col("_ingress").alias("event.ingress"),
     )
-    inspect = settings.content_inspection and screener.content is not None
-    if inspect and "text" in work.columns:
-        text = pl.col("text").cast(pl.String)
-        slow_mask = (pl.col("_channel") == Channel.SMS.value) & text.is_not_null() & (text != "")
-    else:
-        slow_mask = pl.lit(False)
-    work = work.with_columns(slow_mask.alias("_slow"))
-    fast = work.filter(~pl.col("_slow"))
-
-    callers = _caller_table(screener, fast.get_column("_caller").unique().to_list())
-    callees = _callee_table(screener, fast.get_column("_callee").unique().to_list())
-    fast = fast.join(callers, on="_caller", how="left").join(callees, on="_callee", how="left")
-
-    intl = pl.col("_ingress") == Ingress.INTERNATIONAL.value
-    code = pl.when(intl).then(pl.col("_code_i")).otherwise(pl.col("_code_d"))
-    fast = fast.with_columns(code.alias("_code")).with_columns(
-        pl.col("_code").replace_strict(_OUTCOME_INDEX, return_dtype=pl.Int8).alias("_idx"),
-        pl.col("_code").replace_strict(_OUTCOME_VERDICT, return_dtype=pl.String).alias("_ver"),
-        pl.col("_code").replace_strict(_OUTCOME_REASON, return_dtype=pl.String).alias("_rea"),
+    numbers = snap.numbers
+    callers = _number_table(
+        numbers, work.get_column("_caller").unique().to_list(), "caller", plan.caller_attributes
     )
-    needs_xb = ~pl.col("_emerg") & (pl.col("_idx") < 0) & pl.col("_xb")
-    pairs = fast.filter(needs_xb).select("_callee", "_channel", "_callee_m164").unique()
-    fast = fast.join(
-        _cross_border_table(screener, pairs).drop("_callee_m164"),
-        on=["_callee", "_channel"],
-        how="left",
+    callees = _number_table(
+        numbers, work.get_column("_callee").unique().to_list(), "callee", plan.callee_attributes
+    )
+    work = work.join(callers.rename({"_raw": "_caller"}), on="_caller", how="left").join(
+        callees.rename({"_raw": "_callee"}), on="_callee", how="left"
     )
 
-    hr_block = pl.col("_hr") & pl.lit(settings.block_high_risk_unless_opted_in)
-    xb_verdict = (
-        pl.when(pl.col("_opt") == 1)
-        .then(pl.lit(_LABELLED))
-        .when(pl.col("_opt") == 0)
-        .then(pl.lit(_BLOCK))
-        .when(pl.col("_dblock") | hr_block)
-        .then(pl.lit(_BLOCK))
-        .otherwise(pl.lit(_LABELLED))
-    )
-    xb_reason = (
-        pl.when(pl.col("_opt") == 1)
-        .then(pl.lit(ReasonCode.CROSS_BORDER_OPTED_IN.value))
-        .when(pl.col("_opt") == 0)
-        .then(pl.lit(ReasonCode.CROSS_BORDER_OPTED_OUT.value))
-        .when(pl.col("_dblock"))
-        .then(pl.lit(ReasonCode.CROSS_BORDER_DEFAULT_BLOCK.value))
-        .when(hr_block)
-        .then(pl.lit(ReasonCode.HIGH_RISK_ORIGIN.value))
-        .otherwise(pl.lit(ReasonCode.CROSS_BORDER_ALLOWED.value))
-    )
-    labelled_if_xb = pl.when(pl.col("_xb")).then(pl.lit(_LABELLED)).otherwise(pl.lit(_ALLOW))
-    verdict = (
-        pl.when(pl.col("_emerg"))
-        .then(labelled_if_xb)
-        .when(pl.col("_idx") >= 0)
-        .then(pl.col("_ver"))
-        .when(pl.col("_xb"))
-        .then(xb_verdict)
-        .otherwise(pl.lit(_ALLOW))
-    )
-    reason = (
-        pl.when(pl.col("_emerg"))
-        .then(pl.lit(ReasonCode.EMERGENCY_CALLEE.value))
-        .when(pl.col("_idx") >= 0)
-        .then(pl.col("_rea"))
-        .when(pl.col("_xb"))
-        .then(xb_reason)
-        .otherwise(pl.lit(ReasonCode.DOMESTIC.value))
-    )
-    index = (
-        pl.when(pl.col("_emerg"))
-        .then(pl.lit(0, dtype=pl.Int8))
-        .when(pl.col("_idx") >= 0)
-        .then(pl.col("_idx"))
-        .when(pl.col("_xb"))
-        .then(pl.lit(9, dtype=pl.Int8))
-        .otherwise(pl.lit(10, dtype=pl.Int8))
-    )
-    rule_names = {i: name for i, (name, _) in enumerate(RULES)}
+    available = {"caller", "callee", "event", "policy", "derived"}
+    slow = work.clear()
+    for group in plan.lazy:
+        needed = work.filter(plan.needs(group, available))
+        if group in ("caller_listing", "callee_listing"):
+            role = group.split("_")[0]
+            key = f"{role}.e164"
+            e164s = needed.get_column(key).drop_nulls().unique().to_list()
+            table = _listing_table(snap, [] if snap.lists_are_empty else e164s, role)
+            work = work.join(table, on=key, how="left")
+        elif group == "pair":
+            pairs = needed.select("_callee", "_channel", "callee.e164").unique()
+            work = work.join(_pair_table(snap, pairs), on=["_callee", "_channel"], how="left")
+        else:
+            # Per-text facts: these rows are decided one by one by the per-event evaluator.
+            slow = needed
+            work = work.join(slow.select("_row"), on="_row", how="anti")
+            work = work.with_columns(pl.lit(None, dtype=pl.String).alias("content.label"))
+        available.add(group)
+
+    fast = work.with_columns(plan.outcome_index().alias("_k"))
+    verdicts = {k: o.verdict.value for k, o in enumerate(plan.outcomes)}
+    reasons = {k: o.reason.value for k, o in enumerate(plan.outcomes)}
+    statuses = {k: o.sip_status for k, o in enumerate(plan.outcomes)}
+    rules = dict(enumerate(plan.rule_names))
     fast = fast.with_columns(
-        verdict.alias("verdict"),
-        reason.alias("reason"),
-        index.replace_strict(rule_names, return_dtype=pl.String).alias("rule"),
-    )
-    fast = fast.with_columns(_sip_columns(screener))
-    fast = fast.select("_row", *OUTPUT_COLUMNS, "caller_e164")
-
-    slow = work.filter(pl.col("_slow"))
-    parts = [fast]
+        pl.col("_k").replace_strict(verdicts, return_dtype=pl.String).alias("verdict"),
+        pl.col("_k").replace_strict(reasons, return_dtype=pl.String).alias("reason"),
+        pl.col("_k").replace_strict(rules, return_dtype=pl.String).alias("rule"),
+        pl.col("_k").replace_strict(statuses, return_dtype=pl.Int32).alias("sip_status"),
+        pl.col("caller.origin_label").alias("origin"),
+        pl.col("caller.e164").alias("caller_e164"),
+    ).with_columns(plan.sip_reason().alias("sip_reason"))
+    parts = [fast.select(list(_OUTPUT_SCHEMA))]
     if slow.height:
-        parts.append(_decide_rows(screener, slow))
+        parts.append(_decide_rows(snap.decide, slow))
     decided = pl.concat(parts, how="vertical").sort("_row")
-    return pl.concat(
-        [events, decided.drop("_row")],
-        how="horizontal",
-    )
+    return pl.concat([events, decided.drop("_row")], how="horizontal")
 
 
-def _sip_columns(screener: Screener) -> list[pl.Expr]:
-    appeal = screener.settings.appeal_contact
-    sip_reason = (
-        pl.when(pl.col("verdict") == _BLOCK)
-        .then(pl.format("Network Blocked; cause={}; appeal=" + _escape(appeal), pl.col("reason")))
-        .when(pl.col("verdict") == _LABELLED)
-        .then(pl.format("origin={}; cause={}", pl.col("origin"), pl.col("reason")))
-        .otherwise(pl.lit(""))
-    )
-    status = (
-        pl.when(pl.col("verdict") == _BLOCK)
-        .then(pl.lit(SIP_BLOCK_STATUS, dtype=pl.Int32))
-        .otherwise(pl.lit(0, dtype=pl.Int32))
-    )
-    return [status.alias("sip_status"), sip_reason.alias("sip_reason")]
-
-
-def _escape(text: str) -> str:
-    """Protect literal braces from ``pl.format``'s ``{}`` placeholders."""
-    return text.replace("{", "{{").replace("}", "}}")
-
-
-def _decide_rows(screener: Screener, rows: pl.DataFrame) -> pl.DataFrame:
-    """Row-by-row :meth:`Screener.decide` for events whose SMS body is inspected."""
-    out: dict[str, list[Any]] = {name: [] for name in ("_row", *OUTPUT_COLUMNS, "caller_e164")}
+def _decide_rows(decide: Callable[[ScreeningEvent], Any], rows: pl.DataFrame) -> pl.DataFrame:
+    """Row-by-row decisions with the per-event evaluator (for rows whose body is inspected)."""
+    out: dict[str, list[Any]] = {name: [] for name in _OUTPUT_SCHEMA}
     cols = rows.select("_row", "_caller", "_callee", "_channel", "_ingress", "text")
     for row, caller, callee, channel, ingress, text in cols.iter_rows():
-        d = screener.decide(
-            ScreeningEvent(caller, callee, Channel(channel), Ingress(ingress), text=text)
-        )
+        d = decide(ScreeningEvent(caller, callee, Channel(channel), Ingress(ingress), text=text))
         out["_row"].append(row)
         out["verdict"].append(d.verdict.value)
         out["reason"].append(d.reason.value)
@@ -526,16 +472,4 @@ def _decide_rows(screener: Screener, rows: pl.DataFrame) -> pl.DataFrame:
         out["sip_reason"].append(d.sip_reason)
         out["origin"].append(d.origin)
         out["caller_e164"].append(d.caller.e164)
-    return pl.DataFrame(
-        out,
-        schema={
-            "_row": pl.UInt32,
-            "verdict": pl.String,
-            "reason": pl.String,
-            "rule": pl.String,
-            "sip_status": pl.Int32,
-            "sip_reason": pl.String,
-            "origin": pl.String,
-            "caller_e164": pl.String,
-        },
-    )
+    return pl.DataFrame(out, schema=_OUTPUT_SCHEMA)
