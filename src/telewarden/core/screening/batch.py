@@ -207,7 +207,10 @@ def _number_table(
 ) -> pl.DataFrame:
     """Per distinct string: ``_raw`` and the ``<role>.<field>`` columns in ``attributes``."""
     names = sorted(attributes)
-    schema = {"_raw": pl.String, **{f"{role}.{n}": NUMBER_ATTRIBUTES[n] for n in names}}
+    schema: dict[str, Any] = {
+        "_raw": pl.String,
+        **{f"{role}.{n}": NUMBER_ATTRIBUTES[n] for n in names},
+    }
     parts = []
     if attributes <= _TEMPLATE_FIELDS:
         mobiles = _mobile_table(numbers, raws, role).select(list(schema))
@@ -248,8 +251,8 @@ def _listing_table(snap: PolicySnapshot, e164s: list[str], role: str) -> pl.Data
         columns[f"{role}.e164"].append(e164)
         columns[f"{role}.allow_listed"].append(facts.allow_listed)
         columns[f"{role}.deny_match"].append(facts.deny_match)
-        for name, value in zip(lookup_names, facts.looked_up, strict=True):
-            columns[f"{role}.{name}"].append(value)
+        for name in lookup_names:
+            columns[f"{role}.{name}"].append(facts.looked_up[name])
     return pl.DataFrame(columns, schema=schema)
 
 

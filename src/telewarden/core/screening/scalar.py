@@ -94,8 +94,8 @@ class _Compiler:
             # Fetch the group at its first use only; ``or`` works because the group objects
             # are always truthy.
             local = f"({local} or ({local} := {_LAZY_FETCH[src.group]}))"
-        if src.index is not None:
-            return f"{local}.looked_up[{src.index}]"
+        if src.lookup:
+            return f"{local}.looked_up[{src.attribute!r}]"
         return f"{local}.{src.attribute}"
 
     def condition(self, node: Condition) -> str:

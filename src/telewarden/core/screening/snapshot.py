@@ -80,11 +80,11 @@ class PolicySnapshot:
     content: ContentInspector | None
     lookups: tuple[tuple[str, NumberLookup], ...]
     memoise: bool = True
-    catalogue: FactCatalogue = field(init=False)
-    evaluator: ScalarEvaluator = field(init=False)
-    listing: Callable[[str | None], ListingFacts] = field(init=False)
+    catalogue: FactCatalogue = field(init=False, repr=False)
+    evaluator: ScalarEvaluator = field(init=False, repr=False)
+    listing: Callable[[str | None], ListingFacts] = field(init=False, repr=False)
     """List and lookup facts of one number (:func:`~telewarden.core.screening.facts.listing_facts`)."""
-    pair: Callable[[NumberInfo, Channel], PairFacts] = field(init=False)
+    pair: Callable[[NumberInfo, Channel], PairFacts] = field(init=False, repr=False)
     """Opt-in and cross-border default facts of (callee, channel)."""
 
     def __post_init__(self) -> None:
@@ -92,7 +92,7 @@ class PolicySnapshot:
         object.__setattr__(self, "catalogue", catalogue)
         inspector = self.content
         allow, deny = self.allow, self.deny
-        lookups = tuple(lookup for _, lookup in self.lookups)
+        lookups = self.lookups
         optins, values = self.optins, self.values
 
         listing = listing_extractor(allow, deny, lookups)
