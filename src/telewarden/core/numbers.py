@@ -31,7 +31,7 @@ Nothing here performs I/O; ``phonenumbers`` ships its metadata as Python modules
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -444,6 +444,11 @@ class NumberIntel:
         self._generation_size = self.cache_size // 2
         self._cache: dict[str, NumberInfo] = {}
         self._old: dict[str, NumberInfo] = {}
+        self.cached: Callable[[str], NumberInfo | None] = self._cache.get
+        """The cached :class:`NumberInfo` of a string, or None (then call :meth:`analyse`).
+
+        One dict read, no method call: the hot path of ``Screener.decide`` uses it.
+        """
         self._mobile_templates: dict[str, NumberInfo] = {}
         self._mobile_where: dict[str, tuple[str | None, str | None, str | None, str | None]] = {}
         self._region_names: dict[str, tuple[str, str]] = {}
@@ -490,8 +495,10 @@ class NumberIntel:
         if info is None:
             info = self._analyse(raw)
         if len(cache) >= self._generation_size:
-            self._old = cache
-            cache = self._cache = {}
+            # Copy and clear rather than replace, so that ``cached`` (bound to this dict)
+            # stays valid; a copy per half-cache of inserts is cheap.
+            self._old = cache.copy()
+            cache.clear()
         cache[raw] = info
         return info
 

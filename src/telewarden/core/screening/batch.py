@@ -43,7 +43,6 @@ from telewarden.core.screening.conditions import (
     Not,
 )
 from telewarden.core.screening.facts import (
-    LAZY_GROUPS,
     LISTING_ATTRIBUTES,
     NUMBER_ATTRIBUTES,
     PAIR_ATTRIBUTES,
@@ -112,6 +111,11 @@ def compile_condition(node: Condition, catalogue: FactCatalogue) -> pl.Expr:
     >>> df.select(compile_condition(caller.valid & ~caller.deny_match.eq("exact"), cat)).to_series().to_list()
     [False, False]
     """
+    node = catalogue.fold(node)
+    return _compile(node, catalogue)
+
+
+def _compile(node: Condition, catalogue: FactCatalogue) -> pl.Expr:
     if isinstance(node, Fact):
         src = catalogue.source(node.name)
         if src.derived is not None:
@@ -122,11 +126,11 @@ def compile_condition(node: Condition, catalogue: FactCatalogue) -> pl.Expr:
     if isinstance(node, Const):
         return pl.lit(node.value)
     if isinstance(node, Not):
-        return ~compile_condition(node.operand, catalogue)
+        return ~_compile(node.operand, catalogue)
     if isinstance(node, AllOf):
-        return reduce(lambda a, b: a & b, (compile_condition(c, catalogue) for c in node.operands))
+        return reduce(lambda a, b: a & b, (_compile(c, catalogue) for c in node.operands))
     if isinstance(node, AnyOf):
-        return reduce(lambda a, b: a | b, (compile_condition(c, catalogue) for c in node.operands))
+        return reduce(lambda a, b: a | b, (_compile(c, catalogue) for c in node.operands))
     if isinstance(node, Equals | IsIn | IsNull):
         column = _value(node.fact, catalogue)
         if isinstance(node, IsNull):
@@ -203,7 +207,10 @@ def _number_table(
 ) -> pl.DataFrame:
     """Per distinct string: ``_raw`` and the ``<role>.<field>`` columns in ``attributes``."""
     names = sorted(attributes)
-    schema = {"_raw": pl.String, **{f"{role}.{n}": NUMBER_ATTRIBUTES[n] for n in names}}
+    schema: dict[str, Any] = {
+        "_raw": pl.String,
+        **{f"{role}.{n}": NUMBER_ATTRIBUTES[n] for n in names},
+    }
     parts = []
     if attributes <= _TEMPLATE_FIELDS:
         mobiles = _mobile_table(numbers, raws, role).select(list(schema))
@@ -212,7 +219,10 @@ def _number_table(
     infos = numbers.analyse_many(raws)
     columns: dict[str, list[Any]] = {"_raw": raws}
     for name in names:
-        columns[f"{role}.{name}"] = [number_value(info, name) for info in infos]
+        values = [getattr(info, name) for info in infos]
+        if name in ("origin", "kind"):
+            values = [v.value for v in values]
+        columns[f"{role}.{name}"] = values
     parts.append(pl.DataFrame(columns, schema=schema))
     return pl.concat(parts, how="vertical")
 
@@ -241,8 +251,8 @@ def _listing_table(snap: PolicySnapshot, e164s: list[str], role: str) -> pl.Data
         columns[f"{role}.e164"].append(e164)
         columns[f"{role}.allow_listed"].append(facts.allow_listed)
         columns[f"{role}.deny_match"].append(facts.deny_match)
-        for name, value in zip(lookup_names, facts.looked_up, strict=True):
-            columns[f"{role}.{name}"].append(value)
+        for name in lookup_names:
+            columns[f"{role}.{name}"].append(facts.looked_up[name])
     return pl.DataFrame(columns, schema=schema)
 
 
@@ -293,33 +303,45 @@ class _Plan:
         self.catalogue = catalogue
         self.outcomes: tuple[Outcome, ...] = tuple(o for _, o in snap.rules.outcomes)
         self.rule_names = [snap.rules.rules[i].name for i, _ in snap.rules.outcomes]
-        conditions = [o.when for o in self.outcomes]
-        self.groups = [catalogue.groups(c) for c in conditions]
-        self.caller_attributes = catalogue.number_attributes(conditions, "caller") | {
+        # Outcomes the policy rules out (e.g. content rules with no inspector) are dropped.
+        self.conditions = [catalogue.fold(o.when) for o in self.outcomes]
+        self.live = [k for k, c in enumerate(self.conditions) if c != Const(False)]
+        self.groups = [catalogue.groups(c) for c in self.conditions]
+        live_conditions = [self.conditions[k] for k in self.live]
+        self.caller_attributes = catalogue.number_attributes(live_conditions, "caller") | {
             "origin_label",
             "e164",
         }
-        self.callee_attributes = catalogue.number_attributes(conditions, "callee") | {"e164"}
+        self.callee_attributes = catalogue.number_attributes(live_conditions, "callee") | {"e164"}
         first: dict[str, int] = {}
-        for k, groups in enumerate(self.groups):
-            for group in groups:
+        for k in self.live:
+            for group in self.groups[k]:
                 first.setdefault(group, k)
-        self.lazy = sorted((g for g in LAZY_GROUPS if g in first), key=lambda g: first[g])
+        self.listings = [role for role in ("caller", "callee") if f"{role}_listing" in first]
+        # Groups keyed by the row (not by one number) are staged: rows decided before the first
+        # outcome reading them never need them.
+        self.staged = sorted((g for g in ("pair", "content") if g in first), key=first.__getitem__)
         self.first = first
 
-    def condition(self, k: int) -> pl.Expr:
-        return compile_condition(self.outcomes[k].when, self.catalogue)
+    def chain(self, start: int, stop: int) -> pl.Expr | None:
+        """The outcome index of the live outcomes in [start, stop), null where none holds."""
+        chain: Any = pl
+        for k in self.live:
+            if start <= k < stop:
+                condition = compile_condition(self.conditions[k], self.catalogue)
+                chain = chain.when(condition).then(pl.lit(k, dtype=pl.Int32))
+        if chain is pl:
+            return None
+        expr: pl.Expr = chain.otherwise(pl.lit(None, dtype=pl.Int32))
+        return expr
 
-    def needs(self, group: str, available: set[str]) -> pl.Expr:
-        """Rows that reach an outcome reading ``group`` with the rest of its condition true."""
-        first = self.first[group]
-        earlier = [self.condition(j) for j in range(first)]
-        undecided = ~pl.any_horizontal(earlier) if earlier else pl.lit(True)
+    def reach(self, group: str, available: set[str]) -> pl.Expr:
+        """Where the rest of some outcome reading ``group`` holds (its known conjuncts)."""
         reach = []
-        for k, outcome in enumerate(self.outcomes):
+        for k in self.live:
             if group not in self.groups[k]:
                 continue
-            when = outcome.when
+            when = self.conditions[k]
             conjuncts = when.operands if isinstance(when, AllOf) else (when,)
             known = [
                 compile_condition(c, self.catalogue)
@@ -327,20 +349,14 @@ class _Plan:
                 if self.catalogue.groups(c) <= available
             ]
             reach.append(reduce(lambda a, b: a & b, known) if known else pl.lit(True))
-        return undecided & pl.any_horizontal(reach)
-
-    def outcome_index(self) -> pl.Expr:
-        chain: Any = pl
-        for k in range(len(self.outcomes)):
-            chain = chain.when(self.condition(k)).then(pl.lit(k, dtype=pl.Int32))
-        return chain.otherwise(pl.lit(None, dtype=pl.Int32))
+        return pl.any_horizontal(reach)
 
     def sip_reason(self) -> pl.Expr:
         """The SIP Reason text, one ``concat_str`` per distinct template."""
         values = self.snap.values
         by_template: dict[str, list[int]] = {}
-        for k, outcome in enumerate(self.outcomes):
-            by_template.setdefault(outcome.sip_template, []).append(k)
+        for k in self.live:
+            by_template.setdefault(self.outcomes[k].sip_template, []).append(k)
         fields = {
             "reason": pl.col("reason"),
             "origin": pl.col("origin"),
@@ -357,7 +373,19 @@ class _Plan:
                     pieces.append(fields[name])
             text = pl.concat_str(pieces) if pieces else pl.lit("")
             chain = chain.when(pl.col("_k").is_in(ks)).then(text)
-        return chain.otherwise(pl.lit(""))
+        expr: pl.Expr = chain.otherwise(pl.lit(""))
+        return expr
+
+
+def _with_listing(snap: PolicySnapshot, table: pl.DataFrame, role: str) -> pl.DataFrame:
+    """``table`` (one row per distinct number) with the list facts of its E.164 forms.
+
+    Computed for every distinct number of the frame, not only those whose rows reach the list
+    rules: it is one look-up per number, and it keeps the facts off the per-row joins.
+    """
+    key = f"{role}.e164"
+    e164s = [] if snap.lists_are_empty else table.get_column(key).drop_nulls().unique().to_list()
+    return table.join(_listing_table(snap, e164s, role), on=key, how="left")
 
 
 def decide_frame(screener: Screener | PolicySnapshot, events: pl.DataFrame) -> pl.DataFrame:
@@ -389,18 +417,16 @@ def decide_frame(screener: Screener | PolicySnapshot, events: pl.DataFrame) -> p
     snap = screener.snapshot if isinstance(screener, Screener) else screener
     plan = _Plan(snap)
     events = events.drop(*OUTPUT_COLUMNS, "caller_e164", strict=False)
-    has_text = (
-        pl.col("text").cast(pl.String).fill_null("") != ""
-        if "text" in events.columns
-        else pl.lit(False)
-    )
-    work = events.with_columns(
+    with_text = "text" in events.columns
+    has_text = pl.col("text").cast(pl.String).fill_null("") != "" if with_text else pl.lit(False)
+    work = events.select(
         pl.col("caller").cast(pl.String).fill_null("").alias("_caller"),
         pl.col("callee").cast(pl.String).fill_null("").alias("_callee"),
         _normalised(events, "channel", Channel.from_str, Channel.CALL.value).alias("_channel"),
         _normalised(events, "ingress", Ingress.from_str, Ingress.UNKNOWN.value).alias("_ingress"),
         pl.int_range(0, events.height, dtype=pl.UInt32).alias("_row"),
         has_text.alias("event.has_text"),
+        *((pl.col("text").cast(pl.String),) if with_text else ()),
     ).with_columns(
         (pl.col("_ingress") == Ingress.INTERNATIONAL.value).alias("event.intl"),
         (pl.col("_channel") == Channel.SMS.value).alias("event.sms"),
@@ -408,42 +434,49 @@ def decide_frame(screener: Screener | PolicySnapshot, events: pl.DataFrame) -> p
         pl.col("_ingress").alias("event.ingress"),
     )
     numbers = snap.numbers
-    callers = _number_table(
-        numbers, work.get_column("_caller").unique().to_list(), "caller", plan.caller_attributes
-    )
-    callees = _number_table(
-        numbers, work.get_column("_callee").unique().to_list(), "callee", plan.callee_attributes
-    )
-    work = work.join(callers.rename({"_raw": "_caller"}), on="_caller", how="left").join(
-        callees.rename({"_raw": "_callee"}), on="_callee", how="left"
-    )
+    for role, attributes in (
+        ("caller", plan.caller_attributes),
+        ("callee", plan.callee_attributes),
+    ):
+        key = f"_{role}"
+        table = _number_table(numbers, work.get_column(key).unique().to_list(), role, attributes)
+        if role in plan.listings:
+            table = _with_listing(snap, table, role)
+        work = work.join(table.rename({"_raw": key}), on=key, how="left")
 
-    available = {"caller", "callee", "event", "policy", "derived"}
+    available = {"caller", "callee", "event", "policy"} | {f"{r}_listing" for r in plan.listings}
+    work = work.with_columns(pl.lit(None, dtype=pl.Int32).alias("_k"))
     slow = work.clear()
-    for group in plan.lazy:
-        needed = work.filter(plan.needs(group, available))
-        if group in ("caller_listing", "callee_listing"):
-            role = group.split("_")[0]
-            key = f"{role}.e164"
-            e164s = needed.get_column(key).drop_nulls().unique().to_list()
-            table = _listing_table(snap, [] if snap.lists_are_empty else e164s, role)
-            work = work.join(table, on=key, how="left")
-        elif group == "pair":
-            pairs = needed.select("_callee", "_channel", "callee.e164").unique()
+    start = 0
+    for group in plan.staged:
+        stop = plan.first[group]
+        chain = plan.chain(start, stop)
+        if chain is not None:
+            work = work.with_columns(pl.coalesce(pl.col("_k"), chain).alias("_k"))
+        start = stop
+        needed = pl.col("_k").is_null() & plan.reach(group, available)
+        if group == "pair":
+            pairs = work.filter(needed).select("_callee", "_channel", "callee.e164").unique()
             work = work.join(_pair_table(snap, pairs), on=["_callee", "_channel"], how="left")
         else:
             # Per-text facts: these rows are decided one by one by the per-event evaluator.
-            slow = needed
-            work = work.join(slow.select("_row"), on="_row", how="anti")
-            work = work.with_columns(pl.lit(None, dtype=pl.String).alias("content.label"))
+            work = work.with_columns(needed.alias("_slow"))
+            slow = work.filter(pl.col("_slow"))
+            work = work.filter(~pl.col("_slow")).with_columns(
+                pl.lit(None, dtype=pl.String).alias("content.label")
+            )
         available.add(group)
+    rest = plan.chain(start, len(plan.outcomes))
+    if rest is not None:
+        work = work.with_columns(pl.coalesce(pl.col("_k"), rest).alias("_k"))
 
-    fast = work.with_columns(plan.outcome_index().alias("_k"))
     verdicts = {k: o.verdict.value for k, o in enumerate(plan.outcomes)}
     reasons = {k: o.reason.value for k, o in enumerate(plan.outcomes)}
     statuses = {k: o.sip_status for k, o in enumerate(plan.outcomes)}
     rules = dict(enumerate(plan.rule_names))
-    fast = fast.with_columns(
+    fast = work.select(
+        pl.col("_row"),
+        pl.col("_k"),
         pl.col("_k").replace_strict(verdicts, return_dtype=pl.String).alias("verdict"),
         pl.col("_k").replace_strict(reasons, return_dtype=pl.String).alias("reason"),
         pl.col("_k").replace_strict(rules, return_dtype=pl.String).alias("rule"),

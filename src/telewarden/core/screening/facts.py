@@ -27,7 +27,7 @@ thing on both paths.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import NamedTuple, Protocol, runtime_checkable
 
@@ -75,6 +75,7 @@ __all__ = [
     "cross_border_default",
     "derived_number_facts",
     "event",
+    "listing_extractor",
     "listing_facts",
     "pair",
     "pair_facts",
@@ -178,27 +179,58 @@ _POLICY_FACTS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ListingFacts:
+class ListingFacts(NamedTuple):
     """What the lists (and injected lookups) say about one number.
 
     ``allow_listed`` and ``deny_match`` (``"exact"``, ``"prefix"`` or None) are facts;
     ``allow_entry`` and ``deny_entry`` are the matching entries, for trace texts;
-    ``looked_up`` holds the injected lookups' answers in the snapshot's lookup order.
+    ``looked_up`` holds the injected lookups' answers by lookup name.
     """
 
     allow_listed: bool
     deny_match: str | None
     allow_entry: ListEntry | None
     deny_entry: ListEntry | None
-    looked_up: tuple[str | None, ...]
+    looked_up: Mapping[str, str | None]
+
+
+def listing_extractor(
+    allow: NumberList, deny: NumberList, lookups: Sequence[tuple[str, NumberLookup]] = ()
+) -> Callable[[str | None], ListingFacts]:
+    """The list-facts extraction over these lists and lookups, as one function of an E.164.
+
+    Both evaluators call the function this returns (once per event reaching the list rules,
+    or once per distinct number of a frame); the lists are read live, so later edits count.
+    """
+    lookups = tuple(lookups)
+    n_lookups = len(lookups)
+    no_number = ListingFacts(False, None, None, None, dict.fromkeys(name for name, _ in lookups))
+    allow_match = allow.match
+    deny_match_of = deny.match
+    exact = MatchKind.EXACT
+
+    def extract(e164: str | None) -> ListingFacts:
+        if e164 is None:
+            return no_number
+        allow_entry = allow_match(e164) if allow.active else None
+        deny_entry = deny_match_of(e164) if deny.active else None
+        if allow_entry is None and deny_entry is None and not n_lookups:
+            # The common case allocates nothing (the facts are immutable; one object serves).
+            return no_number
+        deny_match = None
+        if deny_entry is not None:
+            deny_match = "exact" if deny_entry.match is exact else "prefix"
+        looked_up = {name: lookup.lookup(e164) for name, lookup in lookups}
+        return ListingFacts(allow_entry is not None, deny_match, allow_entry, deny_entry, looked_up)
+
+    return extract
 
 
 def listing_facts(
     e164: str | None,
     allow: NumberList,
     deny: NumberList,
-    lookups: Sequence[NumberLookup] = (),
+    lookups: Sequence[tuple[str, NumberLookup]] = (),
 ) -> ListingFacts:
     """Match ``e164`` against the allow and deny lists and ask each injected lookup.
 
@@ -209,19 +241,10 @@ def listing_facts(
     >>> (f.allow_listed, f.deny_match, f.deny_entry.reason)
     (False, 'prefix', 'virtual range')
     """
-    if e164 is None or (not lookups and not len(allow) and not len(deny)):
-        return ListingFacts(False, None, None, None, (None,) * len(lookups))
-    allow_entry = allow.match(e164) if len(allow) else None
-    deny_entry = deny.match(e164) if len(deny) else None
-    deny_match = None
-    if deny_entry is not None:
-        deny_match = "exact" if deny_entry.match is MatchKind.EXACT else "prefix"
-    looked_up = tuple(lookup.lookup(e164) for lookup in lookups)
-    return ListingFacts(allow_entry is not None, deny_match, allow_entry, deny_entry, looked_up)
+    return listing_extractor(allow, deny, lookups)(e164)
 
 
-@dataclass(frozen=True, slots=True)
-class PairFacts:
+class PairFacts(NamedTuple):
     """The callee's cross-border choice for one channel and the regional default.
 
     ``optin`` (``"in"``, ``"out"`` or None) and ``default_block`` are facts; ``record`` is the
@@ -299,8 +322,7 @@ def pair_facts(
     return PairFacts("in" if record.opted_in else "out", block, record, where)
 
 
-@dataclass(frozen=True, slots=True)
-class ContentFacts:
+class ContentFacts(NamedTuple):
     """The content inspector's finding on one SMS body; ``label`` is the fact."""
 
     label: str
@@ -408,7 +430,7 @@ class FactSource:
 
     ``group`` is one of ``caller``, ``callee`` (the :class:`NumberInfo`), ``caller_listing``,
     ``callee_listing``, ``pair``, ``content``, ``event``, ``policy`` or ``derived``;
-    ``attribute`` names the field; ``index`` is set for injected lookups (position in
+    ``attribute`` names the field; ``lookup`` is True for an injected lookup (a key of
     ``ListingFacts.looked_up``); ``derived`` holds the condition of a derived fact; ``value``
     the constant of a policy fact.
     """
@@ -416,7 +438,7 @@ class FactSource:
     group: str
     attribute: str
     dtype: pl.DataType
-    index: int | None = None
+    lookup: bool = False
     derived: Condition | None = None
     value: Value = None
 
@@ -432,8 +454,8 @@ class FactCatalogue:
     --------
     >>> values = PolicyValues.from_settings(PolicySettings(), has_inspector=False)
     >>> cat = FactCatalogue(values, lookup_names=("measure",))
-    >>> cat.source("caller.measure").group, cat.source("caller.measure").index
-    ('caller_listing', 0)
+    >>> cat.source("caller.measure").group, cat.source("caller.measure").lookup
+    ('caller_listing', True)
     >>> cat.source("policy.spam_block").value
     False
     >>> cat.source("caller.nonsense")
@@ -451,10 +473,12 @@ class FactCatalogue:
                 sources[f"{role}.{attr}"] = FactSource(role, attr, dtype)
             for attr, dtype in LISTING_ATTRIBUTES.items():
                 sources[f"{role}.{attr}"] = FactSource(f"{role}_listing", attr, dtype)
-            for i, name in enumerate(self.lookup_names):
+            for name in self.lookup_names:
                 if f"{role}.{name}" in sources:
                     raise ValueError(f"lookup name {name!r} clashes with a fact of {role}")
-                sources[f"{role}.{name}"] = FactSource(f"{role}_listing", name, pl.String(), i)
+                sources[f"{role}.{name}"] = FactSource(
+                    f"{role}_listing", name, pl.String(), lookup=True
+                )
             for name, cond in derived_number_facts(role, values).items():
                 sources[name] = FactSource("derived", name, pl.Boolean(), derived=cond)
         for attr, dtype in PAIR_ATTRIBUTES.items():

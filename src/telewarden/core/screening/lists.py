@@ -59,6 +59,9 @@ class NumberList:
         self._prefix_lengths: tuple[int, ...] = ()
         # Bumped on every change so callers can invalidate anything derived from the list.
         self.version = 0
+        self.active = False
+        """True when the list has at least one entry (an attribute, so a hot path can skip
+        ``match`` on an empty list without a call)."""
         self.extend(entries)
 
     def __len__(self) -> int:
@@ -99,6 +102,7 @@ class NumberList:
         else:
             self._exact[pattern] = idx
         self.version += 1
+        self.active = bool(self._exact or self._prefix)
 
     def extend(self, entries: Iterable[ListEntry]) -> int:
         """Add many entries; return how many were added."""
@@ -117,6 +121,7 @@ class NumberList:
         before = len(self._exact)
         self._exact.update(dict.fromkeys(patterns, idx))
         self.version += 1
+        self.active = bool(self._exact or self._prefix)
         return len(self._exact) - before
 
     def remove(self, pattern: str) -> bool:
@@ -132,6 +137,7 @@ class NumberList:
             self._prefix_lengths = tuple(sorted(lengths)[::-1])
         if found:
             self.version += 1
+            self.active = bool(self._exact or self._prefix)
         return found
 
     def clear(self) -> None:
@@ -140,6 +146,7 @@ class NumberList:
         self._prefix.clear()
         self._prefix_lengths = ()
         self.version += 1
+        self.active = bool(self._exact or self._prefix)
 
     def match(self, e164: str) -> ListEntry | None:
         """Return the exact entry for ``e164``, else the longest matching prefix, else None."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 
 from telewarden.core.numbers import NumberIntel
 from telewarden.core.screening.facts import NumberLookup
@@ -105,7 +106,8 @@ class Screener:
         self.allow = allow if allow is not None else NumberList()
         self.content = content
         self.rules = rules
-        self.lookups: dict[str, NumberLookup] = dict(lookups or {})
+        # Read-only, so a change means a new mapping (and a new snapshot).
+        self.lookups: Mapping[str, NumberLookup] = MappingProxyType(dict(lookups or {}))
         self.cache_size = max(0, cache_size)
         self.memoise = memoise
         self._lock = threading.Lock()
@@ -153,7 +155,7 @@ class Screener:
             id(self.allow),
             id(self.content),
             id(self.rules),
-            tuple((name, id(lookup)) for name, lookup in self.lookups.items()),
+            id(self.lookups),
             self.memoise,
         )
 
@@ -197,7 +199,7 @@ class Screener:
             self.allow = snapshot.allow
             self.content = snapshot.content
             self.rules = snapshot.rules
-            self.lookups = dict(snapshot.lookups)
+            self.lookups = MappingProxyType(dict(snapshot.lookups))
             self.memoise = snapshot.memoise
             self._built_from = self._sources()
             self._snapshot = snapshot

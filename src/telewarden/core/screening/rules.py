@@ -60,7 +60,7 @@ following FCC 25-15's 603+ (which replaces 603/607/608 for analytics-based block
 from __future__ import annotations
 
 import string
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -276,7 +276,7 @@ class RuleSet:
         )
         """Every outcome in evaluation order, with the index of its rule."""
 
-    def __iter__(self) -> Iterable[Rule]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[Rule]:
         return iter(self.rules)
 
     def __len__(self) -> int:

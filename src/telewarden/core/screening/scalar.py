@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from telewarden.core.numbers import NumberInfo
+from telewarden.core.numbers import NumberInfo, NumberIntel
 from telewarden.core.screening.conditions import (
     AllOf,
     AnyOf,
@@ -72,6 +72,7 @@ _EVENT_LOCAL = {
     "ingress": "ingress",
 }
 _PARTS_MEMO_SIZE = 100_000
+_new_facts = tuple.__new__
 
 
 class _Compiler:
@@ -93,8 +94,8 @@ class _Compiler:
             # Fetch the group at its first use only; ``or`` works because the group objects
             # are always truthy.
             local = f"({local} or ({local} := {_LAZY_FETCH[src.group]}))"
-        if src.index is not None:
-            return f"{local}.looked_up[{src.index}]"
+        if src.lookup:
+            return f"{local}.looked_up[{src.attribute!r}]"
         return f"{local}.{src.attribute}"
 
     def condition(self, node: Condition) -> str:
@@ -124,6 +125,47 @@ class _Compiler:
         raise TypeError(f"cannot compile condition node {node!r}")
 
 
+def _conjuncts(condition: Condition) -> list[Condition]:
+    if isinstance(condition, AllOf):
+        return list(condition.operands)
+    if condition == Const(True):
+        return []
+    return [condition]
+
+
+def _emit(
+    compiler: _Compiler,
+    items: list[tuple[int, list[Condition]]],
+    depth: int,
+    result: str,
+    lines: list[str],
+) -> None:
+    """``if`` statements for a rule's outcomes, nesting a leading conjunct they share.
+
+    The cross-border outcomes all start with ``caller.cross_border``: it is tested once, and
+    a domestic caller skips the rule with one test, as the hand-written rules did.
+    """
+    pad = "    " * depth
+    i = 0
+    while i < len(items):
+        k, conjuncts = items[i]
+        if not conjuncts:
+            lines.append(f"{pad}return {k}, {result}")
+            return
+        head = conjuncts[0]
+        j = i + 1
+        while j < len(items) and items[j][1][:1] == [head]:
+            j += 1
+        if j - i > 1:
+            lines.append(f"{pad}if {compiler.condition(head)}:")
+            _emit(compiler, [(kk, c[1:]) for kk, c in items[i:j]], depth + 1, result, lines)
+        else:
+            cond = conjuncts[0] if len(conjuncts) == 1 else AllOf(tuple(conjuncts))
+            lines.append(f"{pad}if {compiler.condition(cond)}:")
+            lines.append(f"{pad}    return {k}, {result}")
+        i = j
+
+
 class ScalarEvaluator:
     """Decide one event at a time with a compiled rule set; builds the trace.
 
@@ -133,8 +175,8 @@ class ScalarEvaluator:
         The rules.
     catalogue : FactCatalogue
         Fact names for this snapshot (policy constants, lookups).
-    analyse : callable
-        ``NumberIntel.analyse`` (or any str -> NumberInfo).
+    numbers : NumberIntel
+        The number analyser (its cache is read first, then ``analyse``).
     listing, pair, content : callable
         The lazy fact groups: e164 -> :class:`ListingFacts`; (callee NumberInfo, channel) ->
         :class:`PairFacts`; text -> :class:`ContentFacts`.
@@ -147,7 +189,7 @@ class ScalarEvaluator:
         rules: RuleSet,
         catalogue: FactCatalogue,
         *,
-        analyse: Callable[[str], NumberInfo],
+        numbers: NumberIntel,
         listing: Callable[[str | None], ListingFacts],
         pair: Callable[[NumberInfo, Channel], PairFacts],
         content: Callable[[str], ContentFacts],
@@ -157,23 +199,32 @@ class ScalarEvaluator:
         self.rules = rules
         self.values: PolicyValues = catalogue.values
         self.memoise = memoise
-        self._analyse = analyse
+        self._cached = numbers.cached
+        self._analyse = numbers.analyse
         self._outcomes: tuple[Outcome, ...] = tuple(o for _, o in rules.outcomes)
         self._outcome_rule: tuple[int, ...] = tuple(i for i, _ in rules.outcomes)
+        # What the hot path needs of outcome k, in one tuple look-up.
+        self._table = tuple(
+            (o.verdict, o.reason, rules.rules[i].name, o.sip_status or 0, o.detail)
+            for i, o in rules.outcomes
+        )
         self._parts: dict[tuple[object, ...], tuple[tuple[RuleTrace, ...], str, str]] = {}
         # Positions, in the returned "texts" tuple, of each rule's why-not choice (rules with
         # more than one case) and notice flag.
         self._variant_slot: dict[int, int] = {}
         self._notice_slot: dict[int, int] = {}
-        slot = 0
+        self._slot_size: list[int] = []
         for i, rule in enumerate(rules.rules):
             if len(rule.why_not) > 1:
-                self._variant_slot[i] = slot
-                slot += 1
+                self._variant_slot[i] = len(self._slot_size)
+                self._slot_size.append(len(rule.why_not) + 1)  # -1 (not reached) .. n - 1
         for i, rule in enumerate(rules.rules):
             if rule.notice is not None:
-                self._notice_slot[i] = slot
-                slot += 1
+                self._notice_slot[i] = len(self._slot_size)
+                self._slot_size.append(2)
+        self._slot_base = [1]
+        for size in self._slot_size[:-1]:
+            self._slot_base.append(self._slot_base[-1] * size)
         self.source = self._generate(catalogue)
         namespace: dict[str, Any] = {"_listing": listing, "_pair": pair, "_content": content}
         exec(compile(self.source, "<screening rules>", "exec"), namespace)  # noqa: S102
@@ -201,8 +252,8 @@ class ScalarEvaluator:
 
     def _generate(self, catalogue: FactCatalogue) -> str:
         compiler = _Compiler(catalogue)
-        n_slots = len(self._variant_slot) + len(self._notice_slot)
-        slots = ["-1"] * n_slots
+        # The "texts" code: slot i holds (why-not case + 1) or the notice flag, in mixed radix.
+        terms: list[str] = []
         lines = [
             "def evaluate(ev, ci, di, channel, intl, sms, has_text, ingress):",
             "    cl = dl = pf = ct = None",
@@ -211,17 +262,19 @@ class ScalarEvaluator:
             if rule.notice is not None:
                 local = f"z{i}"
                 lines.append(f"    {local} = {compiler.condition(rule.notice.when)}")
-                slots[self._notice_slot[i]] = local
+                if catalogue.fold(rule.notice.when) != Const(False):
+                    terms.append(f"{self._slot_base[self._notice_slot[i]]} * {local}")
         k = 0
         for i, rule in enumerate(self.rules.rules):
             lines.append(f"    # {rule.priority} {rule.name}")
-            texts = "(" + "".join(f"{s}, " for s in slots) + ")"
+            code = " + ".join(terms) if terms else "0"
+            items: list[tuple[int, list[Condition]]] = []
             for outcome in rule.outcomes:
                 folded = catalogue.fold(outcome.when)
                 if folded != Const(False):  # an outcome the policy rules out costs nothing
-                    lines.append(f"    if {compiler.condition(folded)}:")
-                    lines.append(f"        return {k}, {texts}, cl, dl, pf, ct")
+                    items.append((k, _conjuncts(folded)))
                 k += 1
+            _emit(compiler, items, 1, f"{code}, cl, dl, pf, ct", lines)
             if i in self._variant_slot:
                 local = f"v{i}"
                 cases = rule.why_not
@@ -229,19 +282,28 @@ class ScalarEvaluator:
                 for j in range(len(cases) - 2, -1, -1):
                     expr = f"{j} if {compiler.condition(cases[j].when)} else ({expr})"
                 lines.append(f"    {local} = {expr}")
-                slots[self._variant_slot[i]] = local
+                terms.append(f"{self._slot_base[self._variant_slot[i]]} * ({local} + 1)")
         lines.append("    raise AssertionError('no rule fired: the last rule must always fire')")
         return "\n".join(lines) + "\n"
+
+    def _slot(self, code: int, slot: int) -> int:
+        """The value of ``slot`` in a "texts" code."""
+        return (code // self._slot_base[slot]) % self._slot_size[slot]
 
     # -- deciding -------------------------------------------------------------------------------
 
     def decide(self, event: ScreeningEvent) -> Decision:
         """The :class:`Decision` for ``event``; never raises on bad numbers."""
+        cached = self._cached
         analyse = self._analyse
         raw = event.caller
-        caller = analyse(raw if isinstance(raw, str) else str(raw))
+        if not isinstance(raw, str):
+            raw = str(raw)
+        caller = cached(raw) or analyse(raw)
         raw = event.callee
-        callee = analyse(raw if isinstance(raw, str) else str(raw))
+        if not isinstance(raw, str):
+            raw = str(raw)
+        callee = cached(raw) or analyse(raw)
         channel = event.channel
         if not isinstance(channel, Channel):
             channel = Channel.from_str(str(channel))
@@ -258,29 +320,31 @@ class ScalarEvaluator:
             bool(event.text),
             ingress,
         )
-        outcome = self._outcomes[k]
-        facts = tuple.__new__(
-            EventFacts, (caller, callee, channel, event, cl, dl, pf, ct, self.values)
-        )
-        detail = outcome.detail
+        verdict, reason, rule, sip_status, detail = self._table[k]
         if not isinstance(detail, str):
-            detail = detail(facts)
+            detail = detail(
+                _new_facts(
+                    EventFacts, (caller, callee, channel, event, cl, dl, pf, ct, self.values)
+                )
+            )
         origin = caller.origin_label
         key = (k, texts, detail, channel, origin)
-        memo = self.memoise
-        parts = self._parts.get(key) if memo else None
+        parts = self._parts.get(key) if self.memoise else None
         if parts is None:
+            facts = _new_facts(
+                EventFacts, (caller, callee, channel, event, cl, dl, pf, ct, self.values)
+            )
             parts, dynamic = self._build_parts(k, texts, detail, channel, origin, facts)
-            if memo and not dynamic:
+            if self.memoise and not dynamic:
                 if len(self._parts) >= _PARTS_MEMO_SIZE:
                     self._parts.clear()
                 self._parts[key] = parts
         trace, sip_reason, message = parts
         return new_decision(
-            outcome.verdict,
-            outcome.reason,
-            self.rules.rules[self._outcome_rule[k]].name,
-            outcome.sip_status or 0,
+            verdict,
+            reason,
+            rule,
+            sip_status,
             sip_reason,
             origin,
             caller,
@@ -293,7 +357,7 @@ class ScalarEvaluator:
     def _build_parts(
         self,
         k: int,
-        texts: tuple[int | bool, ...],
+        texts: int,
         detail: str,
         channel: Channel,
         origin: str,
@@ -307,7 +371,7 @@ class ScalarEvaluator:
         before: list[RuleTrace] = []
         for j in range(index):
             slot = self._variant_slot.get(j)
-            case = 0 if slot is None else int(texts[slot])
+            case = 0 if slot is None else self._slot(texts, slot) - 1
             line = self._static_why_not[j][case]
             if line is None:
                 text = rules[j].why_not[case].text
@@ -316,7 +380,7 @@ class ScalarEvaluator:
                 dynamic = True
             before.append(line)
         notices = [
-            (j, rules[j].notice) for j, slot in self._notice_slot.items() if bool(texts[slot])
+            (j, rules[j].notice) for j, slot in self._notice_slot.items() if self._slot(texts, slot)
         ]
         suffix: Sequence[RuleTrace] = self._not_reached[index]
         if notices:

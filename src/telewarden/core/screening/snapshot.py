@@ -17,7 +17,7 @@ watches their ``version`` to drop its optional decision memo.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from telewarden.core.numbers import NumberInfo, NumberIntel
@@ -29,7 +29,7 @@ from telewarden.core.screening.facts import (
     PairFacts,
     PolicyValues,
     content_facts,
-    listing_facts,
+    listing_extractor,
     pair_facts,
 )
 from telewarden.core.screening.lists import NumberList
@@ -80,19 +80,35 @@ class PolicySnapshot:
     content: ContentInspector | None
     lookups: tuple[tuple[str, NumberLookup], ...]
     memoise: bool = True
-    catalogue: FactCatalogue = field(init=False)
-    evaluator: ScalarEvaluator = field(init=False)
+    catalogue: FactCatalogue = field(init=False, repr=False)
+    evaluator: ScalarEvaluator = field(init=False, repr=False)
+    listing: Callable[[str | None], ListingFacts] = field(init=False, repr=False)
+    """List and lookup facts of one number (:func:`~telewarden.core.screening.facts.listing_facts`)."""
+    pair: Callable[[NumberInfo, Channel], PairFacts] = field(init=False, repr=False)
+    """Opt-in and cross-border default facts of (callee, channel)."""
 
     def __post_init__(self) -> None:
         catalogue = FactCatalogue(self.values, [name for name, _ in self.lookups])
         object.__setattr__(self, "catalogue", catalogue)
         inspector = self.content
+        allow, deny = self.allow, self.deny
+        lookups = self.lookups
+        optins, values = self.optins, self.values
+
+        listing = listing_extractor(allow, deny, lookups)
+
+        # A closure over the snapshot's sources: the per-event path calls it directly.
+        def pair(callee: NumberInfo, channel: Channel) -> PairFacts:
+            return pair_facts(callee.e164, channel, callee, optins, values)
+
+        object.__setattr__(self, "listing", listing)
+        object.__setattr__(self, "pair", pair)
         evaluator = ScalarEvaluator(
             self.rules,
             catalogue,
-            analyse=self.numbers.analyse,
-            listing=self.listing,
-            pair=self.pair,
+            numbers=self.numbers,
+            listing=listing,
+            pair=pair,
             content=(
                 (lambda text: content_facts(inspector, text))
                 if inspector is not None
@@ -140,14 +156,6 @@ class PolicySnapshot:
         )
 
     # -- the fact sources (one extraction each, used by both evaluators) -----------------------
-
-    def listing(self, e164: str | None) -> ListingFacts:
-        """List and lookup facts of one number."""
-        return listing_facts(e164, self.allow, self.deny, [lookup for _, lookup in self.lookups])
-
-    def pair(self, callee: NumberInfo, channel: Channel) -> PairFacts:
-        """Opt-in and cross-border default facts of (callee, channel)."""
-        return pair_facts(callee.e164, channel, callee, self.optins, self.values)
 
     def pair_by_e164(
         self, e164: str | None, channel: Channel, callee: NumberInfo | None

@@ -134,6 +134,33 @@ class ReasonCode(StrEnum):
     DOMESTIC = "domestic"
     UNKNOWN = "unknown"
 
+    @classmethod
+    def define(cls, value: str) -> ReasonCode:
+        """The code ``value``, created on first use: a rule names its own code in its definition.
+
+        A code defined here behaves as a member (``.value``, identity, ``ReasonCode(value)``)
+        but is not listed by iterating the enum. Codes are stable strings integrators match
+        on: snake_case, never renamed.
+
+        Examples
+        --------
+        >>> code = ReasonCode.define("card_under_measure")
+        >>> (code.value, ReasonCode("card_under_measure") is code, code is ReasonCode.define(code))
+        ('card_under_measure', True, True)
+        >>> ReasonCode.define("domestic") is ReasonCode.DOMESTIC
+        True
+        """
+        existing = cls._value2member_map_.get(value)
+        if existing is not None:
+            return existing  # type: ignore[return-value]
+        if not (value.isascii() and value.replace("_", "").isalnum() and value == value.lower()):
+            raise ValueError(f"reason code {value!r} must be snake_case ASCII")
+        member = str.__new__(cls, value)
+        member._name_ = value.upper()
+        member._value_ = value
+        cls._value2member_map_[value] = member
+        return member
+
 
 @dataclass(frozen=True, slots=True)
 class ScreeningEvent:
