@@ -322,3 +322,21 @@ def test_campaign_kinds_in_the_adaptive_preset() -> None:
     assert {c.kind for c in BASE.campaigns} == {c.kind for c in preset("tiny").campaigns}
     assert CampaignKind.CALL_CENTRE in {c.kind for c in BASE.campaigns}
     assert BASE.campaigns[-1].adaptive is not None and BASE.campaigns[-1].adaptive.learn_thresholds
+
+
+def test_the_threshold_gamer_also_learns_from_cards_cut_off_after_it_retired_them() -> None:
+    config = _only(BASE, "cc-gamer")
+    sim = Simulation(config)
+    inbox = FeedbackInbox()
+    calls_by_card: dict[str, int] = {}
+    limit, delay = 5, dt.timedelta(minutes=40)  # a slow loop: cards die well after their 5th call
+    for chunk in sim.chunks(feedback=inbox, step_s=300):
+        for caller, at in chunk.calls.select("caller", "start_at").iter_rows():
+            calls_by_card[caller] = calls_by_card.get(caller, 0) + 1
+            if calls_by_card[caller] == limit:
+                inbox.report(Measure(MeasureKind.SUSPENDED, caller, at + delay))
+    reactions = sim.truth_reactions()
+    learnt = reactions.filter(pl.col("reaction") == "threshold_learnt")
+    retired = set(reactions.filter(pl.col("reaction") == "rotation")["msisdn"])
+    assert set(learnt["msisdn"]) & retired  # learnt from a card it had already retired
+    assert int(learnt["detail"][-1].split()[0]) < limit

@@ -55,6 +55,7 @@ from telewarden.core.sim.population import (
     Directory,
     Subscribers,
     id_hash,
+    to_us,
 )
 from telewarden.core.sim.texts import scam_texts
 
@@ -436,6 +437,7 @@ class _Campaign:
     rotating: bool = False
     budget: int = 0  # threshold gamer: calls per card it allows itself (0: not learnt yet)
     noticed: set[int] = field(default_factory=set)
+    retired: dict[int, int] = field(default_factory=dict)  # retired card -> calls it made
 
 
 class AdaptiveLayer:
@@ -520,7 +522,6 @@ class AdaptiveLayer:
                 every += shift_stock.nodes.tolist()
             for node in every:
                 self._node_campaigns.setdefault(str(numbers[node]), []).append((p.code, node))
-        self.cards_planned = {p.code: int(p.sources.shape[0]) for p in plans}
 
     # -- measures ------------------------------------------------------------------------
 
@@ -531,10 +532,15 @@ class AdaptiveLayer:
             if not hits:
                 self.ignored_measures += 1
                 continue
-            at = max(int(m.at.timestamp() * 1_000_000), step_start_us)
+            at = max(to_us(m.at), step_start_us)
             for code, node in hits:
                 self.dead[node] = min(self.dead.get(node, NEVER), at)
                 self.burnt[code].add(node)
+                camp = self._campaigns[code]
+                if node in camp.retired:
+                    # a threshold gamer watches its retired cards too: one cut off after its
+                    # retirement still tells how many calls the loop lets a card make
+                    self._learn(camp, camp.retired.pop(node), at, node)
 
     # -- traffic -------------------------------------------------------------------------
 
@@ -607,6 +613,8 @@ class AdaptiveLayer:
             spent = camp.budget > 0 and lane.attempts[slot] >= camp.budget
             if (worn or spent) and lane.stock.cursor < lane.stock.nodes.shape[0]:
                 why = f"after {lane.attempts[slot]} calls" if spent else "card worn"
+                if camp.policy.learn_thresholds:
+                    camp.retired[h] = lane.attempts[slot]
                 new = self._draw(camp, lane, slot, t, 0)
                 self._react(camp, t, "rotation", h, why)
                 return new
@@ -703,11 +711,7 @@ class AdaptiveLayer:
             return  # a campaign that does not adapt keeps dialling the dead number
         camp.blocks_seen += 1
         if policy.learn_thresholds:
-            allowed = max(1, int(policy.margin * lane.attempts[slot]))
-            if camp.budget == 0 or allowed < camp.budget:
-                camp.budget = allowed
-                self._react(camp, t, "threshold_learnt", h, f"{allowed} calls per card")
-            camp.rotating = True
+            self._learn(camp, lane.attempts[slot], t, h)
         lo, hi = policy.replace_delay_min
         delay = int(rng_for().uniform(lo, hi) * MIN_US)
         new = self._draw(camp, lane, slot, t, delay)
@@ -732,6 +736,15 @@ class AdaptiveLayer:
             self._react(
                 camp, t, "faster_rotation", h, f"cards retired after {policy.rotate_after_h} h"
             )
+
+    def _learn(self, camp: _Campaign, calls: int, t: int, node: int) -> None:
+        """Threshold gaming: a card died after ``calls`` calls; stay below that from now on."""
+        assert camp.policy is not None
+        allowed = max(1, int(camp.policy.margin * calls))
+        if camp.budget == 0 or allowed < camp.budget:
+            camp.budget = allowed
+            self._react(camp, t, "threshold_learnt", node, f"{allowed} calls per card")
+        camp.rotating = True
 
     def _react(self, camp: _Campaign, t: int, reaction: str, node: int, detail: str) -> None:
         self.reactions.append((camp.config.campaign_id, t, reaction, node, detail))
