@@ -500,53 +500,7 @@ class Simulation:
         for hour in range(cfg.hours):
             clock = self.clock(hour)
             for shard in range(self.n_shards):
-                lo = shard * cfg.shard_size
-                hi = lo + cfg.shard_size
-                key = (cfg.seed, hour, shard)
-                calls = legit_calls(
-                    self.world, lo, hi, clock, np.random.default_rng([*key, _LEGIT_CALLS])
-                )
-                sms = legit_sms(
-                    self.world, lo, hi, clock, np.random.default_rng([*key, _LEGIT_SMS])
-                )
-                extra_nodes = np.empty(0, dtype=np.int64)
-                extra_act = np.empty(0, dtype=np.float64)
-                if shard == 0:
-                    f_calls, f_sms = campaign_traffic(
-                        self.world,
-                        self._plans,
-                        clock,
-                        np.random.default_rng([cfg.seed, hour, _CAMPAIGNS]),
-                    )
-                    calls = concat([calls, f_calls, self._pending_calls], CALL_COLUMNS)
-                    sms = concat([sms, f_sms], SMS_COLUMNS)
-                    active = [
-                        p
-                        for p in self._plans
-                        if p.data_activity > 0
-                        and p.start_us < clock.end_us
-                        and p.end_us > clock.start_us
-                    ]
-                    if active:
-                        extra_nodes = np.concatenate([p.sources for p in active])
-                        extra_act = np.concatenate(
-                            [np.full(p.sources.shape[0], p.data_activity) for p in active]
-                        )
-                    t = np.asarray(calls["t_us"])
-                    later = t >= clock.end_us
-                    self._pending_calls = take(calls, np.flatnonzero(later))
-                    calls = take(calls, np.flatnonzero(~later))
-                usage = legit_usage(
-                    self.world,
-                    lo,
-                    hi,
-                    clock,
-                    np.random.default_rng([*key, _USAGE]),
-                    self.numbers,
-                    self.world.cells.ids,
-                    extra_nodes,
-                    extra_act,
-                )
+                calls, sms, usage = self._hour_traffic(hour, shard, clock)
                 yield self._emit(hour, shard, clock, calls, sms, usage)
         self._pending_calls = concat([], CALL_COLUMNS)
 
