@@ -65,3 +65,39 @@ def test_unknown_preset_is_an_input_error(tmp_path: Path) -> None:
 def test_bad_choice_is_a_usage_error(tmp_path: Path, option: str) -> None:
     result = runner.invoke(app, [*SMALL, option, "nope", "--out", str(tmp_path)])
     assert result.exit_code == 2
+
+
+ADAPTIVE = ["--preset", "tiny", "--hours", "6", "--subscribers", "800", "--adaptive"]
+
+
+def test_adaptive_sim_with_the_stand_in_loop_writes_outcomes_and_reactions(
+    tmp_path: Path,
+) -> None:
+    result = runner.invoke(app, [*ADAPTIVE, "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    outcomes = pl.read_parquet(tmp_path / "truth_outcomes.parquet")
+    assert "cc-gamer" in outcomes["campaign_id"].to_list()
+    assert outcomes["cards_burnt"].sum() > 0  # the Wangiri numbers ring at 2-6 h and are caught
+    assert pl.read_parquet(tmp_path / "truth_reactions.parquet").height > 0
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["adaptive"]["loop"] is True and manifest["adaptive"]["flagged_numbers"] > 0
+    assert "Outcomes per campaign" in result.output
+
+
+def test_adaptive_sim_without_a_loop_blocks_nothing(tmp_path: Path) -> None:
+    result = runner.invoke(app, [*ADAPTIVE, "--no-loop", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    outcomes = pl.read_parquet(tmp_path / "truth_outcomes.parquet")
+    assert outcomes["blocked"].sum() == 0 and outcomes["cards_burnt"].sum() == 0
+    assert pl.read_parquet(tmp_path / "truth_reactions.parquet").height == 0
+
+
+def test_plain_sim_writes_no_outcome_tables(tmp_path: Path) -> None:
+    result = runner.invoke(app, [*SMALL, "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "truth_outcomes.parquet").exists()
+
+
+def test_a_step_that_does_not_divide_an_hour_is_an_input_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, [*ADAPTIVE, "--step-s", "7", "--out", str(tmp_path)])
+    assert isinstance(result.exception, InvalidInputError)

@@ -26,6 +26,11 @@ LAZY_COMMANDS = (
         "telewarden.cli.sms:eval_sms",
         "Reproduce the SMS evaluation figures and write them into docs/evaluation.md.",
     ),
+    LazyCommand(
+        "adversaries",
+        "telewarden.cli.eval_adversaries:eval_adversaries",
+        "Harm (victims, losses) with and without the loop, and cards burnt per victim.",
+    ),
 )
 """Subcommands defined elsewhere, imported when they run."""
 

@@ -21,9 +21,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from telewarden.adapters.records_io import SichuanWriter, TableWriter
+from telewarden.cli.eval_adversaries import render_outcomes
 from telewarden.core.records import CampaignKind
 from telewarden.core.sichuan import SichuanMapper
 from telewarden.core.sim import PRESETS, Simulation, preset
+from telewarden.core.sim.config import adaptive_config
+from telewarden.services.adaptive_replay import DetectorLoop, LoopSettings, run_with_loop
 
 app = typer.Typer(help="Generate synthetic carrier traffic with fraud campaigns and ground truth.")
 
@@ -60,6 +63,24 @@ def sim(
         list[CampaignKind] | None,
         typer.Option("--disable", help="Switch a campaign kind off (repeatable)."),
     ] = None,
+    adaptive: Annotated[
+        bool,
+        typer.Option(
+            "--adaptive",
+            help="Campaigns react to blocking (plus a threshold-gaming call centre); the "
+            "streaming detectors stand in for the loop and block what they flag.",
+        ),
+    ] = False,
+    loop: Annotated[
+        bool, typer.Option("--loop/--no-loop", help="With --adaptive: run the stand-in loop.")
+    ] = True,
+    step_s: Annotated[
+        int, typer.Option("--step-s", min=1, help="With the loop: time step in seconds.")
+    ] = 300,
+    action_delay_s: Annotated[
+        int,
+        typer.Option("--action-delay-s", min=0, help="With the loop: flag to suspension, s."),
+    ] = 300,
 ) -> None:
     """Simulate a carrier and write calls, SMS, usage, subscribers, accounts and ground truth."""
     console = Console()
@@ -75,10 +96,17 @@ def sim(
                 replace(c, enabled=False) if c.kind in disable else c for c in config.campaigns
             ),
         )
+    if adaptive:
+        config = adaptive_config(config)
     started = time.perf_counter()
     with console.status("building the population and social graph"):
         simulation = Simulation(config)
     built = time.perf_counter() - started
+    stand_in = (
+        DetectorLoop(simulation, LoopSettings(action_delay_s=action_delay_s, step_s=step_s))
+        if adaptive and loop
+        else None
+    )
 
     counts: dict[str, int] = {}
     truth_counts = {"truth_events": 0, "truth_victims": 0, "losses": 0}
@@ -100,9 +128,11 @@ def sim(
             console=console,
         ) as progress,
     ):
-        task = progress.add_task("sim", total=simulation.n_chunks, records=0)
+        total = simulation.chunk_count(None if stand_in is None else step_s)
+        task = progress.add_task("sim", total=total, records=0)
         records = 0
-        for chunk in simulation.chunks():
+        chunks = simulation.chunks() if stand_in is None else run_with_loop(simulation, stand_in)
+        for chunk in chunks:
             if sichuan is None:
                 writer.write("calls", chunk.calls)
                 writer.write("sms", chunk.sms)
@@ -160,14 +190,36 @@ def sim(
         "truth": truth_counts,
         "campaigns": [c.campaign_id for c in config.campaigns if c.enabled],
     }
+    if adaptive:
+        outcomes = simulation.truth_outcomes()
+        _write_frame(out / f"truth_outcomes.{table_fmt}", outcomes)
+        _write_frame(out / f"truth_reactions.{table_fmt}", simulation.truth_reactions())
+        manifest["adaptive"] = {
+            "loop": stand_in is not None,
+            "step_s": step_s,
+            "action_delay_s": action_delay_s,
+            "flagged_numbers": 0 if stand_in is None else len(stand_in.reported),
+        }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
     _report(console, simulation, statics["truth_cards"], per_campaign, counts, truth_counts)
+    if adaptive:
+        render_outcomes(console, outcomes, "Outcomes per campaign (truth_outcomes)")
     traffic = counts.get("calls", 0) + counts.get("sms", 0) + counts.get("usage", 0)
     console.print(
         f"{traffic:,} traffic records in {elapsed:.1f} s "
         f"({traffic / max(elapsed, 1e-9):,.0f} records/s; population built in {built:.1f} s) "
         f"-> {out}"
     )
+
+
+def _write_frame(path: Path, frame: pl.DataFrame) -> None:
+    """Write a table next to the others, through a temporary file."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    if path.suffix == ".csv":
+        frame.write_csv(tmp)
+    else:
+        frame.write_parquet(tmp)
+    tmp.replace(path)
 
 
 def _report(

@@ -327,6 +327,7 @@ def _card_calls(world: World, plan: CampaignPlan, clock: Clock, rng: np.random.G
             "callee_cell": cell[back],
             "campaign": plan.code,
             "role": ROLES.index("callback"),
+            "parent_us": t_us[back],
         },
     )
     return concat([calls, returned], CALL_COLUMNS)
@@ -546,6 +547,7 @@ def _wangiri(world: World, plan: CampaignPlan, clock: Clock, rng: np.random.Gene
                     "exposed_us": t_cb,
                     "loss_us": end,
                     "loss_cny": np.round(dur / 60.0 * premium_cny_per_min, 2),
+                    "parent_us": t_us[back],
                 },
             )
         )

@@ -9,11 +9,92 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 
 from telewarden.core.errors import InvalidInputError
 from telewarden.core.records import CampaignKind
 
-__all__ = ["PRESETS", "CampaignConfig", "SimConfig", "default_campaigns", "preset"]
+__all__ = [
+    "PRESETS",
+    "AdaptivePolicy",
+    "CampaignConfig",
+    "Channel",
+    "SimConfig",
+    "adaptive_config",
+    "default_campaigns",
+    "preset",
+]
+
+
+class Channel(StrEnum):
+    """Where an adaptive campaign moves part of its volume once it is blocked."""
+
+    SMS_LINK = "sms_link"  # calls become SMS with a link, sent from the same cards or numbers
+    INTL_SPOOF = (
+        "intl_spoof"  # domestic calls come back through international gateways, spoofed CLI
+    )
+    OFF_NET = (
+        "off_net"  # on-net cards give way to another carrier's numbers (domestic interconnect)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AdaptivePolicy:
+    """How a campaign answers blocking (issue #19; docs/simulator.md, "Adaptive campaigns").
+
+    Nothing here acts until the simulator receives a measure from the loop through its
+    feedback port: without feedback an adaptive campaign generates exactly the traffic of the
+    same campaign without a policy.
+
+    Attributes
+    ----------
+    stock : int
+        Replacement cards (on-net kinds) or numbers (others) the gang holds.
+    docs, outlets : int
+        ID documents and sales outlets the stock cards are registered on / bought at.
+    stock_age_h : tuple[float, float]
+        Stock cards were activated this many hours before the simulation start (uniform).
+    card_price_cny : float
+        What one card or number costs the gang.
+    replace_delay_min : tuple[float, float]
+        From noticing a dead card to its replacement dialling (uniform, minutes).
+    rotate_after_h : float
+        After its first block, the gang retires each card after this many hours of use
+        (0: no faster rotation).
+    slowdown : float
+        Volume factor applied at each observed block (1: never slows down).
+    min_volume : float
+        Floor of the volume factor.
+    shift_to : Channel or None
+        Channel the campaign moves to after ``shift_after`` observed blocks.
+    shift_after : int
+        Observed blocks before the channel shift.
+    shift_share : float
+        Share of attempts moved to the new channel.
+    sms_engage_p : float
+        Click probability of a shifted SMS with a link.
+    learn_thresholds : bool
+        Threshold gaming: learn from each dead card how many attempts the loop tolerates and
+        retire every card just below that (``margin`` times the smallest count seen).
+    margin : float
+        Safety factor of the threshold gamer.
+    """
+
+    stock: int = 20
+    docs: int = 4
+    outlets: int = 2
+    stock_age_h: tuple[float, float] = (2.0, 72.0)
+    card_price_cny: float = 100.0
+    replace_delay_min: tuple[float, float] = (10.0, 60.0)
+    rotate_after_h: float = 0.0
+    slowdown: float = 1.0
+    min_volume: float = 0.4
+    shift_to: Channel | None = None
+    shift_after: int = 2
+    shift_share: float = 0.5
+    sms_engage_p: float = 0.01
+    learn_thresholds: bool = False
+    margin: float = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +128,8 @@ class CampaignConfig:
         SIM bank: SIMs sharing one device (IMEI) and one cell.
     apk_share : float
         Smishing: share of messages with an APK link rather than a look-alike domain.
+    adaptive : AdaptivePolicy or None
+        How the campaign reacts to blocking; ``None``: it does not (today's behaviour).
     """
 
     kind: CampaignKind
@@ -62,6 +145,7 @@ class CampaignConfig:
     engage_p: float = 0.05
     sims_per_device: int = 16
     apk_share: float = 0.3
+    adaptive: AdaptivePolicy | None = None
 
 
 def default_campaigns(scale: float = 1.0, rate_scale: float = 1.0) -> tuple[CampaignConfig, ...]:
@@ -231,3 +315,81 @@ def preset(name: str, seed: int | None = None) -> SimConfig:
         )
     config = PRESETS[name]
     return config if seed is None else replace(config, seed=seed)
+
+
+def _policy(c: CampaignConfig) -> AdaptivePolicy:
+    """The default reaction of each kind (every number an assumption; docs/simulator.md)."""
+    n = c.sources
+    kind = c.kind
+    if kind == CampaignKind.CALL_CENTRE:
+        return AdaptivePolicy(
+            stock=max(6, 3 * n),
+            docs=max(1, n // 2),
+            rotate_after_h=4.0,
+            slowdown=0.85,
+            min_volume=0.5,
+            shift_to=Channel.SMS_LINK,
+            shift_after=3,
+            shift_share=0.4,
+        )
+    if kind == CampaignKind.SIM_BANK:
+        return AdaptivePolicy(
+            stock=max(8, 2 * n),
+            docs=max(1, n // 4),
+            card_price_cny=60.0,
+            replace_delay_min=(30.0, 120.0),
+            slowdown=0.9,
+            shift_to=Channel.OFF_NET,
+            shift_after=4,
+            shift_share=0.5,
+        )
+    if kind == CampaignKind.ROBOCALL:
+        return AdaptivePolicy(
+            stock=max(10, 2 * n),
+            card_price_cny=5.0,
+            replace_delay_min=(1.0, 10.0),
+            slowdown=0.8,
+            shift_to=Channel.INTL_SPOOF,
+            shift_after=2,
+            shift_share=0.5,
+        )
+    if kind == CampaignKind.SPOOFED_CLI:
+        return AdaptivePolicy(stock=max(10, 4 * n), card_price_cny=0.0, replace_delay_min=(1, 5))
+    if kind == CampaignKind.WANGIRI:
+        return AdaptivePolicy(stock=max(4, 4 * n), card_price_cny=30.0, replace_delay_min=(5, 20))
+    return AdaptivePolicy(stock=max(4, 4 * n), card_price_cny=10.0, replace_delay_min=(5, 30))
+
+
+def adaptive_config(config: SimConfig) -> SimConfig:
+    """``config`` with every campaign adaptive, plus a threshold-gaming call centre.
+
+    The threshold gamer (``cc-gamer``) copies the first call-centre campaign at half its
+    cards, buys a fresh phone and ID document for every card, and learns from its dead cards
+    how many calls a card may make.
+
+    Examples
+    --------
+    >>> cfg = adaptive_config(preset("tiny"))
+    >>> [c.campaign_id for c in cfg.campaigns][-1], cfg.campaigns[0].adaptive is not None
+    ('cc-gamer', True)
+    """
+    campaigns = [c if c.adaptive else replace(c, adaptive=_policy(c)) for c in config.campaigns]
+    centre = next((c for c in config.campaigns if c.kind == CampaignKind.CALL_CENTRE), None)
+    ids = {c.campaign_id for c in campaigns}
+    if centre is not None and "cc-gamer" not in ids:
+        cards = max(2, centre.sources // 2)
+        campaigns.append(
+            replace(
+                centre,
+                campaign_id="cc-gamer",
+                sources=cards,
+                adaptive=AdaptivePolicy(
+                    stock=max(20, 8 * cards),
+                    docs=max(20, 8 * cards),  # one document per card: no shared-ID cluster
+                    replace_delay_min=(2.0, 10.0),
+                    learn_thresholds=True,
+                    margin=0.8,
+                ),
+            )
+        )
+    return replace(config, campaigns=tuple(campaigns))

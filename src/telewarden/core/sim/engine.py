@@ -18,11 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from telewarden.core.errors import InvalidInputError
 from telewarden.core.records import (
     ACCOUNTS_SCHEMA,
     CALLS_SCHEMA,
     OPTINS_SCHEMA,
     SMS_SCHEMA,
+    SUBSCRIBERS_SCHEMA,
     TRUTH_CAMPAIGNS_SCHEMA,
     TRUTH_CARDS_SCHEMA,
     TRUTH_EVENTS_SCHEMA,
@@ -30,6 +32,16 @@ from telewarden.core.records import (
     USAGE_SCHEMA,
     OptInScope,
     RecordKind,
+)
+from telewarden.core.sim.adaptive import (
+    TRUTH_OUTCOMES_SCHEMA,
+    AdaptiveLayer,
+    FeedbackPort,
+    LazyRng,
+    Outcomes,
+    StockBuild,
+    build_stocks,
+    card_price,
 )
 from telewarden.core.sim.campaigns import (
     DESCRIPTIONS,
@@ -74,10 +86,21 @@ from telewarden.core.sim.traffic import (
 __all__ = ["SimChunk", "Simulation"]
 
 HOUR_US = 3_600_000_000
+_OUTCOME_COUNTS = (
+    "attempts",
+    "blocked",
+    "withheld",
+    "idle",
+    "shifted",
+    "contacts",
+    "callbacks_blocked",
+    "victims",
+    "losses",
+)
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 # stream ids of the seed sequence (never reorder: it would change every output)
-_POPULATION, _LEGIT_CALLS, _LEGIT_SMS, _USAGE, _CAMPAIGNS = 1, 2, 3, 4, 5
+_POPULATION, _LEGIT_CALLS, _LEGIT_SMS, _USAGE, _CAMPAIGNS, _ADAPTIVE = 1, 2, 3, 4, 5, 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +118,8 @@ class SimChunk:
         chunk; ids increase from chunk to chunk.
     truth_events, truth_victims : pl.DataFrame
         Ground truth for the fraud records of this chunk.
+    step : int
+        With a feedback port, the time step within the hour (``step_s`` long); else 0.
     """
 
     hour: int
@@ -105,6 +130,7 @@ class SimChunk:
     usage: pl.DataFrame
     truth_events: pl.DataFrame
     truth_victims: pl.DataFrame
+    step: int = 0
 
 
 def _nullable(idx: np.ndarray) -> pl.Series:
@@ -183,6 +209,24 @@ class Simulation:
             imei_count,
             self.start_us,
         )
+        # adaptive campaigns' stock: own random streams, appended after every other number
+        # and device, so the rest of the world is the same with or without it
+        self._stocks: StockBuild | None = None
+        if any(p.config.adaptive is not None for p in self._plans):
+            self._stocks = build_stocks(
+                config,
+                [p.code for p in self._plans],
+                subs,
+                cells.frame,
+                cells.ids,
+                cells.city_start,
+                cells.city_count,
+                self._directory,
+                sum(p.len() for p in imei_parts),
+                self.start_us,
+                _ADAPTIVE,
+            )
+            imei_parts.extend(self._stocks.imeis)
         city_ord = subs.city[: subs.n_ordinary]
         n_cities = int(cells.city_start.shape[0])
         self.world = World(
@@ -204,6 +248,17 @@ class Simulation:
         self.imeis = pl.concat(imei_parts, rechunk=True)
         self.imsis = imsi
         self._subscribers = finish_frame(subs, cells, imsi, self.imeis)
+        self._imsi_of_node = imsi
+        if self._stocks is not None and self._stocks.imsi.len():
+            self._subscribers = pl.concat(
+                [self._subscribers, self._stocks.subscribers.cast(dict(SUBSCRIBERS_SCHEMA))]  # type: ignore[arg-type]
+            )
+            gap = pl.Series([None] * (self.numbers.len() - imsi.len()), dtype=pl.String)
+            self._imsi_of_node = pl.concat([imsi, gap]).scatter(
+                self._stocks.imsi_nodes, self._stocks.imsi
+            )
+        self._outcomes = Outcomes(len(config.campaigns))
+        self._layer: AdaptiveLayer | None = None
         self._intl_people = intl_people
         self._static_rng_state = rng.bit_generator.state
         self._first_fraud_us = np.full(self.numbers.len(), np.iinfo(np.int64).max, np.int64)
@@ -324,14 +379,19 @@ class Simulation:
         """Every campaign number; ``first_fraud_at`` is complete once ``chunks()`` is exhausted."""
         frames = []
         for p in self._plans:
-            first = self._first_fraud_us[p.sources]
+            sources = p.sources
+            if self._layer is not None and self._layer.used_extra[p.code]:
+                # replacement cards and numbers the campaign put into service (issue #19)
+                extra = np.array(sorted(self._layer.used_extra[p.code]), dtype=np.int64)
+                sources = np.concatenate([sources, extra])
+            first = self._first_fraud_us[sources]
             frames.append(
                 pl.DataFrame(
                     {
-                        "msisdn": self.numbers.gather(pl.Series(p.sources)),
-                        "campaign_kind": [p.kind.value] * p.sources.shape[0],
-                        "campaign_id": [p.config.campaign_id] * p.sources.shape[0],
-                        "on_net": p.sources < self.world.subs.n,
+                        "msisdn": self.numbers.gather(pl.Series(sources)),
+                        "campaign_kind": [p.kind.value] * sources.shape[0],
+                        "campaign_id": [p.config.campaign_id] * sources.shape[0],
+                        "on_net": self._on_net(sources),
                         "first_fraud_at": _utc(np.where(first == np.iinfo(np.int64).max, 0, first)),
                     }
                 ).with_columns(
@@ -343,6 +403,53 @@ class Simulation:
         if not frames:
             return pl.DataFrame(schema=TRUTH_CARDS_SCHEMA)
         return pl.concat(frames).cast(dict(TRUTH_CARDS_SCHEMA))  # type: ignore[arg-type]
+
+    def _on_net(self, nodes: np.ndarray) -> np.ndarray:
+        on_net: np.ndarray = nodes < self.world.subs.n
+        if self._stocks is not None and self._stocks.imsi_nodes.shape[0]:
+            on_net |= np.isin(nodes, self._stocks.imsi_nodes)
+        return on_net
+
+    def truth_outcomes(self) -> pl.DataFrame:
+        """Per campaign: attempts, contacts, victims, losses, cards and the gang's cost.
+
+        Complete once ``chunks()`` is exhausted; the columns are ``TRUTH_OUTCOMES_SCHEMA``
+        (``telewarden.core.sim.adaptive``). Without feedback nothing is blocked or burnt and
+        the cards bought are the campaigns' first cards.
+        """
+        counts = self._outcomes.counts
+        layer = self._layer
+        cards = self.truth_cards()
+        used = dict(
+            cards.group_by("campaign_id")
+            .agg(pl.col("first_fraud_at").is_not_null().sum())
+            .iter_rows()
+        )
+        rows = []
+        for p in self._plans:
+            i = p.code
+            cid = p.config.campaign_id
+            bought = int(p.sources.shape[0] + counts["cards_drawn"][i])
+            rows.append(
+                {
+                    "campaign_id": cid,
+                    "campaign_kind": p.kind.value,
+                    "adaptive": p.config.adaptive is not None,
+                    **{k: int(counts[k][i]) for k in _OUTCOME_COUNTS},
+                    "loss_cny": round(float(self._outcomes.loss_cny[i]), 2),
+                    "cards_bought": bought,
+                    "cards_used": int(used.get(cid, 0)),
+                    "cards_burnt": 0 if layer is None else len(layer.burnt[i]),
+                    "cost_cny": round(bought * card_price(p.config), 2),
+                }
+            )
+        return pl.DataFrame(rows, schema=TRUTH_OUTCOMES_SCHEMA)
+
+    def truth_reactions(self) -> pl.DataFrame:
+        """What the adaptive campaigns did, and when (empty without feedback)."""
+        if self._layer is None:
+            return AdaptiveLayer.empty_reactions()
+        return self._layer.reactions_frame()
 
     # -- traffic --------------------------------------------------------------------------
 
@@ -357,67 +464,150 @@ class Simulation:
             weekday=local.weekday(),
         )
 
-    def chunks(self) -> Iterator[SimChunk]:
+    def chunk_count(self, step_s: int | None = None) -> int:
+        """Chunks ``chunks()`` yields: per hour one per shard, or with feedback one per step."""
+        if step_s is None:
+            return self.n_chunks
+        return self.config.hours * (3600 // step_s)
+
+    def chunks(self, feedback: FeedbackPort | None = None, step_s: int = 300) -> Iterator[SimChunk]:
         """Yield every chunk in time order (hour by hour, shard by shard).
 
         Each call starts the traffic afresh, so iterating twice yields the same chunks.
+
+        Parameters
+        ----------
+        feedback : FeedbackPort or None
+            The loop's measures (issue #19). Without it the traffic is exactly today's. With
+            it, each hour (all shards together) is cut into steps of ``step_s`` seconds; before
+            each step the simulator collects the measures that hold from before the step's end
+            and applies them, and the campaigns' reactions, to the step's fraud records. A
+            measure the loop takes while looking at step *k* acts from step *k + 1*: the
+            feedback latency is at most one step.
+        step_s : int
+            Step length in seconds; must divide an hour.
         """
         cfg = self.config
         self._first_fraud_us[:] = np.iinfo(np.int64).max
         self._pending_calls = concat([], CALL_COLUMNS)
         self._next_call_id = 1
         self._next_sms_id = 1
+        self._outcomes = Outcomes(len(cfg.campaigns))
+        self._layer = None
+        if feedback is not None:
+            yield from self._chunks_with_feedback(feedback, step_s)
+            return
         for hour in range(cfg.hours):
             clock = self.clock(hour)
             for shard in range(self.n_shards):
-                lo = shard * cfg.shard_size
-                hi = lo + cfg.shard_size
-                key = (cfg.seed, hour, shard)
-                calls = legit_calls(
-                    self.world, lo, hi, clock, np.random.default_rng([*key, _LEGIT_CALLS])
-                )
-                sms = legit_sms(
-                    self.world, lo, hi, clock, np.random.default_rng([*key, _LEGIT_SMS])
-                )
-                extra_nodes = np.empty(0, dtype=np.int64)
-                extra_act = np.empty(0, dtype=np.float64)
-                if shard == 0:
-                    f_calls, f_sms = campaign_traffic(
-                        self.world,
-                        self._plans,
-                        clock,
-                        np.random.default_rng([cfg.seed, hour, _CAMPAIGNS]),
-                    )
-                    calls = concat([calls, f_calls, self._pending_calls], CALL_COLUMNS)
-                    sms = concat([sms, f_sms], SMS_COLUMNS)
-                    active = [
-                        p
-                        for p in self._plans
-                        if p.data_activity > 0
-                        and p.start_us < clock.end_us
-                        and p.end_us > clock.start_us
-                    ]
-                    if active:
-                        extra_nodes = np.concatenate([p.sources for p in active])
-                        extra_act = np.concatenate(
-                            [np.full(p.sources.shape[0], p.data_activity) for p in active]
-                        )
-                    t = np.asarray(calls["t_us"])
-                    later = t >= clock.end_us
-                    self._pending_calls = take(calls, np.flatnonzero(later))
-                    calls = take(calls, np.flatnonzero(~later))
-                usage = legit_usage(
-                    self.world,
-                    lo,
-                    hi,
-                    clock,
-                    np.random.default_rng([*key, _USAGE]),
-                    self.numbers,
-                    self.world.cells.ids,
-                    extra_nodes,
-                    extra_act,
-                )
+                calls, sms, usage = self._hour_traffic(hour, shard, clock)
                 yield self._emit(hour, shard, clock, calls, sms, usage)
+        self._pending_calls = concat([], CALL_COLUMNS)
+
+    def _hour_traffic(
+        self, hour: int, shard: int, clock: Clock
+    ) -> tuple[Batch, Batch, pl.DataFrame]:
+        """One shard's traffic for an hour, drawn exactly as ``chunks()`` without feedback."""
+        cfg = self.config
+        lo = shard * cfg.shard_size
+        hi = lo + cfg.shard_size
+        key = (cfg.seed, hour, shard)
+        calls = legit_calls(self.world, lo, hi, clock, np.random.default_rng([*key, _LEGIT_CALLS]))
+        sms = legit_sms(self.world, lo, hi, clock, np.random.default_rng([*key, _LEGIT_SMS]))
+        extra_nodes = np.empty(0, dtype=np.int64)
+        extra_act = np.empty(0, dtype=np.float64)
+        if shard == 0:
+            f_calls, f_sms = campaign_traffic(
+                self.world,
+                self._plans,
+                clock,
+                np.random.default_rng([cfg.seed, hour, _CAMPAIGNS]),
+            )
+            calls = concat([calls, f_calls, self._pending_calls], CALL_COLUMNS)
+            sms = concat([sms, f_sms], SMS_COLUMNS)
+            active = [
+                p
+                for p in self._plans
+                if p.data_activity > 0 and p.start_us < clock.end_us and p.end_us > clock.start_us
+            ]
+            if active:
+                extra_nodes = np.concatenate([p.sources for p in active])
+                extra_act = np.concatenate(
+                    [np.full(p.sources.shape[0], p.data_activity) for p in active]
+                )
+            t = np.asarray(calls["t_us"])
+            later = t >= clock.end_us
+            self._pending_calls = take(calls, np.flatnonzero(later))
+            calls = take(calls, np.flatnonzero(~later))
+        usage = legit_usage(
+            self.world,
+            lo,
+            hi,
+            clock,
+            np.random.default_rng([*key, _USAGE]),
+            self.numbers,
+            self.world.cells.ids,
+            extra_nodes,
+            extra_act,
+        )
+        return calls, sms, usage
+
+    def _chunks_with_feedback(self, feedback: FeedbackPort, step_s: int) -> Iterator[SimChunk]:
+        if step_s < 1 or 3600 % step_s:
+            raise InvalidInputError(f"step_s must divide an hour (3600 s); got {step_s}")
+        cfg = self.config
+        step_us = step_s * 1_000_000
+        stocks = self._stocks or StockBuild(
+            {}, {}, pl.DataFrame(), np.empty(0, np.int64), pl.Series([], dtype=pl.String), []
+        )
+        layer = AdaptiveLayer(
+            cfg,
+            self._plans,
+            stocks,
+            self.numbers,
+            self.world.subs.n,
+            self.world.subs.n_ordinary,
+            self.world.subs.susceptibility,
+        )
+        self._layer = layer
+        self._outcomes = layer.outcomes
+        for hour in range(cfg.hours):
+            clock = self.clock(hour)
+            parts = [self._hour_traffic(hour, shard, clock) for shard in range(self.n_shards)]
+            calls = concat([p[0] for p in parts], CALL_COLUMNS)
+            sms = concat([p[1] for p in parts], SMS_COLUMNS)
+            usage = pl.concat([p[2] for p in parts])
+            calls = take(calls, np.argsort(np.asarray(calls["t_us"]), kind="stable"))
+            sms = take(sms, np.argsort(np.asarray(sms["t_us"]), kind="stable"))
+            n_steps = 3600 // step_s
+            edges = clock.start_us + step_us * np.arange(1, n_steps)
+            call_cut = np.concatenate(
+                [
+                    [0],
+                    np.searchsorted(np.asarray(calls["t_us"]), edges),
+                    [np.asarray(calls["t_us"]).shape[0]],
+                ]
+            )
+            sms_cut = np.concatenate(
+                [
+                    [0],
+                    np.searchsorted(np.asarray(sms["t_us"]), edges),
+                    [np.asarray(sms["t_us"]).shape[0]],
+                ]
+            )
+            for k in range(n_steps):
+                lo_us = clock.start_us + k * step_us
+                until = cfg.start_at + dt.timedelta(microseconds=lo_us + step_us - self.start_us)
+                layer.apply(feedback.measures(until), lo_us)
+                step_calls = take(calls, np.arange(call_cut[k], call_cut[k + 1]))
+                step_sms = take(sms, np.arange(sms_cut[k], sms_cut[k + 1]))
+                rng_for = LazyRng([cfg.seed, _ADAPTIVE, hour, k])
+                step_calls, step_sms, new_sms = layer.process(step_calls, step_sms, rng_for)
+                if new_sms["t_us"].shape[0]:
+                    step_sms = concat([step_sms, new_sms], SMS_COLUMNS)
+                yield self._emit(
+                    hour, 0, clock, step_calls, step_sms, usage if k == 0 else usage.clear(), step=k
+                )
         self._pending_calls = concat([], CALL_COLUMNS)
 
     def _emit(
@@ -428,9 +618,12 @@ class Simulation:
         calls: Batch,
         sms: Batch,
         usage: pl.DataFrame,
+        step: int = 0,
     ) -> SimChunk:
         calls = take(calls, np.argsort(np.asarray(calls["t_us"]), kind="stable"))
         sms = take(sms, np.argsort(np.asarray(sms["t_us"]), kind="stable"))
+        self._outcomes.add_records(calls, sms=False)
+        self._outcomes.add_records(sms, sms=True)
         call_ids = self._next_call_id + np.arange(np.asarray(calls["t_us"]).shape[0])
         sms_ids = self._next_sms_id + np.arange(np.asarray(sms["t_us"]).shape[0])
         self._next_call_id += call_ids.shape[0]
@@ -458,6 +651,7 @@ class Simulation:
             usage=usage.cast(dict(USAGE_SCHEMA)),  # type: ignore[arg-type]
             truth_events=events,
             truth_victims=victims,
+            step=step,
         )
 
     def _calls_frame(self, b: Batch, ids: np.ndarray) -> pl.DataFrame:
@@ -477,7 +671,7 @@ class Simulation:
                 "trunk": pl.Series(TRUNKS).gather(pl.Series(g(b["trunk"]))),
                 "cell_id": cells.gather(_nullable(g(b["cell"]))),
                 "imei": self.imeis.gather(_nullable(g(b["imei"]))),
-                "imsi": self.imsis.gather(_nullable(g(b["imsi"]))),
+                "imsi": self._imsi_of_node.gather(_nullable(g(b["imsi"]))),
                 "callee_cell_id": cells.gather(_nullable(g(b["callee_cell"]))),
                 "attestation": pl.Series(["A", "B", "C"]).gather(_nullable(g(b["attest"]))),
             },

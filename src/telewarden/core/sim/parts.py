@@ -79,6 +79,7 @@ CALL_COLUMNS: dict[str, tuple[type, float | int | bool]] = {
     "exposed_us": (np.int64, -1),
     "loss_us": (np.int64, -1),
     "loss_cny": (np.float64, np.nan),
+    "parent_us": (np.int64, -1),  # callbacks: start of the fraud call they return
 }
 """Internal call columns: dtype and fill value."""
 

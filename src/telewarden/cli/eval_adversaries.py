@@ -1,0 +1,134 @@
+"""`telewarden eval adversaries`: harm with and without a loop on campaigns that adapt (#19).
+
+Runs the simulator three times on the same seed (adaptive campaigns without a loop; the
+stand-in loop on the same campaigns made static; the stand-in loop on the adaptive campaigns)
+and prints, per campaign and in total, victims, losses, cards burnt and bought, and cards burnt
+per victim. ``--json`` prints the same as JSON. The use case is
+``telewarden.services.adaptive_replay``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from telewarden.core.detectors.streaming import DetectorConfig
+from telewarden.core.sim import PRESETS, preset
+from telewarden.core.sim.config import adaptive_config
+from telewarden.services.adaptive_replay import LoopSettings, evaluate_adversaries
+
+__all__ = ["eval_adversaries", "render_outcomes"]
+
+_OUTCOME_COLUMNS = (
+    "campaign_id",
+    "attempts",
+    "blocked",
+    "victims",
+    "losses",
+    "loss_cny",
+    "cards_bought",
+    "cards_burnt",
+)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _table(title: str, frame: pl.DataFrame) -> Table:
+    table = Table(title=title, title_justify="left")
+    for name, dtype in frame.schema.items():
+        table.add_column(name, justify="left" if dtype == pl.String else "right")
+    for row in frame.iter_rows():
+        table.add_row(*(_cell(v) for v in row))
+    return table
+
+
+def render_outcomes(console: Console, outcomes: pl.DataFrame, title: str) -> None:
+    """Print a ``truth_outcomes`` table."""
+    console.print(_table(title, outcomes.select(_OUTCOME_COLUMNS)))
+
+
+def eval_adversaries(
+    preset_name: Annotated[
+        str, typer.Option("--preset", help=f"Scenario: {', '.join(sorted(PRESETS))}.")
+    ] = "tiny",
+    seed: Annotated[int, typer.Option("--seed", help="Simulation seed.")] = 7,
+    hours: Annotated[
+        int | None, typer.Option("--hours", min=1, help="Override the preset's hours.")
+    ] = None,
+    subscribers: Annotated[
+        int | None,
+        typer.Option("--subscribers", min=50, help="Override the preset's subscriber count."),
+    ] = None,
+    action_delay_s: Annotated[
+        int, typer.Option("--action-delay-s", min=0, help="Flag to suspension or block, s.")
+    ] = 300,
+    step_s: Annotated[int, typer.Option("--step-s", min=1, help="Simulator time step, s.")] = 300,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Harm (victims, losses) with and without the loop, and cards burnt per victim."""
+    console = Console()
+    config = preset(preset_name, seed)
+    if hours is not None:
+        config = replace(config, hours=hours)
+    if subscribers is not None:
+        config = replace(config, subscribers=subscribers)
+    settings = LoopSettings(action_delay_s=action_delay_s, step_s=step_s, detector=DetectorConfig())
+    started = time.perf_counter()
+    report = evaluate_adversaries(adaptive_config(config), settings)
+    elapsed = time.perf_counter() - started
+    summary, totals = report.summary(), report.totals()
+    if as_json:
+        payload = {
+            "preset": preset_name,
+            "seed": seed,
+            "hours": config.hours,
+            "subscribers": config.subscribers,
+            "action_delay_s": action_delay_s,
+            "step_s": step_s,
+            "seconds": round(elapsed, 1),
+            "totals": totals.to_dicts(),
+            "campaigns": summary.to_dicts(),
+            "catches": {s.name: s.catches.to_dicts() for s in report.scenarios},
+            "reactions": {
+                s.name: s.reactions.group_by("campaign_id", "reaction")
+                .len()
+                .sort("campaign_id", "reaction")
+                .to_dicts()
+                for s in report.scenarios
+            },
+            "false_flags": {s.name: s.false_flags for s in report.scenarios},
+        }
+        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+        return
+    console.print(_table("Harm and the gangs' cost, all campaigns", totals))
+    wide = summary.pivot(
+        on="scenario", index=["campaign_id", "campaign_kind"], values=["victims", "loss_cny"]
+    )
+    console.print(_table("Victims and losses per campaign", wide))
+    loop_adaptive = report.scenarios[-1]
+    burnt = summary.filter(pl.col("scenario") == loop_adaptive.name).select(
+        "campaign_id", "victims", "cards_bought", "cards_burnt", "cost_cny", "burnt_per_victim"
+    )
+    console.print(_table("Loop on adaptive campaigns: the gangs' cards", burnt))
+    console.print(_table("What the loop caught (adaptive campaigns)", loop_adaptive.catches))
+    reactions = loop_adaptive.reactions.group_by("campaign_id", "reaction").len()
+    console.print(_table("Reactions", reactions.sort("campaign_id", "reaction")))
+    flags = ", ".join(f"{s.name}: {s.false_flags}" for s in report.scenarios)
+    console.print(f"legitimate numbers flagged: {flags}")
+    console.print(
+        f"{preset_name} seed {seed}, action delay {action_delay_s} s, step {step_s} s; "
+        f"three runs in {elapsed:.1f} s"
+    )

@@ -1,0 +1,36 @@
+"""`telewarden eval adversaries`: harm with and without the loop, as tables or JSON."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from telewarden.cli.eval import app
+
+runner = CliRunner()
+SMALL = ["adversaries", "--preset", "tiny", "--hours", "6", "--subscribers", "800"]
+
+
+def test_json_gives_three_scenarios_per_campaign_and_the_cards_per_victim() -> None:
+    result = runner.invoke(app, [*SMALL, "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    scenarios = [row["scenario"] for row in payload["totals"]]
+    assert scenarios == ["no loop", "loop, static campaigns", "loop, adaptive campaigns"]
+    campaigns = {row["campaign_id"] for row in payload["campaigns"]}
+    assert len(payload["campaigns"]) == 3 * len(campaigns)
+    assert all("burnt_per_victim" in row for row in payload["campaigns"])
+    wangiri = {
+        row["scenario"]: row for row in payload["campaigns"] if row["campaign_id"] == "wangiri-1"
+    }
+    assert wangiri["no loop"]["blocked"] == 0
+    assert wangiri["loop, static campaigns"]["blocked"] > 0
+    assert wangiri["loop, static campaigns"]["victims"] < wangiri["no loop"]["victims"]
+
+
+def test_tables_name_the_settings() -> None:
+    result = runner.invoke(app, SMALL)
+    assert result.exit_code == 0, result.output
+    assert "Harm and the gangs' cost" in result.output
+    assert "action delay 300 s" in result.output
