@@ -153,7 +153,9 @@ def main() -> None:
         peaks = []
         for rows in (args.stream_rows // 5, args.stream_rows):
             path = Path(tmp) / f"features_{rows}.parquet"
-            synthetic_features(source, rows, seed=rows).write_parquet(path)
+            synthetic_features(source, rows, seed=rows).write_parquet(
+                path, row_group_size=args.chunk_rows
+            )
             out = subprocess.run(
                 [
                     sys.executable,

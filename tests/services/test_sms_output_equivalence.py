@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.unit.core import sms_reference as ref
+from tests.unit.core.sms_reference import sms_texts
 
 from telewarden.core.sms.inspector import SmsClassifier, SmsResult
 from telewarden.services.sms_classify import (
@@ -23,8 +25,6 @@ from telewarden.services.sms_classify import (
     build_classifier,
 )
 from telewarden.services.sms_messages import MessageFormat, MessageWriter
-from tests.unit.core import sms_reference as ref
-from tests.unit.core.sms_reference import sms_texts
 
 SHIPPED = Path(__file__).resolve().parents[2] / "src/telewarden/data/sms/check_en_modern.tsv"
 _OLD_TSV_CLEAN = re.compile(r"[\t\r\n]")
