@@ -73,6 +73,9 @@ def test_features_and_detect_score_the_same_subscribers(calls_only: Path, tmp_pa
 
     assert featured == scored
     assert featured <= with_sim
+    scores = pl.read_csv(tmp_path / "detect" / "scores.csv")
+    if scores["flag_withheld"].all():  # withheld flags are not explained
+        assert scores["reasons"].fill_null("").eq("").all()
     assert not featured & without_sim
 
 

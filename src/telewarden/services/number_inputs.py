@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,16 +74,19 @@ class FeaturesFile:
         return self.frame.height + self.quarantine.height
 
 
-def read_features(path: Path) -> FeaturesFile:
-    """A features file (ours or the published one) and its quarantined rows.
-
-    The key becomes text and every other column a number; a row with an empty key or a value
-    that is not a number is set aside with its line and reason (read = accepted + quarantined).
-    """
-    raw = read_frame(path)
-    key = KEY if KEY in raw.columns else "msisdn" if "msisdn" in raw.columns else None
+def _feature_key(path: Path, columns: Sequence[str]) -> str:
+    key = KEY if KEY in columns else "msisdn" if "msisdn" in columns else None
     if key is None:
         raise InvalidInputError(f"{path}: needs a {KEY} or msisdn column")
+    return key
+
+
+def _screen_features(raw: pl.DataFrame, key: str, first_line: int) -> FeaturesFile:
+    """Split raw text rows into usable ones (numbers cast) and quarantined ones.
+
+    ``first_line`` is the file line of ``raw``'s first row (2 for a whole file: the header is
+    line 1).
+    """
     frame = raw.rename({key: KEY}) if key != KEY else raw
     numeric = [c for c in frame.columns if c != KEY]
     text = frame.with_columns(pl.all().cast(pl.String))
@@ -97,7 +101,8 @@ def read_features(path: Path) -> FeaturesFile:
         .otherwise(reason)
     )
     marked = text.with_columns(
-        reason.alias("_reason"), pl.int_range(2, pl.len() + 2, dtype=pl.Int64).alias("_line")
+        reason.alias("_reason"),
+        pl.int_range(first_line, pl.len() + first_line, dtype=pl.Int64).alias("_line"),
     )
     quarantine = marked.filter(pl.col("_reason").is_not_null()).select(
         pl.col("_line").alias("line"), pl.col("_reason").alias("reason")
@@ -108,6 +113,42 @@ def read_features(path: Path) -> FeaturesFile:
         *(pl.col(c).cast(pl.Int64) for c in ("node", "label") if c in good.columns)
     )
     return FeaturesFile(good, quarantine, key)
+
+
+def read_features(path: Path) -> FeaturesFile:
+    """A features file (ours or the published one) and its quarantined rows.
+
+    The key becomes text and every other column a number; a row with an empty key or a value
+    that is not a number is set aside with its line and reason (read = accepted + quarantined).
+    """
+    raw = read_frame(path)
+    return _screen_features(raw, _feature_key(path, raw.columns), 2)
+
+
+def iter_features(path: Path, chunk_rows: int = 100_000) -> Iterator[FeaturesFile]:
+    """A features file read in chunks of about ``chunk_rows`` rows, each as :func:`read_features`.
+
+    Memory is bounded by a chunk, not by the file; quarantined rows keep their true file lines.
+    """
+    if not path.is_file():
+        raise InvalidInputError(f"no such file: {path}")
+    try:
+        lazy = (
+            pl.scan_parquet(path)
+            if path.suffix == ".parquet"
+            else pl.scan_csv(path, infer_schema=False, truncate_ragged_lines=True)
+        )
+        key = _feature_key(path, lazy.collect_schema().names())
+        line = 2
+        for raw in lazy.collect_batches(chunk_size=chunk_rows):
+            if raw.height == 0:
+                continue
+            yield _screen_features(raw, key, line)
+            line += raw.height
+    except InvalidInputError:
+        raise
+    except Exception as exc:  # polars raises many kinds for a damaged file
+        raise InvalidInputError(f"{path}: not a readable table ({exc})") from exc
 
 
 def read_edges(path: Path | None) -> pl.DataFrame | None:

@@ -7,21 +7,28 @@ imported inside these functions: importing this module costs only Polars.
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 import polars as pl
 
 from telewarden.core.errors import NotFoundError
 from telewarden.core.features.sichuan import KEY
 from telewarden.services.number_inputs import (
+    iter_features,
     quarantine_path,
     read_edges,
     read_features,
     read_labels,
     write_frame,
 )
+
+if TYPE_CHECKING:
+    from telewarden.core.models.number_scorer import Explain
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,36 +87,116 @@ class ScoreReport:
     seconds: float
 
 
+class _StreamedTable:
+    """Chunks appended to a temporary CSV or Parquet file that is renamed into place on success."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+        os.close(fd)
+        self.path = path
+        self.temporary = Path(name)
+        self._csv: IO[bytes] | None = None
+        self._parquet: Any = None
+
+    def write(self, chunk: pl.DataFrame) -> None:
+        if self.path.suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            table = chunk.to_arrow()
+            if self._parquet is None:
+                self._parquet = pq.ParquetWriter(self.temporary, table.schema)
+            self._parquet.write_table(table)
+            return
+        if self._csv is None:
+            self._csv = self.temporary.open("wb")
+            chunk.write_csv(self._csv)
+        else:
+            chunk.write_csv(self._csv, include_header=False)
+
+    def commit(self, empty: pl.DataFrame) -> None:
+        """Close and rename; ``empty`` (the output's schema) is written when no chunk came."""
+        if self._csv is None and self._parquet is None:
+            self.write(empty)
+        if self._csv is not None:
+            self._csv.close()
+        if self._parquet is not None:
+            self._parquet.close()
+        self.temporary.replace(self.path)
+
+    def discard(self) -> None:
+        if self._csv is not None:
+            self._csv.close()
+        if self._parquet is not None:
+            self._parquet.close()
+        self.temporary.unlink(missing_ok=True)
+
+
 def score_numbers(
     features_path: Path,
     output: Path,
     *,
     edges: Path | None = None,
     model: Path | None = None,
+    explain: Explain = "flagged",
+    chunk_rows: int = 100_000,
+    threads: int | None = None,
 ) -> ScoreReport:
     """Score every readable row of a features file: key, score, flagged, reasons.
 
-    The key column keeps the name the features file used (``phone_no_m`` or ``msisdn``);
-    unreadable rows go to ``<output stem>.quarantine.csv``.
+    The file is read, scored and written in chunks of about ``chunk_rows`` rows, so memory is
+    bounded by a chunk (and the contact graph, when edges are given), not by the file. Reasons
+    (exact TreeSHAP) are computed for the rows ``explain`` names: the flagged ones by default.
+    ``threads`` (default: every core) are LightGBM's threads for scores and reasons. The key
+    column keeps the name the features file used (``phone_no_m`` or ``msisdn``); unreadable
+    rows go to ``<output stem>.quarantine.csv``.
     """
     from telewarden.adapters.number_model import load_model
 
     started = time.perf_counter()
     scorer = load_model(model)
-    features = read_features(features_path)
-    bad_path = quarantine_path(output) if features.quarantine.height else None
-    if bad_path is not None:
-        write_frame(features.quarantine, bad_path)
-    out = scorer.score_many(features.frame, read_edges(edges))
-    if features.key_column != KEY:
-        out = out.rename({KEY: features.key_column})  # answer in the caller's own vocabulary
-    write_frame(out, output)
+    graph = scorer.graph_table(read_edges(edges))
+    workers = threads if threads is not None else (os.cpu_count() or 1)
+    table = _StreamedTable(output)
+    quarantine: list[pl.DataFrame] = []
+    numbers = flagged = 0
+    key_column = KEY
+    try:
+        for chunk in iter_features(features_path, chunk_rows):
+            key_column = chunk.key_column
+            if chunk.quarantine.height:
+                quarantine.append(chunk.quarantine)
+            if chunk.frame.height == 0:
+                continue
+            out = scorer.score_many(chunk.frame, explain=explain, threads=workers, graph=graph)
+            if key_column != KEY:
+                out = out.rename({KEY: key_column})  # answer in the caller's own vocabulary
+            numbers += out.height
+            flagged += int(out["flagged"].sum())
+            table.write(out)
+        empty = pl.DataFrame(
+            schema={
+                key_column: pl.String,
+                "score": pl.Float64,
+                "flagged": pl.Boolean,
+                "reasons": pl.String,
+            }
+        )
+        table.commit(empty)
+    except BaseException:
+        table.discard()
+        raise
+    bad = pl.concat(quarantine) if quarantine else None
+    bad_path = quarantine_path(output) if bad is not None else None
+    if bad is not None and bad_path is not None:
+        write_frame(bad, bad_path)
+    quarantined = bad.height if bad is not None else 0
     return ScoreReport(
         output=output,
-        numbers=out.height,
-        flagged=int(out["flagged"].sum()),
-        rows_read=features.rows_read,
-        quarantined=features.quarantine.height,
+        numbers=numbers,
+        flagged=flagged,
+        rows_read=numbers + quarantined,
+        quarantined=quarantined,
         quarantine_path=bad_path,
         seconds=time.perf_counter() - started,
     )

@@ -105,12 +105,18 @@ class ClassifyReport:
         return self.accepted + self.quarantined
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False).encode
+"""``json.dumps(..., ensure_ascii=False)`` without building a new encoder for every message."""
+
+
 def _result_columns(result: SmsResult) -> dict[str, object]:
+    indicators = result.indicators
     return {
         "verdict": str(result.verdict),
         "score": round(result.score, 6),
         "fraud_types": ";".join(t.code for t in result.fraud_types),
-        "indicators": json.dumps([i.to_dict() for i in result.indicators], ensure_ascii=False),
+        # Most messages carry no indicator; "[]" is what json.dumps writes for them.
+        "indicators": _JSON([i.to_dict() for i in indicators]) if indicators else "[]",
     }
 
 

@@ -193,7 +193,12 @@ class MessageWriter:
         if self._csv is not None:
             self._csv.writerow(values)
         else:
-            self.out.write("\t".join(_TSV_CLEAN.sub(" ", v) for v in values) + "\n")
+            line = "\t".join(values)
+            # One check of the joined line instead of a regex per field: only a line with a tab,
+            # CR or LF inside a field needs the fields cleaned one by one.
+            if line.count("\t") != len(values) - 1 or "\n" in line or "\r" in line:
+                line = "\t".join(_TSV_CLEAN.sub(" ", v) for v in values)
+            self.out.write(line + "\n")
 
     def write(self, fields: dict[str, Any], extra: dict[str, Any]) -> None:
         """Write one input row with its added values (which win over same-named input columns)."""

@@ -186,3 +186,30 @@ def test_missing_feature_columns_are_named() -> None:
     scorer = _scorer().fit(*_data()[:2])
     with pytest.raises(InvalidInputError, match="feature columns missing: opposite_count"):
         scorer.score_many(pl.DataFrame({"phone_no_m": ["x"]}))
+
+
+def test_explain_modes_and_threads_give_the_same_scores_and_reasons(
+    fitted: tuple[NumberScorer, pl.DataFrame, np.ndarray, pl.DataFrame],
+) -> None:
+    scorer, frame, _, edges = fitted
+    flagged = scorer.score_many(frame, edges)
+    none = scorer.score_many(frame, edges, explain="none")
+    everyone = scorer.score_many(frame, edges, explain="all", threads=2)
+    assert none.drop("reasons").equals(flagged.drop("reasons"))
+    assert (none["reasons"] == "").all()
+    assert everyone.drop("reasons").equals(flagged.drop("reasons"))
+    # a flagged row's reasons are the same whether only the flagged or every row is explained
+    mask = flagged["flagged"]
+    assert everyone.filter(mask)["reasons"].equals(flagged.filter(mask)["reasons"])
+    with pytest.raises(InvalidInputError, match="explain"):
+        scorer.score_many(frame, edges, explain="some")  # type: ignore[arg-type]
+
+
+def test_chunks_score_as_the_whole_frame(
+    fitted: tuple[NumberScorer, pl.DataFrame, np.ndarray, pl.DataFrame],
+) -> None:
+    scorer, frame, _, edges = fitted
+    whole = scorer.score_many(frame, edges)
+    chunks = [frame.slice(i, 37) for i in range(0, frame.height, 37)]
+    streamed = pl.concat(list(scorer.score_chunks(chunks, edges)))
+    assert streamed.equals(whole)

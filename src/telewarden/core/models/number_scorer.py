@@ -27,9 +27,9 @@ Leakage rules, enforced here rather than left to callers:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import lightgbm as lgb
 import numpy as np
@@ -74,6 +74,9 @@ MIN_HISTORY_DAYS = 28.0
 The Sichuan features are eight-month aggregates and several are monthly (``arpu_*``, app flow
 per month); a day of an ordinary subscriber's traffic (one active day, few contacts) looks
 like the short life of a fraud card, so ``telewarden detect`` withholds the flags on fewer."""
+
+Explain = Literal["flagged", "all", "none"]
+"""Which scored rows get reasons: the flagged ones, every row, or none."""
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "binary",
@@ -209,11 +212,25 @@ class NumberScorer:
 
     # -- design matrix ---------------------------------------------------------------------
 
+    def graph_table(
+        self, edges: pl.DataFrame | None, known: pl.DataFrame | None = None
+    ) -> pl.DataFrame | None:
+        """The graph features of every node of ``edges``, computed once for many chunks.
+
+        ``known`` defaults to the labels the model was trained on. ``None`` when the model
+        uses no graph features or no edges are given (contacts then count as missing).
+        """
+        if not self.graph_ or edges is None:
+            return None
+        known = known if known is not None else self.known_
+        return graph_features(edges.lazy(), known.lazy() if known is not None else None).collect()
+
     def _matrix(
         self,
         features: pl.DataFrame,
         edges: pl.DataFrame | None,
         known: pl.DataFrame | None,
+        graph: pl.DataFrame | None = None,
     ) -> FloatArray:
         missing = [n for n in FEATURE_NAMES if n not in features.columns]
         if missing:
@@ -233,7 +250,7 @@ class NumberScorer:
             features.lazy().with_columns(pl.int_range(pl.len()).alias("_row"))
         )
         if self.graph_:
-            if edges is None:
+            if edges is None and graph is None:
                 # Unknown contacts are missing values, not "no contacts".
                 frame = frame.with_columns(
                     *(pl.lit(None, pl.Float64).alias(n) for n in GRAPH_MODEL_FEATURES)
@@ -241,10 +258,16 @@ class NumberScorer:
             else:
                 ids = _node_ids(features, self.key)
                 frame = frame.with_columns(ids.alias("_node"))
-                graph = graph_features(edges.lazy(), known.lazy() if known is not None else None)
+                if graph is not None:
+                    table = graph.lazy()
+                else:
+                    assert edges is not None  # the branch above took edges and graph both None
+                    table = graph_features(
+                        edges.lazy(), known.lazy() if known is not None else None
+                    )
                 counts = ("degree", "known_contacts", "fraud_contacts")
                 frame = (
-                    frame.join(graph, left_on="_node", right_on="node", how="left")
+                    frame.join(table, left_on="_node", right_on="node", how="left")
                     .with_columns(*(pl.col(c).fill_null(0.0) for c in counts))
                     .sort("_row")
                 )
@@ -346,24 +369,32 @@ class NumberScorer:
             raise ConfigurationError("the number scorer is not trained")
         return self.booster_
 
-    def _raw(self, x: FloatArray) -> FloatArray:
+    def _raw(self, x: FloatArray, threads: int = 1) -> FloatArray:
         """The blended log-odds (before the final Platt map) of the rows of ``x``."""
-        raw = np.asarray(self._booster().predict(x, raw_score=True), dtype=np.float64)
+        raw = np.asarray(
+            self._booster().predict(x, raw_score=True, num_threads=threads), dtype=np.float64
+        )
         forest = None
         if self.forest_ is not None:
-            forest = np.asarray(self.forest_.predict(x, raw_score=True), dtype=np.float64)
+            forest = np.asarray(
+                self.forest_.predict(x, raw_score=True, num_threads=threads), dtype=np.float64
+            )
         return self._blend(raw, forest)
 
-    def _contributions(self, x: FloatArray) -> FloatArray:
+    def _contributions(self, x: FloatArray, threads: int = 1) -> FloatArray:
         """Contributions to the blended log-odds: one column per feature (the boosting member's
         exact TreeSHAP values, scaled by its blend weight), then ``forest`` (the forest member's
         whole share) when there is one, then the bias. Each row adds up to its blended log-odds.
         """
-        contrib = np.asarray(self._booster().predict(x, pred_contrib=True), dtype=np.float64)
+        contrib = np.asarray(
+            self._booster().predict(x, pred_contrib=True, num_threads=threads), dtype=np.float64
+        )
         if self.forest_ is None:
             return contrib
         a, b, c, d = self.blend_
-        forest = np.asarray(self.forest_.predict(x, raw_score=True), dtype=np.float64)
+        forest = np.asarray(
+            self.forest_.predict(x, raw_score=True, num_threads=threads), dtype=np.float64
+        )
         scaled = 0.5 * a * contrib
         scaled[:, -1] += 0.5 * b
         share = 0.5 * (c * forest + d)
@@ -424,21 +455,48 @@ class NumberScorer:
         known: pl.DataFrame | None = None,
         *,
         explain_all: bool = False,
+        explain: Explain = "flagged",
+        threads: int = 1,
+        graph: pl.DataFrame | None = None,
     ) -> pl.DataFrame:
         """Score every row: key, calibrated ``score``, ``flagged`` and ``reasons`` (``; ``-joined).
 
-        Reasons cost an exact TreeSHAP pass over the boosting member (a few milliseconds per row
-        on one thread), so by default only flagged rows get them; ``explain_all`` explains every
-        row.
+        Scores come from the trees alone (LightGBM's prediction, the cheap part); reasons cost
+        an exact TreeSHAP pass over the boosting member (milliseconds per row on one thread),
+        so they are computed only for the rows someone will read.
+
+        Parameters
+        ----------
+        features, edges, known
+            As for :meth:`predict_proba`.
+        explain_all : bool
+            Explain every row (the same as ``explain="all"``).
+        explain : {"flagged", "all", "none"}
+            Which rows get reasons: the flagged ones (default), every row, or none (reasons
+            are empty strings; a caller that withholds the flags reads no reasons).
+        threads : int
+            LightGBM threads for prediction and contributions (per row, so the values do not
+            depend on it); ``0`` lets OpenMP choose.
+        graph : polars.DataFrame or None
+            The :meth:`graph_table` of ``edges``, when scoring many chunks against one graph.
         """
-        x = self._matrix(features, edges, known if known is not None else self.known_)
-        raw = self._raw(x)
+        if explain_all:
+            explain = "all"
+        if explain not in ("flagged", "all", "none"):
+            raise InvalidInputError(f"explain must be flagged, all or none, not {explain!r}")
+        x = self._matrix(features, edges, known if known is not None else self.known_, graph)
+        raw = self._raw(x, threads)
         score = self._calibrate(raw)
         flagged = score >= self.threshold_
         reasons = [""] * len(raw)
-        explain_rows = np.arange(len(raw)) if explain_all else np.flatnonzero(flagged)
+        if explain == "all":
+            explain_rows = np.arange(len(raw))
+        elif explain == "flagged":
+            explain_rows = np.flatnonzero(flagged)
+        else:
+            explain_rows = np.zeros(0, dtype=np.int64)
         if len(explain_rows):
-            contrib = self._contributions(x[explain_rows])
+            contrib = self._contributions(x[explain_rows], threads)
             for j, i in enumerate(explain_rows):
                 reasons[i] = "; ".join(self._reasons(x[i], contrib[j]))
         return pl.DataFrame(
@@ -446,9 +504,27 @@ class NumberScorer:
                 self.key: features[self.key],
                 "score": score,
                 "flagged": flagged,
-                "reasons": reasons,
+                "reasons": pl.Series(reasons, dtype=pl.String),
             }
         )
+
+    def score_chunks(
+        self,
+        chunks: Iterable[pl.DataFrame],
+        edges: pl.DataFrame | None = None,
+        *,
+        explain: Explain = "flagged",
+        threads: int = 1,
+    ) -> Iterator[pl.DataFrame]:
+        """Score a stream of feature chunks, one output chunk per input chunk.
+
+        The graph features are computed once from ``edges`` and joined to each chunk, so
+        memory is bounded by one chunk (plus the graph) however many rows stream through;
+        every row gets the value :meth:`score_many` gives it on the whole frame.
+        """
+        graph = self.graph_table(edges)
+        for chunk in chunks:
+            yield self.score_many(chunk, edges, explain=explain, threads=threads, graph=graph)
 
     def score_one(self, msisdn: str, features: Mapping[str, float | None]) -> ScoredNumber:
         """Score one number from a mapping of feature values (graph features optional)."""

@@ -196,7 +196,19 @@ class SmsClassifier:
         return self.classify_many([text])[0]
 
     def classify_many(self, texts: Sequence[str]) -> list[SmsResult]:
-        """Classify a batch (scores are computed in one matrix product)."""
+        """Classify a batch (scores are computed in one matrix product).
+
+        A campaign sends one body to many recipients, so each distinct text of the batch is
+        classified once and its (immutable) result shared by its repeats; every step is a
+        function of the text alone, so the results are those of classifying each message.
+        """
+        distinct = list(dict.fromkeys(texts))
+        if len(distinct) == len(texts):
+            return self._classify_distinct(texts)
+        results = dict(zip(distinct, self._classify_distinct(distinct), strict=True))
+        return [results[t] for t in texts]
+
+    def _classify_distinct(self, texts: Sequence[str]) -> list[SmsResult]:
         norm = [normalise(t) for t in texts]
         ready = [fold_for_model(n) for n in norm]
         # Python floats once for the batch (the same values float() gives per element; a
