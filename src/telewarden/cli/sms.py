@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from telewarden.adapters.files.messages import MessageFormat
 from telewarden.cli.eval_sms import eval_sms
 from telewarden.cli.reading import EncodingOption, MaxQuarantineShareOption
 from telewarden.cli.screen import print_json, stderr, stdout
-from telewarden.adapters.files.messages import MessageFormat
 
 if TYPE_CHECKING:
     from telewarden.services.context import AppContext

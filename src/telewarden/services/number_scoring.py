@@ -13,6 +13,8 @@ from pathlib import Path
 
 import polars as pl
 
+from telewarden.adapters.files.output import refuse_inputs_as_outputs
+from telewarden.adapters.files.quarantine import check_quarantine_share
 from telewarden.core.errors import NotFoundError
 from telewarden.core.features.sichuan import KEY
 from telewarden.services.number_inputs import (
@@ -86,17 +88,22 @@ def score_numbers(
     *,
     edges: Path | None = None,
     model: Path | None = None,
+    encoding: str | None = None,
+    max_quarantine_share: float | None = None,
 ) -> ScoreReport:
     """Score every readable row of a features file: key, score, flagged, reasons.
 
     The key column keeps the name the features file used (``phone_no_m`` or ``msisdn``);
-    unreadable rows go to ``<output stem>.quarantine.csv``.
+    unreadable rows go to ``<output stem>.quarantine.csv``. An output that is an input is
+    refused; a run that quarantines every row (or more than ``max_quarantine_share``) is
+    InvalidInputError after writing.
     """
     from telewarden.adapters.number_model import load_model
 
     started = time.perf_counter()
+    refuse_inputs_as_outputs([features_path, edges, model], [output, quarantine_path(output)])
     scorer = load_model(model)
-    features = read_features(features_path)
+    features = read_features(features_path, encoding)
     bad_path = quarantine_path(output) if features.quarantine.height else None
     if bad_path is not None:
         write_frame(features.quarantine, bad_path)
@@ -104,6 +111,9 @@ def score_numbers(
     if features.key_column != KEY:
         out = out.rename({KEY: features.key_column})  # answer in the caller's own vocabulary
     write_frame(out, output)
+    check_quarantine_share(
+        features.rows_read, features.quarantine.height, max_quarantine_share, bad_path
+    )
     return ScoreReport(
         output=output,
         numbers=out.height,

@@ -24,7 +24,6 @@ from telewarden.adapters.files.quarantine import QuarantineWriter, check_quarant
 from telewarden.adapters.files.table import file_format
 from telewarden.adapters.files.verdicts import SCHEMA as VERDICT_SCHEMA
 from telewarden.adapters.files.verdicts import VerdictWriter
-from telewarden.core.errors import InvalidInputError
 from telewarden.core.ports import BatchSummary, Clock
 from telewarden.core.screening import Screener, decide_frame
 from telewarden.services.screening import content_inspector, load_screener

@@ -16,11 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from telewarden.adapters.files.output import refuse_inputs_as_outputs
-from telewarden.adapters.files.quarantine import QuarantineWriter, check_quarantine_share
-from telewarden.core.errors import InvalidInputError
-from telewarden.services.screen_file import default_quarantine_path
-from telewarden.services.screening import require_content_allowed
 from telewarden.adapters.files.messages import (
     MessageFormat,
     MessageRow,
@@ -30,6 +25,11 @@ from telewarden.adapters.files.messages import (
     open_messages,
     replace_atomically,
 )
+from telewarden.adapters.files.output import refuse_inputs_as_outputs
+from telewarden.adapters.files.quarantine import QuarantineWriter, check_quarantine_share
+from telewarden.core.errors import InvalidInputError
+from telewarden.services.screen_file import default_quarantine_path
+from telewarden.services.screening import require_content_allowed
 
 if TYPE_CHECKING:
     from telewarden.core.sms.inspector import SmsClassifier, SmsResult

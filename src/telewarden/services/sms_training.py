@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from telewarden.adapters.files.messages import MessageFormat, detect_format, open_messages
 from telewarden.adapters.files.output import refuse_inputs_as_outputs
 from telewarden.adapters.files.quarantine import QuarantinedRow, QuarantineWriter
 from telewarden.core.errors import InvalidInputError
 from telewarden.core.ports import Clock
 from telewarden.services.screen_file import default_quarantine_path
 from telewarden.services.screening import require_content_allowed
-from telewarden.adapters.files.messages import MessageFormat, detect_format, open_messages
 
 if TYPE_CHECKING:
     from telewarden.core.sms.classifier import SmsModel

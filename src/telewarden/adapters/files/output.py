@@ -38,9 +38,7 @@ def same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
-def refuse_inputs_as_outputs(
-    inputs: Iterable[Path | None], outputs: Iterable[Path | None]
-) -> None:
+def refuse_inputs_as_outputs(inputs: Iterable[Path | None], outputs: Iterable[Path | None]) -> None:
     """Invalid input when an output is one of the inputs or two outputs are one file.
 
     Examples

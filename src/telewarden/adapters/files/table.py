@@ -43,6 +43,11 @@ class Table:
         """Every data row in the file, usable or not."""
         return self.frame.height + len(self.rejected)
 
+    def whole(self) -> pl.DataFrame:
+        """Every usable row in one frame."""
+        parts = list(self.frames(1 << 20))
+        return pl.concat(parts) if parts else self.frame
+
     def frames(self, chunk_rows: int) -> Iterator[pl.DataFrame]:
         """The usable rows in slices of at most ``chunk_rows``."""
         for offset in range(0, self.frame.height, chunk_rows):
@@ -57,7 +62,14 @@ class ParquetTable(Table):
 
     __slots__ = ("path", "required", "optional", "_file", "_rows", "_columns")
 
-    def __init__(self, path: Path, required: Sequence[str], optional: Sequence[str]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        required: Sequence[str],
+        optional: Sequence[str],
+        *,
+        keep_all: bool = False,
+    ) -> None:
         import pyarrow.parquet as pq
 
         super().__init__(pl.DataFrame())
@@ -75,6 +87,9 @@ class ParquetTable(Table):
             raise InvalidInputError(
                 f"{path}: missing required column(s) {', '.join(missing)} (found: {found})"
             )
+        if keep_all:
+            optional = [*optional, *(n for n in names if n not in (*required, *optional))]
+            self.optional = optional
         self._columns = [names[c] for c in (*required, *optional) if c in names]
         for column in self._columns:
             kind = schema.field(column).type
@@ -156,6 +171,7 @@ def read_table(
     headerless_names: Sequence[str] | None = None,
     encoding: str | None = None,
     multiline: bool = True,
+    keep_all: bool = False,
 ) -> Table:
     """Read ``path`` keeping ``required`` and ``optional`` columns as strings (or datetimes).
 
@@ -173,17 +189,23 @@ def read_table(
         The CSV's text encoding (``--encoding``); by default strict UTF-8.
     multiline : bool
         Whether a quoted CSV field may span lines (message text may; a number never does).
+    keep_all : bool
+        Keep every column of the file (after ``required`` and ``optional``), not only those.
     """
     fmt = file_format(path)
     if not path.is_file():
         raise InvalidInputError(f"{path}: no such file")
     if fmt == "parquet":
-        return ParquetTable(path, required, optional)
+        return ParquetTable(path, required, optional, keep_all=keep_all)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InvalidInputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    return _read_csv(path, data, required, optional, headerless_names, encoding, multiline)
+    text = decode(path, data, encoding)
+    if keep_all:
+        header = _header(path, text.split("\n", 1)[0]) if text.strip() else []
+        optional = [*optional, *(h for h in header if h not in (*required, *optional))]
+    return _read_csv(path, text, required, optional, headerless_names, multiline)
 
 
 def _select(
@@ -225,14 +247,12 @@ def _plain(body: str, width: int) -> bool:
 
 def _read_csv(
     path: Path,
-    data: bytes,
+    text: str,
     required: Sequence[str],
     optional: Sequence[str],
     headerless_names: Sequence[str] | None,
-    encoding: str | None,
     multiline: bool,
 ) -> Table:
-    text = decode(path, data, encoding)
     if not text.strip():
         raise InvalidInputError(f"{path}: the file is empty")
     first_line = text.split("\n", 1)[0]

@@ -79,7 +79,9 @@ def choose_encoding(path: Path, sample: bytes, given: str | None = None) -> str:
         try:
             name = codecs.lookup(given).name
         except LookupError:
-            raise InvalidInputError(f"unknown --encoding {given!r} (try utf-8 or gb18030)") from None
+            raise InvalidInputError(
+                f"unknown --encoding {given!r} (try utf-8 or gb18030)"
+            ) from None
         return "utf-8-sig" if name == "utf-8" else name
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
@@ -266,7 +268,9 @@ def iter_records(
             continue
         if fields and width is not None and not _fits(len(fields), width, min_width):
             expected = f"{min_width} to {width}" if min_width is not None else f"{width}"
-            yield QuarantinedRow(line, f"{len(fields)} fields but the header has {expected}", fields)
+            yield QuarantinedRow(
+                line, f"{len(fields)} fields but the header has {expected}", fields
+            )
             continue
         yield Record(line, fields)
 
