@@ -207,15 +207,19 @@ class MemoryStore:
         target = self._lists[kind]
         before = len(target)
         seen: set[str] = set()
+        # Staged and applied at the end, so an import that fails midway changes nothing
+        # (as the SQL store's transaction does).
+        staged: dict[str, ListEntry] = {}
         for chunk in chunks:
             for entry in chunk:
                 if entry.pattern in seen:
                     report.duplicates += 1
                 seen.add(entry.pattern)
-                target[entry.pattern] = entry
+                staged[entry.pattern] = entry
             report.accepted += len(chunk)
             if progress is not None:
                 progress(len(chunk))
+        target.update(staged)
         report.settle(
             count_before=before,
             count_after=len(target),

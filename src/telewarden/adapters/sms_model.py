@@ -81,9 +81,7 @@ def save_model(model: SmsModel, path: Path | str) -> Path:
         "idf_val": model.idf_[idf_idx].astype(np.float32),
         "intercept": np.array([model.intercept_]),
         "threshold": np.array([model.threshold_]),
-        "cjk_threshold": np.array(
-            [-1.0 if model.cjk_threshold_ is None else model.cjk_threshold_]
-        ),
+        "cjk_threshold": np.array([-1.0 if model.cjk_threshold_ is None else model.cjk_threshold_]),
     }
     meta_text = json.dumps(meta, ensure_ascii=False)
     buf = io.BytesIO()
@@ -100,8 +98,7 @@ def save_model(model: SmsModel, path: Path | str) -> Path:
 
 def _checksum(meta_text: str, arrays: dict[str, np.ndarray[Any, Any]]) -> str:
     return sha256_of(
-        [meta_text.encode()]
-        + [np.ascontiguousarray(arrays[name]).tobytes() for name in _ARRAYS]
+        [meta_text.encode()] + [np.ascontiguousarray(arrays[name]).tobytes() for name in _ARRAYS]
     )
 
 
@@ -118,7 +115,9 @@ def _check_archive(data: bytes, source: str) -> None:
         raise ConfigurationError(f"{source}: model archive lacks {', '.join(sorted(missing))}")
     unknown = names - {*_ARRAYS, "meta", "sha256"}
     if unknown:
-        raise ConfigurationError(f"{source}: model archive has unknown {', '.join(sorted(unknown))}")
+        raise ConfigurationError(
+            f"{source}: model archive has unknown {', '.join(sorted(unknown))}"
+        )
     total = sum(info.file_size for info in infos)
     if total > MAX_DECOMPRESSED_BYTES:
         raise ConfigurationError(

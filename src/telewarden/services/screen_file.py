@@ -200,6 +200,6 @@ def screen_file_from_store(
     )
     ctx.store.log_batch(run.summary, actor=actor)
     check_quarantine_share(
-        run.summary.rows_read, run.summary.quarantined, max_quarantine_share, run.quarantine
+        run.summary.rows_read, run.summary.quarantined, max_quarantine_share, run.quarantine_path
     )
     return run

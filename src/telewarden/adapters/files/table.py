@@ -238,7 +238,7 @@ def _looks_headerless(first_line: str, first_name: str) -> bool:
 
 def _plain(body: str, width: int) -> bool:
     """Whether Polars may parse ``body``: no quotes, no blank line, every line ``width`` fields."""
-    if '"' in body or "\r" in body:
+    if '"' in body or "\r" in body or "\x00" in body:
         return False
     lines = body.rstrip("\n").split("\n")
     commas = width - 1

@@ -249,7 +249,7 @@ def iter_records(
             problem = (
                 "unterminated quote (no closing quote before the end of the file)"
                 if "unexpected end of data" in str(exc)
-                else f"unreadable CSV: {exc}"
+                else f"unreadable CSV (check the quotes): {exc}"
             )
             fields = []
         spanned = len(source.taken)
@@ -271,6 +271,10 @@ def iter_records(
             yield QuarantinedRow(
                 line, f"{len(fields)} fields but the header has {expected}", fields
             )
+            continue
+        if any("\x00" in field for field in fields):
+            # PostgreSQL text cannot hold NUL, and no carrier field needs one.
+            yield QuarantinedRow(line, "a field holds a NUL character", fields)
             continue
         yield Record(line, fields)
 
