@@ -206,6 +206,11 @@ class MessageWriter:
 
     def _write_values(self, values: list[str]) -> None:
         if self._csv is not None:
+            if any("\r" in v for v in values):
+                # With "\n" line ends the csv module leaves a lone "\r" unquoted, and every
+                # reader then splits the row there: quote such a row whole.
+                csv.writer(self.out, lineterminator="\n", quoting=csv.QUOTE_ALL).writerow(values)
+                return
             self._csv.writerow(values)
         else:
             self.out.write("\t".join(_TSV_CLEAN.sub(" ", v) for v in values) + "\n")
