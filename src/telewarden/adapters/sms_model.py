@@ -87,7 +87,7 @@ def save_model(model: SmsModel, path: Path | str) -> Path:
     buf = io.BytesIO()
     np.savez_compressed(
         buf,
-        **arrays,
+        **arrays,  # type: ignore[arg-type]  # numpy's stub types **kwds too narrowly
         meta=np.array(meta_text),
         sha256=np.array(_checksum(meta_text, arrays)),
     )

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from telewarden.adapters.files.output import atomic_file
 from telewarden.adapters.files.quarantine import QuarantinedRow
@@ -230,4 +230,4 @@ class MessageWriter:
 def replace_atomically(path: Path) -> Iterator[TextIO]:
     """A text file written beside ``path`` and renamed onto it only when the block succeeds."""
     with atomic_file(path) as handle:
-        yield handle
+        yield cast(TextIO, handle)
