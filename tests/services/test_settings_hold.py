@@ -19,7 +19,7 @@ from telewarden.adapters.memory import MemoryStore
 from telewarden.adapters.storage.sql import SqlStore
 from telewarden.core.errors import ConfigurationError, InvalidInputError
 from telewarden.core.ports import FixedClock
-from telewarden.core.screening import ListEntry, ListKind, MatchKind
+from telewarden.core.screening import ListEntry, ListKind, MatchKind, Screener
 from telewarden.services.policy import known_regions, set_policy_value
 
 AT = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
@@ -125,4 +125,37 @@ def test_concurrent_imports_audit_their_own_counts_on_postgresql(pg_url: str) ->
         assert sorted(r.as_dict()["updated"] for r in reports) == [0, rows // 2]  # type: ignore[union-attr]
     finally:
         for store in stores:
+            store.close()
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_decisions_older_than_the_retention_are_purged_and_the_purge_audited(
+    tmp_path: Path, kind: str
+) -> None:
+    from telewarden.core.screening import ScreeningEvent
+    from telewarden.services.decisions import purge_decisions
+
+    old, new = AT - dt.timedelta(days=200), AT - dt.timedelta(days=10)
+    store = (
+        MemoryStore(clock=FixedClock(AT))
+        if kind == "memory"
+        else SqlStore.open(f"sqlite:///{tmp_path / 'tw.db'}", clock=FixedClock(AT))
+    )
+    try:
+        event = ScreeningEvent("+85223456789", "13800138000")
+        decision = Screener().decide(event)
+        for at in (old, old, new):
+            store.log_decision(event, decision, actor="t", at=at)
+        report = purge_decisions(store, FixedClock(AT), older_than_days=180, actor="ops")
+        assert report.deleted == 2
+        assert [d.at for d in store.recent_decisions()] == [new]
+        [audit] = store.audit_log(entity="decision_log")
+        assert (audit.actor, audit.after) == (
+            "ops",
+            {"deleted": 2, "older_than": report.older_than.isoformat()},
+        )
+        with pytest.raises(InvalidInputError):
+            purge_decisions(store, FixedClock(AT), older_than_days=0, actor="ops")
+    finally:
+        if isinstance(store, SqlStore):
             store.close()

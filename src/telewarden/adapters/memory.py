@@ -242,6 +242,21 @@ class MemoryStore:
         """Append one single-screen decision to the decision log."""
         self._decisions.append(DecisionRecord(at, actor, event_to_dict(event), decision.to_dict()))
 
+    def purge_decisions(self, before: dt.datetime, *, actor: str) -> int:
+        """Delete decisions older than ``before``; one audit record says how many."""
+        kept = [d for d in self._decisions if d.at >= before]
+        deleted = len(self._decisions) - len(kept)
+        self._decisions = kept
+        self._record(
+            actor=actor,
+            entity="decision_log",
+            key="retention",
+            action="purge",
+            before=None,
+            after={"deleted": deleted, "older_than": before.isoformat()},
+        )
+        return deleted
+
     def recent_decisions(self, *, limit: int = 20) -> list[DecisionRecord]:
         """The newest logged decisions first."""
         return list(reversed(self._decisions))[:limit]

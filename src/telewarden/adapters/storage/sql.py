@@ -603,6 +603,21 @@ class SqlStore:
                 },
             )
 
+    def purge_decisions(self, before: dt.datetime, *, actor: str) -> int:
+        """Delete decision-log rows older than ``before``; one audit record says how many."""
+        with self.engine.begin() as conn:
+            deleted = conn.execute(delete(DecisionRow).where(DecisionRow.at < before)).rowcount
+            self._audit(
+                conn,
+                actor=actor,
+                entity="decision_log",
+                key="retention",
+                action="purge",
+                before=None,
+                after={"deleted": int(deleted), "older_than": before.isoformat()},
+            )
+        return int(deleted)
+
     def recent_decisions(self, *, limit: int = 20) -> list[DecisionRecord]:
         """The newest logged decisions first."""
         with self.engine.connect() as conn:
