@@ -76,7 +76,7 @@ def main() -> None:
         build_classifier,
         classify_file,
     )
-    from telewarden.services.sms_messages import MessageFormat, open_messages
+    from telewarden.adapters.files.messages import MessageFormat, open_messages
 
     at = dt.datetime(2026, 12, 3, tzinfo=dt.UTC)
     store = MemoryStore(clock=FixedClock(at))

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     high_risk_countries: list[str] | None = None
     """ISO 3166 alpha-2 codes; ``None`` keeps the seeded list in ``telewarden.core.numbers``."""
 
+    decision_retention_days: int = Field(default=180, ge=1)
+    """Days ``telewarden decisions purge`` keeps single-event decisions (subscriber numbers)."""
+
     @field_validator("database_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:

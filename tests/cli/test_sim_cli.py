@@ -46,14 +46,40 @@ def test_sim_writes_the_contest_tables_for_sichuan(tmp_path: Path) -> None:
     for name in ("user", "voc", "sms", "app"):
         assert (tmp_path / f"{name}.csv").is_file(), name
     assert (tmp_path / "truth_cards.parquet").is_file()
+    # Contents, not just files: the contest's columns, rows its own validation accepts whole,
+    # every caller a user, and the labels those of the injected fraud cards.
+    from telewarden.core.features.sichuan import TABLE_COLUMNS, validate_table
+
+    tables = {
+        name: pl.read_csv(tmp_path / f"{name}.csv", infer_schema=False)
+        for name in ("user", "voc", "sms", "app")
+    }
+    for name, frame in tables.items():
+        assert set(TABLE_COLUMNS[name]) <= set(frame.columns), name
+        assert frame.height > 0, name
+        ok, bad = validate_table(name, frame)
+        assert (ok.height, bad.height) == (frame.height, 0), (name, bad.head())
+    users = set(tables["user"]["phone_no_m"].to_list())
+    assert set(tables["voc"]["phone_no_m"].to_list()) <= users
+    labels = tables["user"]["label"].cast(pl.Int64)
+    assert set(labels.to_list()) <= {0, 1} and labels.sum() > 0
 
 
 def test_disable_switches_a_campaign_off(tmp_path: Path) -> None:
-    args = [*SMALL, "--disable", "sim_bank", "--disable", "wangiri", "--out", str(tmp_path)]
-    result = runner.invoke(app, args)
-    assert result.exit_code == 0, result.output
-    kinds = pl.read_parquet(tmp_path / "truth_events.parquet")["campaign_kind"].unique()
-    assert "sim_bank" not in kinds.to_list() and "wangiri" not in kinds.to_list()
+    # A day of the tiny preset runs every campaign kind; without that, a --disable that does
+    # nothing would pass unseen (issue 12).
+    day = ["--preset", "tiny", "--hours", "24", "--subscribers", "300", "--seed", "7"]
+
+    def kinds(*extra: str) -> set[str]:
+        out = tmp_path / str(len(extra))
+        result = runner.invoke(app, [*day, *extra, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        return set(pl.read_parquet(out / "truth_events.parquet")["campaign_kind"].to_list())
+
+    everything = kinds()
+    assert {"sim_bank", "wangiri", "robocall"} <= everything
+    disabled = kinds("--disable", "sim_bank", "--disable", "wangiri")
+    assert disabled == everything - {"sim_bank", "wangiri"}
 
 
 def test_unknown_preset_is_an_input_error(tmp_path: Path) -> None:

@@ -67,7 +67,7 @@ def test_classify_tsv_keeps_columns_and_quarantines_bad_rows(
     [bad] = read_quarantine(tmp_path / "out.quarantine.csv")
     assert (bad.line, bad.reason, bad.raw) == (
         4,
-        "4 fields, header has 2",
+        "4 fields but the header has 2",
         ["3", "too", "many", "fields"],
     )
 

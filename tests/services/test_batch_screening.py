@@ -87,8 +87,8 @@ def test_a_clean_file_leaves_no_quarantine_file(tmp_path: Path) -> None:
 def test_refuses_to_overwrite_its_own_input(tmp_path: Path) -> None:
     source = tmp_path / "events.csv"
     source.write_text("caller,callee\n13900139000,13800138000\n")
-    with pytest.raises(InvalidInputError, match="must be different"):
+    with pytest.raises(InvalidInputError, match="is the input"):
         screen_file(Screener(), source, source)
-    with pytest.raises(InvalidInputError, match="must be different"):
+    with pytest.raises(InvalidInputError, match="is the input"):
         screen_file(Screener(), source, tmp_path / "v.csv", quarantine=source)
     assert source.read_text().startswith("caller,callee")

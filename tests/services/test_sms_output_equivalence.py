@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from telewarden.adapters.files.messages import MessageFormat, MessageWriter
 from tests.unit.core import sms_reference as ref
 from tests.unit.core.sms_reference import sms_texts
 
@@ -24,7 +25,6 @@ from telewarden.services.sms_classify import (
     _result_columns,
     build_classifier,
 )
-from telewarden.services.sms_messages import MessageFormat, MessageWriter
 
 SHIPPED = Path(__file__).resolve().parents[2] / "src/telewarden/data/sms/check_en_modern.tsv"
 _OLD_TSV_CLEAN = re.compile(r"[\t\r\n]")

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from telewarden.adapters.files.messages import MessageFormat, open_messages
 from telewarden.adapters.files.quarantine import read_quarantine
 from telewarden.adapters.memory import MemoryStore
 from telewarden.adapters.sms_model import load_model, save_model
@@ -21,7 +22,6 @@ from telewarden.core.screening import PolicySettings
 from telewarden.core.sms.classifier import FeatureConfig, fit_model
 from telewarden.services.context import AppContext, Gates
 from telewarden.services.sms_classify import ClassifierOptions, classify_file, explain_message
-from telewarden.services.sms_messages import MessageFormat, open_messages
 from telewarden.services.sms_training import train_from_file
 
 AT = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
@@ -86,9 +86,9 @@ def test_classify_quarantines_with_true_lines_and_counts_reconcile(
     assert sum(steps) == report.rows_read
     bad = read_quarantine(tmp_path / "out.quarantine.csv")
     assert [(b.line, b.reason) for b in bad] == [
-        (5, "1 fields, header has 2"),
+        (5, "1 fields but the header has 2"),
         (7, "blank line"),
-        (8, "3 fields, header has 2"),
+        (8, "3 fields but the header has 2"),
     ]
     rows = list(csv.DictReader(io.StringIO(output.read_text(encoding="utf-8"))))
     assert [r["id"] for r in rows] == ["1", "2", "4"]

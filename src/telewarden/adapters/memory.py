@@ -207,15 +207,19 @@ class MemoryStore:
         target = self._lists[kind]
         before = len(target)
         seen: set[str] = set()
+        # Staged and applied at the end, so an import that fails midway changes nothing
+        # (as the SQL store's transaction does).
+        staged: dict[str, ListEntry] = {}
         for chunk in chunks:
             for entry in chunk:
                 if entry.pattern in seen:
                     report.duplicates += 1
                 seen.add(entry.pattern)
-                target[entry.pattern] = entry
+                staged[entry.pattern] = entry
             report.accepted += len(chunk)
             if progress is not None:
                 progress(len(chunk))
+        target.update(staged)
         report.settle(
             count_before=before,
             count_after=len(target),
@@ -237,6 +241,21 @@ class MemoryStore:
     ) -> None:
         """Append one single-screen decision to the decision log."""
         self._decisions.append(DecisionRecord(at, actor, event_to_dict(event), decision.to_dict()))
+
+    def purge_decisions(self, before: dt.datetime, *, actor: str) -> int:
+        """Delete decisions older than ``before``; one audit record says how many."""
+        kept = [d for d in self._decisions if d.at >= before]
+        deleted = len(self._decisions) - len(kept)
+        self._decisions = kept
+        self._record(
+            actor=actor,
+            entity="decision_log",
+            key="retention",
+            action="purge",
+            before=None,
+            after={"deleted": deleted, "older_than": before.isoformat()},
+        )
+        return deleted
 
     def recent_decisions(self, *, limit: int = 20) -> list[DecisionRecord]:
         """The newest logged decisions first."""

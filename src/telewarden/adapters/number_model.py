@@ -4,6 +4,14 @@ What belongs here: file I/O for :class:`telewarden.core.models.NumberScorer`. A 
 the scorer's dictionary as gzip-compressed JSON (``*.json.gz``); the default model ships inside
 the package under ``telewarden/data/numbers/`` and is read through ``importlib.resources`` so it
 works from a wheel as well as from a checkout.
+
+File format 2 wraps the scorer's dictionary in an envelope ``{"file_format", "file_version",
+"sha256", "model"}``; ``sha256`` is taken over the model dictionary serialised canonically
+(sorted keys, no spaces). Before LightGBM parses a booster, the file is checked: decompressed
+size bounded, envelope and checksum, every field's type, and each booster's text complete
+(a truncated LightGBM model string aborts the process natively). Files without the envelope
+(written before format 2) are read after the same field checks, without a checksum; see
+:mod:`telewarden.adapters.model_files`.
 """
 
 from __future__ import annotations
@@ -14,6 +22,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from telewarden.adapters.files.output import atomic_file
+from telewarden.adapters.model_files import gunzip_bounded, sha256_of
 from telewarden.core.errors import ConfigurationError
 from telewarden.core.models.number_scorer import NumberScorer
 
@@ -21,12 +31,75 @@ DEFAULT_MODEL = "model.json.gz"
 """File name of the shipped default model inside ``telewarden/data/numbers/``."""
 
 
+FILE_FORMAT = "telewarden-number-model-file"
+FILE_VERSION = 2
+
+
+def _canonical(model: dict[str, Any]) -> bytes:
+    return json.dumps(model, separators=(",", ":"), sort_keys=True).encode()
+
+
+def _check_booster(text: object, name: str, origin: str) -> None:
+    if not isinstance(text, str) or not text.startswith("tree\n"):
+        raise ConfigurationError(f"{origin}: {name} is not a LightGBM model")
+    if "end of trees" not in text or "end of parameters" not in text:
+        raise ConfigurationError(f"{origin}: {name} is truncated (no end of trees/parameters)")
+
+
+def _check_fields(model: object, origin: str) -> dict[str, Any]:
+    """The model dictionary when every field has its type; else ConfigurationError."""
+    if not isinstance(model, dict):
+        raise ConfigurationError(f"{origin}: the model is not a JSON object")
+    expected: dict[str, type | tuple[type, ...]] = {
+        "format": str,
+        "key": str,
+        "feature_names": list,
+        "graph": bool,
+        "params": dict,
+        "num_boost_round": int,
+        "platt": list,
+        "threshold": (int, float),
+        "booster": str,
+    }
+    for name, kind in expected.items():
+        if not isinstance(model.get(name), kind):
+            raise ConfigurationError(f"{origin}: field {name!r} is missing or of the wrong type")
+    names = model["feature_names"]
+    if not names or len(names) > 10_000 or not all(isinstance(n, str) for n in names):
+        raise ConfigurationError(f"{origin}: feature_names must be 1 to 10000 strings")
+    if len(model["platt"]) != 2:
+        raise ConfigurationError(f"{origin}: platt must hold two numbers")
+    _check_booster(model["booster"], "booster", origin)
+    if model.get("forest"):
+        _check_booster(model["forest"], "forest", origin)
+        if not isinstance(model.get("blend"), list) or len(model["blend"]) != 4:
+            raise ConfigurationError(f"{origin}: blend must hold four numbers")
+    return model
+
+
 def _decode(blob: bytes, origin: str) -> NumberScorer:
+    text = gunzip_bounded(blob, f"{origin}: not a telewarden number model")
     try:
-        data: dict[str, Any] = json.loads(gzip.decompress(blob))
-    except (OSError, ValueError) as exc:
+        data = json.loads(text)
+    except (UnicodeDecodeError, ValueError) as exc:
         raise ConfigurationError(f"{origin}: not a telewarden number model ({exc})") from exc
-    return NumberScorer.from_dict(data)
+    if isinstance(data, dict) and "file_version" in data:
+        if data.get("file_format") != FILE_FORMAT or data.get("file_version") != FILE_VERSION:
+            raise ConfigurationError(
+                f"{origin}: model file format {data.get('file_format')!r} version "
+                f"{data.get('file_version')!r} is not {FILE_FORMAT} {FILE_VERSION}"
+            )
+        model = _check_fields(data.get("model"), origin)
+        if sha256_of([_canonical(model)]) != data.get("sha256"):
+            raise ConfigurationError(f"{origin}: checksum mismatch (the file is damaged)")
+    else:  # written before format 2: checked field by field, no checksum
+        model = _check_fields(data, origin)
+    try:
+        return NumberScorer.from_dict(model)
+    except ConfigurationError:
+        raise
+    except Exception as exc:  # LightGBM and the field casts raise many kinds
+        raise ConfigurationError(f"{origin}: unusable number model ({exc})") from exc
 
 
 def load_default_model() -> NumberScorer:
@@ -48,8 +121,19 @@ def load_model(path: Path | None = None) -> NumberScorer:
 
 def save_model(scorer: NumberScorer, path: Path) -> Path:
     """Write ``scorer`` to ``path`` as gzip-compressed JSON; returns the path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    blob = json.dumps(scorer.to_dict(), separators=(",", ":")).encode()
-    # mtime=0 keeps the file byte-identical for the same model.
-    path.write_bytes(gzip.compress(blob, compresslevel=9, mtime=0))
+    return save_dict(scorer.to_dict(), path)
+
+
+def save_dict(model: dict[str, Any], path: Path) -> Path:
+    """Write a scorer's dictionary in file format 2 (envelope with checksum), atomically."""
+    envelope = {
+        "file_format": FILE_FORMAT,
+        "file_version": FILE_VERSION,
+        "sha256": sha256_of([_canonical(model)]),
+        "model": model,
+    }
+    blob = json.dumps(envelope, separators=(",", ":")).encode()
+    with atomic_file(path, "wb") as handle:
+        # mtime=0 keeps the file byte-identical for the same model.
+        handle.write(gzip.compress(blob, compresslevel=9, mtime=0))
     return path

@@ -216,8 +216,22 @@ def _parse(column: pl.Series, dtype: pl.DataType) -> pl.Series:
     return column.cast(dtype, strict=False)
 
 
-def _validate(raw: pl.DataFrame, spec: TableSpec, first_line: int) -> ReadResult:
-    """Check columns, parse values, quarantine bad rows."""
+NON_NEGATIVE = frozenset({"duration_s", "flow_mb", "loss_cny"})
+"""Numeric columns whose negative values are quarantined (a duration or a volume)."""
+
+
+def _validate(
+    raw: pl.DataFrame,
+    spec: TableSpec,
+    first_line: int,
+    lines: pl.Series | None = None,
+    rejected: pl.DataFrame | None = None,
+) -> ReadResult:
+    """Check columns, parse values, quarantine bad rows.
+
+    ``lines`` holds each row's source line (default: consecutive from ``first_line``);
+    ``rejected`` the ``line``, ``reason`` of rows the reader already set aside.
+    """
     missing = [c for c in spec.required if c not in raw.columns]
     if missing:
         raise InvalidInputError(f"{spec.name}: missing required column(s) {', '.join(missing)}")
@@ -238,10 +252,24 @@ def _validate(raw: pl.DataFrame, spec: TableSpec, first_line: int) -> ReadResult
             reasons = _first_reason(reasons, bad, reason)
             col = parsed
         elif col.dtype != dtype:
+            if isinstance(col.dtype, pl.Datetime) and isinstance(dtype, pl.Datetime):
+                # A real datetime column: naive is taken as UTC, any zone converted to UTC.
+                zoned = (
+                    col.dt.convert_time_zone("UTC")
+                    if col.dtype.time_zone
+                    else col.dt.replace_time_zone("UTC")
+                )
+                col = zoned.cast(dtype)
             cast = col.cast(dtype, strict=False)
             bad = col.is_not_null() & cast.is_null()
             reasons = _first_reason(reasons, bad, pl.lit(f"{name}: cannot convert to {dtype}"))
             col = cast
+        if col.dtype.is_float():
+            bad = col.is_not_null() & ~col.is_finite()
+            reasons = _first_reason(reasons, bad, pl.lit(f"{name}: not a finite number"))
+        if name in NON_NEGATIVE:
+            bad = col.is_not_null() & (col < 0)
+            reasons = _first_reason(reasons, bad, pl.lit(f"{name}: negative"))
         if name in ENUM_COLUMNS:
             allowed = sorted(ENUM_COLUMNS[name])
             bad = col.is_not_null() & ~col.is_in(allowed)
@@ -252,8 +280,12 @@ def _validate(raw: pl.DataFrame, spec: TableSpec, first_line: int) -> ReadResult
         columns[name] = col.alias(name)
     frame = pl.DataFrame(columns, schema=dict(spec.schema))
     ok = reasons.is_null()
-    lines = pl.int_range(first_line, first_line + n, eager=True, dtype=pl.Int64)
+    if lines is None:
+        lines = pl.int_range(first_line, first_line + n, eager=True, dtype=pl.Int64)
     quarantine = pl.DataFrame({"line": lines.filter(~ok), "reason": reasons.filter(~ok)})
+    if rejected is not None and rejected.height:
+        quarantine = pl.concat([rejected, quarantine]).sort("line")
+        n += rejected.height
     errors = [
         MalformedRecordError(int(line), str(reason)) for line, reason in quarantine.iter_rows()
     ][:1000]
@@ -268,7 +300,35 @@ def _first_reason(reasons: pl.Series, bad: pl.Series, reason: pl.Expr) -> pl.Ser
     )
 
 
-def read_table(path: Path, name: str | None = None) -> ReadResult:
+def _check_parquet_types(path: Path, raw: pl.DataFrame, spec: TableSpec) -> None:
+    """Invalid input when a column's type cannot hold the canonical one (a list, a struct)."""
+    for name, dtype in raw.schema.items():
+        if name in spec.schema and dtype.is_nested():
+            raise InvalidInputError(
+                f"{path}: column {name!r} has type {dtype}, expected {spec.schema[name]}"
+            )
+
+
+def _read_csv(path: Path, spec: TableSpec, encoding: str | None) -> ReadResult:
+    """A CSV through the strict reader: true lines, ragged and unterminated rows quarantined."""
+    from telewarden.adapters.files.table import LINE
+    from telewarden.adapters.files.table import read_table as read_strict
+
+    table = read_strict(
+        path,
+        required=spec.required,
+        optional=[c for c in spec.schema if c not in spec.required],
+        encoding=encoding,
+    )
+    rejected = pl.DataFrame(
+        {"line": [r.line for r in table.rejected], "reason": [r.reason for r in table.rejected]},
+        schema=QUARANTINE_SCHEMA,
+    )
+    frame = table.frame
+    return _validate(frame.drop(LINE), spec, 2, frame.get_column(LINE), rejected)
+
+
+def read_table(path: Path, name: str | None = None, encoding: str | None = None) -> ReadResult:
     """Read and validate one table file (Parquet or CSV, by suffix).
 
     Parameters
@@ -289,13 +349,10 @@ def read_table(path: Path, name: str | None = None) -> ReadResult:
             raw = pl.read_parquet(path)
         except Exception as exc:  # pyarrow/polars raise many kinds for a damaged file
             raise InvalidInputError(f"{path}: not a readable Parquet file ({exc})") from exc
+        _check_parquet_types(path, raw, spec)
         return _validate(raw, spec, first_line=1)
     if path.suffix == ".csv":
-        try:
-            raw = pl.read_csv(path, infer_schema=False, truncate_ragged_lines=True)
-        except Exception as exc:  # malformed quoting and the like
-            raise InvalidInputError(f"{path}: not a readable CSV file ({exc})") from exc
-        return _validate(raw, spec, first_line=2)
+        return _read_csv(path, spec, encoding)
     raise InvalidInputError(f"{path}: expected a .parquet or .csv file")
 
 

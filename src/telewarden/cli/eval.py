@@ -24,7 +24,7 @@ LAZY_COMMANDS = (
     LazyCommand(
         "sms",
         "telewarden.cli.sms:eval_sms",
-        "Reproduce the SMS evaluation figures and write them into docs/evaluation.md.",
+        "Reproduce the SMS evaluation figures (cross-validated) and print them.",
     ),
     LazyCommand(
         "adversaries",

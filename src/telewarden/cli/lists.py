@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from telewarden.cli.reading import EncodingOption, MaxQuarantineShareOption
 from telewarden.cli.screen import ACTOR_HELP, open_store, print_json, resolve_actor, stderr, stdout
 
 app = typer.Typer(help="Deny and allow lists of numbers and prefixes.", no_args_is_help=True)
@@ -31,6 +32,8 @@ def import_list(
     chunk_rows: int = typer.Option(50_000, "--chunk-rows", min=1, help="Rows per insert batch."),
     as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
     actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
+    encoding: EncodingOption = None,
+    max_quarantine_share: MaxQuarantineShareOption = None,
 ) -> None:
     """Import a list file; existing patterns are replaced, malformed rows quarantined."""
     import time
@@ -85,6 +88,8 @@ def import_list(
                 on_total=on_total,
                 on_progress=on_progress,
                 on_merge=lambda: bar.update(task, description="merging into the store"),
+                encoding=encoding,
+                max_quarantine_share=max_quarantine_share,
             )
     finally:
         store.close()

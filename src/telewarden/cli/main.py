@@ -72,6 +72,7 @@ COMMANDS = (
         "telewarden.cli.run:app",
         "The live loop: screen, detect, dispose and warn in event time.",
     ),
+    LazyCommand("decisions", "telewarden.cli.decisions:app", "Retention of the decision log."),
 )
 
 app = typer.Typer(

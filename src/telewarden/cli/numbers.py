@@ -18,6 +18,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from telewarden.cli.reading import EncodingOption, MaxQuarantineShareOption
+
 app = typer.Typer(
     help="Behaviour features, scoring and explanations for numbers.", no_args_is_help=True
 )
@@ -38,6 +40,8 @@ def features(
     usage: Annotated[Path | None, typer.Option(help="Canonical usage.")] = None,
     subscribers: Annotated[Path | None, typer.Option(help="Canonical subscribers.")] = None,
     cells: Annotated[Path | None, typer.Option(help="Canonical cells.")] = None,
+    encoding: EncodingOption = None,
+    max_quarantine_share: MaxQuarantineShareOption = None,
 ) -> None:
     """Compute the 55 Sichuan features; bad rows go to <output>.quarantine.csv with reasons."""
     from telewarden.services.number_features import compute_features
@@ -51,7 +55,13 @@ def features(
     else:
         contest = given(voc=voc, sms=sms, app=app_table, user=user)
     with console.status("reading rows and aggregating features"):
-        report = compute_features(output, contest=contest, canonical=canonical)
+        report = compute_features(
+            output,
+            contest=contest,
+            canonical=canonical,
+            encoding=encoding,
+            max_quarantine_share=max_quarantine_share,
+        )
     where = f" -> {report.quarantine_path}" if report.quarantine_path else ""
     console.print(
         f"read {report.rows_read:,} rows: {report.accepted:,} accepted, "
@@ -100,12 +110,21 @@ def score(
     output: Annotated[Path, typer.Option("--output", "-o", help="Scores (.csv/.parquet).")],
     edges: EdgesOption = None,
     model: ModelOption = None,
+    encoding: EncodingOption = None,
+    max_quarantine_share: MaxQuarantineShareOption = None,
 ) -> None:
     """Score numbers: key, calibrated score, flagged, reasons."""
     from telewarden.services.number_scoring import score_numbers
 
     with console.status(f"scoring {features_path}"):
-        report = score_numbers(features_path, output, edges=edges, model=model)
+        report = score_numbers(
+            features_path,
+            output,
+            edges=edges,
+            model=model,
+            encoding=encoding,
+            max_quarantine_share=max_quarantine_share,
+        )
     if report.quarantine_path is not None:
         console.print(
             f"read {report.rows_read:,} rows: {report.numbers:,} accepted, "

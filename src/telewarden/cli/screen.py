@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from telewarden.cli.reading import EncodingOption, MaxQuarantineShareOption
 from telewarden.core.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -255,6 +256,8 @@ def screen_file_command(
     chunk_rows: int = typer.Option(50_000, "--chunk-rows", min=1, help="Events per chunk."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
+    encoding: EncodingOption = None,
+    max_quarantine_share: MaxQuarantineShareOption = None,
 ) -> None:
     """Screen a file of events; write a verdict per event and summarise by verdict and reason.
 
@@ -315,6 +318,8 @@ def screen_file_command(
                 on_loaded=on_loaded,
                 on_total=lambda total: bar.update(task, total=total),
                 progress=advance,
+                encoding=encoding,
+                max_quarantine_share=max_quarantine_share,
             )
         summary = run.summary
     finally:

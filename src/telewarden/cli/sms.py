@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from telewarden.adapters.files.messages import MessageFormat
 from telewarden.cli.eval_sms import eval_sms
+from telewarden.cli.reading import EncodingOption, MaxQuarantineShareOption
 from telewarden.cli.screen import print_json, stderr, stdout
-from telewarden.services.sms_messages import MessageFormat
 
 if TYPE_CHECKING:
     from telewarden.services.context import AppContext
@@ -80,6 +81,8 @@ def classify(
         Path | None,
         typer.Option(help="Rejected rows (default: <output stem>.quarantine.csv)."),
     ] = None,
+    encoding: EncodingOption = None,
+    max_quarantine_share: MaxQuarantineShareOption = None,
 ) -> None:
     """Write verdict, score, fraud types and indicators for every row of INPUT."""
     from telewarden.cli.progress import progress_bar
@@ -111,6 +114,8 @@ def classify(
                 quarantine=quarantine,
                 on_total=start,
                 progress=lambda rows: progress.advance(task, rows),
+                encoding=encoding,
+                max_quarantine_share=max_quarantine_share,
             )
     finally:
         if started:
@@ -194,6 +199,7 @@ def train(
         Path | None,
         typer.Option(help="Rejected rows (default: <output stem>.quarantine.csv)."),
     ] = None,
+    encoding: EncodingOption = None,
 ) -> None:
     """Retrain the SMS model on your own labelled messages (spam/scam/1 vs ham/ok/0)."""
     from telewarden.services.sms_training import train_from_file
@@ -208,6 +214,7 @@ def train(
             text_column=text_column,
             c=c,
             quarantine=quarantine,
+            encoding=encoding,
         )
     stdout().print(
         f"read {report.rows_read} rows = used {report.used} + duplicates {report.duplicates} "

@@ -12,7 +12,6 @@ screening            screen one event (store-backed), build screeners, the legal
 screen_file          screen a file of events in chunks (from the store's state, logged)
 optins, lists,       the subscriber opt-ins, the deny/allow lists (import, add, remove) and the
 policy               versioned policy (validated change of one key, history)
-sms_messages         the SMS message reader and writer (one quarantine format)
 sms_classify,        classify a file of SMS, explain one; train a model on labelled messages;
 sms_training,        every figure of the SMS model card as one report
 evaluation_sms

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from telewarden.adapters.files.lists import ListFileReader, parse_pattern
-from telewarden.adapters.files.quarantine import QuarantineWriter
+from telewarden.adapters.files.output import refuse_inputs_as_outputs
+from telewarden.adapters.files.quarantine import QuarantineWriter, check_quarantine_share
 from telewarden.core.errors import InvalidInputError, NotFoundError
 from telewarden.core.numbers import NumberIntel
 from telewarden.core.ports import ImportReport, ListStore
@@ -67,18 +68,25 @@ def import_list(
     on_total: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     on_merge: Callable[[], None] | None = None,
+    encoding: str | None = None,
+    max_quarantine_share: float | None = None,
 ) -> ListImportRun:
     """Import a list file; existing patterns are replaced, malformed rows quarantined.
 
     ``on_total`` gets the row count once the file is read, ``on_progress`` the rows read so far
     (a total, not an increment), ``on_merge`` is called when the staged rows are merged.
+    When every row, or more than ``max_quarantine_share`` of them, is quarantined, nothing is
+    imported (the store's transaction is rolled back) and InvalidInputError says why.
     """
     quarantine = quarantine or default_quarantine(path)
-    if quarantine.resolve() == path.resolve():
-        raise InvalidInputError("--quarantine must not be the list file itself")
+    refuse_inputs_as_outputs([path], [quarantine])
     t0 = time.perf_counter()
     reader = ListFileReader(
-        path, NumberIntel(), default_source=source or path.name, chunk_rows=chunk_rows
+        path,
+        NumberIntel(),
+        default_source=source or path.name,
+        chunk_rows=chunk_rows,
+        encoding=encoding,
     )
     read_s = time.perf_counter() - t0
     if on_total is not None:
@@ -94,6 +102,10 @@ def import_list(
                 if not chunk.entries and on_progress is not None:
                     on_progress(report.rows_read)
                 yield chunk.entries
+            # Raised inside the store's transaction, so a rejected file imports nothing.
+            check_quarantine_share(
+                report.rows_read, report.quarantined, max_quarantine_share, quarantine
+            )
             # Staged rows are now merged into the indexed table in one statement.
             if on_merge is not None:
                 on_merge()

@@ -16,12 +16,15 @@ from pathlib import Path
 
 import polars as pl
 
+from telewarden.adapters.files.output import refuse_inputs_as_outputs
+from telewarden.adapters.files.quarantine import check_quarantine_share
+from telewarden.adapters.files.table import LINE
 from telewarden.adapters.records_io import read_table
 from telewarden.core.errors import InvalidInputError
 from telewarden.core.features.sichuan import KEY, sichuan_features, validate_table
 from telewarden.core.records import CELLS_SCHEMA, SUBSCRIBERS_SCHEMA
 from telewarden.core.sichuan import SichuanMapper
-from telewarden.services.number_inputs import quarantine_path, read_frame, write_frame
+from telewarden.services.number_inputs import quarantine_path, read_lined, write_frame
 
 CONTEST_TABLES = ("voc", "sms", "app", "user")
 """The contest's four tables, in the order they are read."""
@@ -106,7 +109,13 @@ class FeaturesReport:
         return self.rows_read - self.quarantined
 
 
-def _read_contest(paths: Mapping[str, Path]) -> tuple[dict[str, pl.LazyFrame], pl.DataFrame, int]:
+_FINITE_COLUMNS = {"voc": ("call_dur",), "app": ("flow",)}
+"""Contest columns that hold numbers: NaN and inf are quarantined before the table checks."""
+
+
+def _read_contest(
+    paths: Mapping[str, Path], encoding: str | None = None
+) -> tuple[dict[str, pl.LazyFrame], pl.DataFrame, int]:
     tables: dict[str, pl.LazyFrame] = {}
     quarantined: list[pl.DataFrame] = []
     read = 0
@@ -114,19 +123,37 @@ def _read_contest(paths: Mapping[str, Path]) -> tuple[dict[str, pl.LazyFrame], p
         path = paths.get(kind)
         if path is None:
             continue
-        raw = read_frame(path).with_columns(pl.all().cast(pl.String))
-        ok, bad = validate_table(kind, raw)
-        read += raw.height
-        tables[kind] = ok.lazy()
-        quarantined.append(bad)
+        lined, rejected = read_lined(path, encoding)
+        read += lined.height + rejected.height
+        quarantined.append(rejected.select("line", pl.lit(kind).alias("table"), "reason"))
+        not_finite: pl.Expr = pl.lit(False)
+        for col in _FINITE_COLUMNS.get(kind, ()):
+            if col in lined.columns:
+                number = pl.col(col).cast(pl.Float64, strict=False)
+                not_finite = not_finite | (number.is_not_null() & ~number.is_finite())
+        quarantined.append(
+            lined.filter(not_finite).select(
+                pl.col(LINE).alias("line"),
+                pl.lit(kind).alias("table"),
+                pl.lit("a number is NaN or infinite").alias("reason"),
+            )
+        )
+        lined = lined.filter(~not_finite)
+        # validate_table numbers rows from first_line; 0 makes that the row index, mapped
+        # back to the true source line here.
+        ok, bad = validate_table(kind, lined, first_line=0)
+        source_lines = lined.get_column(LINE)
+        bad = bad.with_columns(source_lines.gather(bad.get_column("line")).alias("line"))
+        tables[kind] = ok.drop(LINE).lazy()
+        quarantined.append(bad.select("line", "table", "reason"))
     quarantine = pl.concat(quarantined) if quarantined else pl.DataFrame(schema=_QUARANTINE_SCHEMA)
     return tables, quarantine, read
 
 
 def _read_canonical(
-    paths: Mapping[str, Path],
+    paths: Mapping[str, Path], encoding: str | None = None
 ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame, int]:
-    results = {name: read_table(path, name) for name, path in paths.items()}
+    results = {name: read_table(path, name, encoding) for name, path in paths.items()}
     quarantine = pl.concat(
         [r.quarantine.with_columns(pl.lit(n).alias("table")) for n, r in results.items()]
     ).select("line", "table", "reason")
@@ -142,6 +169,8 @@ def compute_features(
     *,
     contest: Mapping[str, Path] | None = None,
     canonical: Mapping[str, Path] | None = None,
+    encoding: str | None = None,
+    max_quarantine_share: float | None = None,
 ) -> FeaturesReport:
     """Compute the 55 features and write them to ``output``; bad rows go beside it.
 
@@ -155,15 +184,22 @@ def compute_features(
     canonical : mapping, optional
         Canonical tables by name (``calls`` required; ``sms``, ``usage``, ``subscribers``,
         ``cells`` optional). Takes precedence over ``contest``.
+    encoding : str, optional
+        Encoding of CSV inputs (default strict UTF-8).
+    max_quarantine_share : float, optional
+        InvalidInputError (after writing) when more than this share of rows is quarantined;
+        a run that quarantines every row always is.
     """
     started = time.perf_counter()
+    inputs = [*(contest or {}).values(), *(canonical or {}).values()]
+    refuse_inputs_as_outputs(inputs, [output, quarantine_path(output)])
     if canonical:
         if "calls" not in canonical:
             raise InvalidInputError("canonical records need a calls table")
-        frames, quarantine, read = _read_canonical(canonical)
+        frames, quarantine, read = _read_canonical(canonical, encoding)
         features = features_from_records(frames)
     elif contest:
-        tables, quarantine, read = _read_contest(contest)
+        tables, quarantine, read = _read_contest(contest, encoding)
         features = sichuan_features(
             tables.get("voc"), tables.get("sms"), tables.get("app"), tables.get("user")
         ).collect()
@@ -173,6 +209,7 @@ def compute_features(
     bad_path = quarantine_path(output) if quarantine.height else None
     if bad_path is not None:
         write_frame(quarantine, bad_path)
+    check_quarantine_share(read, quarantine.height, max_quarantine_share, bad_path)
     return FeaturesReport(
         output=output,
         numbers=features.height,

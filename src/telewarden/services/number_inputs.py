@@ -8,15 +8,15 @@ a missing or unreadable file into an :class:`~telewarden.core.errors.InvalidInpu
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from telewarden.adapters.records_io import read_table
+from telewarden.adapters.files.output import atomic_path
+from telewarden.adapters.files.table import LINE, read_table
+from telewarden.adapters.records_io import read_table as read_records_table
 from telewarden.core.errors import InvalidInputError
 from telewarden.core.features.sichuan import KEY
 
@@ -24,32 +24,43 @@ RECORD_TABLES = ("calls", "sms", "usage", "subscribers", "cells", "truth_cards")
 """Tables a records folder may hold; ``calls`` is required."""
 
 
-def read_frame(path: Path) -> pl.DataFrame:
-    """A CSV (every column as text) or Parquet table."""
-    if not path.is_file():
-        raise InvalidInputError(f"no such file: {path}")
-    try:
-        if path.suffix == ".parquet":
-            return pl.read_parquet(path)
-        return pl.read_csv(path, infer_schema=False, truncate_ragged_lines=True)
-    except Exception as exc:  # polars raises many kinds for a damaged file
-        raise InvalidInputError(f"{path}: not a readable table ({exc})") from exc
+def read_lined(path: Path, encoding: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every column of a CSV or Parquet table as text, with each row's source line.
+
+    Returns the usable rows (the ``LINE`` column first) and ``line``, ``reason`` of the rows the
+    strict reader set aside (unterminated quotes, wrong field counts).
+    """
+    table = read_table(path, required=(), keep_all=True, encoding=encoding, multiline=False)
+    frame = table.whole()
+    if LINE not in frame.columns:
+        frame = pl.DataFrame({LINE: pl.Series([], dtype=pl.Int64)})
+    frame = frame.with_columns(pl.exclude(LINE).cast(pl.String))
+    rejected = pl.DataFrame(
+        {"line": [r.line for r in table.rejected], "reason": [r.reason for r in table.rejected]},
+        schema={"line": pl.Int64, "reason": pl.String},
+    )
+    return frame, rejected
+
+
+def read_frame(path: Path, encoding: str | None = None) -> pl.DataFrame:
+    """A CSV or Parquet table, every column as text; a malformed row is invalid input."""
+    frame, rejected = read_lined(path, encoding)
+    if rejected.height:
+        line, reason = rejected.row(0)
+        raise InvalidInputError(f"{path}: line {line}: {reason}")
+    return frame.drop(LINE)
 
 
 def write_frame(frame: pl.DataFrame, path: Path) -> None:
     """Write ``frame`` as CSV or Parquet (by suffix) to a temporary file, then rename it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    temporary = Path(name)
-    try:
-        if path.suffix == ".parquet":
-            frame.write_parquet(temporary)
-        else:
-            frame.write_csv(temporary)
-        temporary.replace(path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    with atomic_path(path) as temporary:
+        try:
+            if path.suffix == ".parquet":
+                frame.write_parquet(temporary)
+            else:
+                frame.write_csv(temporary)
+        except OSError as exc:
+            raise InvalidInputError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def quarantine_path(output: Path) -> Path:
@@ -74,81 +85,47 @@ class FeaturesFile:
         return self.frame.height + self.quarantine.height
 
 
-def _feature_key(path: Path, columns: Sequence[str]) -> str:
-    key = KEY if KEY in columns else "msisdn" if "msisdn" in columns else None
+def read_features(path: Path, encoding: str | None = None) -> FeaturesFile:
+    """A features file (ours or the published one) and its quarantined rows.
+
+    The key becomes text and every other column a finite number; a row with an empty key or a
+    value that is not a finite number (NaN and inf are refused) is set aside with its true line
+    and reason (read = accepted + quarantined).
+    """
+    lined, rejected = read_lined(path, encoding)
+    raw = lined.drop(LINE)
+    key = KEY if KEY in raw.columns else "msisdn" if "msisdn" in raw.columns else None
     if key is None:
         raise InvalidInputError(f"{path}: needs a {KEY} or msisdn column")
-    return key
-
-
-def _screen_features(raw: pl.DataFrame, key: str, first_line: int) -> FeaturesFile:
-    """Split raw text rows into usable ones (numbers cast) and quarantined ones.
-
-    ``first_line`` is the file line of ``raw``'s first row (2 for a whole file: the header is
-    line 1).
-    """
     frame = raw.rename({key: KEY}) if key != KEY else raw
     numeric = [c for c in frame.columns if c != KEY]
     text = frame.with_columns(pl.all().cast(pl.String))
     reason: pl.Expr = pl.lit(None, pl.String)
     for col in reversed(numeric):
         value = pl.col(col)
-        bad = value.is_not_null() & (value != "") & value.cast(pl.Float64, strict=False).is_null()
-        reason = pl.when(bad).then(pl.lit(f"{col} is not a number")).otherwise(reason)
+        number = value.cast(pl.Float64, strict=False)
+        bad = value.is_not_null() & (value != "") & (number.is_null() | ~number.is_finite())
+        reason = pl.when(bad).then(pl.lit(f"{col} is not a finite number")).otherwise(reason)
     reason = (
         pl.when(pl.col(KEY).is_null() | (pl.col(KEY) == ""))
         .then(pl.lit(f"{key} is empty"))
         .otherwise(reason)
     )
-    marked = text.with_columns(
-        reason.alias("_reason"),
-        pl.int_range(first_line, pl.len() + first_line, dtype=pl.Int64).alias("_line"),
-    )
-    quarantine = marked.filter(pl.col("_reason").is_not_null()).select(
-        pl.col("_line").alias("line"), pl.col("_reason").alias("reason")
-    )
+    marked = text.with_columns(reason.alias("_reason"), lined.get_column(LINE).alias("_line"))
+    quarantine = pl.concat(
+        [
+            rejected,
+            marked.filter(pl.col("_reason").is_not_null()).select(
+                pl.col("_line").alias("line"), pl.col("_reason").alias("reason")
+            ),
+        ]
+    ).sort("line")
     good = marked.filter(pl.col("_reason").is_null()).drop("_reason", "_line")
     good = good.with_columns(pl.col(c).cast(pl.Float64, strict=False) for c in numeric)
     good = good.with_columns(
         *(pl.col(c).cast(pl.Int64) for c in ("node", "label") if c in good.columns)
     )
     return FeaturesFile(good, quarantine, key)
-
-
-def read_features(path: Path) -> FeaturesFile:
-    """A features file (ours or the published one) and its quarantined rows.
-
-    The key becomes text and every other column a number; a row with an empty key or a value
-    that is not a number is set aside with its line and reason (read = accepted + quarantined).
-    """
-    raw = read_frame(path)
-    return _screen_features(raw, _feature_key(path, raw.columns), 2)
-
-
-def iter_features(path: Path, chunk_rows: int = 100_000) -> Iterator[FeaturesFile]:
-    """A features file read in chunks of about ``chunk_rows`` rows, each as :func:`read_features`.
-
-    Memory is bounded by a chunk, not by the file; quarantined rows keep their true file lines.
-    """
-    if not path.is_file():
-        raise InvalidInputError(f"no such file: {path}")
-    try:
-        lazy = (
-            pl.scan_parquet(path)
-            if path.suffix == ".parquet"
-            else pl.scan_csv(path, infer_schema=False, truncate_ragged_lines=True)
-        )
-        key = _feature_key(path, lazy.collect_schema().names())
-        line = 2
-        for raw in lazy.collect_batches(chunk_size=chunk_rows):
-            if raw.height == 0:
-                continue
-            yield _screen_features(raw, key, line)
-            line += raw.height
-    except InvalidInputError:
-        raise
-    except Exception as exc:  # polars raises many kinds for a damaged file
-        raise InvalidInputError(f"{path}: not a readable table ({exc})") from exc
 
 
 def read_edges(path: Path | None) -> pl.DataFrame | None:
@@ -198,8 +175,34 @@ def read_records(directory: Path) -> dict[str, pl.DataFrame]:
         for suffix in (".parquet", ".csv"):
             path = directory / f"{name}{suffix}"
             if path.is_file():
-                found[name] = read_table(path, name).frame
+                result = read_records_table(path, name)
+                if result.quarantine.height:  # a detector run has no quarantine file: refuse
+                    line, reason = result.quarantine.row(0)
+                    raise InvalidInputError(
+                        f"{path}: {result.quarantine.height} malformed rows, the first at "
+                        f"line {line}: {reason}"
+                    )
+                found[name] = result.frame
                 break
     if "calls" not in found:
         raise InvalidInputError(f"{directory}: no calls.parquet or calls.csv")
     return found
+
+
+def iter_features(
+    path: Path, chunk_rows: int = 100_000, encoding: str | None = None
+) -> Iterator[FeaturesFile]:
+    """A features file read strictly (as :func:`read_features`) and handed out in chunks.
+
+    Scoring then holds one chunk's matrices and contributions at a time; the quarantined rows
+    (with their true lines) come with the first chunk.
+    """
+    features = read_features(path, encoding)
+    if features.frame.height == 0:
+        yield features
+        return
+    for offset in range(0, features.frame.height, chunk_rows):
+        quarantine = features.quarantine if offset == 0 else features.quarantine.clear()
+        yield FeaturesFile(
+            features.frame.slice(offset, chunk_rows), quarantine, features.key_column
+        )

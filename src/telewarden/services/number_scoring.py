@@ -16,6 +16,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 import polars as pl
 
+from telewarden.adapters.files.output import refuse_inputs_as_outputs
+from telewarden.adapters.files.quarantine import check_quarantine_share
 from telewarden.core.errors import NotFoundError
 from telewarden.core.features.sichuan import KEY
 from telewarden.services.number_inputs import (
@@ -141,6 +143,8 @@ def score_numbers(
     explain: Explain = "flagged",
     chunk_rows: int = 100_000,
     threads: int | None = None,
+    encoding: str | None = None,
+    max_quarantine_share: float | None = None,
 ) -> ScoreReport:
     """Score every readable row of a features file: key, score, flagged, reasons.
 
@@ -149,11 +153,14 @@ def score_numbers(
     (exact TreeSHAP) are computed for the rows ``explain`` names: the flagged ones by default.
     ``threads`` (default: every core) are LightGBM's threads for scores and reasons. The key
     column keeps the name the features file used (``phone_no_m`` or ``msisdn``); unreadable
-    rows go to ``<output stem>.quarantine.csv``.
+    rows go to ``<output stem>.quarantine.csv``. An output that is an input is refused; a run
+    that quarantines every row (or more than ``max_quarantine_share``) is InvalidInputError
+    after writing.
     """
     from telewarden.adapters.number_model import load_model
 
     started = time.perf_counter()
+    refuse_inputs_as_outputs([features_path, edges, model], [output, quarantine_path(output)])
     scorer = load_model(model)
     graph = scorer.graph_table(read_edges(edges))
     workers = threads if threads is not None else (os.cpu_count() or 1)
@@ -162,7 +169,7 @@ def score_numbers(
     numbers = flagged = 0
     key_column = KEY
     try:
-        for chunk in iter_features(features_path, chunk_rows):
+        for chunk in iter_features(features_path, chunk_rows, encoding):
             key_column = chunk.key_column
             if chunk.quarantine.height:
                 quarantine.append(chunk.quarantine)
@@ -191,6 +198,7 @@ def score_numbers(
     if bad is not None and bad_path is not None:
         write_frame(bad, bad_path)
     quarantined = bad.height if bad is not None else 0
+    check_quarantine_share(numbers + quarantined, quarantined, max_quarantine_share, bad_path)
     return ScoreReport(
         output=output,
         numbers=numbers,

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from typing import Any
 
 from pydantic import ValidationError
 
 from telewarden.core.errors import InvalidInputError
 from telewarden.core.ports import AuditLog, AuditRecord, PolicyStore
-from telewarden.core.screening import PolicySettings
+from telewarden.core.screening import PolicySettings, RegionPolicy
 
 __all__ = [
     "PolicyChange",
@@ -24,7 +26,9 @@ __all__ = [
     "policy_history",
     "policy_in_force",
     "region_key",
+    "known_regions",
     "set_policy_value",
+    "validate_policy",
 ]
 
 
@@ -57,6 +61,53 @@ def region_key(name: str) -> str:
             text = text[: -len(suffix)]
             break
     return PROVINCES_ZH.get(text, name.strip())
+
+
+@cache
+def known_regions() -> frozenset[str]:
+    """Names a region override may use: +86 province and city names, and ISO region codes.
+
+    Province and city names are those of libphonenumber's geocoding data (the spelling the
+    screener matches), shipped as ``telewarden/data/numbers/cn_regions.txt``.
+    """
+    import phonenumbers
+
+    text = resources.files("telewarden").joinpath("data", "numbers", "cn_regions.txt")
+    names = {
+        line.strip()
+        for line in text.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    return frozenset(names | set(PROVINCES_ZH.values()) | phonenumbers.SUPPORTED_REGIONS)
+
+
+def validate_policy(policy: PolicySettings) -> None:
+    """Invalid input when a value names no real place or leaves a contact empty.
+
+    The document's shape is pydantic's job; this checks the values against the world: region
+    override keys are provinces, cities or region codes the number data knows, high-risk
+    countries are ISO 3166 alpha-2 codes libphonenumber supports, contacts are not blank.
+    """
+    import phonenumbers
+
+    unknown = sorted(k for k in policy.region_overrides if k not in known_regions())
+    if unknown:
+        raise InvalidInputError(
+            f"region_overrides: unknown province, city or region code {', '.join(unknown)} "
+            "(use the English name as the number data spells it, e.g. Guangdong, Shenzhen, "
+            "or a Chinese province name)"
+        )
+    countries = sorted(
+        c for c in policy.high_risk_countries if c not in phonenumbers.SUPPORTED_REGIONS
+    )
+    if countries:
+        raise InvalidInputError(
+            f"high_risk_countries: {', '.join(countries)} is not an ISO 3166 alpha-2 code of a "
+            "country with phone numbers"
+        )
+    for name in ("appeal_contact", "optin_instruction"):
+        if not str(getattr(policy, name)).strip():
+            raise InvalidInputError(f"{name} must not be empty: subscribers need it")
 
 
 def parse_value(text: str) -> Any:
@@ -115,13 +166,30 @@ def _translated(key: str) -> tuple[str, str | None]:
     return key, None
 
 
+def _check_key(key: str) -> None:
+    """Invalid input unless every level of the dotted ``key`` names a real setting.
+
+    Pydantic ignores unknown fields, so without this an unknown key would be answered with
+    "already has that value" and nothing stored.
+    """
+    parts = key.split(".")
+    known = ", ".join(PolicySettings.model_fields)
+    if parts[0] not in PolicySettings.model_fields:
+        raise InvalidInputError(f"unknown policy key {parts[0]!r}; known keys: {known}")
+    if parts[0] == "region_overrides":
+        if len(parts) == 3 and parts[2] not in RegionPolicy.model_fields:
+            fields = ", ".join(RegionPolicy.model_fields)
+            raise InvalidInputError(f"unknown region setting {parts[2]!r}; known: {fields}")
+        if len(parts) > 3:
+            raise InvalidInputError(f"not a setting key: {key!r}")
+    elif len(parts) > 1:
+        raise InvalidInputError(f"{parts[0]} has no sub-settings: {key!r}")
+
+
 def set_policy_value(store: PolicyStore, key: str, value_text: str, *, actor: str) -> PolicyChange:
     """Set one dotted ``key`` to ``value_text`` (JSON when it parses); a new version if it changed."""
     key, original = _translated(key)
-    top = key.split(".")[0]
-    if top not in PolicySettings.model_fields:
-        known = ", ".join(PolicySettings.model_fields)
-        raise InvalidInputError(f"unknown policy key {top!r}; known keys: {known}")
+    _check_key(key)
     value = parse_value(value_text)
     current = store.get_policy()
     document = apply_setting(current.model_dump(mode="json"), key, value)
@@ -132,6 +200,7 @@ def set_policy_value(store: PolicyStore, key: str, value_text: str, *, actor: st
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         )
         raise InvalidInputError(f"invalid value for {key}: {problems}") from exc
+    validate_policy(policy)
     if policy == current:
         return PolicyChange(key, value, store.policy_version(), False, original)
     version = store.set_policy(policy, actor=actor)

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 
 from telewarden.adapters.clock import SystemClock
 from telewarden.adapters.files.events import EventFileReader
-from telewarden.adapters.files.quarantine import QuarantineWriter
+from telewarden.adapters.files.output import refuse_inputs_as_outputs
+from telewarden.adapters.files.quarantine import QuarantineWriter, check_quarantine_share
 from telewarden.adapters.files.table import file_format
 from telewarden.adapters.files.verdicts import SCHEMA as VERDICT_SCHEMA
 from telewarden.adapters.files.verdicts import VerdictWriter
-from telewarden.core.errors import InvalidInputError
 from telewarden.core.ports import BatchSummary, Clock
 from telewarden.core.screening import Screener, decide_frame
 from telewarden.services.screening import content_inspector, load_screener
@@ -69,6 +69,7 @@ def screen_file(
     on_total: Callable[[int], None] | None = None,
     progress: Callable[[int], None] | None = None,
     clock: Clock | None = None,
+    encoding: str | None = None,
 ) -> BatchRun:
     """Screen every event in ``source`` and write one verdict row per usable event to ``output``.
 
@@ -87,13 +88,11 @@ def screen_file(
         Called with the number of rows handled after each chunk.
     """
     quarantine = quarantine or default_quarantine_path(output)
-    paths = [p.resolve() for p in (source, output, quarantine)]
-    if len(set(paths)) < 3:
-        raise InvalidInputError("the events, verdict and quarantine files must be different")
+    refuse_inputs_as_outputs([source], [output, quarantine])
     clock = clock or SystemClock()
     started_at = clock.now()
     t0 = time.perf_counter()
-    reader = EventFileReader(source, chunk_rows=chunk_rows)
+    reader = EventFileReader(source, chunk_rows=chunk_rows, encoding=encoding)
     read_s = time.perf_counter() - t0
     if on_total is not None:
         on_total(reader.rows_read)
@@ -163,8 +162,14 @@ def screen_file_from_store(
     on_loaded: Callable[[LoadedState], None] | None = None,
     on_total: Callable[[int], None] | None = None,
     progress: Callable[[int], None] | None = None,
+    encoding: str | None = None,
+    max_quarantine_share: float | None = None,
 ) -> BatchRun:
-    """Screen a file against the store's policy, opt-ins and lists, and log the batch summary."""
+    """Screen a file against the store's policy, opt-ins and lists, and log the batch summary.
+
+    The summary is logged first; then a run that quarantined every row, or more than
+    ``max_quarantine_share`` of them, is InvalidInputError (the verdicts stay written).
+    """
     file_format(source)
     file_format(output)
     t0 = time.perf_counter()
@@ -191,6 +196,10 @@ def screen_file_from_store(
         on_total=on_total,
         progress=progress,
         clock=ctx.clock,
+        encoding=encoding,
     )
     ctx.store.log_batch(run.summary, actor=actor)
+    check_quarantine_share(
+        run.summary.rows_read, run.summary.quarantined, max_quarantine_share, run.quarantine_path
+    )
     return run

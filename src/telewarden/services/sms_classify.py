@@ -16,11 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from telewarden.adapters.files.quarantine import QuarantineWriter
-from telewarden.core.errors import InvalidInputError
-from telewarden.services.screen_file import default_quarantine_path
-from telewarden.services.screening import require_content_allowed
-from telewarden.services.sms_messages import (
+from telewarden.adapters.files.messages import (
     MessageFormat,
     MessageRow,
     MessageWriter,
@@ -29,6 +25,11 @@ from telewarden.services.sms_messages import (
     open_messages,
     replace_atomically,
 )
+from telewarden.adapters.files.output import refuse_inputs_as_outputs
+from telewarden.adapters.files.quarantine import QuarantineWriter, check_quarantine_share
+from telewarden.core.errors import InvalidInputError
+from telewarden.services.screen_file import default_quarantine_path
+from telewarden.services.screening import require_content_allowed
 
 if TYPE_CHECKING:
     from telewarden.core.sms.inspector import SmsClassifier, SmsResult
@@ -131,6 +132,8 @@ def classify_file(
     quarantine: Path | None = None,
     on_total: Callable[[int], None] | None = None,
     progress: Callable[[int], None] | None = None,
+    encoding: str | None = None,
+    max_quarantine_share: float | None = None,
 ) -> ClassifyReport:
     """Write every usable row of ``source`` to ``output`` with verdict, score, types, indicators.
 
@@ -144,18 +147,17 @@ def classify_file(
     ConfigurationError
         When the legal gate forbids reading message bodies.
     InvalidInputError
-        When ``source`` is missing, empty, or lacks ``text_column``.
+        When ``source`` is missing, empty, not in ``encoding`` (default UTF-8) or lacks
+        ``text_column``; when an output is the input; when every row, or more than
+        ``max_quarantine_share`` of them, was quarantined (the output stays written).
     """
     require_content_allowed(ctx, "sms classify")
     fmt = detect_format(source, fmt)
     quarantine = quarantine or default_quarantine_path(output)
-    if quarantine.resolve() in (source.resolve(), output.resolve()):
-        raise InvalidInputError("the quarantine file must differ from the input and the output")
-    if source.is_file() and source.resolve() == output.resolve():
-        raise InvalidInputError("--output must not be the input file")
+    refuse_inputs_as_outputs([source], [output, quarantine])
     report = ClassifyReport(source, output, fmt)
     step = progress or (lambda _rows: None)
-    with open_messages(source, fmt, text_column) as table:
+    with open_messages(source, fmt, text_column, encoding) as table:
         clf = build_classifier(options or ClassifierOptions())
         if on_total is not None:
             on_total(count_data_lines(source, fmt))
@@ -187,6 +189,12 @@ def classify_file(
     report.duration_s = time.perf_counter() - started
     report.by_verdict = {v: verdicts.get(v, 0) for v in ("ok", "spam", "scam")}
     report.quarantine_path = quarantine if report.quarantined else None
+    check_quarantine_share(
+        report.accepted + report.quarantined,
+        report.quarantined,
+        max_quarantine_share,
+        report.quarantine_path,
+    )
     return report
 
 

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from telewarden.adapters.files.messages import MessageFormat, detect_format, open_messages
+from telewarden.adapters.files.output import refuse_inputs_as_outputs
 from telewarden.adapters.files.quarantine import QuarantinedRow, QuarantineWriter
 from telewarden.core.errors import InvalidInputError
 from telewarden.core.ports import Clock
 from telewarden.services.screen_file import default_quarantine_path
 from telewarden.services.screening import require_content_allowed
-from telewarden.services.sms_messages import MessageFormat, detect_format, open_messages
 
 if TYPE_CHECKING:
     from telewarden.core.sms.classifier import SmsModel
@@ -88,6 +89,7 @@ def train_from_file(
     text_column: str = "text",
     c: float = 2.0,
     quarantine: Path | None = None,
+    encoding: str | None = None,
 ) -> TrainReport:
     """Fit a model on the labelled messages of ``source`` and write it to ``output``.
 
@@ -108,11 +110,12 @@ def train_from_file(
     require_content_allowed(ctx, "sms train")
     fmt = detect_format(source, fmt)
     quarantine = quarantine or default_quarantine_path(output)
+    refuse_inputs_as_outputs([source], [output, quarantine])
     report = TrainReport(source, output)
     texts: list[str] = []
     labels: list[int] = []
     seen: set[str] = set()
-    with open_messages(source, fmt, text_column) as table:
+    with open_messages(source, fmt, text_column, encoding) as table:
         for row in table.rows:
             raw_label = str(row.fields.get(label_column, "")).strip().lower()
             if raw_label not in POSITIVE_LABELS and raw_label not in NEGATIVE_LABELS:

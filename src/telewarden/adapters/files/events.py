@@ -151,12 +151,16 @@ class EventFileReader:
         ``.csv`` or ``.parquet``.
     chunk_rows : int
         Rows per yielded chunk.
+    encoding : str, optional
+        The CSV's encoding (default strict UTF-8).
     """
 
-    def __init__(self, path: Path, *, chunk_rows: int = 50_000) -> None:
+    def __init__(
+        self, path: Path, *, chunk_rows: int = 50_000, encoding: str | None = None
+    ) -> None:
         self.path = path
         self.chunk_rows = chunk_rows
-        self._table = read_table(path, required=REQUIRED, optional=OPTIONAL)
+        self._table = read_table(path, required=REQUIRED, optional=OPTIONAL, encoding=encoding)
 
     @property
     def rows_read(self) -> int:

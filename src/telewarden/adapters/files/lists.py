@@ -131,6 +131,8 @@ class ListFileReader:
         Source recorded for rows without one (the CLI passes the file name).
     chunk_rows : int
         Rows per chunk; the store writes one executemany per chunk.
+    encoding : str, optional
+        The CSV's encoding (default strict UTF-8).
     """
 
     def __init__(
@@ -140,13 +142,19 @@ class ListFileReader:
         *,
         default_source: str,
         chunk_rows: int = 50_000,
+        encoding: str | None = None,
     ) -> None:
         self.path = path
         self.numbers = numbers
         self.default_source = default_source[:MAX_SOURCE]
         self.chunk_rows = chunk_rows
         self._table = read_table(
-            path, required=COLUMNS[:1], optional=COLUMNS[1:], headerless_names=COLUMNS
+            path,
+            required=COLUMNS[:1],
+            optional=COLUMNS[1:],
+            headerless_names=COLUMNS,
+            encoding=encoding,
+            multiline=False,  # no list field holds a line break: a quote spanning lines is a typo
         )
 
     @property

@@ -28,6 +28,9 @@ class QuarantinedRow:
 class QuarantineWriter:
     """Writes ``line,reason,raw`` rows (``raw`` as JSON) to a CSV file, created on first use.
 
+    This is the project's one quarantine format: every reader's rejected rows end here. The
+    rows go to a temporary file renamed onto ``path`` when the writer closes.
+
     Nothing is written, and no file appears, when every row was good; a file left at ``path``
     by an earlier run is removed first, so the quarantine file always describes this run.
     """
@@ -39,6 +42,7 @@ class QuarantineWriter:
         self.count = 0
         self._handle: IO[str] | None = None
         self._writer: Any = None
+        self._atomic: Any = None
         try:
             path.unlink(missing_ok=True)
         except OSError as exc:
@@ -49,11 +53,10 @@ class QuarantineWriter:
         if not rows:
             return
         if self._writer is None:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._handle = self.path.open("w", encoding="utf-8", newline="")
-            except OSError as exc:
-                raise InvalidInputError(f"cannot write quarantine file {self.path}: {exc}") from exc
+            from telewarden.adapters.files.output import atomic_file
+
+            self._atomic = atomic_file(self.path)
+            self._handle = self._atomic.__enter__()
             self._writer = csv.writer(self._handle)
             self._writer.writerow(self.HEADER)
         for row in rows:
@@ -64,8 +67,9 @@ class QuarantineWriter:
 
     def close(self) -> None:
         """Flush and close the file if one was opened."""
-        if self._handle is not None:
-            self._handle.close()
+        if self._atomic is not None:
+            self._atomic.__exit__(None, None, None)
+            self._atomic = None
             self._handle = None
 
     def __enter__(self) -> QuarantineWriter:
@@ -87,3 +91,28 @@ def read_quarantine(path: Path) -> list[QuarantinedRow]:
             QuarantinedRow(int(r["line"]), r["reason"], json.loads(r["raw"]))
             for r in csv.DictReader(handle)
         ]
+
+
+def check_quarantine_share(
+    rows_read: int, quarantined: int, max_share: float | None, quarantine: Path | None
+) -> None:
+    """Invalid input when every row, or more than ``max_share`` of them, was quarantined.
+
+    A run that reads nothing usable must not exit 0 with counts that merely reconcile.
+
+    Examples
+    --------
+    >>> check_quarantine_share(10, 3, 0.5, None)
+    >>> check_quarantine_share(10, 6, 0.5, Path("q.csv"))
+    Traceback (most recent call last):
+    ...
+    telewarden.core.errors.InvalidInputError: 6 of 10 rows quarantined (60.0%), more than --max-quarantine-share 0.5 (see q.csv)
+    """  # noqa: E501
+    see = f" (see {quarantine})" if quarantine is not None else ""
+    if rows_read and quarantined >= rows_read:
+        raise InvalidInputError(f"every one of the {rows_read} rows was quarantined{see}")
+    if max_share is not None and rows_read and quarantined / rows_read > max_share:
+        raise InvalidInputError(
+            f"{quarantined} of {rows_read} rows quarantined ({quarantined / rows_read:.1%}), "
+            f"more than --max-quarantine-share {max_share:g}{see}"
+        )

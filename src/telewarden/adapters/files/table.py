@@ -1,15 +1,18 @@
-"""Reading a CSV or Parquet file into a string-typed Polars frame with the source line of each row.
+"""The one strict table reader: a CSV or Parquet file as a string-typed Polars frame with the
+source line of each row, and the rows rejected while parsing.
 
-A CSV file is parsed whole by Polars; a Parquet file is streamed one record batch at a time.
-When Polars' CSV row count disagrees with the file's physical lines (quoted
-fields spanning lines, blank lines) or it rejects the file (rows with too many fields), the CSV
-is re-read with the standard ``csv`` module, which knows each record's true line and lets a
-ragged row be quarantined instead of failing the whole file.
+A CSV file is decoded strictly (UTF-8, or the ``encoding`` the user names; see
+:mod:`telewarden.adapters.files.text`). A plain file (no quote character, every line with the
+header's field count) is parsed whole by Polars; any other is split by
+:func:`~telewarden.adapters.files.text.iter_records`, which knows each record's true line and
+quarantines unterminated quotes and wrong field counts instead of padding, truncating or
+swallowing rows. Duplicate column names, also when they differ only in case, are refused.
+A Parquet file is streamed one record batch at a time; a column whose type cannot hold the
+expected text (a list or struct) is refused, and real datetime columns are kept as datetimes.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from telewarden.adapters.files.quarantine import QuarantinedRow
+from telewarden.adapters.files.text import Record, decode, iter_records, split_lines
 from telewarden.core.errors import InvalidInputError
 
 LINE = "__line"
@@ -39,6 +43,11 @@ class Table:
         """Every data row in the file, usable or not."""
         return self.frame.height + len(self.rejected)
 
+    def whole(self) -> pl.DataFrame:
+        """Every usable row in one frame."""
+        parts = list(self.frames(1 << 20))
+        return pl.concat(parts) if parts else self.frame
+
     def frames(self, chunk_rows: int) -> Iterator[pl.DataFrame]:
         """The usable rows in slices of at most ``chunk_rows``."""
         for offset in range(0, self.frame.height, chunk_rows):
@@ -53,7 +62,14 @@ class ParquetTable(Table):
 
     __slots__ = ("path", "required", "optional", "_file", "_rows", "_columns")
 
-    def __init__(self, path: Path, required: Sequence[str], optional: Sequence[str]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        required: Sequence[str],
+        optional: Sequence[str],
+        *,
+        keep_all: bool = False,
+    ) -> None:
         import pyarrow.parquet as pq
 
         super().__init__(pl.DataFrame())
@@ -63,14 +79,24 @@ class ParquetTable(Table):
         except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... for a bad file
             raise InvalidInputError(f"{path}: not a readable Parquet file: {exc}") from exc
         self._rows = int(self._file.metadata.num_rows)
-        names = {n.strip().lower(): n for n in self._file.schema_arrow.names}
+        schema = self._file.schema_arrow
+        names = _column_names(path, schema.names)
         missing = [c for c in required if c not in names]
         if missing:
             found = ", ".join(names) or "none"
             raise InvalidInputError(
                 f"{path}: missing required column(s) {', '.join(missing)} (found: {found})"
             )
+        if keep_all:
+            optional = [*optional, *(n for n in names if n not in (*required, *optional))]
+            self.optional = optional
         self._columns = [names[c] for c in (*required, *optional) if c in names]
+        for column in self._columns:
+            kind = schema.field(column).type
+            if not _scalar_arrow_type(kind):
+                raise InvalidInputError(
+                    f"{path}: column {column!r} has type {kind}, expected text, a number or a time"
+                )
 
     @property
     def rows_read(self) -> int:
@@ -94,6 +120,37 @@ class ParquetTable(Table):
             raise InvalidInputError(f"{self.path}: unreadable at row {first}: {exc}") from exc
 
 
+def _scalar_arrow_type(kind: object) -> bool:
+    import pyarrow.types as pat
+
+    return bool(
+        pat.is_string(kind)
+        or pat.is_large_string(kind)
+        or pat.is_integer(kind)
+        or pat.is_floating(kind)
+        or pat.is_boolean(kind)
+        or pat.is_timestamp(kind)
+        or pat.is_date(kind)
+        or pat.is_dictionary(kind)
+        or pat.is_null(kind)
+        or pat.is_decimal(kind)
+    )
+
+
+def _column_names(path: Path, names: Sequence[str]) -> dict[str, str]:
+    """Lower-cased, stripped name -> the file's name; duplicates are invalid input."""
+    found: dict[str, str] = {}
+    for name in names:
+        key = name.strip().lower()
+        if key in found:
+            raise InvalidInputError(
+                f"{path}: columns {found[key]!r} and {name!r} collide (names are compared "
+                "ignoring case and spaces); rename one"
+            )
+        found[key] = name
+    return found
+
+
 def file_format(path: Path) -> str:
     """``csv`` or ``parquet`` from the file extension; anything else is invalid input."""
     suffix = path.suffix.lower()
@@ -112,6 +169,9 @@ def read_table(
     required: Sequence[str],
     optional: Sequence[str] = (),
     headerless_names: Sequence[str] | None = None,
+    encoding: str | None = None,
+    multiline: bool = True,
+    keep_all: bool = False,
 ) -> Table:
     """Read ``path`` keeping ``required`` and ``optional`` columns as strings (or datetimes).
 
@@ -124,24 +184,35 @@ def read_table(
         optional one is filled with nulls.
     headerless_names : sequence of str, optional
         For CSV only: when the first field of the first line is not ``required[0]``, the file
-        has no header and its columns are, in order, these names.
+        has no header and its columns are, in order, these names (trailing ones optional).
+    encoding : str, optional
+        The CSV's text encoding (``--encoding``); by default strict UTF-8.
+    multiline : bool
+        Whether a quoted CSV field may span lines (message text may; a number never does).
+    keep_all : bool
+        Keep every column of the file (after ``required`` and ``optional``), not only those.
     """
     fmt = file_format(path)
     if not path.is_file():
         raise InvalidInputError(f"{path}: no such file")
     if fmt == "parquet":
-        return ParquetTable(path, required, optional)
+        return ParquetTable(path, required, optional, keep_all=keep_all)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InvalidInputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    return _read_csv(path, data, required, optional, headerless_names)
+    text = decode(path, data, encoding)
+    if keep_all:
+        header = _header(path, text.split("\n", 1)[0]) if text.strip() else []
+        optional = [*optional, *(h for h in header if h not in (*required, *optional))]
+    return _read_csv(path, text, required, optional, headerless_names, multiline)
 
 
 def _select(
     path: Path, frame: pl.DataFrame, required: Sequence[str], optional: Sequence[str]
 ) -> pl.DataFrame:
-    frame = frame.rename({c: c.strip().lower() for c in frame.columns if c != LINE})
+    names = _column_names(path, [c for c in frame.columns if c != LINE])
+    frame = frame.rename({name: key for key, name in names.items()})
     missing = [c for c in required if c not in frame.columns]
     if missing:
         found = ", ".join(c for c in frame.columns if c != LINE) or "none"
@@ -160,93 +231,96 @@ def _select(
     return frame.select(exprs)
 
 
-def _physical_lines(data: bytes) -> int:
-    return data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)
-
-
-def _looks_headerless(data: bytes, first_name: str) -> bool:
-    first_line = data.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+def _looks_headerless(first_line: str, first_name: str) -> bool:
     first_field = first_line.split(",", 1)[0].strip().strip('"').strip().lower()
-    return first_field.lstrip("\ufeff") != first_name
+    return first_field != first_name
+
+
+def _plain(body: str, width: int) -> bool:
+    """Whether Polars may parse ``body``: no quotes, no blank line, every line ``width`` fields."""
+    if '"' in body or "\r" in body or "\x00" in body:
+        return False
+    lines = body.rstrip("\n").split("\n")
+    commas = width - 1
+    return all(line and line.count(",") == commas for line in lines)
 
 
 def _read_csv(
     path: Path,
-    data: bytes,
+    text: str,
     required: Sequence[str],
     optional: Sequence[str],
     headerless_names: Sequence[str] | None,
+    multiline: bool,
 ) -> Table:
-    if not data.strip():
+    if not text.strip():
         raise InvalidInputError(f"{path}: the file is empty")
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    headerless = headerless_names is not None and _looks_headerless(data, required[0])
-    try:
-        if headerless:
-            assert headerless_names is not None
-            frame = pl.read_csv(
-                io.BytesIO(data), has_header=False, infer_schema=False, encoding="utf8-lossy"
-            )
-            if frame.width > len(headerless_names):
-                raise ValueError("more fields than known columns")
-            frame = frame.rename(dict(zip(frame.columns, headerless_names, strict=False)))
-        else:
-            frame = pl.read_csv(io.BytesIO(data), infer_schema=False, encoding="utf8-lossy")
-    except Exception:  # ragged rows and other parse failures: the exact path below decides
-        return _read_csv_exactly(path, data, required, optional, headerless_names, headerless)
-    first_data_line = 1 if headerless else 2
-    if frame.height + first_data_line - 1 != _physical_lines(data):
-        return _read_csv_exactly(path, data, required, optional, headerless_names, headerless)
-    frame = frame.with_row_index(LINE, offset=first_data_line).with_columns(
-        pl.col(LINE).cast(pl.Int64)
-    )
-    return Table(_select(path, frame, required, optional))
-
-
-def _read_csv_exactly(
-    path: Path,
-    data: bytes,
-    required: Sequence[str],
-    optional: Sequence[str],
-    headerless_names: Sequence[str] | None,
-    headerless: bool,
-) -> Table:
-    reader = csv.reader(io.StringIO(data.decode("utf-8", errors="replace"), newline=""))
+    first_line = text.split("\n", 1)[0]
+    headerless = headerless_names is not None and _looks_headerless(first_line, required[0])
     if headerless:
         assert headerless_names is not None
         header = list(headerless_names)
+        body_start = 1
     else:
+        header = _header(path, first_line)
+        body_start = 2
+    body = text if headerless else text[len(first_line) + 1 :]
+    if not headerless and body.strip() and _plain(body, len(header)):
         try:
-            header = [h.strip().lower() for h in next(reader)]
-        except (StopIteration, csv.Error) as exc:
-            raise InvalidInputError(f"{path}: no header line") from exc
+            frame = pl.read_csv(
+                io.BytesIO(body.encode("utf-8")),
+                has_header=False,
+                new_columns=header,
+                infer_schema=False,
+            )
+        except Exception:  # Polars disagrees with the plain check: the exact path decides
+            frame = None
+        if frame is not None and frame.width == len(header):
+            frame = frame.with_row_index(LINE, offset=body_start).with_columns(
+                pl.col(LINE).cast(pl.Int64)
+            )
+            return Table(_select(path, frame, required, optional))
+    return _read_records(path, body, header, body_start, required, optional, headerless, multiline)
+
+
+def _header(path: Path, first_line: str) -> list[str]:
+    records = list(iter_records([first_line]))
+    if len(records) != 1 or not isinstance(records[0], Record) or not records[0].fields:
+        raise InvalidInputError(f"{path}: no readable header line")
+    return [h.strip().lower() for h in records[0].fields]
+
+
+def _read_records(
+    path: Path,
+    body: str,
+    header: list[str],
+    first_line: int,
+    required: Sequence[str],
+    optional: Sequence[str],
+    headerless: bool,
+    multiline: bool,
+) -> Table:
+    _column_names(path, header)
     width = len(header)
     columns: list[list[str | None]] = [[] for _ in header]
     lines: list[int] = []
     rejected: list[QuarantinedRow] = []
-    start = reader.line_num + 1
-    while True:
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            rejected.append(QuarantinedRow(start, f"unreadable CSV: {exc}", []))
-            start = reader.line_num + 1
+    for record in iter_records(
+        split_lines(body),
+        width=width,
+        min_width=1 if headerless else None,
+        multiline=multiline,
+        first_line=first_line,
+    ):
+        if isinstance(record, QuarantinedRow):
+            rejected.append(record)
             continue
-        line, start = start, reader.line_num + 1
-        if not record or all(not f.strip() for f in record):
+        if not record.fields:  # a blank line holds no row
             continue
-        if len(record) > width:
-            rejected.append(
-                QuarantinedRow(line, f"{len(record)} fields but the header has {width}", record)
-            )
-            continue
-        record = record + [""] * (width - len(record))
-        for values, value in zip(columns, record, strict=True):
+        fields = record.fields + [""] * (width - len(record.fields))
+        for values, value in zip(columns, fields, strict=True):
             values.append(value)
-        lines.append(line)
+        lines.append(record.line)
     frame = pl.DataFrame(
         {LINE: pl.Series(lines, dtype=pl.Int64)}
         | {

@@ -8,6 +8,7 @@ from typing import IO, Any
 
 import polars as pl
 
+from telewarden.adapters.files.output import atomic_path
 from telewarden.adapters.files.table import file_format
 from telewarden.core.errors import InvalidInputError
 from telewarden.core.screening import Decision, ScreeningEvent
@@ -58,11 +59,14 @@ class VerdictWriter:
         self.rows = 0
         self._handle: IO[bytes] | None = None
         self._parquet: Any = None
+        # Written beside ``path`` and renamed onto it when the run completes.
+        self._atomic: Any = atomic_path(path)
+        self._temp: Path = self._atomic.__enter__()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             if self.format == "csv":
-                self._handle = path.open("wb")
+                self._handle = self._temp.open("wb")
         except OSError as exc:
+            self._atomic.__exit__(type(exc), exc, None)
             raise InvalidInputError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
     def write(self, frame: pl.DataFrame) -> None:
@@ -75,12 +79,18 @@ class VerdictWriter:
 
             table = frame.to_arrow()
             if self._parquet is None:
-                self._parquet = pq.ParquetWriter(self.path, table.schema)
+                self._parquet = pq.ParquetWriter(self._temp, table.schema)
             self._parquet.write_table(table)
         self.rows += frame.height
 
     def close(self) -> None:
-        """Finish the file; an empty run still leaves a file with the header or schema."""
+        """Finish the file and rename it into place (an empty run leaves the header/schema)."""
+        self._finish()
+        if self._atomic is not None:
+            atomic, self._atomic = self._atomic, None
+            atomic.__exit__(None, None, None)
+
+    def _finish(self) -> None:
         if self.format == "csv":
             if self._handle is not None:
                 if self.rows == 0:
@@ -89,7 +99,7 @@ class VerdictWriter:
                 self._handle = None
         else:
             if self._parquet is None:
-                pl.DataFrame(schema=SCHEMA).write_parquet(self.path)
+                pl.DataFrame(schema=SCHEMA).write_parquet(self._temp)
             else:
                 self._parquet.close()
                 self._parquet = None
@@ -103,4 +113,13 @@ class VerdictWriter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        if exc_type is None:
+            self.close()
+            return
+        # A failed run leaves the previous file (or none) under the final name.
+        try:
+            self._finish()
+        finally:
+            if self._atomic is not None:
+                atomic, self._atomic = self._atomic, None
+                atomic.__exit__(exc_type, exc, tb)

@@ -10,6 +10,7 @@ makes an import all-or-nothing. Single-row changes use the ORM-mapped Core state
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Protocol, cast
@@ -91,6 +92,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _create_private(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (0600): it holds subscriber data.
+
+    SQLite gives its ``-wal`` and ``-shm`` files the database file's permissions.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
 def create_store_engine(url: str) -> Engine:
     """An engine for ``url``; creates the folder of a SQLite file when missing."""
     try:
@@ -99,7 +110,7 @@ def create_store_engine(url: str) -> Engine:
         raise ConfigurationError(f"not a database URL: {url!r}") from exc
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(parsed.database).expanduser())
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -188,6 +199,7 @@ class SqlStore:
         ]
 
     # -- policy --------------------------------------------------------------------------------
+    # (``_stored_policy`` below turns a damaged stored document into one ConfigurationError.)
 
     def _latest_policy(self, conn: Connection) -> tuple[int, PolicySettings]:
         row = conn.execute(
@@ -197,7 +209,7 @@ class SqlStore:
         ).first()
         if row is None:
             return 0, PolicySettings()
-        return row.version, PolicySettings.model_validate(row.document)
+        return row.version, _stored_policy(row.version, row.document)
 
     def get_policy(self) -> PolicySettings:
         """The policy in force (defaults when none was ever set)."""
@@ -517,6 +529,7 @@ class SqlStore:
         started = self.clock.now()
         seen: set[str] = set()
         with self.engine.begin() as conn:
+            self._lock_list_entries(conn)
             before = self._count(conn, kind)
             writer: _Writer
             if self.dialect == "postgresql":
@@ -554,6 +567,17 @@ class SqlStore:
             )
         return report
 
+    def _lock_list_entries(self, conn: Connection) -> None:
+        """Serialise imports (and single edits) against this one on PostgreSQL.
+
+        Under READ COMMITTED the before and after counts of an import would include rows other
+        transactions committed meanwhile (an audit record said ``"updated": -300000``). SHARE
+        ROW EXCLUSIVE conflicts with itself and with the row locks of inserts and deletes, so
+        the counts are this import's own. SQLite already has one writer at a time.
+        """
+        if self.dialect == "postgresql":
+            conn.exec_driver_sql("LOCK TABLE list_entries IN SHARE ROW EXCLUSIVE MODE")
+
     # -- logs ----------------------------------------------------------------------------------
 
     def log_decision(
@@ -578,6 +602,21 @@ class SqlStore:
                     "decision": {"event": event_to_dict(event), **decision.to_dict()},
                 },
             )
+
+    def purge_decisions(self, before: dt.datetime, *, actor: str) -> int:
+        """Delete decision-log rows older than ``before``; one audit record says how many."""
+        with self.engine.begin() as conn:
+            deleted = conn.execute(delete(DecisionRow).where(DecisionRow.at < before)).rowcount
+            self._audit(
+                conn,
+                actor=actor,
+                entity="decision_log",
+                key="retention",
+                action="purge",
+                before=None,
+                after={"deleted": int(deleted), "older_than": before.isoformat()},
+            )
+        return int(deleted)
 
     def recent_decisions(self, *, limit: int = 20) -> list[DecisionRecord]:
         """The newest logged decisions first."""
@@ -736,3 +775,15 @@ def _safe(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
         return "<unparseable URL>"
+
+
+def _stored_policy(version: int, document: Any) -> PolicySettings:
+    """The stored policy document as settings; a damaged one is a ConfigurationError (exit 3)."""
+    try:
+        return PolicySettings.model_validate(document)
+    except Exception as exc:  # pydantic's ValidationError, or a document that is not an object
+        raise ConfigurationError(
+            f"stored policy version {version} is damaged and cannot be used "
+            f"({(str(exc).splitlines() or [type(exc).__name__])[0]}); "
+            "restore it from the audit log (`telewarden policy history`) or the database backup"
+        ) from exc

@@ -1,6 +1,9 @@
 """Message tables for the SMS use cases: read TSV, CSV or JSONL rows, write them back with results.
 
-One reader serves ``sms classify`` and ``sms train``. A row that cannot be used is set aside as a
+One reader serves ``sms classify`` and ``sms train``. It streams the file and shares the strict
+rules of :mod:`telewarden.adapters.files.text` with the table reader: strict UTF-8 (BOM
+dropped) or the user's ``--encoding``, true line numbers, unterminated quotes and wrong field
+counts quarantined, duplicate column names refused. A row that cannot be used is set aside as a
 :class:`~telewarden.adapters.files.quarantine.QuarantinedRow` (true line number, reason and the
 fields as read), so the callers write the project's one quarantine format and their counts
 reconcile: rows read = rows used + rows quarantined.
@@ -10,17 +13,17 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
+from telewarden.adapters.files.output import atomic_file
 from telewarden.adapters.files.quarantine import QuarantinedRow
+from telewarden.adapters.files.text import Record, choose_encoding, iter_records
 from telewarden.core.errors import InvalidInputError
 
 __all__ = [
@@ -33,9 +36,6 @@ __all__ = [
     "open_messages",
     "replace_atomically",
 ]
-
-# Message bodies can be long; the csv module's default limit (128 KiB) would reject them.
-csv.field_size_limit(sys.maxsize)
 
 
 class MessageFormat(StrEnum):
@@ -80,73 +80,88 @@ class MessageTable:
 
 
 @contextmanager
-def open_messages(path: Path, fmt: MessageFormat, text_column: str) -> Iterator[MessageTable]:
+def open_messages(
+    path: Path, fmt: MessageFormat, text_column: str, encoding: str | None = None
+) -> Iterator[MessageTable]:
     """Open a message file; invalid input when it is missing, empty or lacks ``text_column``."""
     if not path.is_file():
         raise InvalidInputError(f"no such file: {path}")
-    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+    with path.open("rb") as raw:
+        sample = raw.read(1 << 20)
+    codec = choose_encoding(path, sample, encoding)
+    with path.open(encoding=codec, newline="") as handle:
+        lines = _decoded_lines(path, handle, codec)
         table = MessageTable([], iter(()))
         if fmt is MessageFormat.JSONL:
-            table.rows = _jsonl_rows(handle, text_column, table.rejected)
+            table.rows = _jsonl_rows(lines, text_column, table.rejected)
         else:
-            table.header, table.rows = _table_rows(handle, path, fmt, text_column, table.rejected)
+            table.header, table.rows = _table_rows(lines, path, fmt, text_column, table.rejected)
         yield table
 
 
+def _decoded_lines(path: Path, handle: TextIO, codec: str) -> Iterator[str]:
+    """The file's lines; a byte the codec cannot decode is invalid input naming its line."""
+    line = 0
+    try:
+        for line, text in enumerate(handle, start=1):  # noqa: B007
+            yield text.removeprefix("\ufeff") if line == 1 else text
+    except UnicodeDecodeError:
+        hint = "pass --encoding gb18030 if it is GB18030/GBK" if "utf" in codec else ""
+        raise InvalidInputError(
+            f"{path}: line {line + 1} is not valid {codec.removesuffix('-sig')}; "
+            f"{hint or 'pass the right --encoding'}"
+        ) from None
+
+
 def _table_rows(
-    handle: TextIO,
+    lines: Iterator[str],
     path: Path,
     fmt: MessageFormat,
     text_column: str,
     rejected: list[QuarantinedRow],
 ) -> tuple[list[str], Iterator[MessageRow]]:
-    reader = (
-        csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-        if fmt is MessageFormat.TSV
-        else csv.reader(handle)
-    )
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise InvalidInputError(f"{path}: empty file") from None
-    except csv.Error as exc:
-        raise InvalidInputError(f"{path}: unreadable header: {exc}") from None
+    tsv = fmt is MessageFormat.TSV
+    first = next(lines, None)
+    if first is None or not first.strip():
+        raise InvalidInputError(f"{path}: empty file")
+    parsed = list(iter_records([first], delimiter="\t" if tsv else ",", quoting=not tsv))
+    if len(parsed) != 1 or not isinstance(parsed[0], Record):
+        raise InvalidInputError(f"{path}: unreadable header")
+    header = parsed[0].fields
+    seen: dict[str, str] = {}
+    for name in header:
+        if name.strip().lower() in seen:
+            raise InvalidInputError(
+                f"{path}: columns {seen[name.strip().lower()]!r} and {name!r} collide "
+                "(names are compared ignoring case and spaces); rename one"
+            )
+        seen[name.strip().lower()] = name
     if text_column not in header:
         raise InvalidInputError(
             f"{path}: no column {text_column!r} (columns: {', '.join(header)}); use --text-column"
         )
-    return header, _records(reader, header, rejected)
+    records = iter_records(
+        lines, delimiter="\t" if tsv else ",", quoting=not tsv, width=len(header), first_line=2
+    )
+    return header, _records(records, header, rejected)
 
 
 def _records(
-    reader: Any, header: list[str], rejected: list[QuarantinedRow]
+    records: Iterator[Record | QuarantinedRow], header: list[str], rejected: list[QuarantinedRow]
 ) -> Iterator[MessageRow]:
-    # A quoted CSV field may span lines, so a record's line is where the reader stood before it.
-    start = reader.line_num + 1
-    while True:
-        try:
-            values = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            rejected.append(QuarantinedRow(start, f"unreadable row: {exc}", []))
-            start = reader.line_num + 1
-            continue
-        line, start = start, reader.line_num + 1
-        if not values:
-            rejected.append(QuarantinedRow(line, "blank line", []))
-        elif len(values) != len(header):
-            rejected.append(
-                QuarantinedRow(line, f"{len(values)} fields, header has {len(header)}", values)
-            )
+    for record in records:
+        if isinstance(record, QuarantinedRow):
+            rejected.append(record)
+        elif not record.fields:
+            rejected.append(QuarantinedRow(record.line, "blank line", []))
         else:
-            yield MessageRow(line, dict(zip(header, values, strict=True)))
+            yield MessageRow(record.line, dict(zip(header, record.fields, strict=True)))
 
 
 def _jsonl_rows(
-    handle: TextIO, text_column: str, rejected: list[QuarantinedRow]
+    lines: Iterator[str], text_column: str, rejected: list[QuarantinedRow]
 ) -> Iterator[MessageRow]:
-    for line, raw in enumerate(handle, start=1):
+    for line, raw in enumerate(lines, start=1):
         if not raw.strip():
             rejected.append(QuarantinedRow(line, "blank line", []))
             continue
@@ -191,6 +206,11 @@ class MessageWriter:
 
     def _write_values(self, values: list[str]) -> None:
         if self._csv is not None:
+            if any("\r" in v for v in values):
+                # With "\n" line ends the csv module leaves a lone "\r" unquoted, and every
+                # reader then splits the row there: quote such a row whole.
+                csv.writer(self.out, lineterminator="\n", quoting=csv.QUOTE_ALL).writerow(values)
+                return
             self._csv.writerow(values)
         else:
             line = "\t".join(values)
@@ -214,11 +234,5 @@ class MessageWriter:
 @contextmanager
 def replace_atomically(path: Path) -> Iterator[TextIO]:
     """A text file written beside ``path`` and renamed onto it only when the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with temp.open("w", encoding="utf-8", newline="") as handle:
-            yield handle
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
+    with atomic_file(path) as handle:
+        yield cast(TextIO, handle)
