@@ -65,6 +65,7 @@ def main() -> None:
     if not (zh.is_file() and en.is_file()):
         sys.exit(f"shared data not found under {data} (pass --data)")
 
+    from telewarden.adapters.files.messages import MessageFormat, open_messages
     from telewarden.adapters.memory import MemoryStore
     from telewarden.core.ports import FixedClock
     from telewarden.core.screening import PolicySettings
@@ -76,7 +77,6 @@ def main() -> None:
         build_classifier,
         classify_file,
     )
-    from telewarden.adapters.files.messages import MessageFormat, open_messages
 
     at = dt.datetime(2026, 12, 3, tzinfo=dt.UTC)
     store = MemoryStore(clock=FixedClock(at))

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from telewarden.adapters.files.messages import MessageFormat, MessageWriter
 from tests.unit.core import sms_reference as ref
 from tests.unit.core.sms_reference import sms_texts
 
+from telewarden.adapters.files.messages import MessageFormat, MessageWriter
 from telewarden.core.sms.inspector import SmsClassifier, SmsResult
 from telewarden.services.sms_classify import (
     RESULT_COLUMNS,
