@@ -49,6 +49,7 @@ __all__ = [
     "Reconciliation",
     "backoff_s",
     "canonical_body",
+    "disposes",
     "idempotency_key",
     "sign",
     "verify_signature",
@@ -177,3 +178,17 @@ class Reconciliation:
             "reconciles": self.reconciles,
             "by_platform": self.by_platform,
         }
+
+
+def disposes(kind: str, *, blocks_while_pending: bool) -> bool:
+    """Whether a measure of ``kind`` in force disposes of the card (and so is cascaded).
+
+    Restriction and suspension do; so does a re-verification that blocks traffic until the
+    subscriber verifies. A warning or a non-blocking re-verification does not.
+
+    Examples
+    --------
+    >>> disposes("suspend", blocks_while_pending=False), disposes("reverify", blocks_while_pending=False)
+    (True, False)
+    """
+    return kind in ("restrict", "suspend") or (kind == "reverify" and blocks_while_pending)
