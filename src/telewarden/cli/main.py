@@ -12,7 +12,21 @@ import typer
 from rich.console import Console
 
 from telewarden._version import __version__
-from telewarden.cli import demo, eval, lists, numbers, optin, policy, screen, sim, sms
+from telewarden.cli import (
+    audit,
+    cascade,
+    cases,
+    demo,
+    eval,
+    lists,
+    measures,
+    numbers,
+    optin,
+    policy,
+    screen,
+    sim,
+    sms,
+)
 from telewarden.core.errors import (
     ConfigurationError,
     ConflictError,
@@ -37,6 +51,11 @@ app.add_typer(numbers.app, name="numbers")
 app.add_typer(eval.app, name="eval")
 app.command("detect")(numbers.detect)
 app.command("demo")(demo.demo)
+app.add_typer(cases.app, name="cases")
+app.add_typer(measures.app, name="measures")
+app.add_typer(cascade.accounts_app, name="accounts")
+app.add_typer(cascade.app, name="cascade")
+app.add_typer(audit.app, name="audit")
 
 
 @app.callback(invoke_without_command=True)

@@ -94,6 +94,7 @@ class AppealRow(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(_Ts, nullable=True)
     decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     note: Mapped[str] = mapped_column(Text)
+    overdue_reported: Mapped[bool] = mapped_column(Boolean)
 
 
 class NoticeRow(Base):

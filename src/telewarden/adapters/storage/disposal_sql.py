@@ -138,6 +138,7 @@ def _appeal_to_dict(a: Appeal) -> dict[str, Any]:
         "decided_at": a.decided_at,
         "decided_by": a.decided_by,
         "note": a.note,
+        "overdue_reported": a.overdue_reported,
     }
 
 
@@ -153,6 +154,7 @@ def _appeal(r: Any) -> Appeal:
         decided_at=_opt(r.decided_at),
         decided_by=r.decided_by,
         note=r.note,
+        overdue_reported=bool(r.overdue_reported),
     )
 
 

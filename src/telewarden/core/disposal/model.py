@@ -251,6 +251,8 @@ class Appeal:
     decided_at: dt.datetime | None = None
     decided_by: str | None = None
     note: str = ""
+    overdue_reported: bool = False
+    """Set when the timer reported the review overdue, so it is reported once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -538,7 +540,7 @@ class Case:
                 if m.expires_at is not None:
                     times.append(m.expires_at)
         appeal = self.open_appeal()
-        if appeal is not None:
+        if appeal is not None and not appeal.overdue_reported:
             times.append(appeal.review_due)
         return min(times, default=None)
 
@@ -568,9 +570,13 @@ class Case:
                 follow_up: Measure = escalation(self, ended, m.deadline)
                 events += self.propose(follow_up)
         appeal = self.open_appeal()
-        if appeal is not None and appeal.review_due <= at:
+        if appeal is not None and appeal.review_due <= at and not appeal.overdue_reported:
+            reported = replace(appeal, overdue_reported=True)
+            self.appeals = [reported if a.id == appeal.id else a for a in self.appeals]
             events.append(
-                DisposalEvent("appeal_overdue", self.id, at, actor, appeal=appeal, detail="review")
+                DisposalEvent(
+                    "appeal_overdue", self.id, at, actor, appeal=reported, detail="review"
+                )
             )
         if events:
             self._touch(at)

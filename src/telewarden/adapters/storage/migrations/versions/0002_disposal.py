@@ -125,6 +125,7 @@ def upgrade() -> None:
         sa.Column("decided_at", _ts, nullable=True),
         sa.Column("decided_by", sa.String(64), nullable=True),
         sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("overdue_reported", sa.Boolean(), nullable=False),
     )
     op.create_index("ix_dispo_appeals_case_id", "dispo_appeals", ["case_id"])
 
