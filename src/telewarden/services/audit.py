@@ -10,4 +10,10 @@ __all__ = ["verify_audit"]
 
 def verify_audit(log: AuditChain) -> ChainReport:
     """Walk the whole chain; the report names the first row that does not hold."""
-    return verify_chain(log.iter_audit_chain())
+    entries = log.iter_audit_chain()
+    try:
+        return verify_chain(entries)
+    finally:
+        close = getattr(entries, "close", None)
+        if close is not None:
+            close()

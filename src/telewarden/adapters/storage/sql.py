@@ -164,8 +164,13 @@ def iter_audit_chain(engine: Engine) -> Iterator[ChainEntry]:
     ).order_by(AuditRow.id)
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=10_000).execute(query)
-        for row in result:
-            yield ChainEntry(*row)
+        try:
+            for row in result:
+                yield ChainEntry(*row)
+        finally:
+            # A reader that stops early (the first bad row) must close the server-side cursor
+            # before the connection goes back to the pool.
+            result.close()
 
 
 _AUDIT_LOCK = 0x7E1E_A0D1
