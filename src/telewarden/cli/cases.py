@@ -307,3 +307,30 @@ def tick(as_json: bool = typer.Option(False, "--json")) -> None:
             f"{report.cases} cases: {report.escalated} escalated, {report.expired} expired, "
             f"{len(report.appeals_overdue)} appeal reviews overdue"
         )
+
+
+@app.command("replay")
+def replay(
+    records: Annotated[Path, typer.Option("--records", help="Simulator/carrier records dir.")],
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Detect and dispose on a records dir; count the later calls and SMS the measures block."""
+    from telewarden.core.ports import FixedClock
+    from telewarden.services.disposal_replay import dispose_records
+    from telewarden.settings import load_settings
+
+    if not (records / "calls.parquet").is_file():
+        raise InvalidInputError(f"{records}: no calls.parquet (run `telewarden sim` first)")
+    key = load_settings().effective_hash_key()
+    clock = FixedClock(_epoch())
+    from telewarden.core.disposal import MeasureBook
+
+    with disposal_service(clock, book=MeasureBook()) as service:
+        report = dispose_records(records, service, clock, hash_key=key)
+    data = report.as_dict()
+    if as_json:
+        print_json(data)
+        return
+    console = stdout()
+    for name, value in data.items():
+        console.print(f"{name:>26}: {value}")
