@@ -31,8 +31,8 @@ from telewarden.core.disposal.notices import render_measure_notice
 from telewarden.core.disposal.ports import (
     Card,
     CardRegistry,
-    CaseStore,
     CascadeStore,
+    CaseStore,
     CreditStore,
     Endpoint,
     StoredNotice,

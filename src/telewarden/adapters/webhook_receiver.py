@@ -139,14 +139,16 @@ class WebhookReceiver:
             def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                if receiver.latency_s:
-                    time.sleep(receiver.latency_s)
                 # Header names are case-insensitive on the wire (urllib sends "Idempotency-key").
                 headers = {
                     name: self.headers.get(name, "")
                     for name in (TIMESTAMP_HEADER, SIGNATURE_HEADER, IDEMPOTENCY_HEADER)
                 }
                 status, answer = receiver._take(headers, body)
+                # The platform acts first and answers after: a sender that dies while waiting
+                # has had its message taken, and re-sends it under the same key.
+                if receiver.latency_s:
+                    time.sleep(receiver.latency_s)
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

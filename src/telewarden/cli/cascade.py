@@ -152,3 +152,17 @@ def reconcile(as_json: bool = typer.Option(False, "--json")) -> None:
             stdout().print(f"{name:>20}: {value}")
     if not report.reconciles:
         raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    # A worker process (`python -m telewarden.cli.cascade run`) loads this group only, so a
+    # supervisor restarting it after a crash gets it back in well under a second.
+    import sys
+
+    from telewarden.core.errors import TelewardenError
+
+    try:
+        app(standalone_mode=True)
+    except TelewardenError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
