@@ -152,3 +152,39 @@ def test_a_shared_database_needs_an_explicit_hash_key(
     result = CliRunner().invoke(app, ["cases", "import-cards", str(cards)])
     assert isinstance(result.exception, ConfigurationError)
     assert "TELEWARDEN_HASH_KEY" in str(result.exception)
+
+
+def test_id_level_credit_list_and_police_referral(home: Path, tmp_path: Path) -> None:
+    _seed(tmp_path)
+    doc = "110101199003078033"
+    cards = json.loads(_run("credit", "cards", doc.lower(), "--json"))
+    assert sorted(c["msisdn"] for c in cards) == [SIMBANK, SIBLING]
+    assert "sale allowed (2 of 5" in _run("credit", "check-sale", doc)
+    assert "ID already holds 2 cards" in _run("credit", "check-sale", doc, "--limit", "2", code=1)
+    listed = json.loads(
+        _run("credit", "list", doc, "--basis", "card_trading", "--term", "3", "--json")
+    )
+    assert "第三十一条" in listed["notices"]["zh"] and "appeal" in listed["notices"]["en"]
+    assert doc not in json.dumps(listed)  # the ID number never leaves in clear
+    assert "credit list until" in _run("credit", "check-sale", doc, code=1)
+    result = CliRunner().invoke(app, ["credit", "list", doc, "--basis", "fraud", "--term", "3"])
+    assert "5 in a row" in str(result.exception)  # 3 + 3 would be 6 consecutive years
+    _run("credit", "lift", doc, listed["listing"], "--reason", "credit repaired")
+    assert "sale allowed" in _run("credit", "check-sale", doc)
+
+    (case,) = json.loads(_run("cases", "list", "--json"))["cases"]
+    packet_path = tmp_path / "packet.json"
+    _run("police", "export", case["id"], "-o", str(packet_path))
+    packet = json.loads(packet_path.read_text(encoding="utf-8"))
+    assert packet["numbers"] == [SIMBANK] and packet["evidence"][0]["source"] == "sim_bank_imei"
+    assert [e["event"] for e in packet["timeline"]] == ["flag", "reverify in force"]
+    feedback = tmp_path / "feedback.csv"
+    feedback.write_text(
+        f"case,outcome,note\n{case['id']},confirmed,gang member\nC-missing,not_fraud,\n",
+        encoding="utf-8",
+    )
+    assert "2 rows: 1 confirmed, 0 cleared, 1 rejected" in _run("police", "feedback", str(feedback))
+    labels = tmp_path / "labels.csv"
+    _run("police", "labels", "-o", str(labels))
+    rows = pl.read_csv(labels)
+    assert rows.select("msisdn", "label").rows() == [(SIMBANK, 1)]

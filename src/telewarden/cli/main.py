@@ -16,12 +16,14 @@ from telewarden.cli import (
     audit,
     cascade,
     cases,
+    credit,
     demo,
     eval,
     lists,
     measures,
     numbers,
     optin,
+    police,
     policy,
     screen,
     sim,
@@ -56,6 +58,8 @@ app.add_typer(measures.app, name="measures")
 app.add_typer(cascade.accounts_app, name="accounts")
 app.add_typer(cascade.app, name="cascade")
 app.add_typer(audit.app, name="audit")
+app.add_typer(credit.app, name="credit")
+app.add_typer(police.app, name="police")
 
 
 @app.callback(invoke_without_command=True)
