@@ -253,3 +253,18 @@ def test_cards_by_id_accounts_endpoints_and_listings(stores: Any) -> None:
     ]
     assert "s3cret" not in repr(chain)
     assert verify_chain(chain).ok
+
+
+def test_a_card_has_one_live_case_at_a_time(stores: Any) -> None:
+    first = _case("C1", "deny_list")
+    stores.commit(first, audit=[], notices=[], outbox=[])
+    # Another process, not seeing C1 yet, opens its own case for the same card: refused.
+    racer = Case("C2", CARD, T0)
+    racer.add_flag(FlagRecord("flag-racer", "scorer", T0, "score"), actor="d")
+    with pytest.raises(ConflictError):
+        stores.commit(racer, audit=[], notices=[], outbox=[])
+    assert not stores.flag_seen("flag-racer")
+    first.clear(by="ana", at=T0)
+    stores.commit(first, audit=[], notices=[], outbox=[])
+    stores.commit(racer, audit=[], notices=[], outbox=[])
+    assert stores.live_case_for(CARD).id == "C2"

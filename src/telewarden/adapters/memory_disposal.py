@@ -107,6 +107,11 @@ class MemoryDisposalStore:
         known = {f.key for f in stored.flags} if stored is not None else set()
         if (keys - known) & self._flag_keys:
             raise ConflictError(f"case {case.id}: a flag key is already on another case")
+        if not case.closed and any(
+            c.msisdn == case.msisdn and not c.closed and c.id != case.id
+            for c in self._cases.values()
+        ):
+            raise ConflictError(f"{case.msisdn} already has a live case")
         case.version += 1
         self._cases[case.id] = copy.deepcopy(case)
         self._flag_keys |= keys

@@ -118,7 +118,8 @@ class DisposalService:
         A ``MeasureBook`` kept current as measures change (the screener's read model); optional.
     require_card
         Only the carrier's own cards (``CardRegistry``) get cases; other flagged numbers
-        (off-net callers) are counted as ``not_our_cards``. Off when the registry is empty.
+        (off-net callers) are counted as ``not_our_cards``. False takes flags on any number
+        (when no card registry is loaded).
     """
 
     def __init__(
@@ -246,6 +247,10 @@ class DisposalService:
             return None
         record = FlagRecord(key, flag.source, flag.at, flag.reason, flag.score, dict(flag.evidence))
         for attempt in range(_RETRIES):
+            # A concurrent intake may have taken this very flag while we were refused.
+            if attempt and self.store.flag_seen(key):
+                report.duplicates += 1
+                return None
             now = self.clock.now()
             case = self.store.live_case_for(flag.subject)
             opened = case is None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from telewarden.adapters.storage.models import Base, _BigId
@@ -23,6 +23,15 @@ class CaseRow(Base):
     """One case; ``due_at`` is its earliest timer, so the timer job reads one index."""
 
     __tablename__ = "dispo_cases"
+    __table_args__ = (
+        Index(
+            "uq_dispo_cases_live_msisdn",
+            "msisdn",
+            unique=True,
+            sqlite_where=text("state != 'cleared'"),
+            postgresql_where=text("state != 'cleared'"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     msisdn: Mapped[str] = mapped_column(String(32), index=True)

@@ -70,6 +70,17 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
     )
     op.create_index("ix_dispo_cases_msisdn", "dispo_cases", ["msisdn"])
+    # One live case per card: two processes taking flags on the same card at once cannot both
+    # open one; the loser's commit fails and it joins the winner's case on retry.
+    live = sa.text("state != 'cleared'")
+    op.create_index(
+        "uq_dispo_cases_live_msisdn",
+        "dispo_cases",
+        ["msisdn"],
+        unique=True,
+        sqlite_where=live,
+        postgresql_where=live,
+    )
     op.create_index("ix_dispo_cases_state", "dispo_cases", ["state"])
     op.create_index("ix_dispo_cases_due_at", "dispo_cases", ["due_at"])
 
