@@ -166,3 +166,16 @@ def test_delivery_retries_with_backoff_dead_letters_and_reconciles() -> None:
         1,
         1,
     )
+
+
+def test_a_measure_extends_to_the_other_cards_of_the_id_once() -> None:
+    service, store, _, book = _service()
+    case_id = service.take_flag(_flag(SIMBANK), key="k1")
+    assert case_id is not None
+    report = service.extend_to_id(case_id, by="ana")
+    assert (report.flags, report.taken, report.by_kind) == (1, 1, {"reverify": 1})
+    sibling = store.live_case_for(OTHER)
+    assert sibling is not None and sibling.flags[0].source == "id_link"
+    # Non-blocking re-verification: the sibling card still calls freely.
+    assert book.restriction_for(OTHER, T0) is None
+    assert service.extend_to_id(case_id, by="ana").duplicates == 1

@@ -106,3 +106,17 @@ def check(
         stdout().print(
             f"{msisdn}: {restriction.severity.name.lower()} - {restriction.sip_reason()}"
         )
+
+
+@app.command("extend-to-id")
+def extend_to_id(
+    case_id: str = typer.Argument(...),
+    actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
+) -> None:
+    """Flag the other cards on the case's ID document; the policy re-verifies them."""
+    with disposal_service() as service:
+        report = service.extend_to_id(case_id, by=resolve_actor(actor))
+    stdout().print(
+        f"{report.flags} other cards on the ID: {report.taken} flagged, "
+        f"{report.duplicates} already done, {report.measures_in_force} measures in force"
+    )

@@ -291,6 +291,31 @@ class DisposalService:
             self.take_flag(flag, key=key, report=report)
         return report
 
+    def extend_to_id(self, case_id: str, *, by: str) -> IntakeReport:
+        """Flag every other card on the case's ID document (``id_link`` in the policy).
+
+        Idempotent: a second call for the same case changes nothing.
+        """
+        case = self.store.get_case(case_id)
+        if case.id_doc_hash is None:
+            raise InvalidInputError(f"case {case_id} has no ID document on record")
+        now = self.clock.now()
+        flags = [
+            (
+                f"id_link:{case.id}:{card.msisdn}",
+                Flag(
+                    card.msisdn,
+                    "msisdn",
+                    "id_link",
+                    now,
+                    f"same ID document as {case.msisdn} (case {case.id}, by {by})",
+                ),
+            )
+            for card in self.store.cards_under(case.id_doc_hash)
+            if card.msisdn != case.msisdn
+        ]
+        return self.take_flags(flags)
+
     # -- analyst and supervisor decisions ------------------------------------------------------
 
     def propose(

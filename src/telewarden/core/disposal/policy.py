@@ -70,6 +70,9 @@ def _default_rules() -> Mapping[str, SourceRule]:
                 reason="police_referral",
             ),
             "deny_list": SourceRule((MeasureKind.WARN,)),
+            # The other cards on a disposed card's ID document (一证多卡, O4a): re-verified,
+            # without blocking, since they may be a family's ordinary phones.
+            "id_link": SourceRule((MeasureKind.REVERIFY,)),
             "analyst": SourceRule(()),
         }
     )
