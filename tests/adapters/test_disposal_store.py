@@ -268,3 +268,23 @@ def test_a_card_has_one_live_case_at_a_time(stores: Any) -> None:
     stores.commit(first, audit=[], notices=[], outbox=[])
     stores.commit(racer, audit=[], notices=[], outbox=[])
     assert stores.live_case_for(CARD).id == "C2"
+
+
+def test_retention_purges_old_cleared_cases_only(stores: Any) -> None:
+    old = _case("C1", "police")
+    old.clear(by="ana", at=T0)
+    notice = StoredNotice("C1", None, T0, render_measure_notice(old.measures[0], "en"))
+    stores.commit(old, audit=[], notices=[notice], outbox=[_message(old, "qq", "q1")])
+    live = _case("C2", "police", "+8613900139000")
+    stores.commit(live, audit=[], notices=[], outbox=[])
+    assert stores.purge_cleared(T0, actor="ops") == 0  # not older than the cut-off
+    # The pending cascade message of a purged case is kept until it is delivered.
+    assert stores.purge_cleared(T0 + dt.timedelta(days=1), actor="ops") == 1
+    with pytest.raises(NotFoundError):
+        stores.get_case("C1")
+    assert stores.notices_for("C1") == [] and not stores.flag_seen("flag-C1")
+    assert stores.outbox_counts() == {"pending": 1}
+    assert stores.get_case("C2").state is CaseState.OPEN
+    chain = list(stores.store.iter_audit_chain())
+    assert chain[-1].action == "purge" and chain[-1].after["cases"] == 1
+    assert verify_chain(chain).ok

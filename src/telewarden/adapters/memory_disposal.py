@@ -121,6 +121,37 @@ class MemoryDisposalStore:
             self._outbox.setdefault(m.key, _Outbox(m, OutboxState.PENDING, 0, at))
         self.store.append_audit(audit)
 
+    def purge_cleared(self, before: dt.datetime, *, actor: str) -> int:
+        """Delete cleared cases older than ``before`` and what hangs on them; audited."""
+        ids = {
+            c.id
+            for c in self._cases.values()
+            if c.closed and (c.updated_at or c.opened_at) < before
+        }
+        for case_id in ids:
+            case = self._cases.pop(case_id)
+            self._flag_keys -= {f.key for f in case.flags}
+        self._notices = [n for n in self._notices if n.case_id not in ids]
+        self._outbox = {
+            k: o
+            for k, o in self._outbox.items()
+            if o.message.case_id not in ids or o.state is OutboxState.PENDING
+        }
+        self.store.append_audit(
+            [
+                AuditRecord(
+                    self.store.clock.now(),
+                    actor,
+                    "cases",
+                    "retention",
+                    "purge",
+                    None,
+                    {"cases": len(ids), "before": before.isoformat()},
+                )
+            ]
+        )
+        return len(ids)
+
     def measures_in_force(self) -> Iterator[Measure]:
         """Every measure in force."""
         return iter(

@@ -334,3 +334,17 @@ def replay(
     console = stdout()
     for name, value in data.items():
         console.print(f"{name:>26}: {value}")
+
+
+@app.command("purge")
+def purge(
+    older_than_days: int = typer.Option(..., "--older-than-days", min=1),
+    actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
+) -> None:
+    """Delete cleared cases not changed for that many days (PIPL Art. 19); audited."""
+    import datetime as dt
+
+    with disposal_service() as service:
+        cutoff = service.clock.now() - dt.timedelta(days=older_than_days)
+        purged = service.store.purge_cleared(cutoff, actor=resolve_actor(actor))
+    stdout().print(f"{purged:,} cleared cases older than {cutoff:%Y-%m-%d} purged")

@@ -330,6 +330,42 @@ class SqlDisposalStore:
             rows = conn.execute(select(CaseRow.state, func.count()).group_by(CaseRow.state)).all()
         return {state: int(n) for state, n in rows}
 
+    def purge_cleared(self, before: dt.datetime, *, actor: str) -> int:
+        """Delete cleared cases older than ``before`` and what hangs on them; audited."""
+        with self.engine.begin() as conn:
+            ids = list(
+                conn.execute(
+                    select(CaseRow.id).where(
+                        CaseRow.state == str(CaseState.CLEARED), CaseRow.updated_at < before
+                    )
+                ).scalars()
+            )
+            for i in range(0, len(ids), _CHUNK):
+                chunk = ids[i : i + _CHUNK]
+                for table in (FlagRow, MeasureRow, AppealRow, NoticeRow):
+                    conn.execute(delete(table).where(table.case_id.in_(chunk)))
+                conn.execute(
+                    delete(OutboxRow).where(
+                        OutboxRow.case_id.in_(chunk), OutboxRow.state != str(OutboxState.PENDING)
+                    )
+                )
+                conn.execute(delete(CaseRow).where(CaseRow.id.in_(chunk)))
+            append_audit(
+                conn,
+                [
+                    AuditRecord(
+                        self.store.clock.now(),
+                        actor,
+                        "cases",
+                        "retention",
+                        "purge",
+                        None,
+                        {"cases": len(ids), "before": before.isoformat()},
+                    )
+                ],
+            )
+        return len(ids)
+
     def commit(
         self,
         case: Case,

@@ -94,6 +94,12 @@ class CaseStore(Protocol):
         """Cases by state."""
         ...
 
+    def purge_cleared(self, before: dt.datetime, *, actor: str) -> int:
+        """Delete cleared cases last changed before ``before``, with their flags, measures,
+        appeals, notices and settled cascade messages (PIPL Art. 19: keep no longer than
+        needed); one audit record; return how many cases."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Card:
