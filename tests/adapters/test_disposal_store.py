@@ -215,6 +215,12 @@ def test_the_outbox_leases_retries_dead_letters_and_reconciles(stores: Any) -> N
     assert (report.cards_disposed, report.messages, report.delivered) == (1, 2, 1)
     assert (report.acknowledged, report.acted_on, report.dead, report.pending) == (1, 1, 1, 0)
     assert report.by_platform["alipay"]["dead"] == 1
+    # After the platform fixes its endpoint the dead letter is sent again, attempts reset.
+    later = T0 + dt.timedelta(hours=1)
+    assert stores.requeue_dead(at=later, actor="ops") == 1
+    (again_a1,) = stores.claim(now=later, limit=10, lease=lease)
+    assert (again_a1.message.key, again_a1.attempts) == (a1.key, 0)
+    assert stores.requeue_dead(at=later, actor="ops") == 0
 
 
 def test_cards_by_id_accounts_endpoints_and_listings(stores: Any) -> None:

@@ -292,6 +292,21 @@ class MemoryDisposalStore:
             )
             self.dead_letters[key] = error
 
+    def requeue_dead(self, *, at: dt.datetime, actor: str) -> int:
+        """Put every dead letter back in the outbox."""
+        keys = list(self.dead_letters)
+        for key in keys:
+            o = self._outbox[key]
+            o.state, o.attempts, o.next_attempt_at, o.lease_until = (
+                OutboxState.PENDING,
+                0,
+                at,
+                None,
+            )
+        self.dead_letters.clear()
+        self._audit(actor, "cascade", "dead_letters", "requeue", {"messages": len(keys)})
+        return len(keys)
+
     def outbox_counts(self) -> dict[str, int]:
         """Messages by state."""
         counts: dict[str, int] = {}

@@ -137,6 +137,19 @@ def status(as_json: bool = typer.Option(False, "--json")) -> None:
         stdout().print(", ".join(f"{k} {v:,}" for k, v in sorted(counts.items())) or "outbox empty")
 
 
+@app.command("requeue-dead")
+def requeue_dead(actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP)) -> None:
+    """Send the dead letters again (once the platform's endpoint works), attempts reset."""
+    from telewarden.adapters.clock import SystemClock
+
+    store = _store()
+    try:
+        count = store.requeue_dead(at=SystemClock().now(), actor=resolve_actor(actor))
+    finally:
+        store.store.close()
+    stdout().print(f"{count:,} dead letters back in the outbox")
+
+
 @app.command("reconcile")
 def reconcile(as_json: bool = typer.Option(False, "--json")) -> None:
     """Cards disposed, accounts notified, acknowledged, acted on, failed; exit 1 if it does not add up."""

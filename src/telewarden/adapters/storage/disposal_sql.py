@@ -816,6 +816,38 @@ class SqlDisposalStore:
                 },
             )
 
+    def requeue_dead(self, *, at: dt.datetime, actor: str) -> int:
+        """Put every dead letter back in the outbox (after the platform fixed its endpoint)."""
+        with self.engine.begin() as conn:
+            keys = list(conn.execute(select(DeadLetterRow.key)).scalars())
+            if keys:
+                conn.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.key.in_(keys), OutboxRow.state == str(OutboxState.DEAD))
+                    .values(
+                        state=str(OutboxState.PENDING),
+                        attempts=0,
+                        next_attempt_at=at,
+                        lease_until=None,
+                    )
+                )
+                conn.execute(delete(DeadLetterRow).where(DeadLetterRow.key.in_(keys)))
+            append_audit(
+                conn,
+                [
+                    AuditRecord(
+                        self.store.clock.now(),
+                        actor,
+                        "cascade",
+                        "dead_letters",
+                        "requeue",
+                        None,
+                        {"messages": len(keys)},
+                    )
+                ],
+            )
+        return len(keys)
+
     def outbox_counts(self) -> dict[str, int]:
         """Messages by state."""
         with self.engine.connect() as conn:

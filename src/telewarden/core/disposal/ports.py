@@ -205,6 +205,10 @@ class CascadeStore(Protocol):
         """Give up on the message: it moves to the dead-letter table."""
         ...
 
+    def requeue_dead(self, *, at: dt.datetime, actor: str) -> int:
+        """Put every dead letter back in the outbox, due at ``at`` with its attempts reset."""
+        ...
+
     def outbox_counts(self) -> dict[str, int]:
         """Messages by state."""
         ...
