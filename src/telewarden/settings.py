@@ -47,6 +47,14 @@ class Settings(BaseSettings):
     decision_retention_days: int = Field(default=180, ge=1)
     """Days ``telewarden decisions purge`` keeps single-event decisions (subscriber numbers)."""
 
+    hash_key: str | None = None
+    """Key of the keyed hashes (HMAC-SHA256) under which ID documents are stored.
+
+    When unset, a random key is generated once in ``home/hash.key`` (mode 0600) for the embedded
+    SQLite store; a shared database (``database_url`` set) needs one key for every host, so it
+    must then be given (``TELEWARDEN_HASH_KEY``). Losing the key orphans every stored hash.
+    """
+
     @field_validator("database_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
@@ -62,6 +70,32 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.home / 'telewarden.db'}"
+
+    def effective_hash_key(self) -> bytes:
+        """The hash key: the setting, else the per-home key file (created 0600 on first use)."""
+        if self.hash_key:
+            return self.hash_key.encode("utf-8")
+        if self.database_url:
+            raise ConfigurationError(
+                "TELEWARDEN_HASH_KEY is required with a shared database (TELEWARDEN_DATABASE_URL): "
+                "every host must hash ID documents under the same key"
+            )
+        path = self.home / "hash.key"
+        if not path.exists():
+            import secrets
+
+            self.home.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass  # another process created it first; read theirs
+            else:
+                with os.fdopen(fd, "w", encoding="ascii") as handle:
+                    handle.write(secrets.token_hex(32))
+        key = path.read_text(encoding="ascii").strip()
+        if not key:
+            raise ConfigurationError(f"{path} is empty; delete it or set TELEWARDEN_HASH_KEY")
+        return key.encode("utf-8")
 
     @classmethod
     def settings_customise_sources(

@@ -22,6 +22,7 @@ from telewarden.adapters.storage.protocol import (
     fill_number_list,
     optin_to_dict,
 )
+from telewarden.core.disposal.audit_chain import GENESIS, ChainEntry, entry_hash
 from telewarden.core.ports import Clock, Flag, SourcedEvent
 from telewarden.core.screening import (
     Decision,
@@ -52,6 +53,7 @@ class MemoryStore:
         self._optins: dict[tuple[str, OptInScope], OptIn] = {}
         self._lists: dict[ListKind, dict[str, ListEntry]] = {k: {} for k in ListKind}
         self._audit: list[AuditRecord] = []
+        self._chain: list[ChainEntry] = []
         self._decisions: list[DecisionRecord] = []
         self._batches: list[BatchSummary] = []
 
@@ -65,7 +67,38 @@ class MemoryStore:
         before: dict[str, object] | None,
         after: dict[str, object] | None,
     ) -> None:
-        self._audit.append(AuditRecord(self.clock.now(), actor, entity, key, action, before, after))
+        self.append_audit(
+            [AuditRecord(self.clock.now(), actor, entity, key, action, before, after)]
+        )
+
+    def append_audit(self, records: list[AuditRecord]) -> None:
+        """Append ``records`` to the audit log and its hash chain (as ``sql.append_audit``)."""
+        for r in records:
+            prev = self._chain[-1].row_hash if self._chain else GENESIS
+            assert prev is not None
+            entry_id = len(self._chain) + 1
+            digest = entry_hash(
+                prev, entry_id, r.at, r.actor, r.entity, r.entity_key, r.action, r.before, r.after
+            )
+            self._audit.append(r)
+            self._chain.append(
+                ChainEntry(
+                    entry_id,
+                    r.at,
+                    r.actor,
+                    r.entity,
+                    r.entity_key,
+                    r.action,
+                    r.before,
+                    r.after,
+                    prev,
+                    digest,
+                )
+            )
+
+    def iter_audit_chain(self) -> Iterator[ChainEntry]:
+        """Every audit entry with its link and hash, in id order."""
+        return iter(list(self._chain))
 
     def audit_log(self, *, entity: str | None = None, limit: int = 100) -> list[AuditRecord]:
         """The newest audit records first."""

@@ -73,6 +73,27 @@ COMMANDS = (
         "The live loop: screen, detect, dispose and warn in event time.",
     ),
     LazyCommand("decisions", "telewarden.cli.decisions:app", "Retention of the decision log."),
+    LazyCommand(
+        "cases", "telewarden.cli.cases:app", "Disposal cases: flags, measures, decisions, appeals."
+    ),
+    LazyCommand(
+        "measures", "telewarden.cli.measures:app", "Graded measures on cards and their approval."
+    ),
+    LazyCommand(
+        "accounts", "telewarden.cli.cascade:accounts_app", "Internet accounts linked to numbers."
+    ),
+    LazyCommand(
+        "cascade",
+        "telewarden.cli.cascade:app",
+        "Notify platforms of linked accounts (signed webhooks).",
+    ),
+    LazyCommand("audit", "telewarden.cli.audit:app", "The tamper-evident audit log."),
+    LazyCommand(
+        "credit",
+        "telewarden.cli.credit:app",
+        "ID documents: cards per ID, sale check, credit list.",
+    ),
+    LazyCommand("police", "telewarden.cli.police:app", "Police referral packets and feedback."),
 )
 
 app = typer.Typer(

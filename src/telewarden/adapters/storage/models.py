@@ -90,6 +90,10 @@ class AuditRow(Base):
     """``create``, ``update``, ``delete`` or ``import``."""
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """``row_hash`` of the row before (``GENESIS`` for the first): the tamper-evident chain."""
+    row_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """SHA-256 of ``prev_hash`` and this row's content (``core.disposal.audit_chain``)."""
 
 
 class DecisionRow(Base):

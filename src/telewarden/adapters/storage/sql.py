@@ -25,6 +25,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import make_url
@@ -50,6 +51,7 @@ from telewarden.adapters.storage.protocol import (
     event_to_dict,
     optin_to_dict,
 )
+from telewarden.core.disposal.audit_chain import GENESIS, ChainEntry, entry_hash
 from telewarden.core.errors import ConfigurationError
 from telewarden.core.ports import Clock
 from telewarden.core.screening import (
@@ -117,6 +119,75 @@ def create_store_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def append_audit(conn: Connection, records: list[AuditRecord]) -> None:
+    """Append ``records`` to the audit chain inside the caller's transaction.
+
+    Ids are assigned here (last id + 1) because each row's hash covers its id. Two writers racing
+    for the same id collide on the primary key and one transaction fails: the chain never forks.
+    On PostgreSQL a transaction-scoped advisory lock makes writers wait for each other instead.
+    """
+    if not records:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("select pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK})
+    last = conn.execute(
+        select(AuditRow.id, AuditRow.row_hash).order_by(AuditRow.id.desc()).limit(1)
+    ).first()
+    next_id = (last.id + 1) if last is not None else 1
+    prev = (last.row_hash or GENESIS) if last is not None else GENESIS
+    rows = []
+    for r in records:
+        digest = entry_hash(
+            prev, next_id, r.at, r.actor, r.entity, r.entity_key, r.action, r.before, r.after
+        )
+        rows.append(
+            {
+                "id": next_id,
+                "at": r.at,
+                "actor": r.actor[:64],
+                "entity": r.entity,
+                "entity_key": r.entity_key[:128],
+                "action": r.action,
+                "before": r.before,
+                "after": r.after,
+                "prev_hash": prev,
+                "row_hash": digest,
+            }
+        )
+        prev = digest
+        next_id += 1
+    conn.execute(insert(AuditRow), rows)
+
+
+def iter_audit_chain(engine: Engine) -> Iterator[ChainEntry]:
+    """Stream the audit log in id order as chain entries."""
+    query = select(
+        AuditRow.id,
+        AuditRow.at,
+        AuditRow.actor,
+        AuditRow.entity,
+        AuditRow.entity_key,
+        AuditRow.action,
+        AuditRow.before,
+        AuditRow.after,
+        AuditRow.prev_hash,
+        AuditRow.row_hash,
+    ).order_by(AuditRow.id)
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=10_000).execute(query)
+        try:
+            for row in result:
+                yield ChainEntry(*row)
+        finally:
+            # A reader that stops early (the first bad row) must close the server-side cursor
+            # before the connection goes back to the pool.
+            result.close()
+
+
+_AUDIT_LOCK = 0x7E1E_A0D1
+"""Advisory-lock key serialising audit appends on PostgreSQL."""
+
+
 class SqlStore:
     """The screening store over a SQLAlchemy engine.
 
@@ -165,18 +236,13 @@ class SqlStore:
         before: dict[str, Any] | None,
         after: dict[str, Any] | None,
     ) -> None:
-        conn.execute(
-            insert(AuditRow),
-            {
-                "at": self.clock.now(),
-                "actor": actor,
-                "entity": entity,
-                "entity_key": key,
-                "action": action,
-                "before": before,
-                "after": after,
-            },
+        append_audit(
+            conn, [AuditRecord(self.clock.now(), actor, entity, key, action, before, after)]
         )
+
+    def iter_audit_chain(self) -> Iterator[ChainEntry]:
+        """Every audit entry with its link and hash, in id order (streamed)."""
+        return iter_audit_chain(self.engine)
 
     def audit_log(self, *, entity: str | None = None, limit: int = 100) -> list[AuditRecord]:
         """The newest audit records first."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+from telewarden.adapters.storage import disposal_models  # noqa: F401  (registers its tables)
 from telewarden.adapters.storage.models import Base
 
 config = context.config
