@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from telewarden._version import __version__
-from telewarden.cli import demo, eval, lists, numbers, optin, policy, screen, sim, sms
+from telewarden.cli import demo, eval, lists, numbers, optin, policy, screen, sim, sms, warn
 from telewarden.core.errors import (
     ConfigurationError,
     ConflictError,
@@ -35,6 +35,7 @@ app.command("sim")(sim.sim)
 app.add_typer(sms.app, name="sms")
 app.add_typer(numbers.app, name="numbers")
 app.add_typer(eval.app, name="eval")
+app.add_typer(warn.app, name="warn")
 app.command("detect")(numbers.detect)
 app.command("demo")(demo.demo)
 
