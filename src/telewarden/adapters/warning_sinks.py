@@ -188,7 +188,7 @@ class WebhookSink:
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                ok = 200 <= response.status < 300
+                ok = bool(200 <= response.status < 300)
         except (urllib.error.URLError, TimeoutError, OSError):
             ok = False
         if ok:

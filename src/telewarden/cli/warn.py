@@ -15,6 +15,7 @@ import typer
 from telewarden.cli.screen import open_store, stderr, stdout
 
 if TYPE_CHECKING:
+    from telewarden.core.ports import Flag
     from telewarden.services.warning import WarningRunReport
 
 app = typer.Typer(
@@ -48,7 +49,7 @@ def run(
     from telewarden.core.warning import WarningSink
     from telewarden.services.warning import run_warnings
 
-    given = []
+    given: list[Flag] = []
     if flags is not None:
         given, rejected = read_flags(flags)
         for line, reason in rejected[:5]:
