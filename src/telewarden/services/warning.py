@@ -458,7 +458,7 @@ class WarningEvalReport:
 
 
 TUNING_SEEDS = (1, 7)
-"""Seeds the risk base rates and policy defaults were set on (``day`` preset); not reported."""
+"""Seeds the risk base rates and policy defaults were set on (``tiny`` 1, ``day`` 7); not reported."""
 
 
 def _simulate(preset_name: str, seed: int, hours: int | None) -> dict[str, pl.DataFrame]:

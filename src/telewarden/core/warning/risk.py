@@ -6,8 +6,8 @@ recency of the contact, the fraud type, the subscriber's history and age band) a
 :class:`Risk` (the score, its band, whether it is urgent, and the reasons in words).
 
 The base rates (``RiskModel`` defaults) are the order of the share of exposed subscribers who
-went on to lose money, per kind of contact, measured on the simulator's tuning seeds (``day``
-preset, seeds 1 and 7; ``telewarden eval warnings --json`` prints the same rates per signal as
+went on to lose money, per kind of contact, measured on the simulator's tuning seeds (``tiny``
+seed 1, ``day`` seed 7; ``telewarden eval warnings --json`` prints the same rates per signal as
 ``loss_rate_by_signal`` for any seed). They are a prior, not a learned model: a carrier replaces
 them with its own outcome data (``telewarden warn outcome``) through the constructor.
 """
