@@ -31,6 +31,11 @@ LAZY_COMMANDS = (
         "telewarden.cli.eval_adversaries:eval_adversaries",
         "Harm (victims, losses) with and without the loop, and cards burnt per victim.",
     ),
+    LazyCommand(
+        "warnings",
+        "telewarden.cli.eval_warnings:eval_warnings",
+        "Share of simulated victims warned before their loss, lead time, warnings per victim.",
+    ),
 )
 """Subcommands defined elsewhere, imported when they run."""
 

@@ -94,6 +94,9 @@ COMMANDS = (
         "ID documents: cards per ID, sale check, credit list.",
     ),
     LazyCommand("police", "telewarden.cli.police:app", "Police referral packets and feedback."),
+    LazyCommand(
+        "warn", "telewarden.cli.warn:app", "Warn the subscribers exposed to flagged fraud numbers."
+    ),
 )
 
 app = typer.Typer(

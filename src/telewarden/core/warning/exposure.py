@@ -1,0 +1,313 @@
+"""Who was in contact with what: the exposure index of early warning.
+
+What belongs here: turning call and SMS records into :class:`Contact` facts about subscribers
+(answered a call from X, missed a one-ring call from X, called X back, received an SMS from X,
+received an SMS naming domain or wallet X) and :class:`ExposureIndex`, which keeps one
+:class:`ContactSummary` per (subject, subscriber) pair so that a flag raised later can look back
+over the days before it. Nothing here reads the clock: every contact carries the time the
+carrier learnt of it (``known_at``: the end of a call, the sending of an SMS).
+
+Why summaries rather than every record: a flag needs strength (longest answered call, how many
+contacts), recency (the last contact) and provenance (the last exposing record); keeping every
+record of a carrier's day per pair would cost several times the memory for nothing the score
+uses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = [
+    "Contact",
+    "ContactKind",
+    "ContactSummary",
+    "ExposureIndex",
+    "call_contacts",
+    "SPOOF_SUFFIX",
+    "sms_contacts",
+    "spoof_key",
+    "text_subjects",
+]
+
+
+class ContactKind(StrEnum):
+    """How a subscriber met a subject."""
+
+    ANSWERED_CALL = "answered_call"
+    """The subscriber answered a call from the subject."""
+    MISSED_CALL = "missed_call"
+    """A call from the subject rang the subscriber and was not answered (the Wangiri lure)."""
+    CALLBACK = "callback"
+    """The subscriber called the subject."""
+    SMS = "sms"
+    """The subscriber received an SMS from the subject."""
+    LINK = "link"
+    """The subscriber received an SMS naming the subject (a domain or a wallet address)."""
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def from_str(cls, value: str) -> ContactKind:
+        """Parse a value, ``UNKNOWN`` when it is not a member."""
+        try:
+            return cls(value)
+        except ValueError:
+            return cls.UNKNOWN
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """One subscriber-side fact taken from one record."""
+
+    msisdn: str
+    """The subscriber (E.164)."""
+    subject: str
+    """The other side: a number, a domain or a wallet address."""
+    kind: ContactKind
+    known_at: dt.datetime
+    """When the carrier learnt of it: end of the call, or the SMS sending time."""
+    duration_s: int
+    """Conversation seconds (0 for SMS and unanswered calls)."""
+    record_kind: str
+    """``call`` or ``sms``."""
+    record_id: int
+
+
+@dataclass(slots=True)
+class ContactSummary:
+    """Everything the risk score needs about one subscriber's contact with one subject."""
+
+    first_at: dt.datetime
+    last_at: dt.datetime
+    answered_calls: int = 0
+    missed_calls: int = 0
+    callbacks: int = 0
+    sms: int = 0
+    links: int = 0
+    longest_answered_s: int = 0
+    answered_total_s: int = 0
+    last_record_kind: str = ""
+    last_record_id: int = -1
+
+    @property
+    def contacts(self) -> int:
+        """Every contact counted once."""
+        return self.answered_calls + self.missed_calls + self.callbacks + self.sms + self.links
+
+    def add(self, contact: Contact) -> None:
+        """Fold one more contact into the summary."""
+        kind = contact.kind
+        if kind is ContactKind.ANSWERED_CALL:
+            self.answered_calls += 1
+            self.answered_total_s += contact.duration_s
+            self.longest_answered_s = max(self.longest_answered_s, contact.duration_s)
+        elif kind is ContactKind.MISSED_CALL:
+            self.missed_calls += 1
+        elif kind is ContactKind.CALLBACK:
+            self.callbacks += 1
+            self.answered_total_s += contact.duration_s
+        elif kind is ContactKind.SMS:
+            self.sms += 1
+        elif kind is ContactKind.LINK:
+            self.links += 1
+        if contact.known_at < self.first_at:
+            self.first_at = contact.known_at
+        if contact.known_at >= self.last_at:
+            self.last_at = contact.known_at
+            self.last_record_kind = contact.record_kind
+            self.last_record_id = contact.record_id
+
+
+SPOOF_SUFFIX = "#intl"
+"""Index key suffix of a domestic caller ID (``+86`` or national form) on an international gateway.
+
+Such a call did not come from the number's owner, so it is indexed apart: when the number is
+flagged for it, the owner's genuine domestic calls (and calls back to the owner) are not
+exposures.
+"""
+
+
+def spoof_key(caller: str, ingress: str | None) -> str:
+    """The index key of a caller: ``caller#intl`` for a domestic number on an international gateway.
+
+    Domestic means ``+86`` or a national form (``95588``, ``110``): a genuine foreign caller
+    arrives in E.164 with its own country code.
+
+    Examples
+    --------
+    >>> spoof_key("+8613800000001", "international"), spoof_key("+23225848160", "international")
+    ('+8613800000001#intl', '+23225848160')
+    >>> spoof_key("95588", "international"), spoof_key("95588", "on_net")
+    ('95588#intl', '95588')
+    """
+    if ingress == "international" and (caller.startswith("+86") or not caller.startswith("+")):
+        return caller + SPOOF_SUFFIX
+    return caller
+
+
+def call_contacts(
+    record_id: int,
+    caller: str,
+    callee: str,
+    start_at: dt.datetime,
+    ring_s: int | None,
+    duration_s: int | None,
+    answered: bool,
+    is_subscriber: Callable[[str], bool],
+    ingress: str | None = None,
+) -> list[Contact]:
+    """The contacts one call record gives: the callee's (answered or missed) and the caller's.
+
+    The callee's contact is keyed by :func:`spoof_key` of the caller.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> t = dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC)
+    >>> [(c.msisdn, c.subject, str(c.kind), c.known_at.minute) for c in call_contacts(
+    ...     1, "+23225848160", "+8613800000001", t, 2, 0, False, lambda n: n.startswith("+86"))]
+    [('+8613800000001', '+23225848160', 'missed_call', 0)]
+    """
+    talk = int(duration_s or 0) if answered else 0
+    known_at = start_at + dt.timedelta(seconds=int(ring_s or 0) + talk)
+    out: list[Contact] = []
+    if is_subscriber(callee):
+        kind = ContactKind.ANSWERED_CALL if answered else ContactKind.MISSED_CALL
+        out.append(
+            Contact(callee, spoof_key(caller, ingress), kind, known_at, talk, "call", record_id)
+        )
+    if is_subscriber(caller):
+        out.append(Contact(caller, callee, ContactKind.CALLBACK, known_at, talk, "call", record_id))
+    return out
+
+
+# Hosts after a scheme or a "www.", or bare names with a dotted suffix of letters; wallets in the
+# forms scam texts use (TRON, Ethereum, Bitcoin). Deliberately simple: the subject of a flag
+# comes from the same extraction, so both sides agree on what a "domain" is.
+_HOST_RE = re.compile(
+    r"(?:https?://|www\.)?((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})(?![a-z0-9-])",
+    re.IGNORECASE,
+)
+_WALLET_RE = re.compile(
+    r"(?<![A-Za-z0-9])(T[1-9A-HJ-NP-Za-km-z]{33}|0x[0-9a-fA-F]{40}|bc1[02-9ac-hj-np-z]{25,59})"
+    r"(?![A-Za-z0-9])"
+)
+
+
+_ASCII_RUN_RE = re.compile(r"[A-Za-z0-9]{26}")
+
+
+def text_subjects(text: str | None) -> list[tuple[str, str]]:
+    """The domains and wallet addresses an SMS names, as ``(subject, kind)`` pairs.
+
+    Domains are lower-cased without a leading ``www.``.
+
+    Examples
+    --------
+    >>> text_subjects("请登录 http://ETC-renz.com/rz 认证，或转账到 TJRyWwFs9wTFGZg3JbrVriFbNfCug5tDeC")
+    [('etc-renz.com', 'domain'), ('TJRyWwFs9wTFGZg3JbrVriFbNfCug5tDeC', 'wallet')]
+    """
+    if not text:
+        return []
+    found: dict[str, str] = {}
+    # Most texts name neither: skip the regexes unless a dot or a long ASCII run is present.
+    has_dot = "." in text
+    if not has_dot and not _ASCII_RUN_RE.search(text):
+        return []
+    for match in _HOST_RE.finditer(text) if has_dot else ():
+        host = match.group(1).lower()
+        if host.startswith("www."):
+            host = host[4:]
+        found.setdefault(host, "domain")
+    for match in _WALLET_RE.finditer(text):
+        found.setdefault(match.group(1), "wallet")
+    return list(found.items())
+
+
+def sms_contacts(
+    record_id: int,
+    sender: str,
+    recipient: str,
+    sent_at: dt.datetime,
+    text: str | None,
+    is_subscriber: Callable[[str], bool],
+) -> list[Contact]:
+    """The recipient's contacts from one SMS: its sender, and each domain or wallet it names."""
+    if not is_subscriber(recipient):
+        return []
+    out = [Contact(recipient, sender, ContactKind.SMS, sent_at, 0, "sms", record_id)]
+    for subject, _kind in text_subjects(text):
+        out.append(Contact(recipient, subject, ContactKind.LINK, sent_at, 0, "sms", record_id))
+    return out
+
+
+class ExposureIndex:
+    """Contact summaries per subject and subscriber, for looking back when a flag arrives.
+
+    Parameters
+    ----------
+    lookback : datetime.timedelta
+        How far before a flag contacts still count; older summaries are dropped by ``prune``.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> t = dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC)
+    >>> index = ExposureIndex(dt.timedelta(days=3))
+    >>> _ = index.add(Contact("+8613800000001", "+8617000000000", ContactKind.ANSWERED_CALL,
+    ...     t, 600, "call", 7))
+    >>> [(m, s.longest_answered_s) for m, s in index.exposed_to("+8617000000000", since=t)]
+    [('+8613800000001', 600)]
+    """
+
+    def __init__(self, lookback: dt.timedelta) -> None:
+        self.lookback = lookback
+        self._by_subject: dict[str, dict[str, ContactSummary]] = {}
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self._by_subject.values())
+
+    def add(self, contact: Contact) -> ContactSummary:
+        """Fold ``contact`` into its (subject, subscriber) summary and return the summary."""
+        per_subject = self._by_subject.get(contact.subject)
+        if per_subject is None:
+            per_subject = self._by_subject[contact.subject] = {}
+        summary = per_subject.get(contact.msisdn)
+        if summary is None:
+            summary = per_subject[contact.msisdn] = ContactSummary(
+                contact.known_at, contact.known_at
+            )
+        summary.add(contact)
+        return summary
+
+    def has_subject(self, subject: str) -> bool:
+        """Whether any subscriber has a contact with ``subject``."""
+        return subject in self._by_subject
+
+    def summary(self, subject: str, msisdn: str) -> ContactSummary | None:
+        """The summary of one pair, None when they never met."""
+        return self._by_subject.get(subject, {}).get(msisdn)
+
+    def exposed_to(
+        self, subject: str, *, since: dt.datetime
+    ) -> Iterator[tuple[str, ContactSummary]]:
+        """Subscribers whose last contact with ``subject`` is at or after ``since``."""
+        for msisdn, summary in self._by_subject.get(subject, {}).items():
+            if summary.last_at >= since:
+                yield msisdn, summary
+
+    def prune(self, now: dt.datetime) -> int:
+        """Drop summaries whose last contact is older than the look-back; return how many."""
+        horizon = now - self.lookback
+        dropped = 0
+        for subject in list(self._by_subject):
+            pairs = self._by_subject[subject]
+            for msisdn in [m for m, s in pairs.items() if s.last_at < horizon]:
+                del pairs[msisdn]
+                dropped += 1
+            if not pairs:
+                del self._by_subject[subject]
+        return dropped
