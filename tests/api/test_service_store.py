@@ -15,7 +15,7 @@ from telewarden.adapters.service_store import service_store_for
 from telewarden.adapters.storage.sql import SqlStore
 from telewarden.core.errors import ConflictError, InvalidInputError
 from telewarden.core.ports import FixedClock
-from telewarden.core.screening import Channel, ScreeningEvent, Screener
+from telewarden.core.screening import Channel, Screener, ScreeningEvent
 from telewarden.core.service_ports import LoggedDecision, Role, ServiceStore
 from telewarden.services import accounts
 

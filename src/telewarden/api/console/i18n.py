@@ -102,6 +102,40 @@ WORDS: dict[str, tuple[str, str]] = {
 }
 
 
+REASONS_ZH: dict[str, str] = {
+    "emergency_callee": "紧急呼叫",
+    "allow_listed": "白名单",
+    "service_number_impersonation": "冒充服务号码",
+    "spoofed_domestic_on_international": "境外来话伪造境内号码",
+    "missing_country_code": "缺少国家代码",
+    "unparseable_caller_id": "主叫号码无法解析",
+    "invalid_caller_id": "主叫号码无效",
+    "deny_listed_number": "黑名单号码",
+    "deny_listed_prefix": "黑名单号段",
+    "content_scam": "诈骗内容",
+    "content_spam": "垃圾内容",
+    "high_risk_origin": "高风险来源地",
+    "cross_border_opted_out": "用户拒绝跨境",
+    "cross_border_opted_in": "用户已开通跨境",
+    "cross_border_default_block": "跨境默认拦截",
+    "cross_border_allowed": "跨境放行",
+    "domestic": "境内",
+    "unknown": "未知",
+}
+"""Reason codes in Chinese; English pages show the stable code itself."""
+
+
+def reason_label(code: str, lang: str) -> str:
+    """A reason code as the page shows it.
+
+    Examples
+    --------
+    >>> reason_label("deny_listed_number", "zh"), reason_label("deny_listed_number", "en")
+    ('黑名单号码', 'deny_listed_number')
+    """
+    return REASONS_ZH.get(code, code) if lang == "zh" else code
+
+
 def translate(key: str, lang: str) -> str:
     """The word for ``key`` in ``lang`` (``zh`` or ``en``); the key itself when unknown.
 

@@ -27,7 +27,7 @@ from telewarden.api.auth import (
     state_of,
 )
 from telewarden.api.console.charts import stacked_bars
-from telewarden.api.console.i18n import LANGS, translate
+from telewarden.api.console.i18n import LANGS, reason_label, translate
 from telewarden.api.console.sections import Section, register_section, sections
 from telewarden.api.errors import HttpError
 from telewarden.core.errors import TelewardenError
@@ -102,6 +102,7 @@ def render(
         template,
         {
             "t": lambda key: translate(key, lang),
+            "reason": lambda code: reason_label(str(code), lang),
             "lang": lang,
             "other_lang": "en" if lang == "zh" else "zh",
             "nav": nav,
@@ -177,7 +178,12 @@ def dashboard(
     stopped = found.stopped_by_day()
     reasons = sorted({r for per in stopped.values() for r in per})
     series = {r: [stopped.get(d, {}).get(r, 0) for d in day_list] for r in reasons}
-    stopped_svg = stacked_bars(labels, series, empty=translate("no_data", lang))
+    stopped_svg = stacked_bars(
+        labels,
+        series,
+        labels={r: reason_label(r, lang) for r in reasons},
+        empty=translate("no_data", lang),
+    )
     batch_by_day = {b.day: b for b in found.batches}
     batch_series = {
         translate("blocked", lang): [
