@@ -8,6 +8,7 @@ InvalidInputError           422
 NotFoundError               404
 ConflictError               409
 ConfigurationError          503 (the service cannot do this as configured; never a 500)
+body is not JSON            400
 no or unknown credential    401
 credential of another role  403
 body too large              413
@@ -89,8 +90,11 @@ def _error_body(description: str) -> dict[str, object]:
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    400: _error_body("The body is not JSON"),
     401: _error_body("No credential, or one that is unknown, expired or revoked"),
     403: _error_body("The credential's role may not do this"),
+    404: _error_body("No such entry, subscriber record, key or user"),
+    409: _error_body("The state does not allow the change (a username taken, ...)"),
     413: _error_body("Request body or batch too large"),
     422: _error_body("Invalid input"),
     503: _error_body("Overloaded (retry after the Retry-After seconds) or not configured"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 Number = Field(min_length=1, max_length=64, description="As received: E.164, national or local")
 
@@ -36,7 +36,15 @@ class ScreenRequest(_Strict):
     text: str | None = Field(
         None, max_length=2000, description="SMS body; inspected only behind the legal gate"
     )
-    explain: bool = Field(False, description="Include the rule trace")
+    explain: StrictBool = Field(False, description="Include the rule trace")
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _iso_text_only(cls, value: object) -> object:
+        # pydantic would read a bare number as Unix time; the schema promises ISO-8601 text.
+        if value is not None and not isinstance(value, str | dt.datetime):
+            raise ValueError("at must be ISO-8601 text")
+        return value
 
 
 class TraceStep(BaseModel):
@@ -111,7 +119,7 @@ class OptInRequest(_Strict):
 
     msisdn: str = Number
     scope: Literal["calls", "sms", "both"] = "both"
-    opted_in: bool = True
+    opted_in: StrictBool = True
     source: str = Field("api", min_length=1, max_length=64)
 
 
