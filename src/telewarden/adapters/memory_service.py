@@ -12,8 +12,8 @@ from collections import Counter
 from collections.abc import Sequence
 
 from telewarden.adapters.memory import MemoryStore
-from telewarden.adapters.storage.protocol import DecisionRecord, event_to_dict
-from telewarden.adapters.storage.service_sql import key_to_dict, user_to_dict
+from telewarden.adapters.storage.protocol import DecisionRecord
+from telewarden.adapters.storage.service_sql import compact_decision, key_to_dict, user_to_dict
 from telewarden.core.errors import ConflictError
 from telewarden.core.service_ports import ApiKey, DecisionCount, LoggedDecision, Session, User
 
@@ -100,11 +100,9 @@ class MemoryServiceStore:
     def log_decisions(self, items: Sequence[LoggedDecision]) -> None:
         """Append the decisions to the memory store's decision log."""
         for item in items:
-            self.store._decisions.append(
-                DecisionRecord(
-                    item.at, item.actor, event_to_dict(item.event), item.decision.to_dict()
-                )
-            )
+            document = compact_decision(item)
+            event = document.pop("event")
+            self.store._decisions.append(DecisionRecord(item.at, item.actor, event, document))
 
     def decision_counts(self, since: dt.datetime) -> list[DecisionCount]:
         """Logged single screens since ``since`` by day, channel, verdict and reason."""

@@ -55,6 +55,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if config.preload:
+            from starlette.concurrency import run_in_threadpool
+
+            await run_in_threadpool(state.screeners.get)
         yield
         state.close()
 

@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from telewarden.core.ports import Clock
-from telewarden.core.screening import ContentInspector, Decision, Screener, ScreeningEvent
+from telewarden.core.screening import (
+    ContentFinding,
+    ContentInspector,
+    Decision,
+    Screener,
+    ScreeningEvent,
+)
 from telewarden.core.service_ports import LoggedDecision, ServiceStore
 from telewarden.services.context import AppContext
 
@@ -43,6 +49,8 @@ class ApiConfig:
     """How long a verified key or session is trusted without a store look-up."""
     flush_s: float = 0.5
     """How often buffered single-screen decisions are written to the decision log."""
+    preload: bool = True
+    """Load the screener when the process starts, so the first screen is not the slow one."""
     log_decisions: bool = True
     """Whether single screens are written to the decision log at all."""
     access_log: bool = True
@@ -65,6 +73,7 @@ class ScreenerCache:
         self._stale = True
         self._inspector: ContentInspector | None = None
         self._inspector_loaded = False
+        self._inspector_lock = threading.Lock()
 
     def invalidate(self) -> None:
         """This process changed the store: reload before the next screen."""
@@ -73,12 +82,18 @@ class ScreenerCache:
     def _content(self, allowed: bool) -> ContentInspector | None:
         if not allowed:
             return None
-        if not self._inspector_loaded:
-            from telewarden.services.screening import shipped_content_inspector
+        return _LazyInspector(self)
 
-            factory = self.ctx.inspector_factory or shipped_content_inspector
-            self._inspector = factory()
-            self._inspector_loaded = True
+    def inspector(self) -> ContentInspector | None:
+        """The SMS content inspector, loaded on the first SMS body (not at every reload)."""
+        if not self._inspector_loaded:
+            with self._inspector_lock:
+                if not self._inspector_loaded:
+                    from telewarden.services.screening import shipped_content_inspector
+
+                    factory = self.ctx.inspector_factory or shipped_content_inspector
+                    self._inspector = factory()
+                    self._inspector_loaded = True
         return self._inspector
 
     def get(self) -> Screener:
@@ -106,6 +121,22 @@ class ScreenerCache:
                     extra={"version": self.version, "seconds": round(time.perf_counter() - t0, 3)},
                 )
             return self._screener
+
+
+class _LazyInspector:
+    """Stands for the SMS inspector until the first body needs it: loading the model costs
+    seconds, and a call-only deployment should not pay it at start or at every reload."""
+
+    def __init__(self, cache: ScreenerCache) -> None:
+        self.cache = cache
+
+    def inspect(self, text: str) -> ContentFinding:
+        inspector = self.cache.inspector()
+        if inspector is None:
+            from telewarden.core.errors import ConfigurationError
+
+            raise ConfigurationError("SMS content inspection is on but no SMS model is installed")
+        return inspector.inspect(text)
 
 
 class DecisionBuffer:

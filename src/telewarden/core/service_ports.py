@@ -159,7 +159,11 @@ class ServiceStore(Protocol):
         ...
 
     def log_decisions(self, items: Sequence[LoggedDecision]) -> None:
-        """Append many single-screen decisions in one transaction."""
+        """Append many single-screen decisions in one transaction.
+
+        The logged document holds the event and the verdict (reason, rule, SIP mapping,
+        message), not the rule trace: re-screening the event explains it.
+        """
         ...
 
     def decision_counts(self, since: dt.datetime) -> list[DecisionCount]:

@@ -51,8 +51,25 @@ def key_to_dict(key: ApiKey) -> dict[str, Any]:
     }
 
 
+def compact_decision(item: LoggedDecision) -> dict[str, Any]:
+    """The logged document of a service screen: the event and the verdict, without the trace
+    and number analyses (``Screener.decide`` re-creates those for one event on demand; writing
+    them cost six times the screen itself)."""
+    event, decision = item.event, item.decision
+    return {
+        "event": event_to_dict(event),
+        "verdict": decision.verdict.value,
+        "reason": decision.reason.value,
+        "rule": decision.rule,
+        "sip_status": decision.sip_status,
+        "sip_reason": decision.sip_reason,
+        "origin": decision.origin,
+        "message": decision.message,
+    }
+
+
 def decision_row(item: LoggedDecision) -> dict[str, Any]:
-    """The ``decision_log`` row of one decision, as ``SqlStore.log_decision`` writes it."""
+    """The ``decision_log`` row of one service screen (columns as ``SqlStore.log_decision``)."""
     event, decision = item.event, item.decision
     return {
         "at": item.at,
@@ -66,7 +83,7 @@ def decision_row(item: LoggedDecision) -> dict[str, Any]:
         "rule": decision.rule[:64],
         "sip_status": decision.sip_status,
         "origin": decision.origin[:64],
-        "decision": {"event": event_to_dict(event), **decision.to_dict()},
+        "decision": compact_decision(item),
     }
 
 
@@ -244,7 +261,7 @@ class SqlServiceStore:
         if not items:
             return
         with self.engine.begin() as conn:
-            conn.execute(insert(DecisionRow), [decision_row(i) for i in items])
+            conn.execute(insert(DecisionRow.__table__), [decision_row(i) for i in items])
 
     def decision_counts(self, since: dt.datetime) -> list[DecisionCount]:
         """Logged single screens since ``since`` by day, channel, verdict and reason."""
