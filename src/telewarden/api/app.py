@@ -113,7 +113,7 @@ def create_app(
         mount_console(app)
 
     app.add_middleware(
-        ServiceMiddleware,  # type: ignore[arg-type]
+        ServiceMiddleware,
         metrics=metrics,
         in_flight=in_flight,
         max_in_flight=config.max_in_flight,

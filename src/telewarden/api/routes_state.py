@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 
@@ -43,7 +43,7 @@ def _window(offset: int, limit: int) -> int:
     return offset + limit
 
 
-def _page(total: int | None, offset: int, limit: int, fetched: int) -> dict[str, int | None]:
+def _page(total: int | None, offset: int, limit: int, fetched: int) -> dict[str, Any]:
     more = fetched > offset + limit or (total is not None and offset + limit < total)
     return {
         "total": total,

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from telewarden.adapters.clock import SystemClock
+    from telewarden.core.service_ports import ServiceStore
 
 from telewarden.cli.screen import ACTOR_HELP, open_store, print_json, resolve_actor, stdout
 
@@ -52,7 +56,7 @@ def serve(
     )
 
 
-def _service():  # type: ignore[no-untyped-def]
+def _service() -> tuple[ServiceStore, SystemClock]:
     from telewarden.adapters.clock import SystemClock
     from telewarden.adapters.service_store import service_store_for
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, delete, func, insert, or_, select, update
+from sqlalchemy import Engine, Table, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from telewarden.adapters.storage.models import AuditRow, DecisionRow
@@ -129,9 +129,9 @@ class SqlServiceStore:
 
     @staticmethod
     def _user(row: Any) -> User:
-        return User(
-            row.username, Role(row.role), row.password_hash, _utc(row.created_at), row.disabled
-        )  # type: ignore[arg-type]
+        created = _utc(row.created_at)
+        assert created is not None
+        return User(row.username, Role(row.role), row.password_hash, created, row.disabled)
 
     def add_user(self, user: User, *, actor: str) -> None:
         """Create a user; ConflictError when the username is taken."""
@@ -261,7 +261,9 @@ class SqlServiceStore:
         if not items:
             return
         with self.engine.begin() as conn:
-            conn.execute(insert(DecisionRow.__table__), [decision_row(i) for i in items])
+            conn.execute(
+                insert(cast(Table, DecisionRow.__table__)), [decision_row(i) for i in items]
+            )
 
     def decision_counts(self, since: dt.datetime) -> list[DecisionCount]:
         """Logged single screens since ``since`` by day, channel, verdict and reason."""
