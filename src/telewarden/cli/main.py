@@ -97,6 +97,13 @@ COMMANDS = (
     LazyCommand(
         "warn", "telewarden.cli.warn:app", "Warn the subscribers exposed to flagged fraud numbers."
     ),
+    LazyCommand(
+        "serve",
+        "telewarden.cli.serve:serve",
+        "Serve the REST API and the console (health at /v1/health, OpenAPI at /openapi.json).",
+    ),
+    LazyCommand("users", "telewarden.cli.serve:users", "People who log in to the API and console."),
+    LazyCommand("keys", "telewarden.cli.serve:keys", "Integrators' API keys (screening only)."),
 )
 
 app = typer.Typer(

@@ -1,0 +1,354 @@
+"""The console's built-in pages: log-in, dashboard, policy, a number's page, audit log.
+
+Pages authenticate with the ``tw_session`` cookie (HttpOnly, SameSite=Strict) set at log-in;
+forms that change something carry a CSRF field derived from the session token. A page calls
+the same services as the ``/v1`` routes, with the person as the audit actor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from telewarden.api.auth import (
+    GRANTS,
+    SESSION_COOKIE,
+    Permission,
+    Principal,
+    principal_for,
+    state_of,
+)
+from telewarden.api.console.charts import stacked_bars
+from telewarden.api.console.i18n import LANGS, reason_label, translate
+from telewarden.api.console.sections import Section, register_section, sections
+from telewarden.api.errors import HttpError
+from telewarden.core.errors import TelewardenError
+from telewarden.services import accounts, lists, optins, policy, statistics
+
+__all__ = ["mount_console"]
+
+HERE = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+router = APIRouter(prefix="/console", include_in_schema=False)
+LANG_COOKIE = "tw_lang"
+
+
+class ConsoleAuthError(Exception):
+    """No session (redirect to log-in) or a role without the permission (403 page)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def _lang(request: Request) -> str:
+    asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or "zh"
+    return asked if asked in LANGS else "zh"
+
+
+def csrf_token(principal: Principal) -> str:
+    """The CSRF field of a session's forms (a hash of its token: no server-side state)."""
+    return hashlib.sha256(f"csrf:{principal.token}".encode()).hexdigest()[:32]
+
+
+def _principal(request: Request, permission: Permission) -> Principal:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise ConsoleAuthError(303)
+    found = principal_for(state_of(request), token)
+    if found is None or found.kind != "user":
+        raise ConsoleAuthError(303)
+    if found.role not in GRANTS[permission]:
+        raise ConsoleAuthError(403)
+    return found
+
+
+def _console(permission: Permission) -> Any:
+    def check(request: Request) -> Principal:
+        return _principal(request, permission)
+
+    return Depends(check)
+
+
+Viewer = Annotated[Principal, _console(Permission.READ)]
+ListEditor = Annotated[Principal, _console(Permission.EDIT_LISTS)]
+PolicyEditor = Annotated[Principal, _console(Permission.EDIT_POLICY)]
+Auditor = Annotated[Principal, _console(Permission.AUDIT)]
+
+
+def _check_csrf(principal: Principal, csrf: str) -> None:
+    if csrf != csrf_token(principal):
+        raise HttpError(403, "stale or missing form token; reload the page")
+
+
+def render(
+    request: Request, template: str, principal: Principal | None, status: int = 200, **values: Any
+) -> HTMLResponse:
+    """A page in the request's language, with the navigation the principal may see."""
+    lang = _lang(request)
+    nav = [
+        s for s in sections() if principal is not None and principal.role in GRANTS[s.permission]
+    ]
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {
+            "t": lambda key: translate(key, lang),
+            "reason": lambda code: reason_label(str(code), lang),
+            "lang": lang,
+            "other_lang": "en" if lang == "zh" else "zh",
+            "nav": nav,
+            "who": principal,
+            "csrf": csrf_token(principal) if principal is not None and principal.token else "",
+            "can": lambda p: principal is not None and principal.role in GRANTS[Permission(p)],
+            **values,
+        },
+        status_code=status,
+    )
+    if request.query_params.get("lang") in LANGS:
+        response.set_cookie(LANG_COOKIE, lang, samesite="strict", max_age=365 * 86400)
+    return response
+
+
+# -- log-in ------------------------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request) -> HTMLResponse:
+    """The log-in form."""
+    return render(request, "login.html", None, failed=False)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1024)],
+) -> Response:
+    """Check the password; set the session cookie and go to the dashboard."""
+    state = state_of(request)
+    found = accounts.login(state.service, state.ctx.clock, username, password)
+    if found is None:
+        return render(request, "login.html", None, status=401, failed=True)
+    _user, token = found
+    response = RedirectResponse("/console/", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="strict",
+        max_age=int(accounts.SESSION_TTL.total_seconds()), path="/",
+    )  # fmt: skip
+    return response
+
+
+@router.post("/logout")
+def logout(who: Viewer, request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+    """End the session."""
+    _check_csrf(who, csrf)
+    state = state_of(request)
+    if who.token:
+        accounts.logout(state.service, who.token)
+        state.auth_cache.pop(who.token, None)
+    response = RedirectResponse("/console/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# -- dashboard ---------------------------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(
+    who: Viewer, request: Request, days: Annotated[int, Query(ge=1, le=statistics.MAX_DAYS)] = 14
+) -> HTMLResponse:
+    """Totals, calls and SMS stopped per day by reason, batch screening, recent decisions."""
+    state = state_of(request)
+    state.decisions.flush()
+    lang = _lang(request)
+    found = statistics.statistics(state.service, state.ctx.store, state.ctx.clock, days=days)
+    first = found.since.date()
+    day_list = [first + dt.timedelta(days=i) for i in range(days)]
+    labels = [d.strftime("%m-%d") for d in day_list]
+    stopped = found.stopped_by_day()
+    reasons = sorted({r for per in stopped.values() for r in per})
+    series = {r: [stopped.get(d, {}).get(r, 0) for d in day_list] for r in reasons}
+    stopped_svg = stacked_bars(
+        labels,
+        series,
+        labels={r: reason_label(r, lang) for r in reasons},
+        empty=translate("no_data", lang),
+    )
+    batch_by_day = {b.day: b for b in found.batches}
+    batch_series = {
+        translate("blocked", lang): [
+            batch_by_day[d].blocked if d in batch_by_day else 0 for d in day_list
+        ],
+        translate("screened", lang) + " − " + translate("blocked", lang): [
+            batch_by_day[d].screened - batch_by_day[d].blocked if d in batch_by_day else 0
+            for d in day_list
+        ],
+    }
+    batch_svg = stacked_bars(labels, batch_series, empty=translate("no_data", lang))
+    recent = state.ctx.store.recent_decisions(limit=15)
+    return render(
+        request, "dashboard.html", who, days=days, totals=found.totals(),
+        stopped_svg=stopped_svg, batch_svg=batch_svg, recent=recent,
+    )  # fmt: skip
+
+
+# -- policy ------------------------------------------------------------------------------------
+
+
+@router.get("/policy", response_class=HTMLResponse)
+def policy_page(
+    who: Viewer,
+    request: Request,
+    msisdn: Annotated[str, Query(max_length=64)] = "",
+    prefix: Annotated[str, Query(max_length=32)] = "",
+    message: Annotated[str, Query(max_length=200)] = "",
+) -> HTMLResponse:
+    """Cross-border defaults per region, opt-in look-up, lists."""
+    store = state_of(request).ctx.store
+    version, settings = policy.policy_in_force(store)
+    optin_result: dict[str, Any] | None = None
+    if msisdn.strip():
+        try:
+            e164, records = optins.optins_of(store, msisdn)
+            optin_result = {"e164": e164, "records": records, "error": None}
+        except TelewardenError as exc:
+            optin_result = {"e164": None, "records": [], "error": str(exc)}
+    counts = lists.count_entries(store, [lists.list_kind(k) for k in lists.KINDS])
+    clean_prefix = prefix.strip() if prefix.strip().lstrip("+").isdigit() else ""
+    shown = {
+        k: lists.show_entries(store, lists.list_kind(k), starting_with=clean_prefix, limit=20)[0]
+        for k in lists.KINDS
+    }
+    return render(
+        request, "policy.html", who, version=version, settings=settings, msisdn=msisdn,
+        optin_result=optin_result, counts=counts, shown=shown, prefix=clean_prefix,
+        message=message,
+    )  # fmt: skip
+
+
+def _back(message: str) -> RedirectResponse:
+    from urllib.parse import quote
+
+    return RedirectResponse(f"/console/policy?message={quote(message[:200])}", status_code=303)
+
+
+@router.post("/policy/set")
+def policy_set(
+    who: PolicyEditor,
+    request: Request,
+    key: Annotated[str, Form(max_length=200)],
+    value: Annotated[str, Form(max_length=2000)],
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Change one policy setting (supervisors and admins)."""
+    _check_csrf(who, csrf)
+    state = state_of(request)
+    try:
+        change = policy.set_policy_value(state.ctx.store, key, value, actor=who.actor)
+    except TelewardenError as exc:
+        return _back(f"✗ {exc}")
+    state.changed()
+    return _back(
+        f"✓ {change.key} = {json.dumps(change.value, ensure_ascii=False)} (v{change.version})"
+    )
+
+
+@router.post("/lists/add")
+def lists_add(
+    who: ListEditor,
+    request: Request,
+    kind: Annotated[str, Form(max_length=8)],
+    pattern: Annotated[str, Form(max_length=32)],
+    reason: Annotated[str, Form(max_length=256)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Add a list entry (analysts, supervisors, admins)."""
+    _check_csrf(who, csrf)
+    state = state_of(request)
+    try:
+        entry, _ = lists.add_entry(
+            state.ctx.store, lists.list_kind(kind), pattern, reason=reason, source="console",
+            actor=who.actor,
+        )  # fmt: skip
+    except TelewardenError as exc:
+        return _back(f"✗ {exc}")
+    state.changed()
+    return _back(f"✓ {kind}: {entry.pattern}")
+
+
+# -- numbers -----------------------------------------------------------------------------------
+
+
+@router.get("/numbers", response_class=HTMLResponse)
+def numbers_search(
+    who: Viewer, request: Request, msisdn: Annotated[str, Query(max_length=64)] = ""
+) -> Response:
+    """The look-up form, or a redirect to the number's page."""
+    if msisdn.strip():
+        from urllib.parse import quote
+
+        return RedirectResponse(f"/console/numbers/{quote(msisdn.strip())}", status_code=303)
+    return render(request, "number.html", who, profile=None, error=None)
+
+
+@router.get("/numbers/{msisdn}", response_class=HTMLResponse)
+def number_page(who: Viewer, request: Request, msisdn: str) -> HTMLResponse:
+    """What is known about one number: analysis, list status, opt-ins, decisions."""
+    state = state_of(request)
+    state.decisions.flush()
+    try:
+        profile = statistics.number_profile(state.ctx.store, state.service, msisdn, limit=50)
+    except TelewardenError as exc:
+        return render(request, "number.html", who, status=422, profile=None, error=str(exc))
+    return render(request, "number.html", who, profile=profile, error=None)
+
+
+# -- audit -------------------------------------------------------------------------------------
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(who: Auditor, request: Request) -> HTMLResponse:
+    """The newest audited changes with their actors."""
+    records = state_of(request).ctx.store.audit_log(limit=100)
+    return render(request, "audit.html", who, records=records)
+
+
+BUILT_IN = (
+    Section("dashboard", "总览", "Dashboard", "/console/", Permission.READ, order=10),
+    Section("policy", "策略", "Policy", "/console/policy", Permission.READ, order=20),
+    Section("numbers", "号码", "Numbers", "/console/numbers", Permission.READ, order=30),
+    Section("audit", "审计日志", "Audit log", "/console/audit", Permission.AUDIT, order=90),
+)
+
+
+def mount_console(app: FastAPI) -> None:
+    """Add the console's pages, its static files and every registered section's router."""
+    for section in BUILT_IN:
+        register_section(section)
+    app.include_router(router)
+    for section in sections():
+        if section.router is not None:
+            app.include_router(section.router)
+    app.mount("/console/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
+
+    async def console_auth(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ConsoleAuthError)
+        if exc.status == 303:
+            return RedirectResponse("/console/login", status_code=303)
+        return render(request, "error.html", None, status=403, title="forbidden")
+
+    app.add_exception_handler(ConsoleAuthError, console_auth)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/console/", status_code=307)
