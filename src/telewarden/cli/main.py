@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from telewarden._version import __version__
-from telewarden.cli import demo, eval, lists, numbers, optin, policy, screen, sim, sms
+from telewarden.cli import batch, demo, eval, lists, numbers, optin, policy, screen, sim, sms
 from telewarden.core.errors import (
     ConfigurationError,
     ConflictError,
@@ -37,6 +37,7 @@ app.add_typer(numbers.app, name="numbers")
 app.add_typer(eval.app, name="eval")
 app.command("detect")(numbers.detect)
 app.command("demo")(demo.demo)
+app.add_typer(batch.app, name="batch")
 
 
 @app.callback(invoke_without_command=True)
