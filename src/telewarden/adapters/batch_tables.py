@@ -9,6 +9,8 @@ Layout of an input directory (what ``telewarden batch prepare`` writes and both 
     INPUT/app/month=2026-03/*.parquet      data usage, by month (the table is monthly)
     INPUT/user/*.parquet                   one row per subscriber (a snapshot, not partitioned)
     INPUT/known/*.parquet                  optional: node, label of numbers already judged
+    INPUT/records/calls/day=2026-03-01/    optional: canonical calls, sms, usage (by UTC day)
+    INPUT/records/subscribers/               and subscribers, for the windowed signals
 
 A table may also be a single ``INPUT/voc.parquet`` file. Partition columns are folder names
 only: the feature columns come from the files (the columns of ``TABLE_COLUMNS``), so a day can
@@ -29,7 +31,7 @@ import polars as pl
 from telewarden.adapters.records_io import read_table
 from telewarden.core.errors import InvalidInputError
 from telewarden.core.features.sichuan import KEY, TABLE_COLUMNS
-from telewarden.core.records import CELLS_SCHEMA
+from telewarden.core.records import CELLS_SCHEMA, TABLES
 from telewarden.core.sichuan import ARPU_MONTHS, SichuanMapper
 
 CONTEST_TABLES: tuple[str, ...] = ("voc", "sms", "app", "user")
@@ -49,7 +51,43 @@ INPUT_COLUMNS: Mapping[str, tuple[str, ...]] = {
 }
 """The columns the engines read from each table."""
 
-OUTPUTS: tuple[str, ...] = ("features", "graph", "scores")
+OUTPUTS: tuple[str, ...] = ("features", "graph", "scores", "signals")
+
+RECORD_TABLES: Mapping[str, str | None] = {
+    "calls": "start_at",
+    "sms": "sent_at",
+    "usage": "start_at",
+    "subscribers": None,
+}
+"""Canonical tables the windowed signals read, with the time column they are partitioned by."""
+
+RECORDS = "records"
+"""Sub-folder of the input holding the canonical tables."""
+
+
+def signals_end(last_call: dt.datetime | None) -> dt.datetime:
+    """Where the signal windows end: one second after the last call (as ``telewarden detect``);
+    the epoch when there is no call."""
+    if last_call is None:
+        return dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    return last_call + dt.timedelta(seconds=1)
+
+
+def scan_records(directory: Path) -> dict[str, pl.LazyFrame]:
+    """The canonical tables under ``directory/records`` (empty when there are none)."""
+    found: dict[str, pl.LazyFrame] = {}
+    for name in RECORD_TABLES:
+        location = table_location(directory / RECORDS, name)
+        if location is None:
+            continue
+        pattern = location if location.is_file() else location / "**" / "*.parquet"
+        frame = pl.scan_parquet(pattern, hive_partitioning=location.is_dir())
+        wanted = list(TABLES[name].schema)
+        missing = [c for c in wanted if c not in frame.collect_schema().names()]
+        if missing:
+            raise InvalidInputError(f"{location}: missing column(s) {', '.join(missing)}")
+        found[name] = frame.select(wanted)
+    return found
 
 
 def table_location(directory: Path, name: str) -> Path | None:
@@ -193,10 +231,13 @@ def prepare_from_records(records: Path, directory: Path) -> dict[str, int]:
     malformed canonical rows are quarantined by the record reader and counted under
     ``<table>_quarantined``.
 
+    The canonical calls, SMS, usage and subscribers are also copied, partitioned by UTC day,
+    under ``records/`` for the windowed signals.
+
     Returns
     -------
     dict of str to int
-        Rows written per contest table, and rows quarantined per canonical table.
+        Rows written per table, and rows quarantined per canonical table.
     """
     if not records.is_dir():
         raise InvalidInputError(f"no such directory: {records}")
@@ -224,4 +265,14 @@ def prepare_from_records(records: Path, directory: Path) -> dict[str, int]:
         raise InvalidInputError(f"{records}: no subscriber with an activation time")
     tables["user"] = mapper.to_user(subs, None, latest).drop("label")
     counts.update(write_contest_tables(tables, directory))
+    for name, stamp in RECORD_TABLES.items():
+        if name not in found:
+            continue
+        frame = found[name]
+        if stamp is not None:
+            frame = frame.with_columns(pl.col(stamp).dt.strftime("%Y-%m-%d").alias("day"))
+        rows = _write_partitioned(
+            frame, directory / RECORDS / name, None if stamp is None else "day"
+        )
+        counts[f"records/{name}"] = rows
     return counts

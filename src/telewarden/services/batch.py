@@ -2,8 +2,10 @@
 
 ``run_batch`` reads the contest tables of an input folder (Parquet partitioned by day, see
 :mod:`telewarden.adapters.batch_tables`), computes the 55 Sichuan features, the contact-graph
-features over the call table and the scores of the number scorer, and writes ``features``,
-``graph`` and ``scores`` Parquet folders under the output. Two engines run the same feature
+features over the call table and the scores of the number scorer, and, when the input also
+holds canonical records, the windowed signals (1 h / 24 h / 7 d, ending one second after the
+last call); it writes ``features``, ``graph``, ``scores`` and ``signals`` Parquet folders under
+the output. Two engines run the same feature
 definitions (:mod:`telewarden.core.features.definitions`) and the same scorer:
 
 - ``polars`` (default): embedded, one machine, no JVM;
@@ -17,6 +19,7 @@ The two give equal counts, modes and keys, and means, variances and scores withi
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +27,17 @@ from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
-from telewarden.adapters.batch_tables import input_tables, voc_edges, write_output
+from telewarden.adapters.batch_tables import (
+    input_tables,
+    scan_records,
+    signals_end,
+    voc_edges,
+    write_output,
+)
 from telewarden.core.errors import ConfigurationError, InvalidInputError
 from telewarden.core.features.graph import graph_features
 from telewarden.core.features.sichuan import sichuan_features
+from telewarden.core.features.signals import windowed_signals
 
 if TYPE_CHECKING:
     from telewarden.core.models.number_scorer import NumberScorer
@@ -48,6 +58,8 @@ class BatchReport:
     seconds: float
     output: Path
     outputs: tuple[str, ...] = field(default=("features", "graph", "scores"))
+    signal_rows: int = 0
+    """Subscribers with windowed signals (0 without canonical records in the input)."""
 
     @property
     def rows_per_s(self) -> float:
@@ -79,6 +91,13 @@ def _run_polars(input_dir: Path, output: Path, scorer: NumberScorer) -> BatchRep
         outputs = ("features", "graph", "scores")
     scores = scorer.score_many(features)
     write_output(scores, output, "scores")
+    records = scan_records(input_dir)
+    signal_rows = 0
+    if "calls" in records:
+        signal_frame = _signals_polars(records)
+        write_output(signal_frame, output, "signals")
+        signal_rows = signal_frame.height
+        outputs = (*outputs, "signals")
     return BatchReport(
         engine="polars",
         input_rows=rows,
@@ -88,6 +107,23 @@ def _run_polars(input_dir: Path, output: Path, scorer: NumberScorer) -> BatchRep
         seconds=time.perf_counter() - started,
         output=output,
         outputs=outputs,
+        signal_rows=signal_rows,
+    )
+
+
+def _signals_polars(records: dict[str, pl.LazyFrame]) -> pl.DataFrame:
+    calls = records["calls"]
+    last = calls.select(pl.col("start_at").max()).collect().item()
+    return (
+        windowed_signals(
+            calls,
+            signals_end(last if isinstance(last, dt.datetime) else None),
+            sms=records.get("sms"),
+            usage=records.get("usage"),
+            subscribers=records.get("subscribers"),
+        )
+        .collect()
+        .sort("msisdn")
     )
 
 
@@ -120,6 +156,7 @@ def _run_spark(
         seconds=time.perf_counter() - started,
         output=Path(output_location),
         outputs=outputs,
+        signal_rows=result.signal_rows,
     )
 
 
@@ -154,11 +191,13 @@ def run_batch(
     """
     if engine not in ENGINES:
         raise InvalidInputError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
-    chosen = scorer if scorer is not None else _load_scorer(model)
     if engine == "polars":
         if "://" in str(input_location) or "://" in str(output_location):
             raise InvalidInputError("the polars engine reads and writes local folders only")
+        input_tables(Path(input_location))  # bad input fails before the model loads
+        chosen = scorer if scorer is not None else _load_scorer(model)
         return _run_polars(Path(input_location), Path(output_location), chosen)
     if "://" not in str(input_location) and not Path(input_location).is_dir():
         raise InvalidInputError(f"no such directory: {input_location}")
+    chosen = scorer if scorer is not None else _load_scorer(model)
     return _run_spark(str(input_location), str(output_location), chosen, master or "local[*]")

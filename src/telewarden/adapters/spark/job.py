@@ -8,6 +8,7 @@ into place, URI outputs are overwritten by Spark's own committer.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,12 +16,21 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from telewarden.adapters.batch_tables import CONTEST_TABLES, INPUT_COLUMNS, replace_folder
+from telewarden.adapters.batch_tables import (
+    CONTEST_TABLES,
+    INPUT_COLUMNS,
+    RECORD_TABLES,
+    RECORDS,
+    replace_folder,
+    signals_end,
+)
 from telewarden.adapters.spark.features import graph_features, sichuan_features, voc_edges
 from telewarden.adapters.spark.scoring import score_features
+from telewarden.adapters.spark.signals import windowed_signals
 from telewarden.core.errors import InvalidInputError
 from telewarden.core.features.sichuan import KEY
 from telewarden.core.models.number_scorer import NumberScorer
+from telewarden.core.records import TABLES
 
 
 @dataclass(slots=True)
@@ -31,6 +41,7 @@ class SparkJobResult:
     numbers: int = 0
     graph_nodes: int = 0
     flagged: int = 0
+    signal_rows: int = 0
 
 
 def _is_uri(location: str) -> bool:
@@ -47,15 +58,35 @@ def _exists(spark: SparkSession, location: str) -> bool:
     return bool(hadoop_path.getFileSystem(conf).exists(hadoop_path))
 
 
-def read_table(spark: SparkSession, input_location: str, name: str) -> DataFrame | None:
-    """The table's :data:`INPUT_COLUMNS` from ``INPUT/name/`` or ``INPUT/name.parquet``."""
-    base = input_location.rstrip("/")
+def _read(spark: SparkSession, base: str, name: str) -> tuple[DataFrame, str] | None:
     for location in (f"{base}/{name}", f"{base}/{name}.parquet"):
         if _exists(spark, location):
-            frame = spark.read.parquet(location)
-            break
-    else:
+            return spark.read.parquet(location), location
+    return None
+
+
+def read_records(spark: SparkSession, input_location: str) -> dict[str, DataFrame]:
+    """The canonical tables under ``INPUT/records`` (for the windowed signals)."""
+    found: dict[str, DataFrame] = {}
+    for name in RECORD_TABLES:
+        read = _read(spark, f"{input_location.rstrip('/')}/{RECORDS}", name)
+        if read is None:
+            continue
+        frame, location = read
+        wanted = list(TABLES[name].schema)
+        missing = [c for c in wanted if c not in frame.columns]
+        if missing:
+            raise InvalidInputError(f"{location}: missing column(s) {', '.join(missing)}")
+        found[name] = frame.select(*wanted)
+    return found
+
+
+def read_table(spark: SparkSession, input_location: str, name: str) -> DataFrame | None:
+    """The table's :data:`INPUT_COLUMNS` from ``INPUT/name/`` or ``INPUT/name.parquet``."""
+    read = _read(spark, input_location.rstrip("/"), name)
+    if read is None:
         return None
+    frame, location = read
     wanted = INPUT_COLUMNS[name]
     if name == "user":
         if KEY not in frame.columns:
@@ -91,8 +122,9 @@ def run_spark_job(
 ) -> SparkJobResult:
     """Features, graph features and scores of every number in the input.
 
-    Writes ``features`` (``phone_no_m`` + 55), ``graph`` (``node`` + graph features) and
-    ``scores`` (``phone_no_m``, ``score``, ``flagged``, ``reasons``) under the output.
+    Writes ``features`` (``phone_no_m`` + 55), ``graph`` (``node`` + graph features),
+    ``scores`` (``phone_no_m``, ``score``, ``flagged``, ``reasons``) and, when the input holds
+    canonical records, ``signals`` (``msisdn`` + the windowed signals) under the output.
     """
     tables = {name: read_table(spark, input_location, name) for name in (*CONTEST_TABLES, "known")}
     present = {name: t for name, t in tables.items() if t is not None}
@@ -115,4 +147,20 @@ def run_spark_job(
     result.numbers = written.count()
     scores_at = _write(score_features(written, scorer), output_location, "scores")
     result.flagged = spark.read.parquet(scores_at).where(F.col("flagged")).count()
+    records = read_records(spark, input_location)
+    if "calls" in records:
+        last = records["calls"].agg(F.max("start_at")).first()
+        last_call = None if last is None or last[0] is None else last[0]
+        if last_call is not None:
+            # Spark hands back a naive datetime in the driver's local time zone
+            last_call = last_call.astimezone(dt.UTC)
+        signals = windowed_signals(
+            records["calls"],
+            signals_end(last_call),
+            sms=records.get("sms"),
+            usage=records.get("usage"),
+            subscribers=records.get("subscribers"),
+        )
+        signals_at = _write(signals, output_location, "signals")
+        result.signal_rows = spark.read.parquet(signals_at).count()
     return result
