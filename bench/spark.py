@@ -55,6 +55,15 @@ def _close(a: pl.DataFrame, b: pl.DataFrame, columns: list[str]) -> str:
     return f"{a.height:,} numbers x {len(columns)} columns agree within 1e-9"
 
 
+def _line(name: str, rows: int, numbers: int, cores: int, feats_s: float, score_s: float) -> None:
+    print(
+        f"{name:6s} features {feats_s:8.1f} s {rows / feats_s:>10,.0f} voc rows/s "
+        f"({rows / feats_s / cores:>9,.0f} per core) | scoring {score_s:7.1f} s "
+        f"{numbers / score_s:>8,.0f} numbers/s ({numbers / score_s / cores:>7,.0f} per core)",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rows", type=int, default=10_000_000, help="call records (voc rows)")
@@ -81,6 +90,8 @@ def main() -> None:
         polars_scores = scorer.score_many(polars_features)
         polars_scoring_s = time.perf_counter() - started
         numbers = polars_features.height
+        cores = int(THREADS)
+        _line("polars", rows, numbers, cores, polars_features_s, polars_scoring_s)
 
         from telewarden.adapters.spark.features import sichuan_features as spark_features
         from telewarden.adapters.spark.job import read_table
@@ -103,16 +114,7 @@ def main() -> None:
         spark_scores = pl.read_parquet(folder / "spark-scores" / "*.parquet")
         print(f"features: {_close(polars_features, on_spark, list(FEATURE_NAMES))}")
         print(f"scores: {_close(polars_scores, spark_scores, ['score'])}")
-        cores = int(THREADS)
-        for name, feats_s, score_s in (
-            ("polars", polars_features_s, polars_scoring_s),
-            ("spark", spark_features_s, spark_scoring_s),
-        ):
-            print(
-                f"{name:6s} features {feats_s:8.1f} s {rows / feats_s:>10,.0f} voc rows/s "
-                f"({rows / feats_s / cores:>9,.0f} per core) | scoring {score_s:7.1f} s "
-                f"{numbers / score_s:>8,.0f} numbers/s ({numbers / score_s / cores:>7,.0f} per core)"
-            )
+        _line("spark", rows, numbers, cores, spark_features_s, spark_scoring_s)
         print(
             f"spark / polars time: features {spark_features_s / polars_features_s:.1f}x, "
             f"scoring {spark_scoring_s / polars_scoring_s:.1f}x"

@@ -11,7 +11,8 @@ calls), handsets shared between cards (a join through the IMEI). Points that nee
   from whole epoch seconds, as Polars truncates an aware UTC timestamp;
 - Polars' ``total_seconds()`` truncates to whole seconds before the division by 86,400, so
   ``dormant_days`` and ``card_age_days`` do too;
-- a card's gaps are taken in time order; equal times give zero gaps in either order.
+- a card's gaps are taken in time order (equal times give zero gaps in either order), over
+  times truncated to whole milliseconds as the Polars version takes them.
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ def signals(
         "imei",
         "imsi",
         hour.alias("_hour"),
-        (_micros("start_at") / 1_000_000).alias("_t"),
+        # whole milliseconds, as Polars' epoch("ms") before its division by 1000
+        (F.unix_millis(F.col("start_at")) / 1000.0).alias("_t"),
     )
     by_time = Window.partitionBy("msisdn").orderBy("start_at")
     outbound = outbound.withColumn("_gap", F.col("_t") - F.lag("_t").over(by_time))
