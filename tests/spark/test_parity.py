@@ -31,9 +31,10 @@ APPROXIMATE = {
     c
     for c in FEATURE_NAMES
     if c.endswith(("_mean", "_median", "_var", "_sum")) or c == "flow_month"
-} | {"score", "duration_cv", "gap_mean_s", "gap_cv", "data_mb"}
-"""Columns computed by floating-point sums whose order differs between engines (signals by
-their name without the window suffix)."""
+} | {"score", "duration_cv", "gap_mean_s", "gap_cv", "data_mb", "card_age_days", "dormant_days"}
+"""Columns computed by floating-point sums whose order differs between engines, and durations in
+days (Polars may divide seconds by 86,400 as a product with the reciprocal: last-bit
+differences); signals by their name without the window suffix."""
 
 
 def _approximate(column: str) -> bool:
