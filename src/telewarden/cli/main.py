@@ -104,6 +104,11 @@ COMMANDS = (
     ),
     LazyCommand("users", "telewarden.cli.serve:users", "People who log in to the API and console."),
     LazyCommand("keys", "telewarden.cli.serve:keys", "Integrators' API keys (screening only)."),
+    LazyCommand(
+        "batch",
+        "telewarden.cli.batch:app",
+        "The nightly batch job: features, contact graph and scores, embedded or on Spark.",
+    ),
 )
 
 app = typer.Typer(

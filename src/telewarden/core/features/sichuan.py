@@ -16,6 +16,11 @@ Semantics that matter for a model trained on the published file:
 - ``arpu_sum`` over a row with every month missing is 0, as pandas sums and as the published
   file shows (133 numbers with null ``arpu_mean`` and ``arpu_sum`` 0).
 
+The call, SMS and app features are declared once in :mod:`telewarden.core.features.definitions`
+(aggregates, filters, post-expressions) and compiled here to Polars, and by the Spark engine to
+Spark columns; this module decides only how Polars groups (on an integer code of the number,
+with the mode trick of :func:`_mode`). The ARPU features are row-wise and written out here.
+
 Polars was chosen over DuckDB SQL by measurement: see ``bench/features.py`` and the "Feature
 engine" section of ``docs/benchmarks.md``.
 """
@@ -27,6 +32,14 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from telewarden.core.errors import InvalidInputError
+from telewarden.core.features.definitions import (
+    APP,
+    SMS,
+    VOC,
+    TableFeatures,
+    polars_aggregate,
+    polars_derived,
+)
 from telewarden.core.sichuan import (
     APP_COLUMNS,
     ARPU_MONTHS,
@@ -38,58 +51,9 @@ from telewarden.core.sichuan import (
 KEY = "phone_no_m"
 """The contest's name for the subscriber number column (hashed MSISDN)."""
 
-VOC_FEATURES: tuple[str, ...] = (
-    "opposite_count",
-    "opposite_unique",
-    "voccalltype1",
-    "imeis",
-    "voc_calltype1",
-    "city_name_call",
-    "county_name_call",
-    "phone2opposite_mean",
-    "phone2opposite_median",
-    "phone2opposite_max",
-    "phone2oppo_sum_mean",
-    "phone2oppo_sum_median",
-    "phone2oppo_sum_max",
-    "call_dur_mean",
-    "call_dur_median",
-    "call_dur_max",
-    "call_dur_min",
-    "city_name_nunique",
-    "county_name_nunique",
-    "calltype_id_unique",
-    "voc_hour_mode",
-    "voc_hour_mode_count",
-    "voc_hour_nunique",
-    "voc_day_mode",
-    "voc_day_mode_count",
-    "voc_day_nunique",
-)
-SMS_FEATURES: tuple[str, ...] = (
-    "sms_count",
-    "sms_nunique",
-    "sms_rate",
-    "calltype_2",
-    "calltype_rate",
-    "hour_mode",
-    "hour_mode_count",
-    "hour_nunique",
-    "day_mode",
-    "day_mode_count",
-    "day_nunique",
-)
-APP_FEATURES: tuple[str, ...] = (
-    "busi_count",
-    "flow_mean",
-    "flow_median",
-    "flow_min",
-    "flow_max",
-    "flow_var",
-    "flow_sum",
-    "month_ids",
-    "flow_month",
-)
+VOC_FEATURES: tuple[str, ...] = VOC.outputs
+SMS_FEATURES: tuple[str, ...] = SMS.outputs
+APP_FEATURES: tuple[str, ...] = APP.outputs
 USER_FEATURES: tuple[str, ...] = (
     "arpu_mean",
     "arpu_var",
@@ -163,13 +127,32 @@ def _mode(
     )
 
 
-def _nunique(column: str, where: pl.Expr | None = None) -> pl.Expr:
-    values = pl.col(column) if where is None else pl.col(column).filter(where)
-    return values.drop_nulls().n_unique()
+def _per_number(rows: pl.LazyFrame, spec: TableFeatures) -> pl.LazyFrame:
+    """The declared aggregates, pair features, derived columns and modes of one table.
 
-
-def _null_unless(condition: pl.Expr, value: pl.Expr) -> pl.Expr:
-    return pl.when(condition).then(value).otherwise(None)
+    ``rows`` carries the number's integer code in ``_ID`` and, for tables with modes, the
+    ``_hour`` and ``_day`` of the timestamp."""
+    main = rows.group_by(_ID).agg(
+        pl.col(KEY).first().cast(pl.String), *(polars_aggregate(a) for a in spec.aggregates)
+    )
+    if spec.counterpart is not None:
+        # pandas' groupby drops missing keys, so a row without a counterpart forms no pair; the
+        # pairs also give the distinct counterparts, cheaper than a string n_unique per number.
+        pairs = (
+            rows.filter(pl.col(spec.counterpart).is_not_null())
+            .group_by(_ID, spec.counterpart)
+            .agg(*(polars_aggregate(a) for a in spec.pair_aggregates))
+            .group_by(_ID)
+            .agg(*(polars_aggregate(a) for a in spec.over_pairs))
+        )
+        main = main.join(pairs, on=_ID, how="left").with_columns(
+            pl.col(c).fill_null(0) for c in spec.zero_without_pairs
+        )
+    main = main.with_columns(polars_derived(d) for d in spec.derived)
+    for mode in spec.modes:
+        part = _mode(rows, f"_{mode.part}", mode.mode, mode.mode_count, mode.nunique)
+        main = main.join(part, on=_ID, how="left")
+    return main.select(KEY, *(pl.col(n).cast(pl.Float64) for n in spec.outputs))
 
 
 def voc_features(voc: pl.LazyFrame) -> pl.LazyFrame:
@@ -204,59 +187,7 @@ def voc_features(voc: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("city_name", "county_name").cast(pl.String).cast(pl.Categorical),
         _number_id(),
     ).with_columns(pl.col("_at").dt.hour().alias("_hour"), pl.col("_at").dt.day().alias("_day"))
-    outgoing = pl.col("calltype_id") == 1
-    main = calls.group_by(_ID).agg(
-        pl.col(KEY).first().cast(pl.String),
-        pl.len().alias("opposite_count"),
-        outgoing.sum().alias("voccalltype1"),
-        _nunique("imei_m", outgoing).alias("imeis"),
-        _nunique("city_name", outgoing).alias("city_name_call"),
-        _nunique("county_name", outgoing).alias("county_name_call"),
-        pl.col("call_dur").mean().alias("call_dur_mean"),
-        pl.col("call_dur").median().alias("call_dur_median"),
-        pl.col("call_dur").max().alias("call_dur_max"),
-        pl.col("call_dur").min().alias("call_dur_min"),
-        _nunique("city_name").alias("city_name_nunique"),
-        _nunique("county_name").alias("county_name_nunique"),
-        _nunique("calltype_id").alias("calltype_id_unique"),
-    )
-    has_outgoing = pl.col("voccalltype1") > 0
-    main = main.with_columns(
-        _null_unless(has_outgoing, pl.col("voccalltype1")).alias("voccalltype1"),
-        _null_unless(has_outgoing, pl.col("imeis")).alias("imeis"),
-        _null_unless(has_outgoing, pl.col("city_name_call")).alias("city_name_call"),
-        _null_unless(has_outgoing, pl.col("county_name_call")).alias("county_name_call"),
-        _null_unless(has_outgoing, pl.col("voccalltype1") / pl.col("opposite_count")).alias(
-            "voc_calltype1"
-        ),
-    )
-    # pandas' groupby drops missing keys, so a call without a counterpart forms no pair; the
-    # pairs also give the distinct counterparts, cheaper than a string n_unique per number.
-    pairs = (
-        calls.filter(pl.col("opposite_no_m").is_not_null())
-        .group_by(_ID, "opposite_no_m")
-        .agg(pl.len().alias("_calls"), pl.col("call_dur").sum().alias("_dur"))
-        .group_by(_ID)
-        .agg(
-            pl.len().alias("opposite_unique"),
-            pl.col("_calls").mean().alias("phone2opposite_mean"),
-            pl.col("_calls").median().alias("phone2opposite_median"),
-            pl.col("_calls").max().alias("phone2opposite_max"),
-            pl.col("_dur").mean().alias("phone2oppo_sum_mean"),
-            pl.col("_dur").median().alias("phone2oppo_sum_median"),
-            pl.col("_dur").max().alias("phone2oppo_sum_max"),
-        )
-    )
-    hour = _mode(calls, "_hour", "voc_hour_mode", "voc_hour_mode_count", "voc_hour_nunique")
-    day = _mode(calls, "_day", "voc_day_mode", "voc_day_mode_count", "voc_day_nunique")
-    joined = (
-        main.join(pairs, on=_ID, how="left")
-        # no call with a counterpart: no pair, and pandas' nunique counts 0 distinct
-        .with_columns(pl.col("opposite_unique").fill_null(0))
-        .join(hour, on=_ID, how="left")
-        .join(day, on=_ID, how="left")
-    )
-    return joined.select(KEY, *(pl.col(n).cast(pl.Float64) for n in VOC_FEATURES))
+    return _per_number(calls, VOC)
 
 
 def sms_features(sms: pl.LazyFrame) -> pl.LazyFrame:
@@ -286,37 +217,7 @@ def sms_features(sms: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("calltype_id").cast(pl.Int64, strict=False),
         _number_id(),
     ).with_columns(pl.col("_at").dt.hour().alias("_hour"), pl.col("_at").dt.day().alias("_day"))
-    # Distinct counterparts from the (number, counterpart) pairs: grouping on the pair is
-    # cheaper than a string n_unique inside each number's group (about a third of the SMS time).
-    counterparts = (
-        rows.filter(pl.col("opposite_no_m").is_not_null())
-        .group_by(_ID, "opposite_no_m")
-        .agg()
-        .group_by(_ID)
-        .agg(pl.len().alias("sms_nunique"))
-    )
-    main = (
-        rows.group_by(_ID)
-        .agg(
-            pl.col(KEY).first().cast(pl.String),
-            pl.len().alias("sms_count"),
-            (pl.col("calltype_id") == 2).sum().alias("calltype_2"),
-        )
-        .join(counterparts, on=_ID, how="left")
-        .with_columns(pl.col("sms_nunique").fill_null(0))
-    )
-    has_received = pl.col("calltype_2") > 0
-    main = main.with_columns(
-        (pl.col("sms_count") / pl.col("sms_nunique")).alias("sms_rate"),
-        _null_unless(has_received, pl.col("calltype_2")).alias("calltype_2"),
-        _null_unless(has_received, pl.col("calltype_2") / pl.col("sms_count")).alias(
-            "calltype_rate"
-        ),
-    )
-    hour = _mode(rows, "_hour", "hour_mode", "hour_mode_count", "hour_nunique")
-    day = _mode(rows, "_day", "day_mode", "day_mode_count", "day_nunique")
-    joined = main.join(hour, on=_ID, how="left").join(day, on=_ID, how="left")
-    return joined.select(KEY, *(pl.col(n).cast(pl.Float64) for n in SMS_FEATURES))
+    return _per_number(rows, SMS)
 
 
 def app_features(app: pl.LazyFrame) -> pl.LazyFrame:
@@ -342,22 +243,10 @@ def app_features(app: pl.LazyFrame) -> pl.LazyFrame:
     (2.0, 7.0, 4.5)
     """
     rows = app.with_columns(pl.col("flow").cast(pl.Float64, strict=False))
-    main = rows.group_by(KEY).agg(
-        _nunique("busi_name").alias("busi_count"),
-        pl.col("flow").mean().alias("flow_mean"),
-        pl.col("flow").median().alias("flow_median"),
-        pl.col("flow").min().alias("flow_min"),
-        pl.col("flow").max().alias("flow_max"),
-        pl.col("flow").var(ddof=1).alias("flow_var"),
-        pl.col("flow").sum().alias("flow_sum"),
-        _nunique("month_id").alias("month_ids"),
-    )
-    main = main.with_columns(
-        _null_unless(pl.col("month_ids") > 0, pl.col("flow_sum") / pl.col("month_ids")).alias(
-            "flow_month"
-        )
-    )
-    return main.select(KEY, *(pl.col(n).cast(pl.Float64) for n in APP_FEATURES))
+    # Grouped on the number itself: fewer rows than the call and SMS tables, and no pairs.
+    main = rows.group_by(KEY).agg(polars_aggregate(a) for a in APP.aggregates)
+    main = main.with_columns(polars_derived(d) for d in APP.derived)
+    return main.select(KEY, *(pl.col(n).cast(pl.Float64) for n in APP.outputs))
 
 
 def user_features(user: pl.LazyFrame) -> pl.LazyFrame:
