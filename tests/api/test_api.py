@@ -155,12 +155,12 @@ def test_policy_change_is_versioned_and_in_history(svc: Service) -> None:
     before = svc.client.get("/v1/policy", headers=h).json()["version"]
     r = svc.client.put(
         "/v1/policy/settings",
-        json={"key": "region_overrides.广东.calls_default_block", "value": False},
+        json={"key": "region_overrides.广东.cross_border_block_calls", "value": False},
         headers=h,
     )
     body = r.json()
     assert body["changed"] and body["version"] == before + 1
-    assert body["key"] == "region_overrides.Guangdong.calls_default_block"
+    assert body["key"] == "region_overrides.Guangdong.cross_border_block_calls"
     history = svc.client.get("/v1/policy/history", headers=h).json()
     assert history[0]["actor"] == "user:supervisor1"
 

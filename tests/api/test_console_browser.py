@@ -126,7 +126,7 @@ def test_supervisor_changes_the_policy_and_admin_sees_the_audit(
 ) -> None:
     page = _login(browser, live, ADMIN)
     page.goto(f"{live.url}/console/policy")
-    page.fill("input[name=key]", "region_overrides.广东.calls_default_block")
+    page.fill("input[name=key]", "region_overrides.广东.cross_border_block_calls")
     page.fill("input[name=value]", "false")
     page.click("form[action='/console/policy/set'] button")
     assert "Guangdong" in page.locator("[role=status]").inner_text()

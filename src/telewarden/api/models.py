@@ -201,7 +201,7 @@ class PolicyOut(BaseModel):
 
 
 class PolicySetting(_Strict):
-    """One dotted setting, e.g. ``region_overrides.广东.calls_default_block`` = ``false``."""
+    """One dotted setting, e.g. ``region_overrides.广东.cross_border_block_calls`` = ``false``."""
 
     key: str = Field(min_length=1, max_length=200)
     value: Any = Field(description="Any JSON value")
