@@ -39,7 +39,10 @@ class SuspendOnFlag:
                 new.append(flag)
         return new
 
-    def blocked_from(self, msisdn: str) -> dt.datetime | None:
+    def as_of(self, at: dt.datetime) -> None:
+        """Deny-list entries act at once; nothing to move."""
+
+    def blocked_from(self, msisdn: str, at: dt.datetime) -> dt.datetime | None:
         return self.since.get(msisdn)
 
 

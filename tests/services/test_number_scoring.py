@@ -61,7 +61,7 @@ def test_streamed_scores_equal_whole_file_scores(
     assert (report.numbers, report.quarantined, report.rows_read) == (N - 2, 2, N)
     bad = pl.read_csv(tmp_path / "scores.quarantine.csv")
     assert bad["line"].to_list() == [5, 100]
-    assert bad["reason"].to_list() == ["msisdn is empty", "imeis is not a number"]
+    assert bad["reason"].to_list() == ["msisdn is empty", "imeis is not a finite number"]
 
 
 def test_reasons_only_where_asked(trained: tuple[Path, Path, NumberScorer], tmp_path: Path) -> None:

@@ -9,6 +9,12 @@ from telewarden.cli.screen import open_store, print_json, stdout
 app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 
 
+@app.callback()
+def _group() -> None:
+    # Keeps `audit` a group: Typer turns a group with one command into that command.
+    pass
+
+
 @app.command("verify")
 def verify(as_json: bool = typer.Option(False, "--json")) -> None:
     """Exit 0 when every audit row holds; otherwise exit 1 naming the first edited row."""

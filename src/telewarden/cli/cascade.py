@@ -20,6 +20,12 @@ app = typer.Typer(
 accounts_app = typer.Typer(help="Internet accounts linked to numbers.", no_args_is_help=True)
 
 
+@accounts_app.callback()
+def _accounts_group() -> None:
+    # Keeps `accounts` a group: Typer turns a group with one command into that command.
+    pass
+
+
 if TYPE_CHECKING:
     from telewarden.adapters.storage.disposal_sql import SqlDisposalStore
 

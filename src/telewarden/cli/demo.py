@@ -22,6 +22,7 @@ from telewarden.settings import load_settings
 if TYPE_CHECKING:
     from telewarden.core.detectors.evaluation import DetectionResult
     from telewarden.services.demo import ChannelReport, DemoReport
+    from telewarden.services.loop_demo import LoopDemo
 
 
 def _already_simulated(out: Path, preset: str, seed: int) -> bool:
@@ -53,6 +54,10 @@ def demo(
             help="Allow-list the carrier's registered enterprise SMS ports and service numbers.",
         ),
     ] = True,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print the loop's figures as JSON (the tables go to stderr)."),
+    ] = False,
 ) -> None:
     """Simulate a carrier day, screen every call and SMS, and print what was stopped."""
     # Heavy libraries (scikit-learn, LightGBM, Polars) load here, not when the CLI starts.
@@ -62,7 +67,7 @@ def demo(
     from telewarden.services.demo import count_rows, detect_cards, enterprise_registry, run_demo
 
     settings = load_settings()
-    console = Console()
+    console = Console(stderr=as_json)
     out = out or settings.home / "demo" / f"{preset}-seed{seed}"
     if fresh or not _already_simulated(out, preset, seed):
         console.rule(f"[bold]1. Simulating the carrier ({preset}, seed {seed})")
@@ -99,6 +104,79 @@ def demo(
         result, detect_s = detect_cards(out, lambda n: progress.update(task, completed=n))
         progress.update(task, completed=progress.tasks[task].total)
     _render_detection(console, result, detect_s, report.calls.events)
+    from telewarden.services.loop_demo import run_loop_demo
+
+    console.rule("[bold]4. The live loop: screen, detect, dispose and warn in event time")
+    with progress_bar("live loop", console) as progress:
+        task = progress.add_task(
+            "loop", total=count_rows(out / "calls.parquet") + count_rows(out / "sms.parquet")
+        )
+        loop = run_loop_demo(
+            out,
+            hash_key=settings.effective_hash_key(),
+            policy=policy,
+            content=content,
+            allow=enterprise_registry() if registry else None,
+            progress=lambda n: progress.advance(task, n),
+        )
+    _render_loop(console, loop)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    **loop.report.totals(),
+                    "campaigns": [c.as_dict() for c in loop.report.campaigns],
+                    "cases": loop.intake.cases_opened,
+                    "measures_in_force": loop.intake.measures_in_force,
+                    "notices": loop.notices,
+                    "warnings_sent": len(loop.run.warnings),
+                    "loop_seconds": round(loop.run.seconds, 2),
+                },
+                indent=2,
+            )
+        )
+
+
+def _render_loop(console: Console, loop: LoopDemo) -> None:
+    table = Table(
+        title="Fraud traffic with the live loop against screening alone", title_justify="left"
+    )
+    for column in (
+        "campaign",
+        "fraud events",
+        "delivered (screening alone)",
+        "delivered (loop)",
+        "calls after 1st detection",
+        "of which blocked",
+        "victims with loss",
+        "exposure prevented",
+        "warned before loss",
+        "median min to measure",
+    ):
+        table.add_column(column, justify="left" if column == "campaign" else "right")
+    for c in loop.report.campaigns:
+        d = c.as_dict()
+        table.add_row(
+            c.kind,
+            f"{c.fraud_events:,}",
+            f"{c.delivered_screening_alone:,}",
+            f"{c.delivered_with_loop:,}",
+            f"{c.calls_after_first_detection:,}",
+            f"{c.of_which_blocked:,}",
+            f"{c.victims_with_loss:,}",
+            f"{c.exposures_prevented:,}",
+            f"{c.warned_before_loss:,}",
+            "-" if d["median_minutes_to_measure"] is None else f"{d['median_minutes_to_measure']}",
+        )
+    console.print(table)
+    totals = loop.report.totals()
+    console.print(
+        f"{loop.run.events:,} events through the loop in {loop.run.seconds:.1f} s "
+        f"({totals['loop_events_per_second']:,} events/s): {loop.intake.cases_opened} cases, "
+        f"{loop.intake.measures_in_force} measures in force, {loop.notices} notices, "
+        f"{len(loop.run.warnings):,} warnings; legitimate events blocked "
+        f"{totals['legitimate_blocked']:,} (subscribers {totals['legitimate_subscribers_blocked']})"
+    )
 
 
 def _median(values: list[int] | list[float]) -> str:

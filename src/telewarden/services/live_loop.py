@@ -82,24 +82,24 @@ def flag_from_alert(alert: Alert) -> Flag:
 class Disposer(Protocol):
     """Turns flags into measures and answers which measures are in force (disposal)."""
 
+    def as_of(self, at: Any) -> None:
+        """The screener's view of the measures moves to the instant ``at``."""
+        ...
+
     def on_flags(self, flags: Sequence[Flag]) -> list[Any]:
         """Open or join cases for ``flags``; return the measures put in force."""
         ...
 
-    def blocked_from(self, msisdn: str) -> Any | None:
-        """The time from which ``msisdn``'s outgoing traffic is blocked, or None."""
+    def blocked_from(self, msisdn: str, at: Any) -> Any | None:
+        """From when ``msisdn``'s outgoing traffic is blocked, judged at flag time ``at``."""
         ...
 
 
 class Warner(Protocol):
     """Finds and warns the subscribers a flagged number reached (early warning)."""
 
-    def on_flags(self, flags: Sequence[Flag]) -> list[Any]:
-        """Warnings due now for these flags."""
-        ...
-
-    def on_events(self, events: pl.DataFrame) -> list[Any]:
-        """Record delivered events (exposure); warnings due now."""
+    def on_batch(self, flags: Sequence[Flag], delivered: pl.DataFrame) -> list[Any]:
+        """Take the batch's flags and delivered events in event-time order; the warnings due."""
         ...
 
 
@@ -177,6 +177,8 @@ class LiveLoop:
         counters = self.counters
         batch = batch.sort("at", maintain_order=True)
         screener = self.screener()
+        if self.disposer is not None and batch.height:
+            self.disposer.as_of(batch["at"][0])
         started = time.perf_counter()
         decided = decide_frame(screener, batch.select(_SCREEN_INPUT))
         counters.screen_s += time.perf_counter() - started
@@ -197,11 +199,9 @@ class LiveLoop:
         warnings: list[Any] = []
         if self.warner is not None:
             started = time.perf_counter()
-            if flags:
-                warnings += self.warner.on_flags(flags)
             delivered = batch.filter(decided["verdict"] != "block")
-            if delivered.height:
-                warnings += self.warner.on_events(delivered)
+            if flags or delivered.height:
+                warnings += self.warner.on_batch(flags, delivered)
             counters.warn_s += time.perf_counter() - started
 
         decisions = decided.select(_DECISION_COLUMNS)
@@ -239,14 +239,16 @@ class LiveLoop:
         assert self.disposer is not None
         since: dict[str, Any] = {}
         for flag in flags:
-            start = self.disposer.blocked_from(flag.subject)
-            if start is not None:
+            start = self.disposer.blocked_from(flag.subject, flag.at)
+            if start is not None and flag.subject not in since:
                 since[flag.subject] = start
         if not since:
             return decided, 0
+        # A measured number's later events either way: its own calls, and calls back to it.
+        numbers = list(since)
         later = (
             batch.with_row_index("_row")
-            .filter(pl.col("caller").is_in(list(since)))
+            .filter(pl.col("caller").is_in(numbers) | pl.col("callee").is_in(numbers))
             .select("_row", "caller", "callee", "channel", "ingress", "at", "text")
         )
         rows: list[int] = []
@@ -255,8 +257,10 @@ class LiveLoop:
         rules: list[str] = []
         for row, caller, callee, channel, ingress, at, text in later.iter_rows():
             # The event that completed the evidence was screened before detection saw it.
-            if at <= since[caller]:
+            start = since.get(caller) or since[callee]
+            if at <= start:
                 continue
+            self.disposer.as_of(at)
             decision = screener.decide(
                 ScreeningEvent(
                     caller, callee, Channel.from_str(channel), Ingress.from_str(ingress), at,

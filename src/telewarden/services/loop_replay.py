@@ -12,6 +12,7 @@ its measure.
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
 import time
 from collections.abc import Callable
@@ -23,7 +24,15 @@ import polars as pl
 
 from telewarden.core.detectors.streaming import DetectorConfig, StreamDetector
 from telewarden.core.ports import Flag
-from telewarden.core.screening import ContentInspector, NumberList, PolicySettings, Screener
+from telewarden.core.screening import (
+    DEFAULT_RULES,
+    MEASURE_LOOKUP,
+    MEASURE_RULES,
+    ContentInspector,
+    NumberList,
+    PolicySettings,
+    Screener,
+)
 from telewarden.services.demo import load_optins
 from telewarden.services.live_loop import (
     Disposer,
@@ -73,10 +82,23 @@ def make_loop(
     warner: Warner | None = None,
     deny: NumberList | None = None,
 ) -> LiveLoop:
-    """A loop for the simulated carrier in ``records``: its opt-ins, subscribers and registry."""
+    """A loop for the simulated carrier in ``records``: its opt-ins, subscribers and registry.
+
+    With a ``disposer`` that offers a measure ``lookup`` (``LoopDisposal``) the screener gets
+    the ``card_measure`` rule, so measures act on the next event of the card.
+    """
     policy = policy or PolicySettings()
     optins = load_optins(pl.read_parquet(records / "optins.parquet"))
-    screener = Screener(policy, optins=optins, allow=allow, deny=deny, content=content)
+    lookup = getattr(disposer, "lookup", None)
+    screener = Screener(
+        policy,
+        optins=optins,
+        allow=allow,
+        deny=deny,
+        content=content,
+        rules=MEASURE_RULES if lookup is not None else DEFAULT_RULES,
+        lookups={MEASURE_LOOKUP: lookup} if lookup is not None else None,
+    )
     subscribers = pl.read_parquet(records / "subscribers.parquet")
     return LiveLoop(
         screener,
@@ -173,7 +195,7 @@ class LoopReport:
             "blocked_share_after_detection": round(blocked / after, 4) if after else None,
             "legitimate_blocked": self.legitimate_blocked_by_loop,
             "legitimate_subscribers_blocked": self.legitimate_subscribers_blocked,
-            "legitimate_warned": self.legitimate_warned,
+            "warned_not_victims": self.legitimate_warned,
             "victims_with_loss": sum(c.victims_with_loss for c in self.campaigns),
             "exposures_prevented": sum(c.exposures_prevented for c in self.campaigns),
             "warned_before_loss": sum(c.warned_before_loss for c in self.campaigns),
@@ -201,7 +223,7 @@ def loop_report(
     """Compare the loop's verdicts with screening alone against the simulator's truth.
 
     ``screening_alone`` holds ``position, verdict`` for the same events decided without the
-    loop; ``warned`` holds ``msisdn, campaign_id, at`` of warnings sent; ``measure_times``
+    loop; ``warned`` holds ``msisdn, at`` of the warnings sent; ``measure_times``
     maps each measured card to the time its measure came into force.
     """
     truth = pl.read_parquet(records / "truth_events.parquet").select(
@@ -254,22 +276,23 @@ def loop_report(
         .to_series()
     )
     with_loss = victims.filter(pl.col("loss_at").is_not_null())
-    warned_at: dict[tuple[str, str], Any] = {}
+    # A warning counts for a victim when it went to the victim's number after the day before
+    # the exposure began and before the loss (warnings name the scheme, not the simulator's
+    # campaign id, so they are matched by subscriber and time).
+    sent: dict[str, list[Any]] = {}
     if warned is not None and warned.height:
-        for msisdn, campaign, at in warned.select("msisdn", "campaign_id", "at").iter_rows():
-            key = (msisdn, campaign)
-            if key not in warned_at or at < warned_at[key]:
-                warned_at[key] = at
-    warned_any = {m for m, _ in warned_at}
+        for msisdn, at in warned.select("msisdn", "at").iter_rows():
+            sent.setdefault(msisdn, []).append(at)
     for row in with_loss.iter_rows(named=True):
         outcome = outcomes.setdefault(row["campaign_kind"], CampaignOutcome(row["campaign_kind"]))
         outcome.victims_with_loss += 1
         exposure = f"{row['exposure_record_kind']}:{row['exposure_record_id']}"
         if exposure in blocked_positions:
             outcome.exposures_prevented += 1
-        at = warned_at.get((row["msisdn"], row["campaign_id"]))
-        if at is not None and at < row["loss_at"]:
+        window_start = row["exposed_at"] - dt.timedelta(days=1)
+        if any(window_start <= at < row["loss_at"] for at in sent.get(row["msisdn"], ())):
             outcome.warned_before_loss += 1
+    warned_any = set(sent)
 
     extra_blocks = legit.filter((pl.col("verdict") == "block") & (pl.col("alone") != "block"))
     fraud_numbers = set(cards["msisdn"])

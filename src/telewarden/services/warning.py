@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -117,6 +118,14 @@ class EarlyWarning:
                 record.id, record.sender, record.recipient, record.sent_at, record.text
             )
         return self._emit(found)
+
+    def on_call(self, *args: Any) -> list[WarningNotice]:
+        """A call record as plain values (``WarningEngine.on_call``'s), for the live loop."""
+        return self._emit(self.engine.on_call(*args))
+
+    def on_sms(self, *args: Any) -> list[WarningNotice]:
+        """An SMS record as plain values (``WarningEngine.on_sms``'s), for the live loop."""
+        return self._emit(self.engine.on_sms(*args))
 
     def _emit(self, found: list[WarningNotice]) -> list[WarningNotice]:
         for warning in found:

@@ -244,3 +244,22 @@ def test_swapping_snapshots_under_concurrent_decisions_never_mixes_policies() ->
         ("cross_border_allowed", "origin=Hong Kong; cause=cross_border_allowed"),
     }  # fmt: skip
     assert screener.snapshot is strict
+
+
+def test_the_shipped_card_measure_rule_conforms_and_spares_emergency_calls() -> None:
+    from telewarden.core.screening import CARD_MEASURE, MEASURE_RULES
+
+    lookups = {"measure": Measures({**MEASURED, "+8613100000000": "flagged_off_net"})}
+    callers = [n.removeprefix("+86") for n in MEASURED]
+    fired: Counter[str] = Counter()
+    for snapshot in conformance_snapshots(MEASURE_RULES, lookups=lookups).values():
+        events = conformance_events(13, 2500, extra_callers=callers)
+        fired += check_rule_evaluator(decide_frame, snapshot, events).fired
+    assert CARD_MEASURE.name in fired
+    assert "call_to_flagged_number" in fired
+    screener = Screener(rules=MEASURE_RULES, lookups=lookups)
+    pending = screener.decide(ScreeningEvent("15203000003", "13800138000"))
+    assert pending.reason.value == "card_pending_reverification"
+    assert screener.decide(ScreeningEvent("15103000003", "110")).reason is (
+        ReasonCode.EMERGENCY_CALLEE
+    )

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from telewarden.core.disposal.model import Measure, MeasureState, Severity
 
-__all__ = ["MeasureBook", "Restriction"]
+__all__ = ["MeasureBook", "MeasureLookup", "Restriction"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +117,86 @@ class MeasureBook:
             msisdn, best_severity, best.id, best.case_id, best.reason, best.remedy_channel
         )
 
+    def measures_of(self, msisdn: str) -> list[Measure]:
+        """The card's measures in force, by id."""
+        card = self._by_msisdn.get(msisdn) or {}
+        return [card[k] for k in sorted(card)]
+
     def restricted(self, at: dt.datetime) -> list[str]:
         """Every card with a restriction at ``at``, sorted."""
         return sorted(m for m in self._by_msisdn if self.restriction_for(m, at) is not None)
+
+
+_LOOKUP_VALUE = {
+    Severity.LIMITED: "pending_reverification",
+    Severity.RESTRICTED: "restricted",
+    Severity.SUSPENDED: "suspended",
+}
+
+
+class MeasureLookup:
+    """A :class:`MeasureBook` seen as the screener's ``measure`` lookup, at one instant.
+
+    The screener asks per number, not per instant, so the lookup answers as of ``as_of``;
+    :meth:`at` moves that instant (the live loop moves it to each micro-batch's first event, and
+    to an event's own time when it re-screens) and :meth:`changed` tells the screener that the
+    book changed. Each bumps ``version``, which makes a screener drop what it derived.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from telewarden.core.disposal.model import Approval, Measure, MeasureKind, MeasureState
+    >>> at = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    >>> m = Measure("M1", "C1", "+8613800138000", MeasureKind.SUSPEND, MeasureState.IN_FORCE,
+    ...             Approval.SUPERVISOR, "fraud_abnormal", "10000", (), at, "sup", in_force_at=at)
+    >>> lookup = MeasureLookup(MeasureBook([m]), at)
+    >>> lookup.lookup("+8613800138000"), lookup.lookup("+8613900139000")
+    ('suspended', None)
+    """
+
+    def __init__(self, book: MeasureBook, as_of: dt.datetime) -> None:
+        self.book = book
+        self._as_of = as_of
+        self.version = 0
+        self.off_net: dict[str, dt.datetime] = {}
+        """Flagged numbers that are no card of the carrier's, from when they are blocked."""
+
+    def flag_off_net(self, number: str, at: dt.datetime) -> None:
+        """Block ``number`` (no card of ours) from ``at``: calls from it and calls to it."""
+        if number not in self.off_net:
+            self.off_net[number] = at
+            self.version += 1
+
+    @property
+    def as_of(self) -> dt.datetime:
+        """The instant the answers are for."""
+        return self._as_of
+
+    def at(self, as_of: dt.datetime) -> None:
+        """Answer as of ``as_of`` from now on."""
+        if as_of != self._as_of:
+            self._as_of = as_of
+            self.version += 1
+
+    def changed(self) -> None:
+        """The book changed (a measure put in force, lifted or expired)."""
+        self.version += 1
+
+    def lookup(self, e164: str) -> str | None:
+        """``pending_reverification``, ``restricted``, ``suspended`` or None (free to call)."""
+        since = self.off_net.get(e164)
+        if since is not None and since <= self._as_of:
+            return "flagged_off_net"
+        restriction = self.book.restriction_for(e164, self._as_of)
+        return None if restriction is None else _LOOKUP_VALUE.get(restriction.severity)
+
+    def blocked_from(self, msisdn: str, *, after: dt.datetime) -> dt.datetime | None:
+        """The earliest instant at or after ``after`` from which the card's outgoing traffic is
+        blocked, judged from the measures put in force (None when none blocks it)."""
+        since = self.off_net.get(msisdn)
+        if since is not None:
+            return max(since, after)
+        restriction = self.book.restriction_for(msisdn, after)
+        if restriction is not None and restriction.blocks_outgoing_calls:
+            return after
+        return None

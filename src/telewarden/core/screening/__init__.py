@@ -32,7 +32,17 @@ from telewarden.core.screening.policy import (
     SIP_BLOCK_STATUS,
     Screener,
 )
-from telewarden.core.screening.rules import DEFAULT_RULES, Notice, Outcome, Rule, RuleSet, WhyNot
+from telewarden.core.screening.rules import (
+    CARD_MEASURE,
+    DEFAULT_RULES,
+    MEASURE_LOOKUP,
+    MEASURE_RULES,
+    Notice,
+    Outcome,
+    Rule,
+    RuleSet,
+    WhyNot,
+)
 from telewarden.core.screening.settings import PolicySettings, RegionPolicy
 from telewarden.core.screening.snapshot import PolicySnapshot
 from telewarden.core.screening.types import (
@@ -54,7 +64,10 @@ from telewarden.core.screening.types import (
 
 __all__ = [
     "OUTPUT_COLUMNS",
+    "CARD_MEASURE",
     "DEFAULT_RULES",
+    "MEASURE_LOOKUP",
+    "MEASURE_RULES",
     "Condition",
     "Fact",
     "Namespace",

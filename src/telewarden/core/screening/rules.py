@@ -630,3 +630,80 @@ DEFAULT_RULES = RuleSet(
     ]
 )
 """The shipped rule set (the table in the module docstring)."""
+
+
+MEASURE_LOOKUP = "measure"
+"""The injected per-number lookup that says which disposal measure a card is under."""
+
+MEASURE_VALUES = ("pending_reverification", "restricted", "suspended", "flagged_off_net")
+"""What the measure lookup answers (``core.disposal.book.MeasureLookup``): the measures on the
+carrier's own cards, mildest first, and ``flagged_off_net`` for a number that is no card of
+the carrier's (a robocaller or a Wangiri number abroad) flagged by the detectors."""
+
+
+def _measure_detail(f: EventFacts) -> str:
+    listing = f.caller_listing
+    measure = listing.looked_up.get(MEASURE_LOOKUP) if listing is not None else None
+    return f"caller's card is {str(measure).replace('_', ' ')}"
+
+
+CARD_MEASURE = Rule(
+    "card_measure",
+    15,
+    [
+        Outcome(
+            caller.measure.isin(["restricted", "suspended"]),
+            Verdict.BLOCK,
+            ReasonCode.define("card_under_measure"),
+            _measure_detail,
+            sip_reason="Network Blocked; cause={reason}; card under measure; appeal={appeal_contact}",
+            message="Blocked {a_what}: your card is under a measure (AFL Art. 32). {appeal}",
+        ),
+        Outcome(
+            caller.measure.eq("flagged_off_net"),
+            Verdict.BLOCK,
+            ReasonCode.define("flagged_number"),
+            lambda f: "caller is a number the detectors flagged (not one of our cards)",
+        ),
+        Outcome(
+            caller.measure.eq("pending_reverification"),
+            Verdict.BLOCK,
+            ReasonCode.define("card_pending_reverification"),
+            _measure_detail,
+            sip_reason=(
+                "Network Blocked; cause={reason}; re-verify your identity; appeal={appeal_contact}"
+            ),
+            message=(
+                "Blocked {a_what}: your card must be re-verified in person with your ID document "
+                "(AFL Art. 31). {appeal}"
+            ),
+        ),
+    ],
+    [
+        WhyNot(caller.measure.is_null(), "caller's card is under no measure"),
+        WhyNot(TRUE, "the measure does not restrict outgoing traffic"),
+    ],
+)
+"""Disposal's measures acting on traffic (issue #13): a card that is restricted, suspended or
+pending re-verification makes no outgoing call or SMS, except to emergency numbers (priority 15,
+after ``emergency_callee``). Screeners get it with a measure lookup (``MEASURE_RULES``)."""
+
+CALL_TO_FLAGGED = Rule(
+    "call_to_flagged_number",
+    16,
+    [
+        Outcome(
+            callee.measure.eq("flagged_off_net"),
+            Verdict.BLOCK,
+            ReasonCode.define("call_to_flagged_number"),
+            lambda f: "callee is a number the detectors flagged (a Wangiri or scam line)",
+            message="Blocked {a_what} to a number flagged for fraud: do not call it back. {appeal}",
+        )
+    ],
+    "callee is no flagged number",
+)
+"""A subscriber's call or SMS to a flagged off-net number (the Wangiri callback that costs
+money) is stopped; emergency numbers rank first and are never flagged."""
+
+MEASURE_RULES = DEFAULT_RULES.with_rule(CARD_MEASURE).with_rule(CALL_TO_FLAGGED)
+"""The shipped rules plus the card-measure rule, for deployments that dispose of cards."""
