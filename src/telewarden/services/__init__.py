@@ -7,20 +7,12 @@ outputs. Import-linter forbids Typer, Rich, FastAPI, brokers and ``telewarden.se
 
 Modules
 -------
-context              ``AppContext``: the stores, clock and process-level gates an entry point hands over
-screening            screen one event (store-backed), build screeners, the legal gate on content
-screen_file          screen a file of events in chunks (from the store's state, logged)
-optins, lists,       the subscriber opt-ins, the deny/allow lists (import, add, remove) and the
-policy               versioned policy (validated change of one key, history)
-sms_classify,        classify a file of SMS, explain one; train a model on labelled messages;
-sms_training,        every figure of the SMS model card as one report
-evaluation_sms
-number_inputs,       read feature/label/edge/record files; the 55 features; train, score and
-number_features,     explain numbers; detect fraud cards from records; the figures of the number
-number_scoring,      model card
-detection,
-evaluation_numbers
-live_loop            one micro-batch of the live loop: screen, detect, dispose, warn in event time
-loop_replay          a simulated day through the loop, compared with screening alone
-demo                 simulate a day, screen it, detect cards and measure against the truth
+The list with its layer diagram is in ``docs/architecture.md``; in short: ``context``
+(``AppContext``), screening (``screening``, ``screen_file``, ``optins``, ``lists``, ``policy``,
+``decisions``, ``statistics``, ``accounts``), SMS (``sms_classify``, ``sms_training``,
+``evaluation_sms``), numbers (``number_inputs``, ``number_features``, ``number_scoring``,
+``detection``, ``evaluation_numbers``, ``batch``), disposal (``disposal``, ``disposal_intake``,
+``disposal_replay``, ``cascade``, ``credit``, ``police``, ``audit``), early warning
+(``warning``), the live loop (``live_loop``, ``loop_disposal``, ``loop_warning``,
+``loop_replay``, ``loop_demo``), the simulator's adversaries (``adaptive_replay``) and the demo.
 """
