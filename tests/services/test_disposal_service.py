@@ -179,3 +179,30 @@ def test_a_measure_extends_to_the_other_cards_of_the_id_once() -> None:
     # Non-blocking re-verification: the sibling card still calls freely.
     assert book.restriction_for(OTHER, T0) is None
     assert service.extend_to_id(case_id, by="ana").duplicates == 1
+
+
+def test_a_single_screen_honours_the_measure_at_once_and_lifting_is_immediate() -> None:
+    from telewarden.core.screening import Channel, ScreeningEvent
+    from telewarden.services.context import AppContext
+    from telewarden.services.screening import screen_one
+
+    service, store, clock, _ = _service()
+    ctx = AppContext(store=store.store, clock=clock, cases=store)
+    call = ScreeningEvent(SIMBANK, "+8613900139000", Channel.CALL)
+    assert screen_one(ctx, call, actor="t").reason.value == "domestic"
+    service.take_flag(_flag(SIMBANK), key="k1")
+    clock.at = T0 + dt.timedelta(minutes=1)
+    blocked = screen_one(ctx, call, actor="t")
+    assert (blocked.rule, blocked.verdict.value) == ("card_measure", "block")
+    assert "appeal=" in blocked.sip_reason
+    sms = ScreeningEvent(SIMBANK, "+8613900139000", Channel.SMS)
+    assert screen_one(ctx, sms, actor="t").verdict.value == "block"
+    # Calls to emergency numbers are never blocked by a measure.
+    emergency = ScreeningEvent(SIMBANK, "110", Channel.CALL)
+    assert screen_one(ctx, emergency, actor="t").reason.value == "emergency_callee"
+    # A card without a case is untouched.
+    assert screen_one(ctx, ScreeningEvent(OTHER, "+8613900139000"), actor="t").verdict.value == (
+        "allow"
+    )
+    service.pass_reverification(SIMBANK, by="shop-7")
+    assert screen_one(ctx, call, actor="t").reason.value == "domestic"

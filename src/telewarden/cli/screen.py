@@ -60,7 +60,11 @@ def app_context(store: ScreeningStore) -> AppContext:
         content_inspection=settings.content_inspection,
         high_risk_countries=tuple(countries) if countries is not None else None,
     )
-    return AppContext(store=store, clock=SystemClock(), gates=gates)
+    from telewarden.adapters.storage.disposal_sql import SqlDisposalStore
+    from telewarden.adapters.storage.sql import SqlStore
+
+    cases = SqlDisposalStore(store) if isinstance(store, SqlStore) else None
+    return AppContext(store=store, clock=SystemClock(), gates=gates, cases=cases)
 
 
 def open_store() -> SqlStore:

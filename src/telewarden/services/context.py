@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from telewarden.adapters.storage.protocol import ScreeningStore
 from telewarden.core.ports import Clock
@@ -35,6 +36,9 @@ class AppContext:
     gates: Gates = field(default_factory=Gates)
     inspector_factory: Callable[[], ContentInspector | None] | None = None
     """Builds the SMS content inspector on first need; None uses the shipped model."""
+    cases: Any | None = None
+    """The disposal case store (``live_case_for``, ``measures_in_force``): when given, screens
+    honour the measures on the carrier's cards (the ``card_measure`` rule)."""
 
     def effective_policy(self) -> PolicySettings:
         """The stored policy with the gates applied (see ``services.screening.gated_policy``)."""

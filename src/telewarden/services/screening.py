@@ -151,11 +151,39 @@ def screener_for(
     return Screener(policy, numbers=intel, optins=optins, deny=deny, allow=allow, content=content)
 
 
+def measure_rules(ctx: AppContext) -> dict[str, object]:
+    """The rules and lookups that make a screener honour disposal's measures (none without a
+    case store): the ``card_measure`` and ``call_to_flagged_number`` rules over the cases."""
+    if ctx.cases is None:
+        return {}
+    from telewarden.core.disposal.book import CaseMeasureLookup
+    from telewarden.core.screening import MEASURE_LOOKUP, MEASURE_RULES
+
+    lookup = CaseMeasureLookup(ctx.cases, ctx.clock.now())
+    return {"rules": MEASURE_RULES, "lookups": {MEASURE_LOOKUP: lookup}}
+
+
 def screen_one(ctx: AppContext, event: ScreeningEvent, *, actor: str) -> Decision:
-    """Screen one call or SMS against the store's state, log the decision, return it."""
+    """Screen one call or SMS against the store's state, log the decision, return it.
+
+    A card under a measure (restricted, suspended, pending re-verification) is blocked with its
+    own reason and the appeal contact, except towards emergency numbers.
+    """
     policy = ctx.effective_policy()
     content = content_inspector(policy, ctx.inspector_factory) if event.text else None
-    decision = screener_for(ctx.store, policy, event, content=content).decide(event)
+    screener = screener_for(ctx.store, policy, event, content=content)
+    extra = measure_rules(ctx)
+    if extra:
+        screener = Screener(
+            policy,
+            numbers=screener.numbers,
+            optins=screener.optins,
+            deny=screener.deny,
+            allow=screener.allow,
+            content=content,
+            **extra,  # type: ignore[arg-type]
+        )
+    decision = screener.decide(event)
     log: DecisionLog = ctx.store
     log.log_decision(event, decision, actor=actor, at=ctx.clock.now())
     return decision

@@ -25,10 +25,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
-from telewarden.core.disposal.model import Measure, MeasureState, Severity
+from telewarden.core.disposal.model import Case, Measure, MeasureState, Severity
 
-__all__ = ["MeasureBook", "MeasureLookup", "Restriction"]
+__all__ = ["LOOKUP_VALUE", "CaseMeasureLookup", "MeasureBook", "MeasureLookup", "Restriction"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,7 @@ class MeasureBook:
         return sorted(m for m in self._by_msisdn if self.restriction_for(m, at) is not None)
 
 
-_LOOKUP_VALUE = {
+LOOKUP_VALUE = {
     Severity.LIMITED: "pending_reverification",
     Severity.RESTRICTED: "restricted",
     Severity.SUSPENDED: "suspended",
@@ -188,7 +189,7 @@ class MeasureLookup:
         if since is not None and since <= self._as_of:
             return "flagged_off_net"
         restriction = self.book.restriction_for(e164, self._as_of)
-        return None if restriction is None else _LOOKUP_VALUE.get(restriction.severity)
+        return None if restriction is None else LOOKUP_VALUE.get(restriction.severity)
 
     def blocked_from(self, msisdn: str, *, after: dt.datetime) -> dt.datetime | None:
         """The earliest instant at or after ``after`` from which the card's outgoing traffic is
@@ -200,3 +201,26 @@ class MeasureLookup:
         if restriction is not None and restriction.blocks_outgoing_calls:
             return after
         return None
+
+
+class _LiveCases(Protocol):
+    def live_case_for(self, msisdn: str) -> Case | None: ...
+
+
+class CaseMeasureLookup:
+    """The ``measure`` lookup answered per number from the case store, at one instant.
+
+    For single screens: two numbers, two indexed look-ups, whatever the number of cards under a
+    measure (a batch screener loads the whole :class:`MeasureBook` instead).
+    """
+
+    version = 0
+
+    def __init__(self, cases: _LiveCases, at: dt.datetime) -> None:
+        self.cases = cases
+        self.at = at
+
+    def lookup(self, e164: str) -> str | None:
+        """The measure the card is under at ``at`` (as :class:`MeasureLookup` answers)."""
+        case = self.cases.live_case_for(e164)
+        return None if case is None else LOOKUP_VALUE.get(case.severity_at(self.at))
