@@ -5,12 +5,13 @@ Run ``uv run python bench/stream.py [--records DIR] [--nats nats://127.0.0.1:422
 ``--records`` is a folder written by ``telewarden sim`` (default: ``--preset day --seed 7``
 simulated into a temporary folder). Reported, in one run:
 
-- **embedded, flat out**: the whole day through one ``LiveLoop`` (screen, detect, measures,
-  warnings hooks) at maximum speed, per micro-batch size, in events/s (wall and CPU);
+- **embedded, flat out**: the whole day through one ``LiveLoop`` with disposal (in-memory case
+  store) and early warning, as ``telewarden demo`` runs it, at maximum speed, per micro-batch size, in events/s (wall and CPU);
 - **embedded, paced**: events released by the wall clock at half the flat-out rate; the loop
   takes what has arrived (at most one batch) every ``--window`` seconds; lag = time from an
   event's release to the end of the step that produced its verdict, p50 and p99;
-- **NATS, 1 and 2 workers** (when ``--nats`` is given): the day published by ``telewarden run
+- **NATS, 1 and 2 workers** (when ``--nats`` is given; the workers screen and detect and publish
+  verdicts and flags: disposal and warnings are not yet wired into the partition workers): the day published by ``telewarden run
   feed`` at a set rate while the workers (subprocesses) run; each worker reports events/s and
   lag from the broker's storage time of each event to the broker's acknowledgement of its
   effects, p50 and p99;
@@ -31,10 +32,15 @@ from pathlib import Path
 
 import polars as pl
 
+from telewarden.adapters.memory import MemoryStore
+from telewarden.adapters.memory_disposal import MemoryDisposalStore
 from telewarden.core.screening import decide_frame
 from telewarden.services.demo import enterprise_registry
-from telewarden.services.live_loop import micro_batches
+from telewarden.services.live_loop import LiveLoop, micro_batches
+from telewarden.services.loop_disposal import LoopDisposal, register_cards
 from telewarden.services.loop_replay import load_day, make_loop
+from telewarden.services.loop_warning import LoopWarner
+from telewarden.services.warning import EarlyWarning, build_engine
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -44,8 +50,21 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def whole_loop(records: Path) -> LiveLoop:
+    """The loop as the demo runs it: disposal over an in-memory case store, early warning."""
+    store = MemoryDisposalStore(MemoryStore())
+    register_cards(store, records, b"bench-key" * 4)
+    subscribers = pl.read_parquet(records / "subscribers.parquet")
+    return make_loop(
+        records,
+        allow=enterprise_registry(),
+        disposer=LoopDisposal.over(store),
+        warner=LoopWarner(EarlyWarning(build_engine(subscribers))),
+    )
+
+
 def flat_out(records: Path, events: pl.DataFrame, batch: int) -> dict[str, float]:
-    loop = make_loop(records, allow=enterprise_registry())
+    loop = whole_loop(records)
     wall, cpu = time.perf_counter(), time.process_time()
     for chunk in micro_batches(events, batch):
         loop.step(chunk)
@@ -66,7 +85,7 @@ def flat_out(records: Path, events: pl.DataFrame, batch: int) -> dict[str, float
 
 
 def paced(records: Path, events: pl.DataFrame, rate: float, window: float) -> dict[str, float]:
-    loop = make_loop(records, allow=enterprise_registry())
+    loop = whole_loop(records)
     lags: list[float] = []
     started = time.perf_counter()
     done = 0
