@@ -110,7 +110,7 @@ def _worker(
     command = [
         sys.executable, "-m", "telewarden.cli.main", "run", "--records", str(records),
         "--broker", url, "--partition", str(partition), "--checkpoint", str(checkpoint),
-        "--batch", "300", "--json",
+        "--batch", "300", "--checkpoint-every", "0", "--json",
     ]  # fmt: skip
     if idle is None:
         # A worker that will be killed keeps no pipes open to the test.

@@ -42,6 +42,10 @@ def run(
         float | None,
         typer.Option("--idle-exit", help="Worker: stop after this many idle seconds."),
     ] = None,
+    checkpoint_every: Annotated[
+        float,
+        typer.Option("--checkpoint-every", min=0, help="Worker: seconds between checkpoints."),
+    ] = 10.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Run the live loop (see `telewarden run --help`)."""
@@ -66,7 +70,13 @@ def run(
 
         path = checkpoint or Path(f"telewarden-worker-p{partition}.checkpoint.json")
         report = run_worker_blocking(
-            broker, partition, loop_factory, path, batch=batch, idle_exit_s=idle_exit
+            broker,
+            partition,
+            loop_factory,
+            path,
+            batch=batch,
+            idle_exit_s=idle_exit,
+            checkpoint_every_s=checkpoint_every,
         )
         summary: dict[str, object] = {
             "partition": report.partition,

@@ -159,9 +159,16 @@ async def run_nats_worker(
     batch: int = 5_000,
     fetch_timeout_s: float = 0.5,
     idle_exit_s: float | None = None,
+    checkpoint_every_s: float = 10.0,
     on_batch: Callable[[WorkerReport], None] | None = None,
 ) -> WorkerReport:
-    """Run one partition's worker until idle for ``idle_exit_s`` (None: forever)."""
+    """Run one partition's worker until idle for ``idle_exit_s`` (None: forever).
+
+    A checkpoint carries the whole detector state, so it is written at most every
+    ``checkpoint_every_s`` seconds (and before an idle exit), not after every batch; after a
+    crash the events since the last checkpoint are re-derived under the same keys, so the
+    broker's duplicate window (``DUPLICATE_WINDOW_S``) must exceed this interval plus a restart.
+    """
     checkpoint = Checkpoint.load(checkpoint_path)
     loop = make_loop()
     if checkpoint.detector is not None:
@@ -174,11 +181,25 @@ async def run_nats_worker(
     reader = await broker.partition_reader(partition, checkpoint.last_seq)
     started = time.perf_counter()
     idle_since = time.perf_counter()
+    saved_at = time.perf_counter()
+    dirty = False
+    position = checkpoint.last_seq
+
+    def save() -> None:
+        nonlocal saved_at, dirty
+        checkpoint.last_seq = position
+        checkpoint.detector = loop.detector.state()
+        checkpoint.disposer = disposer.state() if disposer is not None else None
+        checkpoint.save(checkpoint_path)
+        saved_at, dirty = time.perf_counter(), False
+
     try:
         while True:
             fetched = await reader.fetch(batch, fetch_timeout_s)
-            fetched = [f for f in fetched if f.seq > checkpoint.last_seq]
+            fetched = [f for f in fetched if f.seq > position]
             if not fetched:
+                if dirty:
+                    save()
                 if idle_exit_s is not None and time.perf_counter() - idle_since >= idle_exit_s:
                     break
                 continue
@@ -194,17 +215,17 @@ async def run_nats_worker(
             if effects is not None:
                 report.effects += await broker.publish_effects(effect_messages(effects))
             # The position moves only now that every effect of the batch is stored.
-            checkpoint.last_seq = fetched[-1].seq
+            position = fetched[-1].seq
             checkpoint.events += len(rows)
-            checkpoint.detector = loop.detector.state()
-            checkpoint.disposer = disposer.state() if disposer is not None else None
-            checkpoint.save(checkpoint_path)
+            dirty = True
+            if time.perf_counter() - saved_at >= checkpoint_every_s:
+                save()
             stored = time.time()
             step = max(1, len(fetched) // 20)
             report.lag_s += [stored - f.stored_at for f in fetched[::step]]
             report.events += len(rows)
             report.batches += 1
-            report.last_seq = checkpoint.last_seq
+            report.last_seq = position
             if on_batch is not None:
                 on_batch(report)
     finally:
