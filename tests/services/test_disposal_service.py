@@ -206,3 +206,23 @@ def test_a_single_screen_honours_the_measure_at_once_and_lifting_is_immediate() 
     )
     service.pass_reverification(SIMBANK, by="shop-7")
     assert screen_one(ctx, call, actor="t").reason.value == "domestic"
+
+
+def test_a_loaded_screener_honours_the_measures_in_force_when_it_was_built() -> None:
+    from telewarden.core.screening import ScreeningEvent
+    from telewarden.services.context import AppContext
+    from telewarden.services.screening import load_screener, measures_now
+
+    service, store, clock, _ = _service()
+    ctx = AppContext(store=store.store, clock=clock, cases=store)
+    service.take_flag(_flag(SIMBANK), key="k1")
+    clock.at = T0 + dt.timedelta(minutes=1)
+    screener = load_screener(store.store, ctx.effective_policy(), measures=measures_now(ctx))
+    assert screener.decide(ScreeningEvent(SIMBANK, "+8613900139000")).rule == "card_measure"
+    assert screener.decide(ScreeningEvent(OTHER, "+8613900139000")).rule == "domestic"
+    assert (
+        load_screener(store.store, ctx.effective_policy())
+        .decide(ScreeningEvent(SIMBANK, "+8613900139000"))
+        .rule
+        == "domestic"
+    ), "without measures the shipped rules apply"

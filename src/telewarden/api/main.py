@@ -35,7 +35,10 @@ def context_from_settings() -> AppContext:
     )
     clock = SystemClock()
     store = SqlStore.open(settings.effective_database_url, clock=clock)
-    return AppContext(store=store, clock=clock, gates=gates)
+    from telewarden.adapters.storage.disposal_sql import SqlDisposalStore
+
+    # Screens honour disposal's measures (the screener is rebuilt when the store changes).
+    return AppContext(store=store, clock=clock, gates=gates, cases=SqlDisposalStore(store))
 
 
 def _flag(name: str, default: bool) -> bool:

@@ -106,13 +106,16 @@ class ScreenerCache:
             counter = self.service.change_counter()
             self._checked = time.monotonic()
             if self._screener is None or self._stale or counter != self._counter:
-                from telewarden.services.screening import load_screener
+                from telewarden.services.screening import load_screener, measures_now
 
                 t0 = time.perf_counter()
                 self._stale = False
                 policy = self.ctx.effective_policy()
                 self._screener = load_screener(
-                    self.ctx.store, policy, content=self._content(policy.content_inspection)
+                    self.ctx.store,
+                    policy,
+                    content=self._content(policy.content_inspection),
+                    measures=measures_now(self.ctx),
                 )
                 self._counter = counter
                 self.version += 1

@@ -17,6 +17,7 @@ from telewarden.core.screening import (
     Decision,
     ListKind,
     NumberList,
+    NumberLookup,
     OptInBook,
     PolicySettings,
     Screener,
@@ -103,10 +104,12 @@ def load_screener(
     *,
     numbers: NumberIntel | None = None,
     content: ContentInspector | None = None,
+    measures: NumberLookup | None = None,
 ) -> Screener:
     """A ``Screener`` holding ALL of the store's opt-ins and deny/allow lists in memory.
 
     For batch screening and long-running workers; a single screen uses :func:`screener_for`.
+    ``measures`` (a ``MeasureLookup`` over disposal's measures) adds the ``card_measure`` rules.
     """
     optins = OptInBook()
     for optin in store.iter_optins():
@@ -115,6 +118,13 @@ def load_screener(
     store.load_list(ListKind.DENY, deny)
     allow = NumberList()
     store.load_list(ListKind.ALLOW, allow)
+    if measures is None:
+        return Screener(
+            policy, numbers=_intel(policy, numbers), optins=optins, deny=deny, allow=allow,
+            content=content,
+        )  # fmt: skip
+    from telewarden.core.screening import MEASURE_LOOKUP, MEASURE_RULES
+
     return Screener(
         policy,
         numbers=_intel(policy, numbers),
@@ -122,7 +132,19 @@ def load_screener(
         deny=deny,
         allow=allow,
         content=content,
+        rules=MEASURE_RULES,
+        lookups={MEASURE_LOOKUP: measures},
     )
+
+
+def measures_now(ctx: AppContext) -> NumberLookup | None:
+    """Disposal's measures in force as a screener lookup at the context's now (None without a
+    case store): for screeners that stay loaded, rebuilt whenever the store changes."""
+    if ctx.cases is None:
+        return None
+    from telewarden.core.disposal.book import MeasureBook, MeasureLookup
+
+    return MeasureLookup(MeasureBook(ctx.cases.measures_in_force()), ctx.clock.now())
 
 
 def screener_for(
