@@ -17,7 +17,8 @@ from typing import Any
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from telewarden.core.errors import ConfigurationError
+from telewarden.core.errors import ConfigurationError, InvalidInputError
+from telewarden.core.privacy import KeyRing, NumberKey
 
 
 def _default_home() -> Path:
@@ -54,6 +55,35 @@ class Settings(BaseSettings):
     SQLite store; a shared database (``database_url`` set) needs one key for every host, so it
     must then be given (``TELEWARDEN_HASH_KEY``). Losing the key orphans every stored hash.
     """
+
+    number_key: str | None = None
+    """Current key of the keyed hashes under which subscriber numbers are logged, ``ID:SECRET``.
+
+    ID is 1-8 lowercase letters or digits (stored in every hash, ``k<ID>:...``), SECRET at
+    least 32 characters (``telewarden privacy new-key`` prints one). The decision log and the
+    opt-in audit records hold numbers only as these hashes. When unset, a key is generated
+    once in ``home/number.key`` (mode 0600) for the embedded SQLite store; a shared database
+    (``database_url`` set) needs one key for every host, so it must then be given
+    (``TELEWARDEN_NUMBER_KEY``). Rotation: ``docs/privacy.md``.
+    """
+
+    number_keys_retired: list[str] = Field(default_factory=list)
+    """Former number keys, ``ID:SECRET`` each, kept for look-ups until the decision-log retention
+    has purged the rows hashed under them (``TELEWARDEN_NUMBER_KEYS_RETIRED='["1:..."]'``)."""
+
+    @field_validator("number_key")
+    @classmethod
+    def _check_number_key(cls, value: str | None) -> str | None:
+        if value is not None:
+            _number_key(value)
+        return value
+
+    @field_validator("number_keys_retired")
+    @classmethod
+    def _check_retired_keys(cls, value: list[str]) -> list[str]:
+        for spec in value:
+            _number_key(spec)
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -97,6 +127,32 @@ class Settings(BaseSettings):
             raise ConfigurationError(f"{path} is empty; delete it or set TELEWARDEN_HASH_KEY")
         return key.encode("utf-8")
 
+    def number_keyring(self) -> KeyRing:
+        """The key ring of logged numbers: the settings, else the per-home key file (0600)."""
+        if self.number_key:
+            current = _number_key(self.number_key)
+        elif self.database_url:
+            raise ConfigurationError(
+                "TELEWARDEN_NUMBER_KEY is required with a shared database "
+                "(TELEWARDEN_DATABASE_URL): every host must hash subscriber numbers under the "
+                "same key (`telewarden privacy new-key` prints one)"
+            )
+        else:
+            path = self.home / "number.key"
+            _create_secret_file(path, lambda: "1:" + _new_secret())
+            spec = path.read_text(encoding="ascii").strip()
+            try:
+                current = NumberKey.from_spec(spec)
+            except InvalidInputError as exc:
+                raise ConfigurationError(
+                    f"{path} does not hold a number key ({exc}); restore it from the backup, "
+                    "or set TELEWARDEN_NUMBER_KEY"
+                ) from exc
+        try:
+            return KeyRing(current, tuple(_number_key(s) for s in self.number_keys_retired))
+        except InvalidInputError as exc:
+            raise ConfigurationError(f"TELEWARDEN_NUMBER_KEYS_RETIRED: {exc}") from exc
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -107,6 +163,42 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _TomlFileSource(settings_cls))
+
+
+MIN_NUMBER_SECRET_CHARS = 32
+
+
+def _new_secret() -> str:
+    import secrets
+
+    return secrets.token_hex(32)
+
+
+def _number_key(spec: str) -> NumberKey:
+    """Parse one ``ID:SECRET`` number key; a ValueError (one line) when malformed."""
+    key_id, sep, secret = spec.strip().partition(":")
+    if not sep or len(secret) < MIN_NUMBER_SECRET_CHARS:
+        raise ValueError(
+            "a number key is ID:SECRET, ID 1-8 lowercase letters or digits and SECRET at least "
+            f"{MIN_NUMBER_SECRET_CHARS} characters (`telewarden privacy new-key` prints one)"
+        )
+    try:
+        return NumberKey(key_id, secret.encode("utf-8"))
+    except InvalidInputError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def _create_secret_file(path: Path, content: Any) -> None:
+    """Write ``content()`` to ``path`` once, readable by its owner only (0600)."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return  # another process created it first; read theirs
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(content())
 
 
 class _TomlFileSource(PydanticBaseSettingsSource):

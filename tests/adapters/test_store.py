@@ -43,6 +43,7 @@ from telewarden.testing.stores import (
     check_decision_sink,
     check_flag_sink,
     check_list_store,
+    check_number_privacy,
     check_optin_store,
     check_policy_store,
 )
@@ -149,8 +150,15 @@ def _exact(n: int, source: str = "feed") -> ListEntry:
 
 @pytest.mark.parametrize(
     "check",
-    [check_policy_store, check_optin_store, check_list_store, check_audit_log, check_decision_log],
-    ids=["policy", "optins", "lists", "audit", "decisions"],
+    [
+        check_policy_store,
+        check_optin_store,
+        check_list_store,
+        check_audit_log,
+        check_decision_log,
+        check_number_privacy,
+    ],
+    ids=["policy", "optins", "lists", "audit", "decisions", "privacy"],
 )
 def test_store_port_conformance(store: ScreeningStore, check: Callable[..., None]) -> None:
     # Each check starts from the fixture's fresh, empty store.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from telewarden.adapters.storage.sql import SqlStore
 from telewarden.adapters.storage.warnings import SqlWarningStore
 from telewarden.core.errors import NotFoundError
 from telewarden.core.ports import FixedClock, Flag
+from telewarden.core.privacy import is_number_key
 from telewarden.core.warning import Outcome, WarningEngine, WarningNotice, WarningStore
 
 T0 = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)
@@ -92,6 +94,11 @@ def test_warnings_are_stored_once_listed_newest_first_and_audited(
     audit = base.audit_log(entity="warning")
     assert {a.entity_key for a in audit} == {w.warning_id for w in warnings}
     assert audit[0].after is not None and audit[0].after["text_zh"].startswith("【反诈预警】")
+    # Private by default: the warned subscriber's number only hashed in the audit log.
+    for a in audit:
+        assert a.after is not None and is_number_key(a.after["msisdn"])
+        warned = {w.msisdn for w in warnings}
+        assert not [m for m in warned if m.lstrip("+") in json.dumps(a.after)]
 
 
 def test_outcomes_are_recorded_in_order_audited_and_unknown_warnings_refused(

@@ -39,6 +39,7 @@ def pg_url(home: Path, monkeypatch: pytest.MonkeyPatch, postgres_url: str) -> It
     url = f"{postgres_url}?options=-csearch_path%3D{schema}"
     monkeypatch.setenv("TELEWARDEN_DATABASE_URL", url)
     monkeypatch.setenv("TELEWARDEN_HASH_KEY", "a-test-key-shared-by-every-host")
+    monkeypatch.setenv("TELEWARDEN_NUMBER_KEY", "1:test-number-key-shared-by-every-host-0123456789")
     try:
         yield url
     finally:

@@ -41,6 +41,7 @@ def pg_home(home: Path, monkeypatch: pytest.MonkeyPatch, postgres_url: str) -> I
         conn.exec_driver_sql(f"create schema {schema}")
     url = f"{postgres_url}?options=-csearch_path%3D{schema}"
     monkeypatch.setenv("TELEWARDEN_DATABASE_URL", url)
+    monkeypatch.setenv("TELEWARDEN_NUMBER_KEY", "1:test-number-key-shared-by-every-host-0123456789")
     try:
         yield url
     finally:
@@ -331,6 +332,7 @@ def test_an_unreachable_database_is_a_configuration_error(
     monkeypatch.setenv(
         "TELEWARDEN_DATABASE_URL", "postgresql+psycopg://nobody:secret@127.0.0.1:1/none"
     )
+    monkeypatch.setenv("TELEWARDEN_NUMBER_KEY", "1:test-number-key-shared-by-every-host-0123456789")
     result = runner.invoke(app, ["policy", "show"])
     assert isinstance(result.exception, ConfigurationError)
     assert "cannot open the store" in str(result.exception)

@@ -81,6 +81,7 @@ def test_every_message_arrives_once_despite_kills_and_failures(tmp_path: Path) -
         "TELEWARDEN_HOME": str(tmp_path / "home"),
         "TELEWARDEN_DATABASE_URL": url,
         "TELEWARDEN_HASH_KEY": "unused-here",
+        "TELEWARDEN_NUMBER_KEY": "1:test-number-key-shared-by-every-host-0123456789",
     }
     rng = random.Random(int(os.environ.get("TW_KILL_SEED", "1")))
     kills = 0

@@ -18,12 +18,14 @@ from telewarden.adapters.storage.protocol import (
     Progress,
     candidate_patterns,
     entry_to_dict,
-    event_to_dict,
+    ephemeral_keyring,
     fill_number_list,
-    optin_to_dict,
+    private_decision,
+    private_optin,
 )
 from telewarden.core.disposal.audit_chain import GENESIS, ChainEntry, entry_hash
 from telewarden.core.ports import Clock, Flag, SourcedEvent
+from telewarden.core.privacy import KeyRing, number_keys
 from telewarden.core.screening import (
     Decision,
     ListEntry,
@@ -45,10 +47,14 @@ class MemoryStore:
     ----------
     clock : Clock, optional
         Source of audit and log timestamps.
+    keyring : KeyRing, optional
+        Keys of the hashes under which subscriber numbers are logged (as ``SqlStore``); a
+        random ring for this object when not given.
     """
 
-    def __init__(self, *, clock: Clock | None = None) -> None:
+    def __init__(self, *, clock: Clock | None = None, keyring: KeyRing | None = None) -> None:
         self.clock: Clock = clock or SystemClock()
+        self.keyring: KeyRing = keyring or ephemeral_keyring()
         self._policies: list[PolicySettings] = []
         self._optins: dict[tuple[str, OptInScope], OptIn] = {}
         self._lists: dict[ListKind, dict[str, ListEntry]] = {k: {} for k in ListKind}
@@ -105,6 +111,16 @@ class MemoryStore:
         records = [r for r in reversed(self._audit) if entity is None or r.entity == entity]
         return records[:limit]
 
+    def optin_history(self, msisdn: str, *, limit: int = 100) -> list[AuditRecord]:
+        """The audit records of the subscriber's opt-ins, newest first (hashed under every key)."""
+        keys = {
+            f"{h}:{scope}"
+            for h in [*number_keys(self.keyring, msisdn), msisdn.strip()]
+            for scope in OptInScope
+        }
+        found = [r for r in reversed(self._audit) if r.entity == "optin" and r.entity_key in keys]
+        return found[:limit]
+
     # policy
     def get_policy(self) -> PolicySettings:
         """The policy in force (defaults when none was ever set)."""
@@ -135,13 +151,14 @@ class MemoryStore:
         key = (optin.msisdn, optin.scope)
         previous = self._optins.get(key)
         self._optins[key] = optin
+        hashed, after = private_optin(self.keyring, optin)
         self._record(
             actor=actor,
             entity="optin",
-            key=f"{optin.msisdn}:{optin.scope}",
+            key=f"{hashed}:{optin.scope}",
             action="update" if previous else "create",
-            before=optin_to_dict(previous) if previous else None,
-            after=optin_to_dict(optin),
+            before=private_optin(self.keyring, previous)[1] if previous else None,
+            after=after,
         )
         return previous
 
@@ -150,12 +167,13 @@ class MemoryStore:
         keys = [k for k in self._optins if k[0] == msisdn and (scope is None or k[1] == scope)]
         for key in sorted(keys):
             removed = self._optins.pop(key)
+            hashed, before = private_optin(self.keyring, removed)
             self._record(
                 actor=actor,
                 entity="optin",
-                key=f"{msisdn}:{key[1]}",
+                key=f"{hashed}:{key[1]}",
                 action="delete",
-                before=optin_to_dict(removed),
+                before=before,
                 after=None,
             )
         return len(keys)
@@ -272,8 +290,9 @@ class MemoryStore:
     def log_decision(
         self, event: ScreeningEvent, decision: Decision, *, actor: str, at: dt.datetime
     ) -> None:
-        """Append one single-screen decision to the decision log."""
-        self._decisions.append(DecisionRecord(at, actor, event_to_dict(event), decision.to_dict()))
+        """Append one single-screen decision to the decision log, the numbers as keyed hashes."""
+        private = private_decision(self.keyring, event, decision, decision.to_dict())
+        self._decisions.append(DecisionRecord(at, actor, private.event, private.document))
 
     def purge_decisions(self, before: dt.datetime, *, actor: str) -> int:
         """Delete decisions older than ``before``; one audit record says how many."""

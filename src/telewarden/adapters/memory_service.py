@@ -13,7 +13,12 @@ from collections.abc import Sequence
 
 from telewarden.adapters.memory import MemoryStore
 from telewarden.adapters.storage.protocol import DecisionRecord
-from telewarden.adapters.storage.service_sql import compact_decision, key_to_dict, user_to_dict
+from telewarden.adapters.storage.service_sql import (
+    compact_decision,
+    hashed_forms,
+    key_to_dict,
+    user_to_dict,
+)
 from telewarden.core.errors import ConflictError
 from telewarden.core.service_ports import ApiKey, DecisionCount, LoggedDecision, Session, User
 
@@ -100,7 +105,7 @@ class MemoryServiceStore:
     def log_decisions(self, items: Sequence[LoggedDecision]) -> None:
         """Append the decisions to the memory store's decision log."""
         for item in items:
-            document = compact_decision(item)
+            document = compact_decision(self.store.keyring, item)
             event = document.pop("event")
             self.store._decisions.append(DecisionRecord(item.at, item.actor, event, document))
 
@@ -121,17 +126,18 @@ class MemoryServiceStore:
 
     def decisions_about(self, numbers: Sequence[str], *, limit: int) -> list[dict[str, object]]:
         """The newest logged decisions whose caller or callee is one of ``numbers``."""
-        wanted = set(numbers)
+        forms = hashed_forms(self.store.keyring, numbers)
         found: list[dict[str, object]] = []
         for record in reversed(self.store._decisions):
-            if record.event.get("caller") in wanted or record.event.get("callee") in wanted:
+            caller, callee = str(record.event.get("caller")), str(record.event.get("callee"))
+            if caller in forms or callee in forms:
                 found.append(
                     {
                         "at": record.at,
                         "actor": record.actor,
                         "channel": record.event.get("channel"),
-                        "caller": record.event.get("caller"),
-                        "callee": record.event.get("callee"),
+                        "caller": forms.get(caller, caller),
+                        "callee": forms.get(callee, callee),
                         "verdict": record.decision.get("verdict"),
                         "reason": record.decision.get("reason"),
                         "rule": record.decision.get("rule"),

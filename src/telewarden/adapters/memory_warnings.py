@@ -7,6 +7,7 @@ warnings and outcomes exactly as the SQL store does.
 from __future__ import annotations
 
 from telewarden.adapters.memory import MemoryStore
+from telewarden.adapters.storage.protocol import private_audit_document
 from telewarden.core.errors import NotFoundError
 from telewarden.core.warning import Outcome, OutcomeRecord, WarningNotice
 
@@ -36,7 +37,7 @@ class MemoryWarningStore:
                 key=w.warning_id,
                 action="create",
                 before=None,
-                after=w.as_dict(),
+                after=private_audit_document(self.store.keyring, w.as_dict(), w.msisdn),
             )
             added += 1
         return added

@@ -19,7 +19,7 @@ def service_store_for(store: ScreeningStore, clock: Clock) -> ServiceStore:
     if isinstance(store, SqlStore):
         from telewarden.adapters.storage.service_sql import SqlServiceStore
 
-        return SqlServiceStore(store.engine, clock)
+        return SqlServiceStore(store.engine, clock, store.keyring)
     if isinstance(store, MemoryStore):
         from telewarden.adapters.memory_service import MemoryServiceStore
 

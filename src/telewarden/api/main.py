@@ -34,7 +34,9 @@ def context_from_settings() -> AppContext:
         high_risk_countries=tuple(countries) if countries is not None else None,
     )
     clock = SystemClock()
-    store = SqlStore.open(settings.effective_database_url, clock=clock)
+    store = SqlStore.open(
+        settings.effective_database_url, clock=clock, keyring=settings.number_keyring()
+    )
     from telewarden.adapters.storage.disposal_sql import SqlDisposalStore
 
     # Screens honour disposal's measures (the screener is rebuilt when the store changes).

@@ -74,6 +74,11 @@ COMMANDS = (
     ),
     LazyCommand("decisions", "telewarden.cli.decisions:app", "Retention of the decision log."),
     LazyCommand(
+        "privacy",
+        "telewarden.cli.privacy:app",
+        "Keys of the hashed subscriber numbers in the logs.",
+    ),
+    LazyCommand(
         "cases", "telewarden.cli.cases:app", "Disposal cases: flags, measures, decisions, appeals."
     ),
     LazyCommand(

@@ -112,3 +112,56 @@ def show(
             r.source,
         )
     out.print(table)
+
+
+@app.command("history")
+def history(
+    msisdn: str = typer.Argument(..., help="Subscriber number."),
+    limit: int = typer.Option(100, "--limit", min=1, help="At most this many records."),
+    as_json: bool = typer.Option(False, "--json", help="Print the records as JSON."),
+) -> None:
+    """Show the audited changes of a subscriber's opt-ins (stored under the number's hash)."""
+    from telewarden.services.optins import optin_history
+
+    store = open_store()
+    try:
+        e164, records = optin_history(store, msisdn, limit=limit)
+    finally:
+        store.close()
+    if as_json:
+        print_json(
+            {
+                "msisdn": e164,
+                "history": [
+                    {
+                        "at": r.at.isoformat(),
+                        "actor": r.actor,
+                        "action": r.action,
+                        "entity_key": r.entity_key,
+                        "before": r.before,
+                        "after": r.after,
+                    }
+                    for r in records
+                ],
+            }
+        )
+        return
+    out = stdout()
+    if not records:
+        out.print(f"{e164}: no audited opt-in changes")
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Opt-in changes of {e164}")
+    for column in ("At (UTC)", "Actor", "Action", "Scope", "Choice after"):
+        table.add_column(column)
+    for r in records:
+        after = r.after or {}
+        table.add_row(
+            r.at.strftime("%Y-%m-%d %H:%M:%S"),
+            r.actor,
+            r.action,
+            r.entity_key.rsplit(":", 1)[-1],
+            "-" if not after else ("opted in" if after.get("opted_in") else "opted out"),
+        )
+    out.print(table)

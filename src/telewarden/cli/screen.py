@@ -75,7 +75,7 @@ def open_store() -> SqlStore:
     settings = load_settings()
     if settings.database_url is None:
         settings.home.mkdir(parents=True, exist_ok=True)
-    return SqlStore.open(settings.effective_database_url)
+    return SqlStore.open(settings.effective_database_url, keyring=settings.number_keyring())
 
 
 def stdout() -> Console:

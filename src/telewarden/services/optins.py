@@ -7,13 +7,23 @@ Every change is effective at the next screen and audited with its actor by the s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from telewarden.core.errors import InvalidInputError, NotFoundError
 from telewarden.core.numbers import NumberIntel
-from telewarden.core.ports import Clock, OptInStore
+from telewarden.core.ports import AuditRecord, Clock, OptInStore
 from telewarden.core.screening import OptIn, OptInScope
 
-__all__ = ["OptInChange", "opt_in", "optins_of", "parse_scope", "remove_optins", "subscriber"]
+__all__ = [
+    "OptInChange",
+    "OptInHistory",
+    "opt_in",
+    "optin_history",
+    "optins_of",
+    "parse_scope",
+    "remove_optins",
+    "subscriber",
+]
 
 SCOPES = ("calls", "sms", "both")
 MAX_SOURCE = 64
@@ -87,3 +97,21 @@ def optins_of(store: OptInStore, raw_msisdn: str) -> tuple[str, list[OptIn]]:
     """The subscriber's E.164 number and opt-in records."""
     e164 = subscriber(raw_msisdn)
     return e164, store.optins_for(e164)
+
+
+class OptInHistory(Protocol):
+    """A store that finds the audit records of one subscriber's opt-ins by number.
+
+    The records hold the number as a keyed hash (``telewarden.core.privacy``); the store hashes
+    the number asked for under every key of its ring.
+    """
+
+    def optin_history(self, msisdn: str, *, limit: int = 100) -> list[AuditRecord]: ...
+
+
+def optin_history(
+    store: OptInHistory, raw_msisdn: str, *, limit: int = 100
+) -> tuple[str, list[AuditRecord]]:
+    """The subscriber's E.164 number and the audit records of their opt-ins, newest first."""
+    e164 = subscriber(raw_msisdn)
+    return e164, store.optin_history(e164, limit=limit)

@@ -14,11 +14,13 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from telewarden.core.ports import (
     AuditLog,
+    AuditRecord,
     BatchSummary,
     DecisionLog,
     DecisionSink,
@@ -29,6 +31,7 @@ from telewarden.core.ports import (
     OptInStore,
     PolicyStore,
 )
+from telewarden.core.privacy import is_number_key
 from telewarden.core.screening import (
     Decision,
     Ingress,
@@ -45,11 +48,13 @@ from telewarden.core.screening import (
 )
 
 __all__ = [
+    "assert_no_clear_numbers",
     "check_audit_log",
     "check_decision_log",
     "check_decision_sink",
     "check_flag_sink",
     "check_list_store",
+    "check_number_privacy",
     "check_optin_store",
     "check_policy_store",
     "check_store",
@@ -58,6 +63,15 @@ __all__ = [
 T0 = dt.datetime(2026, 11, 28, 10, 0, tzinfo=dt.UTC)
 HK_CALLER = "+85223456789"
 CALLEE = "+8613800138000"
+CLEAR_FORMS = ("85223456789", "23456789", "8613800138000", "13800138000", "138 0013 8000")
+"""Every spelling of the two test numbers (digits alone catch ``+``, national and E.164)."""
+
+
+def assert_no_clear_numbers(data: Any, *, where: str) -> None:
+    """Fail when any spelling of the suite's test numbers appears in ``data`` (dumped as JSON)."""
+    text = data if isinstance(data, str) else json.dumps(data, default=str, ensure_ascii=False)
+    found = [form for form in CLEAR_FORMS if form in text]
+    assert not found, f"{where} holds subscriber numbers in clear: {found}"
 
 
 class _AuditedPolicyStore(PolicyStore, AuditLog, Protocol):
@@ -219,7 +233,10 @@ def check_decision_log(log: DecisionLog, *, at: dt.datetime | None = None) -> No
     newest, oldest = log.recent_decisions(limit=5)
     assert (newest.actor, oldest.actor) == ("api", "cli")
     assert newest.decision["verdict"] == "block"
-    assert newest.event["caller"] == HK_CALLER
+    assert is_number_key(newest.event["caller"]), "the log keeps the caller as a keyed hash"
+    assert newest.event["caller"] == oldest.event["caller"], "one number, one hash"
+    assert newest.event["callee"] != newest.event["caller"]
+    assert_no_clear_numbers([newest.event, newest.decision], where="the decision log")
     assert oldest.at == t0
     assert len(log.recent_decisions(limit=1)) == 1
     summary = BatchSummary(
@@ -236,6 +253,30 @@ def check_decision_log(log: DecisionLog, *, at: dt.datetime | None = None) -> No
     )
     log.log_batch(summary, actor="cli")
     assert log.recent_batches() == [summary]
+
+
+class _PrivateStore(_AuditedOptInStore, DecisionLog, Protocol):
+    def optin_history(self, msisdn: str, *, limit: int = 100) -> list[AuditRecord]: ...
+
+
+def check_number_privacy(store: _PrivateStore) -> None:
+    """Subscriber numbers reach the decision log and the opt-in audit only as keyed hashes,
+    and the opt-in history is still found by number (in any spelling the store normalised)."""
+    event = ScreeningEvent(HK_CALLER, "138 0013 8000", ingress=Ingress.INTERNATIONAL)
+    store.log_decision(event, Screener().decide(event), actor="cli", at=T0)
+    store.set_optin(OptIn(CALLEE, OptInScope.CALLS, True, T0, "sms-1219"), actor="alice")
+    store.remove_optin(CALLEE, None, actor="bob")
+    (logged,) = store.recent_decisions()
+    assert_no_clear_numbers([logged.event, logged.decision], where="the decision log")
+    audit = store.audit_log(entity="optin")
+    assert [r.action for r in audit] == ["delete", "create"]
+    for r in audit:
+        assert_no_clear_numbers([r.entity_key, r.before, r.after], where="the opt-in audit")
+    history = store.optin_history(CALLEE)
+    assert [r.action for r in history] == ["delete", "create"], "found by number"
+    assert store.optin_history("+8613900139000") == []
+    assert audit[1].after is not None
+    assert audit[1].after["msisdn"] == logged.event["callee"], "one number, one hash"
 
 
 class _CountingSink(Protocol):
@@ -273,7 +314,7 @@ def check_flag_sink(sink: _ReadableFlagSink) -> None:
     assert sink.taken() == 2
 
 
-class _FullStore(_AuditedPolicyStore, _AuditedOptInStore, _AuditedListStore, DecisionLog, Protocol):
+class _FullStore(_AuditedPolicyStore, _AuditedListStore, _PrivateStore, Protocol):
     pass
 
 
@@ -284,3 +325,4 @@ def check_store(factory: Callable[[], _FullStore], *, at: dt.datetime | None = N
     check_list_store(factory())
     check_audit_log(factory())
     check_decision_log(factory(), at=at)
+    check_number_privacy(factory())

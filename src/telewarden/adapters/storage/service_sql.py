@@ -14,10 +14,11 @@ from sqlalchemy import Engine, Table, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from telewarden.adapters.storage.models import AuditRow, DecisionRow
-from telewarden.adapters.storage.protocol import event_to_dict
+from telewarden.adapters.storage.protocol import ephemeral_keyring, private_decision
 from telewarden.adapters.storage.service_models import ApiKeyRow, SessionRow, UserRow
 from telewarden.core.errors import ConflictError
 from telewarden.core.ports import Clock
+from telewarden.core.privacy import KeyRing, number_keys
 from telewarden.core.service_ports import (
     ApiKey,
     DecisionCount,
@@ -51,13 +52,12 @@ def key_to_dict(key: ApiKey) -> dict[str, Any]:
     }
 
 
-def compact_decision(item: LoggedDecision) -> dict[str, Any]:
+def compact_decision(ring: KeyRing, item: LoggedDecision) -> dict[str, Any]:
     """The logged document of a service screen: the event and the verdict, without the trace
     and number analyses (``Screener.decide`` re-creates those for one event on demand; writing
-    them cost six times the screen itself)."""
+    them cost six times the screen itself); the numbers as keyed hashes under ``ring``."""
     event, decision = item.event, item.decision
-    return {
-        "event": event_to_dict(event),
+    document = {
         "verdict": decision.verdict.value,
         "reason": decision.reason.value,
         "rule": decision.rule,
@@ -66,25 +66,44 @@ def compact_decision(item: LoggedDecision) -> dict[str, Any]:
         "origin": decision.origin,
         "message": decision.message,
     }
+    private = private_decision(ring, event, decision, document)
+    return {"event": private.event, **private.document}
 
 
-def decision_row(item: LoggedDecision) -> dict[str, Any]:
+def decision_row(ring: KeyRing, item: LoggedDecision) -> dict[str, Any]:
     """The ``decision_log`` row of one service screen (columns as ``SqlStore.log_decision``)."""
     event, decision = item.event, item.decision
+    document = compact_decision(ring, item)
     return {
         "at": item.at,
         "actor": item.actor,
         "channel": str(event.channel),
         "ingress": str(event.ingress),
-        "caller": event.caller[:64],
-        "callee": event.callee[:64],
+        "caller": document["event"]["caller"],
+        "callee": document["event"]["callee"],
         "verdict": str(decision.verdict),
         "reason": str(decision.reason),
         "rule": decision.rule[:64],
         "sip_status": decision.sip_status,
         "origin": decision.origin[:64],
-        "decision": compact_decision(item),
+        "decision": document,
     }
+
+
+def hashed_forms(ring: KeyRing, numbers: Sequence[str]) -> dict[str, str]:
+    """Each stored form of ``numbers`` (hashed under every key, and clear for rows logged before
+    numbers were hashed) mapped to the number as asked for, to show it on the analyst's page."""
+    from telewarden.core.numbers import NumberIntel
+
+    intel = NumberIntel(cache_size=16)
+    forms: dict[str, str] = {}
+    for number in numbers:
+        # The log hashes a number's E.164 form when it has one (``private_decision``).
+        spellings = {number, intel.normalise(number) or number}
+        for spelling in sorted(spellings):
+            for stored in [*number_keys(ring, spelling), spelling]:
+                forms.setdefault(stored, number)
+    return forms
 
 
 class SqlServiceStore:
@@ -96,11 +115,14 @@ class SqlServiceStore:
         The migrated engine of the screening store (``SqlStore.engine``).
     clock : Clock
         Source of audit timestamps.
+    keyring : KeyRing, optional
+        The screening store's key ring (``SqlStore.keyring``): logged numbers are hashed under it.
     """
 
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    def __init__(self, engine: Engine, clock: Clock, keyring: KeyRing | None = None) -> None:
         self.engine = engine
         self.clock = clock
+        self.keyring: KeyRing = keyring or ephemeral_keyring()
 
     def _audit(
         self,
@@ -262,7 +284,8 @@ class SqlServiceStore:
             return
         with self.engine.begin() as conn:
             conn.execute(
-                insert(cast(Table, DecisionRow.__table__)), [decision_row(i) for i in items]
+                insert(cast(Table, DecisionRow.__table__)),
+                [decision_row(self.keyring, i) for i in items],
             )
 
     def decision_counts(self, since: dt.datetime) -> list[DecisionCount]:
@@ -287,12 +310,18 @@ class SqlServiceStore:
         ]
 
     def decisions_about(self, numbers: Sequence[str], *, limit: int) -> list[dict[str, object]]:
-        """The newest logged decisions whose caller or callee is one of ``numbers``."""
+        """The newest logged decisions whose caller or callee is one of ``numbers``.
+
+        The log holds numbers hashed: each of ``numbers`` is hashed under every key of the
+        ring; a matching party is shown as the number asked for, the other one as its hash.
+        """
         if not numbers:
             return []
+        forms = hashed_forms(self.keyring, numbers)
+        stored = sorted(forms)
         query = (
             select(DecisionRow)
-            .where(or_(DecisionRow.caller.in_(numbers), DecisionRow.callee.in_(numbers)))
+            .where(or_(DecisionRow.caller.in_(stored), DecisionRow.callee.in_(stored)))
             .order_by(DecisionRow.id.desc())
             .limit(limit)
         )
@@ -303,8 +332,8 @@ class SqlServiceStore:
                 "at": _utc(r.at),
                 "actor": r.actor,
                 "channel": r.channel,
-                "caller": r.caller,
-                "callee": r.callee,
+                "caller": forms.get(r.caller, r.caller),
+                "callee": forms.get(r.callee, r.callee),
                 "verdict": r.verdict,
                 "reason": r.reason,
                 "rule": r.rule,

@@ -48,12 +48,14 @@ from telewarden.adapters.storage.protocol import (
     Progress,
     candidate_patterns,
     entry_to_dict,
-    event_to_dict,
-    optin_to_dict,
+    ephemeral_keyring,
+    private_decision,
+    private_optin,
 )
 from telewarden.core.disposal.audit_chain import GENESIS, ChainEntry, entry_hash
 from telewarden.core.errors import ConfigurationError
 from telewarden.core.ports import Clock
+from telewarden.core.privacy import KeyRing, number_keys
 from telewarden.core.screening import (
     Decision,
     ListEntry,
@@ -197,14 +199,23 @@ class SqlStore:
         SQLite or PostgreSQL; the schema must be current (``open`` migrates it).
     clock : Clock, optional
         Source of ``at`` timestamps for audit and log rows.
+    keyring : KeyRing, optional
+        Keys of the hashes under which subscriber numbers are logged (decision log, opt-in
+        audit records); entry points pass the configured ring, the default is a random ring
+        for this process only (``docs/privacy.md``).
     """
 
-    def __init__(self, engine: Engine, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, engine: Engine, *, clock: Clock | None = None, keyring: KeyRing | None = None
+    ) -> None:
         self.engine = engine
         self.clock: Clock = clock or SystemClock()
+        self.keyring: KeyRing = keyring or ephemeral_keyring()
 
     @classmethod
-    def open(cls, url: str, *, clock: Clock | None = None) -> SqlStore:
+    def open(
+        cls, url: str, *, clock: Clock | None = None, keyring: KeyRing | None = None
+    ) -> SqlStore:
         """Connect to ``url`` and migrate the schema to the newest revision."""
         engine = create_store_engine(url)
         try:
@@ -212,7 +223,7 @@ class SqlStore:
         except Exception as exc:
             engine.dispose()
             raise ConfigurationError(f"cannot open the store at {_safe(url)}: {exc}") from exc
-        return cls(engine, clock=clock)
+        return cls(engine, clock=clock, keyring=keyring)
 
     def close(self) -> None:
         """Release every pooled connection."""
@@ -261,6 +272,30 @@ class SqlStore:
                 before=r.before,
                 after=r.after,
             )
+            for r in rows
+        ]
+
+    def optin_history(self, msisdn: str, *, limit: int = 100) -> list[AuditRecord]:
+        """The audit records of the subscriber's opt-ins, newest first.
+
+        The records hold the number hashed; it is hashed here under every key of the ring (and
+        looked up in clear for records written before numbers were hashed).
+        """
+        keys = [
+            f"{h}:{scope}"
+            for h in [*number_keys(self.keyring, msisdn), msisdn.strip()]
+            for scope in OptInScope
+        ]
+        query = (
+            select(AuditRow)
+            .where(AuditRow.entity == "optin", AuditRow.entity_key.in_(keys))
+            .order_by(AuditRow.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            AuditRecord(_utc(r.at), r.actor, r.entity, r.entity_key, r.action, r.before, r.after)
             for r in rows
         ]
 
@@ -345,14 +380,15 @@ class SqlStore:
                 )
             else:
                 conn.execute(update(OptInRow).where(OptInRow.id == row.id).values(**values))
+            hashed, after = private_optin(self.keyring, optin)
             self._audit(
                 conn,
                 actor=actor,
                 entity="optin",
-                key=f"{optin.msisdn}:{optin.scope}",
+                key=f"{hashed}:{optin.scope}",
                 action="update" if previous else "create",
-                before=optin_to_dict(previous) if previous else None,
-                after=optin_to_dict(optin),
+                before=private_optin(self.keyring, previous)[1] if previous else None,
+                after=after,
             )
         return previous
 
@@ -365,13 +401,14 @@ class SqlStore:
             rows = conn.execute(query).all()
             for row in rows:
                 conn.execute(delete(OptInRow).where(OptInRow.id == row.id))
+                hashed, before = private_optin(self.keyring, self._optin(row))
                 self._audit(
                     conn,
                     actor=actor,
                     entity="optin",
-                    key=f"{row.msisdn}:{row.scope}",
+                    key=f"{hashed}:{row.scope}",
                     action="delete",
-                    before=optin_to_dict(self._optin(row)),
+                    before=before,
                     after=None,
                 )
         return len(rows)
@@ -649,7 +686,8 @@ class SqlStore:
     def log_decision(
         self, event: ScreeningEvent, decision: Decision, *, actor: str, at: dt.datetime
     ) -> None:
-        """Append one single-screen decision to the decision log."""
+        """Append one single-screen decision to the decision log, the numbers as keyed hashes."""
+        private = private_decision(self.keyring, event, decision, decision.to_dict())
         with self.engine.begin() as conn:
             conn.execute(
                 insert(DecisionRow),
@@ -658,14 +696,14 @@ class SqlStore:
                     "actor": actor,
                     "channel": str(event.channel),
                     "ingress": str(event.ingress),
-                    "caller": event.caller[:64],
-                    "callee": event.callee[:64],
+                    "caller": private.caller,
+                    "callee": private.callee,
                     "verdict": str(decision.verdict),
                     "reason": str(decision.reason),
                     "rule": decision.rule[:64],
                     "sip_status": decision.sip_status,
                     "origin": decision.origin[:64],
-                    "decision": {"event": event_to_dict(event), **decision.to_dict()},
+                    "decision": {"event": private.event, **private.document},
                 },
             )
 

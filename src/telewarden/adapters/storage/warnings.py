@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, insert, select
 
+from telewarden.adapters.storage.protocol import private_audit_document
 from telewarden.adapters.storage.sql import SqlStore, _utc, append_audit
 from telewarden.adapters.storage.warning_models import WarningOutcomeRow, WarningRow
 from telewarden.core.errors import NotFoundError
@@ -65,7 +66,17 @@ class SqlWarningStore:
             append_audit(
                 conn,
                 [
-                    AuditRecord(now, actor, "warning", w.warning_id, "create", None, w.as_dict())
+                    AuditRecord(
+                        now,
+                        actor,
+                        "warning",
+                        w.warning_id,
+                        "create",
+                        None,
+                        # The warned subscriber's number only hashed: the warning row keeps
+                        # it in clear because sending the warning needs it.
+                        private_audit_document(self.store.keyring, w.as_dict(), w.msisdn),
+                    )
                     for w in fresh.values()
                 ],
             )
