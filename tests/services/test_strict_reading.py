@@ -186,7 +186,8 @@ def test_gbk_messages_are_refused_naming_encoding_then_read_right(
 
 @pytest.mark.parametrize("suffix", ["csv", "jsonl"])
 def test_a_byte_order_mark_does_not_break_sms_classify(tmp_path: Path, suffix: str) -> None:
-    row = '{"id": "1", "text": "hello"}\n' if suffix == "jsonl" else "id,text\n1,hello\n"
+    # The text column first: the BOM became part of its name ("no column 'text'").
+    row = '{"text": "hello", "id": "1"}\n' if suffix == "jsonl" else "text,id\nhello,1\n"
     source = tmp_path / f"s.{suffix}"
     source.write_bytes(b"\xef\xbb\xbf" + row.encode())
     report = classify_file(_ctx(), source, tmp_path / f"o.{suffix}", options=OPTIONS)
@@ -246,6 +247,42 @@ def test_datetime_parquet_columns_are_accepted(tmp_path: Path) -> None:
     result = read_records(path, "calls")
     assert (result.accepted, result.quarantine.height) == (1, 0)
     assert result.frame["start_at"][0] == dt.datetime(2026, 11, 28, 10, 0, tzinfo=dt.UTC)
+
+
+def test_datetime_parquet_columns_of_contest_tables_are_accepted(tmp_path: Path) -> None:
+    # numbers features --voc voc.parquet: a real datetime start_datetime was cast to text with
+    # fractional seconds and every row failed the contest's timestamp check.
+    voc = tmp_path / "voc.parquet"
+    pl.DataFrame(
+        {
+            "phone_no_m": ["a", "a"],
+            "opposite_no_m": ["b", "c"],
+            "calltype_id": [1, 2],
+            "start_datetime": [dt.datetime(2020, 1, 1, 10), dt.datetime(2020, 1, 2, 11, 30)],
+            "call_dur": [30, 40],
+            "city_name": ["成都", "成都"],
+            "county_name": ["武侯区", "武侯区"],
+            "imei_m": ["i", "i"],
+        }
+    ).write_parquet(voc)
+    report = compute_features(tmp_path / "features.csv", contest={"voc": voc})
+    assert (report.numbers, report.rows_read, report.quarantined) == (1, 2, 0)
+
+
+def test_record_tables_report_true_lines_after_quoted_newlines(tmp_path: Path) -> None:
+    # Canonical record CSVs (numbers features --records) numbered rows, not lines: a quoted
+    # field spanning two lines put every later line number one short.
+    path = tmp_path / "calls.csv"
+    good = "1,13900139000,13800138000,2026-11-28T10:00:00Z,30,true,domestic"
+    path.write_text(
+        "id,caller,callee,start_at,duration_s,answered,ingress\n"
+        + good.replace("1,", '"x\ny",', 1)
+        + "\n"
+        + good.replace(",30,", ",abc,")
+        + "\n"
+    )
+    result = read_records(path, "calls")
+    assert result.quarantine["line"].to_list() == [2, 4]
 
 
 def test_nested_parquet_columns_are_a_clear_error(tmp_path: Path) -> None:

@@ -34,6 +34,9 @@ def read_lined(path: Path, encoding: str | None = None) -> tuple[pl.DataFrame, p
     frame = table.whole()
     if LINE not in frame.columns:
         frame = pl.DataFrame({LINE: pl.Series([], dtype=pl.Int64)})
+    # A real datetime column (Parquet) becomes the contest's own text form: cast to text it
+    # would carry fractional seconds, and every row would fail the YYYY-mm-dd HH:MM:SS check.
+    frame = frame.with_columns(pl.col(pl.Datetime).dt.strftime("%Y-%m-%d %H:%M:%S"))
     frame = frame.with_columns(pl.exclude(LINE).cast(pl.String))
     rejected = pl.DataFrame(
         {"line": [r.line for r in table.rejected], "reason": [r.reason for r in table.rejected]},
