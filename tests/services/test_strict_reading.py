@@ -147,6 +147,18 @@ def test_line_numbers_are_true_after_quoted_fields_with_embedded_newlines(tmp_pa
     ]
 
 
+@pytest.mark.parametrize("callee", ["", "   "])
+def test_an_empty_callee_is_refused_by_a_single_screen(callee: str) -> None:
+    # `screen call --callee ""` returned a verdict (a file screen quarantined the same row).
+    from telewarden.core.screening import ScreeningEvent
+    from telewarden.services.screening import screen_one
+
+    ctx = _ctx()
+    with pytest.raises(InvalidInputError, match="callee"):
+        screen_one(ctx, ScreeningEvent("13900139000", callee), actor="t")
+    assert ctx.store.recent_decisions() == []
+
+
 def test_a_short_row_is_quarantined_not_padded(tmp_path: Path) -> None:
     path = tmp_path / "events.csv"
     path.write_text("caller,callee,ingress\n13900139000,13800138000\n13900139000,13800138000,\n")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-from telewarden.core.errors import ConfigurationError, TelewardenError
+from telewarden.core.errors import ConfigurationError, InvalidInputError, TelewardenError
 from telewarden.core.numbers import NumberIntel
 from telewarden.core.ports import DecisionLog, ListStore, OptInStore
 from telewarden.core.screening import (
@@ -189,8 +189,12 @@ def screen_one(ctx: AppContext, event: ScreeningEvent, *, actor: str) -> Decisio
     """Screen one call or SMS against the store's state, log the decision, return it.
 
     A card under a measure (restricted, suspended, pending re-verification) is blocked with its
-    own reason and the appeal contact, except towards emergency numbers.
+    own reason and the appeal contact, except towards emergency numbers. An empty callee is
+    invalid input (a file screen quarantines such a row as ``missing callee``); an empty
+    caller is not: calls without a caller ID exist and have their own rule.
     """
+    if not event.callee.strip():
+        raise InvalidInputError("the callee (recipient) is empty: a screen needs the number called")
     policy = ctx.effective_policy()
     content = content_inspector(policy, ctx.inspector_factory) if event.text else None
     screener = screener_for(ctx.store, policy, event, content=content)
