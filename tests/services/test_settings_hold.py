@@ -92,6 +92,26 @@ def pg_url(postgres_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.mark.integration
+def test_a_nul_byte_in_a_list_file_is_quarantined_on_postgresql(
+    pg_url: str, tmp_path: Path
+) -> None:
+    # PostgreSQL text cannot hold NUL: the import was a psycopg traceback, nothing imported.
+    from telewarden.services.lists import import_list
+
+    path = tmp_path / "deny.csv"
+    path.write_bytes(b"pattern,reason\n13800138000,ok\n13900139000,bad\x00reason\n")
+    store = SqlStore.open(pg_url, clock=FixedClock(AT))
+    try:
+        with store.engine.begin() as conn:
+            conn.execute(sa.text("delete from list_entries"))
+        run = import_list(store, ListKind.DENY, path, actor="t")
+        assert (run.report.accepted, run.report.quarantined) == (1, 1)
+        assert [e.pattern for e in store.list_entries(ListKind.DENY)] == ["+8613800138000"]
+    finally:
+        store.close()
+
+
 def test_concurrent_imports_audit_their_own_counts_on_postgresql(pg_url: str) -> None:
     stores = [SqlStore.open(pg_url, clock=FixedClock(AT)) for _ in range(2)]
     rows = 30_000
