@@ -70,13 +70,29 @@ def test_numbers_features_refuses_to_overwrite_its_voc_input(tmp_path: Path) -> 
     assert voc.read_text(encoding="utf-8") == text
 
 
-def test_an_output_folder_that_cannot_be_created_is_a_clear_error(tmp_path: Path) -> None:
-    events = tmp_path / "events.csv"
-    events.write_text("caller,callee\n13900139000,13800138000\n")
+@pytest.mark.parametrize("command", ["screen file", "sms classify", "numbers features"])
+def test_an_output_folder_that_cannot_be_created_is_a_clear_error(
+    tmp_path: Path, command: str
+) -> None:
+    # sms classify and numbers features raised a bare NotADirectoryError (a traceback).
     blocker = tmp_path / "file.txt"
     blocker.write_text("x")
+    out = blocker / "out"
+    source = tmp_path / "in.csv"
+    if command == "screen file":
+        source.write_text("caller,callee\n13900139000,13800138000\n")
+        run = lambda: screen_file(Screener(), source, out / "verdicts.csv")  # noqa: E731
+    elif command == "sms classify":
+        source.write_text("id,text\n1,hello\n")
+        run = lambda: classify_file(_ctx(), source, out / "o.csv", options=OPTIONS)  # noqa: E731
+    else:
+        source.write_text(
+            "phone_no_m,opposite_no_m,calltype_id,start_datetime,call_dur,city_name,"
+            "county_name,imei_m\na,b,1,2020-01-01 10:00:00,30,c,d,i\n"
+        )
+        run = lambda: compute_features(out / "f.csv", contest={"voc": source})  # noqa: E731
     with pytest.raises(InvalidInputError, match="cannot create the folder"):
-        screen_file(Screener(), events, blocker / "out" / "verdicts.csv")
+        run()
 
 
 def test_a_failed_run_leaves_no_half_written_output(tmp_path: Path) -> None:
