@@ -55,7 +55,12 @@ def seed(home: Path) -> None:
     """Users, a deny entry, an opt-in, a week of decisions and batch summaries."""
     home.mkdir(parents=True, exist_ok=True)
     clock = SystemClock()
-    store = SqlStore.open(f"sqlite:///{home / 'telewarden.db'}", clock=clock)
+    # The server reads the number key ring from the settings of ``home``: seed under the same
+    # ring, or the console's number page would not find the seeded decisions by number.
+    from telewarden.settings import load_settings
+
+    ring = load_settings(home=home, database_url=None).number_keyring()
+    store = SqlStore.open(f"sqlite:///{home / 'telewarden.db'}", clock=clock, keyring=ring)
     service = service_store_for(store, clock)
     accounts.create_user(service, clock, ADMIN, PASSWORD, "admin", actor="test")
     accounts.create_user(service, clock, ANALYST, PASSWORD, "analyst", actor="test")
