@@ -148,23 +148,34 @@ def redact_numbers(value: Any, replacements: Mapping[str, str]) -> Any:
     >>> redact_numbers({"a": ["13800138000", "call to 13800138000"], "n": 3}, {"13800138000": "H"})
     {'a': ['H', 'call to H'], 'n': 3}
     """
-    forms = sorted((f for f in replacements if len(f) >= MIN_SUBSTRING), key=len, reverse=True)
-    pattern = re.compile("|".join(re.escape(f) for f in forms)) if forms else None
-    return _redact(value, replacements, pattern)
+    forms = tuple(
+        sorted((f for f in replacements if len(f) >= MIN_SUBSTRING), key=len, reverse=True)
+    )
+    return _Redactor(replacements, forms).redact(value)
 
 
-def _redact(value: Any, replacements: Mapping[str, str], pattern: re.Pattern[str] | None) -> Any:
-    if isinstance(value, str):
-        if value in replacements:
-            return replacements[value]
-        if pattern is None:
-            return value
-        return pattern.sub(lambda m: replacements[m.group()], value)
-    if isinstance(value, dict):
-        return {k: _redact(v, replacements, pattern) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_redact(v, replacements, pattern) for v in value]
-    return value
+class _Redactor:
+    """One redaction pass; the regex is compiled only when a text holds a form (rarely)."""
+
+    def __init__(self, replacements: Mapping[str, str], forms: tuple[str, ...]) -> None:
+        self.replacements = replacements
+        self.forms = forms
+        self.pattern: re.Pattern[str] | None = None
+
+    def redact(self, value: Any) -> Any:
+        if isinstance(value, str):
+            if value in self.replacements:
+                return self.replacements[value]
+            if not any(form in value for form in self.forms):
+                return value
+            if self.pattern is None:
+                self.pattern = re.compile("|".join(re.escape(f) for f in self.forms))
+            return self.pattern.sub(lambda m: self.replacements[m.group()], value)
+        if isinstance(value, dict):
+            return {k: self.redact(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.redact(v) for v in value]
+        return value
 
 
 def clear_forms(*texts: str | None) -> list[str]:
