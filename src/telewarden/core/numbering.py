@@ -17,8 +17,9 @@ plain ``phonenumbers`` one; everything else goes to :meth:`NumberIntel.analyse`:
 - ``+86``/``0086`` numbers (service numbers, 400/800, province and city: the CN rules of
   :mod:`telewarden.core.numbers`; most of them take the per-prefix mobile path anyway);
 - strings the impersonation check could claim (``+110...``, ``+96110...``, ``+12381...``);
-- a country code followed by a non-empty match of its national prefix for parsing
-  (``phonenumbers.parse`` may strip or transform that prefix, even after ``+``);
+- a country code followed by a non-empty match of its national prefix for parsing when that
+  prefix is a pattern rather than plain digits (``phonenumbers.parse`` strips or transforms it
+  even after ``+``; a plain-digit prefix such as ``0`` is stripped here exactly as parse does);
 - anything with separators, letters or other lengths.
 
 phonenumbers stays the single source of truth: the plan is compiled from the installed
@@ -38,7 +39,12 @@ from typing import Any
 import numpy as np
 import phonenumbers
 import polars as pl
-from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata, PhoneNumberType
+from phonenumbers import (
+    COUNTRY_CODE_TO_REGION_CODE,
+    PhoneMetadata,
+    PhoneNumberType,
+    ValidationResult,
+)
 from phonenumbers.carrierdata import CARRIER_DATA
 
 from telewarden.core.numbers import (
@@ -358,7 +364,15 @@ class _Country:
     main_region: str
     regions: tuple[_Region, ...]
     national_prefix: _Dfa | None
-    """Prefix automaton of the main region's national prefix for parsing (``$`` dropped)."""
+    """Prefix automaton of a non-literal national prefix for parsing (``$`` dropped)."""
+    literal_prefixes: tuple[tuple[int, ...], ...] | None
+    """The national prefix for parsing spelled out, when it is a finite, prefix-free set of digit
+    strings (``0``, ``[08]``, ``0|180020``) without a transform rule: then exactly one of them
+    can match, whatever the pattern's alternation order."""
+    general: _Dfa | None
+    """The main region's general pattern (what parse tests before and after stripping)."""
+    strippable: np.ndarray[Any, np.dtype[np.bool_]]
+    """Per length of the stripped number: parse keeps the stripped form."""
     reasons: tuple[str, ...]
     """Invalid reason per national-number length 0..17 (``is_possible_number_with_reason``)."""
 
@@ -379,17 +393,32 @@ def _country(code: int) -> _Country | None:
         if meta is not None:
             plans.append(_region(region, meta))
     npfp = main_meta.national_prefix_for_parsing
-    # The verdict depends on the length only (the main region's general possible lengths).
+    literals = _spelled_out(npfp) if npfp and not main_meta.national_prefix_transform_rule else None
+    # Both depend on the length only: is_possible_number_with_reason and parse's length test
+    # read the main region's general possible lengths.
     reasons = [""]
-    for length in range(1, _MAX_NSN_DIGITS + 1):
+    strippable = np.zeros(_WIDTH + 1, dtype=bool)
+    for length in range(1, _WIDTH + 1):
         probe = phonenumbers.PhoneNumber(country_code=code, national_number=int("1" * length))
         possible = phonenumbers.is_possible_number_with_reason(probe)
-        reasons.append(_POSSIBLE_REASON.get(possible, "unallocated number range"))
+        strippable[length] = possible not in (
+            ValidationResult.TOO_SHORT,
+            ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
+            ValidationResult.INVALID_LENGTH,
+        )
+        if length <= _MAX_NSN_DIGITS:
+            reasons.append(_POSSIBLE_REASON.get(possible, "unallocated number range"))
+    general = main_meta.general_desc.national_number_pattern if main_meta.general_desc else None
     return _Country(
         code=code,
         main_region=main,
         regions=tuple(plans),
-        national_prefix=_dfa([(npfp, 0)], drop_end_anchor=True) if npfp else None,
+        national_prefix=(
+            _dfa([(npfp, 0)], drop_end_anchor=True) if npfp and literals is None else None
+        ),
+        literal_prefixes=literals,
+        general=_dfa([(general, 0)]) if general else None,
+        strippable=strippable,
         reasons=tuple(reasons),
     )
 
@@ -484,11 +513,77 @@ def _digit_matrix(nsn: pl.Series) -> np.ndarray[Any, np.dtype[np.intp]]:
     return (flat.reshape(-1, _WIDTH) - 48).astype(np.intp)
 
 
+def _spelled_out(pattern: str, longest: int = 8) -> tuple[tuple[int, ...], ...] | None:
+    """The digit strings ``pattern`` matches, if finitely many, short and prefix-free; or None."""
+    if "$" in pattern:
+        return None
+    try:
+        dfa = _dfa([(pattern, 0)])
+    except _UnsupportedPattern:
+        return None
+    found: list[tuple[int, ...]] = []
+    frontier: list[tuple[int, tuple[int, ...]]] = [(1, ())]
+    while frontier:
+        state, spelled = frontier.pop()
+        if dfa.accept[state]:
+            found.append(spelled)
+            if len(found) > 64:
+                return None
+        for digit in range(_DIGITS):
+            nxt = int(dfa.table[state, digit])
+            if nxt:
+                if len(spelled) >= longest:
+                    return None  # too long or a loop
+                frontier.append((nxt, (*spelled, digit)))
+    if not found or () in found:
+        return None
+    for a in found:
+        for b in found:
+            if a != b and b[: len(a)] == a:
+                return None
+    return tuple(sorted(found))
+
+
+def _strip(country: _Country, sub: Any, sub_lens: Any) -> Any:
+    """_maybe_strip_national_prefix_carrier_code for a spelled-out prefix, as parse applies it:
+    how many digits each row loses (``sub`` and ``sub_lens`` are updated in place)."""
+    assert country.literal_prefixes is not None
+    dropped = np.zeros(sub.shape[0], dtype=np.int64)
+    for prefix in country.literal_prefixes:
+        k = len(prefix)
+        if sub.shape[1] <= k:
+            continue
+        starts = (dropped == 0) & np.ones(sub.shape[0], dtype=bool)
+        for j, digit in enumerate(prefix):
+            starts &= sub[:, j] == digit
+        if starts.any():
+            strip = _strip_rows(country, sub, sub_lens, starts, k)
+            dropped[strip] = k
+    return dropped
+
+
+def _strip_rows(country: _Country, sub: Any, sub_lens: Any, starts: Any, k: int) -> Any:
+    """Of the rows that start with a ``k``-digit national prefix, those parse strips it from."""
+    shifted = np.full_like(sub, _PAD)
+    shifted[:, :-k] = sub[:, k:]
+    if country.general is not None:
+        viable = (country.general.run(sub) & 1) != 0
+        viable_after = (country.general.run(shifted) & 1) != 0
+        # A number the general pattern takes whole keeps its prefix when the rest does not fit.
+        starts &= ~(viable & ~viable_after)
+    strip = starts & country.strippable[np.maximum(sub_lens - k, 0)]
+    sub[strip] = shifted[strip]
+    sub_lens[strip] -= k
+    return strip
+
+
 def _classify(
     plan: NumberingPlan, codes: np.ndarray[Any, Any], digits: np.ndarray[Any, Any], lens: Any
-) -> tuple[list[str], Any, Any, Any]:
-    """Per row: region index (into the returned names; -1: none), type code, scalar flag."""
+) -> tuple[list[str], Any, Any, Any, Any]:
+    """Per row: region index (into the returned names; -1: none), type code, scalar flag, and
+    how many national-prefix digits parse strips."""
     n = codes.shape[0]
+    stripped = np.zeros(n, dtype=np.int64)
     names: list[str] = []
     index: dict[str, int] = {}
     region = np.full(n, -1, dtype=np.int32)
@@ -503,9 +598,11 @@ def _classify(
         if country is None:
             scalar[rows] = True
             continue
-        sub_lens = lens[rows]
+        sub_lens = lens[rows].copy()
         sub = digits[rows, : max(1, int(sub_lens.max()))]
-        if country.national_prefix is not None:
+        if country.literal_prefixes is not None:
+            stripped[rows] = _strip(country, sub, sub_lens)
+        elif country.national_prefix is not None:
             # Where the national prefix for parsing matches a non-empty prefix, parse may strip
             # or transform it: those rows take the scalar path.
             scalar[rows] = country.national_prefix.run(sub, prefix=True, nonempty=True) != 0
@@ -537,7 +634,7 @@ def _classify(
             got_types[take] = codes_here[take]
         region[rows] = got
         types[rows] = got_types
-    return names, region, types, scalar
+    return names, region, types, scalar, stripped
 
 
 def _international(raws: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -619,13 +716,17 @@ def analyse_international(
         pl.col("_nsn").str.len_bytes().cast(pl.Int64).alias("_len")
     )
     lens = frame.get_column("_len").to_numpy()
-    names, region, types, scalar = _classify(
+    names, region, types, scalar, stripped = _classify(
         plan, frame.get_column("_code").to_numpy(), _digit_matrix(frame.get_column("_nsn")), lens
     )
     frame = frame.with_columns(
         pl.Series("_rid", region, dtype=pl.Int32),
         pl.Series("_type", types, dtype=pl.Int32),
         pl.Series("_scalar", scalar, dtype=pl.Boolean),
+        pl.Series("_strip", stripped, dtype=pl.Int64),
+    ).with_columns(
+        pl.col("_nsn").str.slice(pl.col("_strip")),
+        pl.col("_len") - pl.col("_strip"),
     )
     left = frame.filter(pl.col("_scalar")).select("raw")
     typed = frame.filter(~pl.col("_scalar"))
@@ -751,7 +852,7 @@ def _fields(
     out = _with_carrier(out, plan)
     answered = out.select(
         pl.col("raw"),
-        ("+" + pl.col("_intl")).alias("e164"),
+        ("+" + pl.col("_cc") + pl.col("_nsn")).alias("e164"),
         pl.col("_nsn").alias("national"),
         pl.col("_code").alias("country_code"),
         pl.col("_region").alias("region"),
@@ -786,7 +887,7 @@ def _with_carrier(out: pl.DataFrame, plan: NumberingPlan) -> pl.DataFrame:
         [NumberKind.MOBILE.value, NumberKind.FIXED_LINE_OR_MOBILE.value]
     )
     out = out.with_row_index("_i")
-    need = out.filter(wanted).select("_i", pl.col("_intl").alias("_digits"))
+    need = out.filter(wanted).select("_i", (pl.col("_cc") + pl.col("_nsn")).alias("_digits"))
     found: list[pl.DataFrame] = []
     for length, table in plan.carriers():
         if need.height == 0:
