@@ -244,18 +244,21 @@ class _Dfa:
     def run(
         self, digits: np.ndarray[Any, Any], *, prefix: bool = False, nonempty: bool = False
     ) -> np.ndarray[Any, Any]:
-        """Accept bits per row of ``digits``: of the whole row, or (``prefix``) OR-ed over
-        every prefix (``nonempty``: of length at least 1)."""
-        table = self.table
-        state = np.ones(digits.shape[0], dtype=np.int32)
-        hit = np.zeros(digits.shape[0], dtype=np.int64)
+        """Accept bits per number; ``digits`` holds one number per COLUMN (position by row,
+        int32). Of the whole number, or (``prefix``) OR-ed over every prefix (``nonempty``: of
+        length at least 1)."""
+        # One flat gather per position: state * 11 + digit (8x a 2-D fancy index).
+        flat = self.table.ravel()
+        width = self.table.shape[1]
+        state = np.ones(digits.shape[1], dtype=np.int32)
+        hit = np.zeros(digits.shape[1], dtype=np.int64)
         if prefix and not nonempty:
             hit |= self.accept[state]
-        for pos in range(digits.shape[1]):
-            state = table[state, digits[:, pos]]
+        for row in digits:
+            state = np.take(flat, state * width + row)
             if prefix:
-                hit |= self.accept[state]
-        return hit if prefix else self.accept[state]
+                hit |= np.take(self.accept, state)
+        return hit if prefix else np.take(self.accept, state)
 
 
 def _dfa(patterns: Sequence[tuple[str, int]], *, drop_end_anchor: bool = False) -> _Dfa:
@@ -455,9 +458,12 @@ class NumberingPlan:
         return compiled
 
     def compile_all(self) -> frozenset[int]:
-        """Compile every country; return the codes left to the scalar path (none today)."""
-        for code in COUNTRY_CODE_TO_REGION_CODE:
+        """Compile every country and look up every region's names; return the country codes
+        left to the scalar path (none with phonenumbers 9.0)."""
+        for code, regions in COUNTRY_CODE_TO_REGION_CODE.items():
             self.country(code)
+            for region in regions:
+                _labels(region)  # the geocoder's country names (about 3 ms each)
         return frozenset(self._scalar)
 
     def carriers(self) -> list[tuple[int, pl.DataFrame]]:
@@ -504,13 +510,14 @@ def compile_plan() -> NumberingPlan:
 # -- the vectorised analysis -------------------------------------------------------------------
 
 
-def _digit_matrix(nsn: pl.Series) -> np.ndarray[Any, np.dtype[np.intp]]:
-    """National numbers as rows of digit values, padded with the filler 10 (":" is "9" + 1)."""
+def _digit_matrix(nsn: pl.Series) -> np.ndarray[Any, np.dtype[np.int32]]:
+    """National numbers as COLUMNS of digit values (row = position), padded with the filler 10
+    (":" is "9" + 1)."""
     if nsn.len() == 0:
-        return np.zeros((0, _WIDTH), dtype=np.intp)
+        return np.zeros((_WIDTH, 0), dtype=np.int32)
     joined = nsn.str.pad_end(_WIDTH, ":").str.join("").item()
     flat = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
-    return (flat.reshape(-1, _WIDTH) - 48).astype(np.intp)
+    return np.ascontiguousarray((flat.reshape(-1, _WIDTH) - 48).T, dtype=np.int32)
 
 
 def _spelled_out(pattern: str, longest: int = 8) -> tuple[tuple[int, ...], ...] | None:
@@ -548,14 +555,14 @@ def _strip(country: _Country, sub: Any, sub_lens: Any) -> Any:
     """_maybe_strip_national_prefix_carrier_code for a spelled-out prefix, as parse applies it:
     how many digits each row loses (``sub`` and ``sub_lens`` are updated in place)."""
     assert country.literal_prefixes is not None
-    dropped = np.zeros(sub.shape[0], dtype=np.int64)
+    dropped = np.zeros(sub.shape[1], dtype=np.int64)
     for prefix in country.literal_prefixes:
         k = len(prefix)
-        if sub.shape[1] <= k:
+        if sub.shape[0] <= k:
             continue
-        starts = (dropped == 0) & np.ones(sub.shape[0], dtype=bool)
+        starts = dropped == 0
         for j, digit in enumerate(prefix):
-            starts &= sub[:, j] == digit
+            starts &= sub[j] == digit
         if starts.any():
             strip = _strip_rows(country, sub, sub_lens, starts, k)
             dropped[strip] = k
@@ -565,14 +572,14 @@ def _strip(country: _Country, sub: Any, sub_lens: Any) -> Any:
 def _strip_rows(country: _Country, sub: Any, sub_lens: Any, starts: Any, k: int) -> Any:
     """Of the rows that start with a ``k``-digit national prefix, those parse strips it from."""
     shifted = np.full_like(sub, _PAD)
-    shifted[:, :-k] = sub[:, k:]
+    shifted[:-k] = sub[k:]
     if country.general is not None:
         viable = (country.general.run(sub) & 1) != 0
         viable_after = (country.general.run(shifted) & 1) != 0
         # A number the general pattern takes whole keeps its prefix when the rest does not fit.
         starts &= ~(viable & ~viable_after)
     strip = starts & country.strippable[np.maximum(sub_lens - k, 0)]
-    sub[strip] = shifted[strip]
+    sub[:, strip] = shifted[:, strip]
     sub_lens[strip] -= k
     return strip
 
@@ -599,7 +606,7 @@ def _classify(
             scalar[rows] = True
             continue
         sub_lens = lens[rows].copy()
-        sub = digits[rows, : max(1, int(sub_lens.max()))]
+        sub = np.take(digits[: max(1, int(sub_lens.max()))], rows, axis=1)
         if country.literal_prefixes is not None:
             stripped[rows] = _strip(country, sub, sub_lens)
         elif country.national_prefix is not None:

@@ -125,6 +125,6 @@ def test_automata_accept_exactly_what_python_re_fullmatches(seed: int) -> None:
         digits = np.full((len(probe), 20), _DIGITS, dtype=np.intp)
         for i, s in enumerate(probe):
             digits[i, : len(s)] = [ord(c) - 48 for c in s]
-        got = dfa.run(digits) & 1
+        got = dfa.run(np.ascontiguousarray(digits.T, dtype=np.int32)) & 1
         want = [1 if regex.fullmatch(s) else 0 for s in probe]
         assert got.tolist() == want, pattern
