@@ -26,6 +26,10 @@ Conventions
   the first 5 digits fix validity and type, the first 7 carrier and location, in the
   libphonenumber metadata.
 
+A column of distinct strings is analysed at once, with the same fields, by
+:func:`telewarden.core.numbering.analyse_frame` (phonenumbers' metadata compiled into digit
+automata); this module stays the per-string path and the reference it is tested against.
+
 Nothing here performs I/O; ``phonenumbers`` ships its metadata as Python modules.
 """
 
