@@ -26,6 +26,10 @@ Conventions
   the first 5 digits fix validity and type, the first 7 carrier and location, in the
   libphonenumber metadata.
 
+A column of distinct strings is analysed at once, with the same fields, by
+:func:`telewarden.core.numbering.analyse_frame` (phonenumbers' metadata compiled into digit
+automata); this module stays the per-string path and the reference it is tested against.
+
 Nothing here performs I/O; ``phonenumbers`` ships its metadata as Python modules.
 """
 
@@ -48,6 +52,7 @@ __all__ = [
     "NumberKind",
     "Origin",
     "SERVICE_NUMBERS",
+    "region_labels",
 ]
 
 # Seed list of origin countries hosting documented fraud compounds ("scam centres") aimed at
@@ -367,6 +372,22 @@ def _cn_location(num: phonenumbers.PhoneNumber) -> tuple[str | None, str | None,
         # Municipalities (Beijing, Shanghai, ...) are their own province.
         city = province = parts[0]
     return province, city, geocoder.description_for_valid_number(num, "zh") or None
+
+
+def region_labels(region: str) -> tuple[str, str]:
+    """English and Chinese names of ``region`` as the geocoder spells them.
+
+    Examples
+    --------
+    >>> region_labels("KH")
+    ('Cambodia', '柬埔寨')
+    """
+    example = phonenumbers.example_number(region)
+    if example is None:
+        return (region, region)
+    en = geocoder.country_name_for_number(example, "en") or region
+    zh = geocoder.country_name_for_number(example, "zh") or en
+    return (en, zh)
 
 
 def _service_kind(digits: str) -> tuple[NumberKind, str | None, str | None] | None:
@@ -720,13 +741,7 @@ class NumberIntel:
         cached = self._region_names.get(region)
         if cached is not None:
             return cached
-        example = phonenumbers.example_number(region)
-        if example is None:
-            names = (region, region)
-        else:
-            en = geocoder.country_name_for_number(example, "en") or region
-            zh = geocoder.country_name_for_number(example, "zh") or en
-            names = (en, zh)
+        names = region_labels(region)
         self._region_names[region] = names
         return names
 

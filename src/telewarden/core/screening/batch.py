@@ -5,8 +5,11 @@ The rule set (:mod:`telewarden.core.screening.rules`) is compiled into Polars ex
 looked up from the outcome. Facts come from the same extraction as on the per-event path
 (:mod:`telewarden.core.screening.facts`), run once per DISTINCT value instead of per event:
 
-- the caller's and the callee's :class:`NumberInfo` fields the rules read, through
-  :meth:`NumberIntel.analyse_many` once per distinct string. Mainland mobiles written as 11
+- the caller's and the callee's :class:`NumberInfo` fields the rules read, once per distinct
+  string: explicit international numbers in bulk from the compiled numbering plan
+  (:func:`telewarden.core.numbering.analyse_frame`, exact agreement with the per-string
+  analysis; not written to the number cache), everything else through
+  :meth:`NumberIntel.analyse_many`. Mainland mobiles written as 11
   digits, ``+86`` or ``0086`` plus 11 digits (most distinct numbers in real traffic) skip even
   that: they are recognised with string expressions and take their fields from
   :meth:`NumberIntel.mobile_template`, one call per distinct prefix (their results are not
@@ -30,6 +33,7 @@ from typing import Any
 
 import polars as pl
 
+from telewarden.core.numbering import analyse_frame
 from telewarden.core.numbers import MOBILE_TEMPLATE_DIGITS, NumberIntel
 from telewarden.core.screening.conditions import (
     AllOf,
@@ -216,14 +220,14 @@ def _number_table(
         mobiles = _mobile_table(numbers, raws, role).select(list(schema))
         parts.append(mobiles)
         raws = _others(raws, mobiles)
-    infos = numbers.analyse_many(raws)
-    columns: dict[str, list[Any]] = {"_raw": raws}
-    for name in names:
-        values = [getattr(info, name) for info in infos]
-        if name in ("origin", "kind"):
-            values = [v.value for v in values]
-        columns[f"{role}.{name}"] = values
-    parts.append(pl.DataFrame(columns, schema=schema))
+    # Explicit international numbers (most distinct foreign callers) are answered from the
+    # compiled numbering plan in bulk, the rest one by one through the number cache.
+    infos = analyse_frame(numbers, raws)
+    parts.append(
+        infos.select(
+            pl.col("raw").alias("_raw"), *(pl.col(n).alias(f"{role}.{n}") for n in names)
+        ).cast(schema)  # type: ignore[arg-type]
+    )
     return pl.concat(parts, how="vertical")
 
 
