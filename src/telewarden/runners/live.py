@@ -48,7 +48,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from telewarden.adapters.brokers.nats_jetstream import JetStream, decode_event, frame_of
+from telewarden.adapters.brokers.nats_jetstream import (
+    DUPLICATE_WINDOW_S,
+    JetStream,
+    decode_event,
+    frame_of,
+)
 from telewarden.core.errors import ConfigurationError
 from telewarden.services.live_loop import LOOP_EVENT_SCHEMA, LiveLoop, StepEffects, flag_key
 
@@ -69,6 +74,10 @@ class Stateful(Protocol):
 
     def restore(self, state: dict[str, Any]) -> None: ...
 
+
+CHECKPOINT_COST_RATIO = 10.0
+"""A checkpoint that took t seconds to write is not followed by another within 10 t: at most
+about a tenth of a worker's time goes to checkpoints."""
 
 _MAGIC = b"TWCK2\n"
 """A checkpoint file starts with this line, then a pickle of its fields."""
@@ -249,10 +258,13 @@ async def run_nats_worker(
 ) -> WorkerReport:
     """Run one partition's worker until idle for ``idle_exit_s`` (None: forever).
 
-    A checkpoint carries the whole detector state, so it is written at most every
-    ``checkpoint_every_s`` seconds (and before an idle exit), not after every batch; after a
-    crash the events since the last checkpoint are re-derived under the same keys, so the
-    broker's duplicate window (``DUPLICATE_WINDOW_S``) must exceed this interval plus a restart.
+    A checkpoint carries the whole loop state, so it is written at most every
+    ``checkpoint_every_s`` seconds (and before an idle exit), not after every batch, and never
+    more often than every ``CHECKPOINT_COST_RATIO`` times its own last writing time: a day's
+    exposure index and detector windows take seconds to pickle, which must not eat the
+    worker's time. After a crash the events since the last checkpoint are re-derived under the
+    same keys, so the broker's duplicate window (``DUPLICATE_WINDOW_S``) must exceed the
+    interval plus a restart; the interval is capped at a third of the window.
     """
     checkpoint = Checkpoint.load(checkpoint_path)
     loop = make_loop()
@@ -265,16 +277,22 @@ async def run_nats_worker(
     started = time.perf_counter()
     idle_since = time.perf_counter()
     saved_at = time.perf_counter()
+    interval = checkpoint_every_s
     dirty = False
     position = checkpoint.last_seq
 
     def save() -> None:
-        nonlocal saved_at, dirty
+        nonlocal saved_at, dirty, interval
+        began = time.perf_counter()
         checkpoint.last_seq = position
         checkpoint.detector = loop.detector.state()
         checkpoint.hooks = hook_states(loop)
         checkpoint.save(checkpoint_path)
         saved_at, dirty = time.perf_counter(), False
+        interval = min(
+            max(checkpoint_every_s, CHECKPOINT_COST_RATIO * (saved_at - began)),
+            DUPLICATE_WINDOW_S / 3,
+        )
 
     try:
         while True:
@@ -301,7 +319,7 @@ async def run_nats_worker(
             position = fetched[-1].seq
             checkpoint.events += len(rows)
             dirty = True
-            if time.perf_counter() - saved_at >= checkpoint_every_s:
+            if time.perf_counter() - saved_at >= interval:
                 save()
             stored = time.time()
             step = max(1, len(fetched) // 20)
