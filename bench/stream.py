@@ -10,11 +10,12 @@ simulated into a temporary folder). Reported, in one run:
 - **embedded, paced**: events released by the wall clock at half the flat-out rate; the loop
   takes what has arrived (at most one batch) every ``--window`` seconds; lag = time from an
   event's release to the end of the step that produced its verdict, p50 and p99;
-- **NATS, 1 and 2 workers** (when ``--nats`` is given; the workers screen and detect and publish
-  verdicts and flags: disposal and warnings are not yet wired into the partition workers): the day published by ``telewarden run
-  feed`` at a set rate while the workers (subprocesses) run; each worker reports events/s and
-  lag from the broker's storage time of each event to the broker's acknowledgement of its
-  effects, p50 and p99;
+- **NATS, 1 and 2 workers** (when ``--nats`` is given; each worker runs the whole loop, as
+  ``telewarden run --broker`` does, and publishes verdicts, flags, measures and warnings): the
+  day published by ``telewarden run feed`` at a set rate while the workers (subprocesses) run;
+  each worker reports events/s and lag from the broker's storage time of each event to the
+  broker's acknowledgement of its effects, p50 and p99. The bench deletes and recreates the
+  ``TW_*`` streams on that server: give it a server of its own;
 - the baseline: screening alone (``decide_frame`` over the same batches) in the same run, so
   the ratio shows what detection, measures and re-screening cost on top.
 """
@@ -127,8 +128,10 @@ def on_nats(records: Path, url: str, workers: int, rate: float) -> dict[str, flo
                     url,
                     "--partition",
                     str(p),
+                    "--partitions",
+                    str(workers),
                     "--checkpoint",
-                    f"{tmp}/p{p}.json",
+                    f"{tmp}/p{p}.ckpt",
                     "--idle-exit",
                     "5",
                     "--json",

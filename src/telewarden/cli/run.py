@@ -1,5 +1,8 @@
 """`telewarden run`: the live loop, embedded over simulator records or as a NATS worker.
 
+Both ways run the whole loop: screening, the streaming detectors, disposal (over an in-memory
+case store holding the simulated carrier's cards) and early warning.
+
 Embedded (default): the records' calls and SMS are replayed through the loop in event time and
 the verdicts and flags are written to ``--out``. With ``--broker nats://...`` the command is one
 worker of a partition (``--partition K`` of ``--partitions N``), checkpointing to
@@ -31,6 +34,9 @@ def run(
         str | None, typer.Option("--broker", help="nats://host:port: run as a partition worker.")
     ] = None,
     partition: Annotated[int, typer.Option("--partition", min=0)] = 0,
+    partitions: Annotated[
+        int, typer.Option("--partitions", min=1, help="Worker: how many partitions the feed has.")
+    ] = 1,
     checkpoint: Annotated[
         Path | None, typer.Option("--checkpoint", help="Worker checkpoint file.")
     ] = None,
@@ -57,13 +63,31 @@ def run(
         raise InvalidInputError("--records is required (a folder written by `telewarden sim`)")
     if not (records / "calls.parquet").exists():
         raise InvalidInputError(f"{records} holds no calls.parquet; run `telewarden sim` first")
+    if broker is not None and partition >= partitions:
+        raise InvalidInputError(f"--partition {partition} is not below --partitions {partitions}")
     from telewarden.services.demo import enterprise_registry
     from telewarden.services.live_loop import LiveLoop
-    from telewarden.services.loop_replay import load_day, make_loop, replay_records
+    from telewarden.services.loop_demo import make_whole_loop
+    from telewarden.services.loop_replay import load_day, replay_records
+    from telewarden.settings import load_settings
+
+    hash_key = load_settings().effective_hash_key()
 
     def loop_factory() -> LiveLoop:
         assert records is not None
-        return make_loop(records, allow=enterprise_registry())
+        if broker is None:
+            return make_whole_loop(
+                records, hash_key=hash_key, allow=enterprise_registry(), id_scope="run"
+            )
+        from telewarden.adapters.brokers.nats_jetstream import partition_of
+
+        return make_whole_loop(
+            records,
+            hash_key=hash_key,
+            allow=enterprise_registry(),
+            id_scope=f"p{partition}",
+            owns=lambda msisdn: partition_of(msisdn, partitions) == partition,
+        )
 
     if broker is not None:
         from telewarden.runners.live import run_worker_blocking

@@ -19,7 +19,8 @@ from telewarden.adapters.memory_disposal import MemoryDisposalStore
 from telewarden.core.screening import ContentInspector, NumberList, PolicySettings, decide_frame
 from telewarden.services.demo import memoise_findings
 from telewarden.services.disposal import IntakeReport
-from telewarden.services.loop_disposal import LoopDisposal, register_cards
+from telewarden.services.live_loop import LiveLoop
+from telewarden.services.loop_disposal import LoopDisposal, SequentialIds, register_cards
 from telewarden.services.loop_replay import (
     LoopReport,
     LoopRun,
@@ -31,9 +32,46 @@ from telewarden.services.loop_replay import (
 from telewarden.services.loop_warning import LoopWarner
 from telewarden.services.warning import EarlyWarning, build_engine
 
-__all__ = ["LoopDemo", "run_loop_demo"]
+__all__ = ["LoopDemo", "make_whole_loop", "run_loop_demo"]
 
 _SCREEN_COLUMNS = ["position", "channel", "caller", "callee", "ingress", "at", "text"]
+
+
+def make_whole_loop(
+    records: Path,
+    *,
+    hash_key: bytes,
+    policy: PolicySettings | None = None,
+    content: ContentInspector | None = None,
+    allow: NumberList | None = None,
+    id_scope: str | None = None,
+    owns: Callable[[str], bool] | None = None,
+) -> LiveLoop:
+    """The whole loop for the simulated carrier in ``records``: screen, detect, dispose, warn.
+
+    Disposal runs over an in-memory disposal store holding the carrier's cards (ID documents
+    hashed under ``hash_key``), early warning over its subscribers.
+
+    ``id_scope`` makes the loop a partition worker's: cases and measures get counted ids in
+    that scope (:class:`~telewarden.services.loop_disposal.SequentialIds`), so a restarted
+    worker re-derives the same ids, and neither warnings nor the warning queue are kept in
+    memory (they leave as effects). ``owns`` says which flagged cards the partition disposes of.
+    """
+    store = MemoryDisposalStore(MemoryStore())
+    register_cards(store, records, hash_key)
+    worker = id_scope is not None
+    disposal = (
+        LoopDisposal.over(store, owns=owns, make_id=SequentialIds(id_scope))
+        if id_scope is not None
+        else LoopDisposal.over(store, owns=owns)
+    )
+    subscribers = pl.read_parquet(records / "subscribers.parquet")
+    warner = LoopWarner(
+        EarlyWarning(build_engine(subscribers, keep_queue=not worker), keep=not worker)
+    )
+    return make_loop(
+        records, policy=policy, content=content, allow=allow, disposer=disposal, warner=warner
+    )
 
 
 @dataclass
@@ -65,14 +103,9 @@ def run_loop_demo(
     alone = decide_frame(alone_loop.screener(), events.select(_SCREEN_COLUMNS)).select(
         "position", "verdict"
     )
-    store = MemoryDisposalStore(MemoryStore())
-    register_cards(store, records, hash_key)
-    disposal = LoopDisposal.over(store)
-    subscribers = pl.read_parquet(records / "subscribers.parquet")
-    warner = LoopWarner(EarlyWarning(build_engine(subscribers)))
-    loop = make_loop(
-        records, policy=policy, content=content, allow=allow, disposer=disposal, warner=warner
-    )
+    loop = make_whole_loop(records, hash_key=hash_key, policy=policy, content=content, allow=allow)
+    disposal = loop.disposer
+    assert isinstance(disposal, LoopDisposal)
     run = replay_records(loop, events, batch_size=batch_size, progress=progress)
     warned = pl.DataFrame(
         [{"msisdn": w.msisdn, "at": w.send_at} for w in run.warnings],

@@ -8,7 +8,9 @@ before it (its look-back) and every later contact with a flagged number is judge
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
+from typing import Any
 
 import polars as pl
 
@@ -20,9 +22,12 @@ __all__ = ["LoopWarner"]
 
 
 def _record_id(position: str) -> int:
-    """``calls:123`` -> 123 (any other position: its hash, stable within one run)."""
+    """``calls:123`` -> 123 (any other position: its CRC-32, the same in every process)."""
     tail = position.rpartition(":")[2]
-    return int(tail) if tail.isdigit() else abs(hash(position))
+    return int(tail) if tail.isdigit() else zlib.crc32(position.encode())
+
+
+_CONFIGURATION = ("is_subscriber", "age_bands", "risk_model", "keep_queue")
 
 
 class LoopWarner:
@@ -30,6 +35,26 @@ class LoopWarner:
 
     def __init__(self, early: EarlyWarning) -> None:
         self.early = early
+
+    def state(self) -> dict[str, Any]:
+        """What early warning learnt (exposure index, flagged subjects, rate limits), to pickle.
+
+        The engine's configuration (who is a subscriber, age bands, the risk model) is left
+        out: a restarted worker builds it again.
+        """
+        engine = vars(self.early.engine)
+        return {
+            "version": 1,
+            "engine": {k: v for k, v in engine.items() if k not in _CONFIGURATION},
+            "early": {k: vars(self.early)[k] for k in ("warnings", "deliveries", "refused")},
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Take over a state from :meth:`state` (after unpickling)."""
+        if state.get("version") != 1:
+            raise ValueError(f"unknown warning checkpoint version {state.get('version')!r}")
+        vars(self.early.engine).update(state["engine"])
+        vars(self.early).update(state["early"])
 
     def on_batch(self, flags: Sequence[Flag], delivered: pl.DataFrame) -> list[WarningNotice]:
         """Warnings completed by this batch's flags and delivered events."""

@@ -75,6 +75,10 @@ class EarlyWarning:
     store_each : bool
         Store every warning as it is decided (live loop); False stores them in ``flush``
         (batch runs, one transaction).
+    keep : bool
+        Keep every warning in ``warnings`` (batch runs, the demo); a partition worker, which
+        hands each warning on as an effect, passes False so its memory and checkpoints do not
+        grow with the day.
     """
 
     def __init__(
@@ -85,8 +89,10 @@ class EarlyWarning:
         store: WarningStore | None = None,
         actor: str = "early-warning",
         store_each: bool = True,
+        keep: bool = True,
     ) -> None:
         self.engine = engine
+        self.keep = keep
         self.sinks = list(sinks)
         self.store = store
         self.actor = actor
@@ -134,7 +140,8 @@ class EarlyWarning:
                     self.deliveries[sink.name] += 1
                 elif sink.name == "push" and "push" in warning.channels:
                     self.refused[sink.name] += 1
-        self.warnings.extend(found)
+        if self.keep:
+            self.warnings.extend(found)
         if self.store is not None and found:
             if self.store_each:
                 self.store.save_warnings(found, actor=self.actor)
@@ -353,13 +360,16 @@ def build_engine(
     *,
     policy: WarningPolicy | None = None,
     risk: RiskModel | None = None,
+    keep_queue: bool = True,
 ) -> WarningEngine:
     """An engine whose warnable numbers are the subscribers table's (any +861 mobile without)."""
     is_subscriber = None
     if subscribers is not None and subscribers.height:
         known = set(subscribers["msisdn"].to_list())
         is_subscriber = known.__contains__
-    return WarningEngine(risk=risk, policy=policy, is_subscriber=is_subscriber)
+    return WarningEngine(
+        risk=risk, policy=policy, is_subscriber=is_subscriber, keep_queue=keep_queue
+    )
 
 
 def run_warnings(
