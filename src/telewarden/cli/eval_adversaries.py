@@ -22,9 +22,9 @@ from rich.table import Table
 
 from telewarden.core.sim import PRESETS, preset
 from telewarden.core.sim.config import adaptive_config
-from telewarden.services.adaptive_replay import LoopSettings, evaluate_adversaries
+from telewarden.services.adaptive_replay import AdversaryReport, LoopSettings, evaluate_adversaries
 
-__all__ = ["eval_adversaries", "loop_settings", "render_outcomes"]
+__all__ = ["eval_adversaries", "loop_settings", "render_outcomes", "render_totals"]
 
 _OUTCOME_COLUMNS = (
     "campaign_id",
@@ -61,6 +61,20 @@ def render_outcomes(console: Console, outcomes: pl.DataFrame, title: str) -> Non
     console.print(
         _table(title, outcomes.select(c for c in _OUTCOME_COLUMNS if c in outcomes.columns))
     )
+
+
+def render_totals(console: Console, report: AdversaryReport) -> None:
+    """Print harm and the gangs' cost per scenario, and what the loop did in each run."""
+    console.print(_table("Harm and the gangs' cost, all campaigns", report.totals()))
+    for s in report.scenarios[2:]:
+        loop = s.loop
+        console.print(
+            f"{s.name}: {loop['events']:,} events, {loop['flags']} flags, "
+            f"{loop['measured_numbers']} numbers cut off; legitimate numbers flagged "
+            f"{loop['legitimate_flagged']}, cut off {loop['legitimate_measured']}, legitimate "
+            f"events blocked by measures {loop['legitimate_blocked_by_measures']}; "
+            f"{loop['warnings']} warnings"
+        )
 
 
 def loop_settings(step_s: int, *, registry: bool = True) -> LoopSettings:
@@ -145,7 +159,6 @@ def eval_adversaries(
         }
         typer.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
         return
-    console.print(_table("Harm and the gangs' cost, all campaigns", totals))
     wide = summary.pivot(
         on="scenario", index=["campaign_id", "campaign_kind"], values=["victims", "loss_cny"]
     )
@@ -158,15 +171,7 @@ def eval_adversaries(
     console.print(_table("What the loop caught (adaptive campaigns)", loop_adaptive.catches))
     reactions = loop_adaptive.reactions.group_by("campaign_id", "reaction").len()
     console.print(_table("Reactions", reactions.sort("campaign_id", "reaction")))
-    for s in report.scenarios[2:]:
-        loop = s.loop
-        console.print(
-            f"{s.name}: {loop['events']:,} events, {loop['flags']} flags, "
-            f"{loop['measured_numbers']} numbers cut off; legitimate numbers flagged "
-            f"{loop['legitimate_flagged']}, cut off {loop['legitimate_measured']}, legitimate "
-            f"events blocked by measures {loop['legitimate_blocked_by_measures']}; "
-            f"{loop['warnings']} warnings"
-        )
+    render_totals(console, report)
     console.print(
         f"{preset_name} seed {seed}, step {step_s} s, content inspection "
         f"{'on' if settings.content is not None else 'off'}; three runs in {elapsed:.1f} s"
