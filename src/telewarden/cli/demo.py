@@ -184,7 +184,7 @@ def _adversaries_json(report: AdversaryReport) -> dict[str, object]:
 def _render_adversaries(console: Console, report: AdversaryReport) -> None:
     from telewarden.cli.eval_adversaries import render_totals
 
-    render_totals(console, report)
+    render_totals(console, report, compact=True)
 
 
 def _render_loop(console: Console, loop: LoopDemo) -> None:

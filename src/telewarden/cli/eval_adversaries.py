@@ -63,9 +63,15 @@ def render_outcomes(console: Console, outcomes: pl.DataFrame, title: str) -> Non
     )
 
 
-def render_totals(console: Console, report: AdversaryReport) -> None:
+def render_totals(console: Console, report: AdversaryReport, *, compact: bool = False) -> None:
     """Print harm and the gangs' cost per scenario, and what the loop did in each run."""
-    console.print(_table("Harm and the gangs' cost, all campaigns", report.totals()))
+    totals = report.totals()
+    if compact:  # fits 80 columns
+        totals = totals.select(
+            "scenario", "victims", "losses", "loss_cny", "cards_burnt", "cost_cny",
+            "burnt_per_victim",
+        )  # fmt: skip
+    console.print(_table("Harm and the gangs' cost, all campaigns", totals))
     for s in report.scenarios[2:]:
         loop = s.loop
         console.print(
