@@ -96,7 +96,7 @@ def test_bad_choice_is_a_usage_error(tmp_path: Path, option: str) -> None:
 ADAPTIVE = ["--preset", "tiny", "--hours", "6", "--subscribers", "800", "--adaptive"]
 
 
-def test_adaptive_sim_with_the_stand_in_loop_writes_outcomes_and_reactions(
+def test_adaptive_sim_with_the_live_loop_writes_outcomes_and_reactions(
     tmp_path: Path,
 ) -> None:
     result = runner.invoke(app, [*ADAPTIVE, "--out", str(tmp_path)])
@@ -106,7 +106,8 @@ def test_adaptive_sim_with_the_stand_in_loop_writes_outcomes_and_reactions(
     assert outcomes["cards_burnt"].sum() > 0  # the Wangiri numbers ring at 2-6 h and are caught
     assert pl.read_parquet(tmp_path / "truth_reactions.parquet").height > 0
     manifest = json.loads((tmp_path / "manifest.json").read_text())
-    assert manifest["adaptive"]["loop"] is True and manifest["adaptive"]["flagged_numbers"] > 0
+    assert manifest["adaptive"]["loop"] is True and manifest["adaptive"]["measured_numbers"] > 0
+    assert {"rejected", "victims_prevented"} <= set(outcomes.columns)  # the loop's verdicts
     assert "Outcomes per campaign" in result.output
 
 

@@ -1,8 +1,7 @@
-"""The stand-in loop: streaming detectors block what they flag, adaptive campaigns react."""
+"""The live loop drives the adaptive simulator: each reaction follows a measure of the loop."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import replace
 
 import polars as pl
@@ -12,8 +11,7 @@ from telewarden.core.sim import Simulation, preset
 from telewarden.core.sim.adaptive import MeasureKind
 from telewarden.core.sim.config import adaptive_config
 from telewarden.services.adaptive_replay import (
-    AdversaryReport,
-    DetectorLoop,
+    FeedbackLoop,
     LoopSettings,
     evaluate_adversaries,
     run_with_loop,
@@ -21,68 +19,151 @@ from telewarden.services.adaptive_replay import (
 )
 
 CONFIG = adaptive_config(replace(preset("tiny", seed=7), subscribers=1500, hours=16))
+SETTINGS = LoopSettings(hash_key=b"k" * 32)
+
+
+class Run:
+    """One simulation with a loop in front of it, run to the end."""
+
+    def __init__(self, config: object, *, dispose: bool = True) -> None:
+        self.simulation = Simulation(config)  # type: ignore[arg-type]
+        self.loop = FeedbackLoop(self.simulation, SETTINGS, dispose=dispose)
+        chunks = list(run_with_loop(self.simulation, self.loop))
+        self.calls = pl.concat([c.calls for c in chunks])
+        self.sms = pl.concat([c.sms for c in chunks])
+        self.reactions = self.simulation.truth_reactions()
+        self.cards = self.simulation.truth_cards().select("msisdn", "campaign_id")
+
+    def cut_off(self) -> pl.DataFrame:
+        """Numbers the loop fed back to the simulator: ``msisdn, cut_at, campaign_id``."""
+        return pl.DataFrame(
+            {
+                "msisdn": list(self.loop.reported),
+                "cut_at": [m.at for m in self.loop.reported.values()],
+            },
+            schema={"msisdn": pl.String, "cut_at": pl.Datetime("us", "UTC")},
+        ).join(self.cards, on="msisdn", how="left")
 
 
 @pytest.fixture(scope="module")
-def report() -> AdversaryReport:
-    return evaluate_adversaries(CONFIG, LoopSettings())
+def adaptive() -> Run:
+    return Run(CONFIG)
 
 
-def test_the_loop_suspends_cards_and_blocks_other_numbers_after_its_delay() -> None:
-    simulation = Simulation(CONFIG)
-    loop = DetectorLoop(simulation, LoopSettings(action_delay_s=600))
-    for _ in run_with_loop(simulation, loop):
-        pass
-    assert loop.reported and loop.inbox.delivered == len(loop.reported)
-    cards = set(simulation.subscribers()["msisdn"])
-    for measure in loop.inbox.pending:  # measures not yet due stay pending
-        assert measure.at > simulation.config.start_at
-    delivered = [(msisdn, alert) for msisdn, alert in loop.reported.items() if msisdn in cards]
-    assert delivered  # call-centre or SIM-bank cards were flagged
-    burnt = set(simulation.truth_outcomes()["cards_burnt"])
-    assert max(burnt) > 0
-    kinds = {(MeasureKind.SUSPENDED if m in cards else MeasureKind.BLOCKED) for m in loop.reported}
-    assert kinds == {MeasureKind.SUSPENDED, MeasureKind.BLOCKED}
-    reactions = simulation.truth_reactions()
-    first_flag = min(a.flagged_at for a in loop.reported.values())
-    assert reactions["at"].min() >= first_flag + dt.timedelta(seconds=600)  # type: ignore[operator]
+@pytest.fixture(scope="module")
+def static() -> Run:
+    return Run(static_config(CONFIG))
 
 
-def test_without_the_loop_nothing_is_blocked_and_nothing_reacts(report: AdversaryReport) -> None:
-    baseline = report.scenarios[0]
-    assert baseline.name == "no loop"
-    assert baseline.outcomes.select("blocked", "cards_burnt", "shifted").sum().row(0) == (0, 0, 0)
-    assert baseline.reactions.height == 0
+REACTIONS_ON_A_DEAD_NUMBER = [
+    pytest.param("replacement", id="replacement"),
+    pytest.param("slowdown", id="slowdown"),
+    pytest.param("channel_shift", id="channel-shift"),
+    pytest.param("faster_rotation", id="faster-rotation"),
+    pytest.param("threshold_learnt", id="threshold-gaming"),
+]
 
 
-def test_campaigns_react_only_where_the_loop_burnt_their_numbers(report: AdversaryReport) -> None:
-    adaptive = report.scenarios[2]
-    burnt = set(adaptive.outcomes.filter(pl.col("cards_burnt") > 0)["campaign_id"])
-    reacting = set(adaptive.reactions["campaign_id"])
-    assert reacting and reacting <= burnt
-    static = report.scenarios[1]
-    assert static.reactions.height == 0
-    assert static.outcomes["blocked"].sum() > adaptive.outcomes["blocked"].sum()
+@pytest.mark.parametrize("reaction", REACTIONS_ON_A_DEAD_NUMBER)
+def test_each_reaction_names_a_number_the_loop_cut_off_before(adaptive: Run, reaction: str) -> None:
+    rows = adaptive.reactions.filter(pl.col("reaction") == reaction)
+    assert rows.height > 0, f"the live loop provoked no {reaction}"
+    joined = rows.join(adaptive.cut_off(), on="msisdn", how="left")
+    # the number the gang found dead was cut off by the loop's measure, before the gang noticed
+    assert joined["cut_at"].null_count() == 0
+    assert (joined["cut_at"] <= joined["at"]).all()
+    assert (joined["campaign_id"] == joined["campaign_id_right"]).all()
 
 
-def test_the_static_run_sees_the_same_traffic_until_the_loop_acts(report: AdversaryReport) -> None:
-    # without a loop the static and the adaptive configuration generate the same attempts
-    plain = Simulation(static_config(CONFIG))
-    for _ in plain.chunks():
-        pass
-    assert (
-        plain.truth_outcomes()
-        .drop("adaptive", "cost_cny")
-        .equals(report.scenarios[0].outcomes.drop("adaptive", "cost_cny"))
+def test_a_channel_shift_waits_for_as_many_dead_numbers_as_its_policy_says(adaptive: Run) -> None:
+    shifts = adaptive.reactions.filter(pl.col("reaction") == "channel_shift")
+    policies = {c.campaign_id: c.adaptive for c in CONFIG.campaigns}
+    cut = adaptive.cut_off()
+    kinds = set()
+    for campaign_id, at, detail in shifts.select("campaign_id", "at", "detail").iter_rows():
+        policy = policies[campaign_id]
+        assert policy is not None and policy.shift_to is not None
+        dead_before = cut.filter((pl.col("campaign_id") == campaign_id) & (pl.col("cut_at") <= at))
+        assert dead_before.height >= policy.shift_after
+        kinds.add(detail.split()[0])
+    # call centre -> SMS with a link, SIM bank -> domestic interconnect, robocall -> spoofed intl
+    assert kinds == {"sms_link", "off_net", "intl_spoof"}
+
+
+def test_a_shifted_call_centre_sends_sms_from_its_cards(adaptive: Run) -> None:
+    shift = adaptive.reactions.filter(
+        (pl.col("campaign_id") == "cc-1") & (pl.col("reaction") == "channel_shift")
     )
+    at = shift["at"][0]
+    cc_cards = adaptive.cards.filter(pl.col("campaign_id") == "cc-1")["msisdn"]
+    sent = adaptive.sms.filter(pl.col("sender").is_in(cc_cards.implode()))
+    assert sent.height > 0 and (sent["sent_at"] >= at).all()
 
 
-def test_the_loop_prevents_harm_and_the_summary_counts_cards_per_victim(
-    report: AdversaryReport,
-) -> None:
+def test_the_threshold_gamer_stays_under_the_count_the_loop_acted_on(adaptive: Run) -> None:
+    gamer = adaptive.reactions.filter(pl.col("campaign_id") == "cc-gamer")
+    learnt = gamer.filter(pl.col("reaction") == "threshold_learnt")
+    budget = int(learnt["detail"][-1].split()[0])
+    rotated = gamer.filter((pl.col("reaction") == "rotation") & (pl.col("at") > learnt["at"][-1]))
+    assert rotated.height > 0
+    spent = rotated.filter(pl.col("detail").str.starts_with("after "))
+    assert set(spent["detail"]) == {f"after {budget} calls"}
+    # cards retired by budget were never cut off: the loop's rules did not see enough of them
+    assert not set(spent["msisdn"]) & set(adaptive.loop.reported)
+
+
+def test_suspensions_go_to_own_cards_and_blocks_to_other_numbers(adaptive: Run) -> None:
+    own = set(adaptive.simulation.subscribers()["msisdn"])
+    kinds = {(m.msisdn in own, m.kind) for m in adaptive.loop.reported.values()}
+    assert kinds == {(True, MeasureKind.SUSPENDED), (False, MeasureKind.BLOCKED)}
+    assert adaptive.loop.inbox.delivered == len(adaptive.loop.reported)
+
+
+def test_campaigns_the_loop_never_cut_off_do_not_react(adaptive: Run) -> None:
+    touched = set(adaptive.cut_off()["campaign_id"].drop_nulls())
+    reacting = set(adaptive.reactions["campaign_id"])
+    assert reacting == touched & reacting
+    assert {"smish-intl-1", "smish-port-1"}.isdisjoint(reacting)
+
+
+def test_a_loop_that_only_flags_changes_nothing_and_nobody_reacts(adaptive: Run) -> None:
+    flags_only = Run(CONFIG, dispose=False)
+    assert flags_only.loop.flags  # the detectors saw the same campaigns
+    assert not flags_only.loop.reported and flags_only.reactions.height == 0
+    plain = Simulation(CONFIG)
+    chunks = list(plain.chunks())
+    assert flags_only.calls.equals(pl.concat([c.calls for c in chunks]))
+    assert flags_only.sms.equals(pl.concat([c.sms for c in chunks]))
+
+
+def test_static_campaigns_are_blocked_but_never_react(static: Run) -> None:
+    assert static.loop.reported and static.reactions.height == 0
+    outcomes = static.simulation.truth_outcomes()
+    assert outcomes["blocked"].sum() > 0 and outcomes["withheld"].sum() == 0
+
+
+def test_harm_counts_the_loops_verdicts_as_well_as_its_measures(adaptive: Run) -> None:
+    outcomes = adaptive.loop.ledger.outcomes(adaptive.simulation)
+    raw = adaptive.simulation.truth_outcomes()
+    assert (outcomes["victims"] + outcomes["victims_prevented"]).equals(raw["victims"])
+    assert outcomes["rejected"].sum() > 0  # blocked inside the step the measure came in
+    victims = adaptive.loop.ledger.victims()
+    assert victims.filter(pl.col("prevented")).height == outcomes["victims_prevented"].sum()
+
+
+def test_the_report_compares_no_loop_screening_and_the_loop() -> None:
+    small = adaptive_config(replace(preset("tiny", seed=7), subscribers=800, hours=6))
+    report = evaluate_adversaries(small, SETTINGS)
+    names = [s.name for s in report.scenarios]
+    assert names == [
+        "no loop",
+        "screening alone",
+        "loop, static campaigns",
+        "loop, adaptive campaigns",
+    ]
     totals = {r["scenario"]: r for r in report.totals().iter_rows(named=True)}
-    assert totals["no loop"]["victims"] > totals["loop, adaptive campaigns"]["victims"]
-    assert totals["loop, static campaigns"]["blocked"] > 0
-    summary = report.summary()
-    row = summary.filter(pl.col("scenario") == "loop, adaptive campaigns").row(0, named=True)
+    assert totals["no loop"]["victims"] >= totals["screening alone"]["victims"]
+    assert totals["no loop"]["attempts"] == totals["loop, static campaigns"]["attempts"]
+    assert report.scenarios[0].reactions.height == 0
+    row = report.summary().row(0, named=True)
     assert row["burnt_per_victim"] == round(row["cards_burnt"] / max(row["victims"], 1), 2)

@@ -41,3 +41,24 @@ def test_the_loop_blocks_detected_cards_and_no_legitimate_subscriber(records: Pa
     assert demo.intake.reconciles
     # The loop's verdicts cover every event exactly once.
     assert demo.run.decisions["position"].n_unique() == demo.run.events
+
+
+def test_the_adaptive_stage_runs_the_loop_in_front_of_reacting_campaigns() -> None:
+    from dataclasses import replace
+
+    from telewarden.core.sim import preset
+    from telewarden.core.sim.config import adaptive_config
+    from telewarden.services.adaptive_replay import LoopSettings
+    from telewarden.services.loop_demo import adaptive_stage_chunks, run_adaptive_stage
+
+    config = replace(preset("tiny", 7), subscribers=1000, hours=8)
+    settings = LoopSettings(hash_key=b"k" * 32, allow=enterprise_registry())
+    seen: list[int] = []
+    report = run_adaptive_stage(config, settings, lambda: seen.append(1))
+    assert len(seen) == adaptive_stage_chunks(adaptive_config(config), settings.step_s)
+    adaptive = report.scenarios[-1]
+    assert adaptive.reactions.height > 0  # the campaigns heard the loop's measures
+    assert "cc-gamer" in set(adaptive.outcomes["campaign_id"])  # the threshold gamer is there
+    assert adaptive.loop["legitimate_measured"] == 0
+    totals = {r["scenario"]: r for r in report.totals().iter_rows(named=True)}
+    assert totals["loop, adaptive campaigns"]["victims"] <= totals["no loop"]["victims"]

@@ -21,6 +21,7 @@ from telewarden.settings import load_settings
 
 if TYPE_CHECKING:
     from telewarden.core.detectors.evaluation import DetectionResult
+    from telewarden.services.adaptive_replay import AdversaryReport
     from telewarden.services.demo import ChannelReport, DemoReport
     from telewarden.services.loop_demo import LoopDemo
 
@@ -57,6 +58,14 @@ def demo(
     as_json: Annotated[
         bool,
         typer.Option("--json", help="Print the loop's figures as JSON (the tables go to stderr)."),
+    ] = False,
+    adaptive: Annotated[
+        bool,
+        typer.Option(
+            "--adaptive",
+            help="Add a stage: the loop drives the simulator, whose campaigns react to its "
+            "measures (three more runs of the day; minutes).",
+        ),
     ] = False,
 ) -> None:
     """Simulate a carrier day, screen every call and SMS, and print what was stopped."""
@@ -120,7 +129,32 @@ def demo(
             progress=lambda n: progress.advance(task, n),
         )
     _render_loop(console, loop)
+    adversaries = None
+    if adaptive:
+        from telewarden.core.sim import preset as sim_preset
+        from telewarden.core.sim.config import adaptive_config
+        from telewarden.services.adaptive_replay import LoopSettings
+        from telewarden.services.loop_demo import adaptive_stage_chunks, run_adaptive_stage
+
+        console.rule("[bold]5. Adaptive campaigns: the loop drives the simulator in event time")
+        loop_settings = LoopSettings(
+            hash_key=settings.effective_hash_key(),
+            policy=policy,
+            content=content,
+            allow=enterprise_registry() if registry else None,
+        )
+        with progress_bar("adaptive", console) as progress:
+            config = sim_preset(preset, seed)
+            task = progress.add_task(
+                "adaptive",
+                total=adaptive_stage_chunks(adaptive_config(config), loop_settings.step_s),
+            )
+            adversaries = run_adaptive_stage(
+                config, loop_settings, lambda: progress.advance(task, 1)
+            )
+        _render_adversaries(console, adversaries)
     if as_json:
+        extra = {} if adversaries is None else {"adaptive": _adversaries_json(adversaries)}
         typer.echo(
             json.dumps(
                 {
@@ -131,10 +165,26 @@ def demo(
                     "notices": loop.notices,
                     "warnings_sent": len(loop.run.warnings),
                     "loop_seconds": round(loop.run.seconds, 2),
+                    **extra,
                 },
                 indent=2,
+                default=str,
             )
         )
+
+
+def _adversaries_json(report: AdversaryReport) -> dict[str, object]:
+    return {
+        "totals": report.totals().to_dicts(),
+        "campaigns": report.summary().to_dicts(),
+        "loop": {s.name: s.loop for s in report.scenarios},
+    }
+
+
+def _render_adversaries(console: Console, report: AdversaryReport) -> None:
+    from telewarden.cli.eval_adversaries import render_totals
+
+    render_totals(console, report, compact=True)
 
 
 def _render_loop(console: Console, loop: LoopDemo) -> None:

@@ -29,7 +29,7 @@ LAZY_COMMANDS = (
     LazyCommand(
         "adversaries",
         "telewarden.cli.eval_adversaries:eval_adversaries",
-        "Harm (victims, losses) with and without the loop, and cards burnt per victim.",
+        "Harm (victims, losses) with and without the live loop, and cards burnt per victim.",
     ),
     LazyCommand(
         "warnings",

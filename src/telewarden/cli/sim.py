@@ -21,12 +21,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from telewarden.adapters.records_io import SichuanWriter, TableWriter
-from telewarden.cli.eval_adversaries import render_outcomes
+from telewarden.cli.eval_adversaries import loop_settings, render_outcomes
 from telewarden.core.records import CampaignKind
 from telewarden.core.sichuan import SichuanMapper
 from telewarden.core.sim import PRESETS, Simulation, preset
 from telewarden.core.sim.config import adaptive_config
-from telewarden.services.adaptive_replay import DetectorLoop, LoopSettings, run_with_loop
+from telewarden.services.adaptive_replay import FeedbackLoop, run_with_loop
 
 app = typer.Typer(help="Generate synthetic carrier traffic with fraud campaigns and ground truth.")
 
@@ -67,19 +67,16 @@ def sim(
         bool,
         typer.Option(
             "--adaptive",
-            help="Campaigns react to blocking (plus a threshold-gaming call centre); the "
-            "streaming detectors stand in for the loop and block what they flag.",
+            help="Campaigns react to blocking (plus a threshold-gaming call centre); the live "
+            "loop (screening, detectors, disposal, warning) runs in front of the simulator and "
+            "its measures go back to it step by step.",
         ),
     ] = False,
     loop: Annotated[
-        bool, typer.Option("--loop/--no-loop", help="With --adaptive: run the stand-in loop.")
+        bool, typer.Option("--loop/--no-loop", help="With --adaptive: run the live loop.")
     ] = True,
     step_s: Annotated[
         int, typer.Option("--step-s", min=1, help="With the loop: time step in seconds.")
-    ] = 300,
-    action_delay_s: Annotated[
-        int,
-        typer.Option("--action-delay-s", min=0, help="With the loop: flag to suspension, s."),
     ] = 300,
 ) -> None:
     """Simulate a carrier and write calls, SMS, usage, subscribers, accounts and ground truth."""
@@ -102,11 +99,7 @@ def sim(
     with console.status("building the population and social graph"):
         simulation = Simulation(config)
     built = time.perf_counter() - started
-    stand_in = (
-        DetectorLoop(simulation, LoopSettings(action_delay_s=action_delay_s, step_s=step_s))
-        if adaptive and loop
-        else None
-    )
+    live = FeedbackLoop(simulation, loop_settings(step_s)) if adaptive and loop else None
 
     counts: dict[str, int] = {}
     truth_counts = {"truth_events": 0, "truth_victims": 0, "losses": 0}
@@ -128,10 +121,10 @@ def sim(
             console=console,
         ) as progress,
     ):
-        total = simulation.chunk_count(None if stand_in is None else step_s)
+        total = simulation.chunk_count(None if live is None else step_s)
         task = progress.add_task("sim", total=total, records=0)
         records = 0
-        chunks = simulation.chunks() if stand_in is None else run_with_loop(simulation, stand_in)
+        chunks = simulation.chunks() if live is None else run_with_loop(simulation, live)
         for chunk in chunks:
             if sichuan is None:
                 writer.write("calls", chunk.calls)
@@ -191,14 +184,15 @@ def sim(
         "campaigns": [c.campaign_id for c in config.campaigns if c.enabled],
     }
     if adaptive:
-        outcomes = simulation.truth_outcomes()
+        # With the loop, harm is what remains after its verdicts as well as its measures.
+        outcomes = simulation.truth_outcomes() if live is None else live.ledger.outcomes(simulation)
         _write_frame(out / f"truth_outcomes.{table_fmt}", outcomes)
         _write_frame(out / f"truth_reactions.{table_fmt}", simulation.truth_reactions())
         manifest["adaptive"] = {
-            "loop": stand_in is not None,
+            "loop": live is not None,
             "step_s": step_s,
-            "action_delay_s": action_delay_s,
-            "flagged_numbers": 0 if stand_in is None else len(stand_in.reported),
+            "flags": 0 if live is None else len(live.flags),
+            "measured_numbers": 0 if live is None else len(live.reported),
         }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
     _report(console, simulation, statics["truth_cards"], per_campaign, counts, truth_counts)

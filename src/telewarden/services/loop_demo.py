@@ -4,6 +4,10 @@ Builds the loop the way a carrier would embed it (the disposal use cases over an
 disposal store holding the simulated carrier's cards, early warning over its subscribers), runs
 the day through it in event time, decides the same events with screening alone, and compares
 both against the simulator's truth (:func:`~telewarden.services.loop_replay.loop_report`).
+
+With ``telewarden demo --adaptive`` a further stage (:func:`run_adaptive_stage`) puts the same
+loop in front of the simulator itself, on the same preset and seed with campaigns that react
+to its measures (``telewarden.services.adaptive_replay``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,13 @@ import polars as pl
 from telewarden.adapters.memory import MemoryStore
 from telewarden.adapters.memory_disposal import MemoryDisposalStore
 from telewarden.core.screening import ContentInspector, NumberList, PolicySettings, decide_frame
+from telewarden.core.sim import SimConfig, Simulation
+from telewarden.core.sim.config import adaptive_config
+from telewarden.services.adaptive_replay import (
+    AdversaryReport,
+    LoopSettings,
+    evaluate_adversaries,
+)
 from telewarden.services.demo import memoise_findings
 from telewarden.services.disposal import IntakeReport
 from telewarden.services.live_loop import LiveLoop
@@ -32,7 +43,13 @@ from telewarden.services.loop_replay import (
 from telewarden.services.loop_warning import LoopWarner
 from telewarden.services.warning import EarlyWarning, build_engine
 
-__all__ = ["LoopDemo", "make_whole_loop", "run_loop_demo"]
+__all__ = [
+    "LoopDemo",
+    "adaptive_stage_chunks",
+    "make_whole_loop",
+    "run_adaptive_stage",
+    "run_loop_demo",
+]
 
 _SCREEN_COLUMNS = ["position", "channel", "caller", "callee", "ingress", "at", "text"]
 
@@ -113,3 +130,23 @@ def run_loop_demo(
     )
     report = loop_report(records, run, alone, warned=warned, measure_times=disposal.measured_at)
     return LoopDemo(run, report, disposal.intake, disposal.intake.notices)
+
+
+def adaptive_stage_chunks(config: SimConfig, step_s: int) -> int:
+    """Chunks the adaptive stage goes through (for a progress bar): three runs of ``config``."""
+    simulation = Simulation(config)
+    return simulation.chunk_count() + 2 * simulation.chunk_count(step_s)
+
+
+def run_adaptive_stage(
+    config: SimConfig,
+    settings: LoopSettings,
+    on_chunk: Callable[[], object] | None = None,
+) -> AdversaryReport:
+    """The day of ``config`` with adaptive campaigns, without and with the loop.
+
+    The campaigns are ``config``'s with their reaction policies and the threshold gamer
+    (``adaptive_config``); the loop is the one of :func:`run_loop_demo`, driving the simulator
+    step by step (``telewarden.services.adaptive_replay.evaluate_adversaries``).
+    """
+    return evaluate_adversaries(adaptive_config(config), settings, on_chunk)

@@ -35,7 +35,7 @@ from telewarden.core.ports import FixedClock, Flag
 from telewarden.services.disposal import DisposalService, DisposalStore, IntakeReport
 from telewarden.services.live_loop import flag_key
 
-__all__ = ["LoopDisposal", "SequentialIds", "register_cards"]
+__all__ = ["LoopDisposal", "SequentialIds", "register_cards", "register_subscribers"]
 
 _START = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -181,12 +181,19 @@ class LoopDisposal:
 
 def register_cards(store: DisposalStore, records: Path, hash_key: bytes) -> int:
     """Register the simulated carrier's subscribers as its cards (ID documents keyed-hashed)."""
-    subscribers = pl.read_parquet(records / "subscribers.parquet")
+    path = records / "subscribers.parquet"
+    return register_subscribers(store, pl.read_parquet(path), hash_key, source_name=str(path))
+
+
+def register_subscribers(
+    store: DisposalStore, subscribers: pl.DataFrame, hash_key: bytes, *, source_name: str
+) -> int:
+    """Register a simulator ``subscribers`` table (in memory) as the carrier's cards."""
     cards = (
         Card(msisdn, id_key(hash_key, doc), at)
         for msisdn, doc, at in subscribers.select(
             "msisdn", "id_doc_hash", "activated_at"
         ).iter_rows()
     )
-    store.import_cards(cards, actor="loop", source_name=str(records / "subscribers.parquet"))
+    store.import_cards(cards, actor="loop", source_name=source_name)
     return subscribers.height

@@ -47,6 +47,7 @@ __all__ = [
     "LoopReport",
     "LoopRun",
     "load_day",
+    "loop_for",
     "loop_report",
     "make_loop",
     "replay_records",
@@ -87,22 +88,45 @@ def make_loop(
     With a ``disposer`` that offers a measure ``lookup`` (``LoopDisposal``) the screener gets
     the ``card_measure`` rule, so measures act on the next event of the card.
     """
+    return loop_for(
+        pl.read_parquet(records / "optins.parquet"),
+        pl.read_parquet(records / "subscribers.parquet"),
+        policy=policy,
+        content=content,
+        allow=allow,
+        disposer=disposer,
+        warner=warner,
+        deny=deny,
+    )
+
+
+def loop_for(
+    optins: pl.DataFrame,
+    subscribers: pl.DataFrame,
+    *,
+    policy: PolicySettings | None = None,
+    content: ContentInspector | None = None,
+    allow: NumberList | None = None,
+    disposer: Disposer | None = None,
+    warner: Warner | None = None,
+    deny: NumberList | None = None,
+    detector: DetectorConfig | None = None,
+) -> LiveLoop:
+    """:func:`make_loop` over the simulator's ``optins`` and ``subscribers`` tables in memory."""
     policy = policy or PolicySettings()
-    optins = load_optins(pl.read_parquet(records / "optins.parquet"))
     lookup = getattr(disposer, "lookup", None)
     screener = Screener(
         policy,
-        optins=optins,
+        optins=load_optins(optins),
         allow=allow,
         deny=deny,
         content=content,
         rules=MEASURE_RULES if lookup is not None else DEFAULT_RULES,
         lookups={MEASURE_LOOKUP: lookup} if lookup is not None else None,
     )
-    subscribers = pl.read_parquet(records / "subscribers.parquet")
     return LiveLoop(
         screener,
-        StreamDetector(DetectorConfig(), subscribers),
+        StreamDetector(detector or DetectorConfig(), subscribers),
         disposer=disposer,
         warner=warner,
     )
