@@ -46,7 +46,9 @@ def build(config: ApiConfig | None = None, *, console: bool = True) -> Service:
     clock = FixedClock(NOW)
     store = MemoryStore(clock=clock)
     service = MemoryServiceStore(store)
-    ctx = AppContext(store=store, clock=clock, inspector_factory=lambda: None)
+    ctx = AppContext(
+        store=store, clock=clock, inspector_factory=lambda: None, hash_key=b"test-key" * 4
+    )
     app = create_app(
         lambda: ctx,
         config=config or ApiConfig(change_poll_s=0.0, access_log=False),
