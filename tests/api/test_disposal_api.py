@@ -4,6 +4,7 @@ its notice, an appeal that lifts it, the credit list, warnings, SMS batches, num
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -196,3 +197,57 @@ def test_sms_batch_is_classified_in_order(svc: Service) -> None:
         svc.client.post("/v1/sms/classify/batch", json=too_many, headers=svc.as_("key")).status_code
         == 422
     )
+
+
+def _csrf(page: str) -> str:
+    import re
+
+    found = re.search(r'name="csrf" value="(\w+)"', page)
+    assert found is not None
+    return found.group(1)
+
+
+def test_console_suspends_shows_the_notice_and_lifts_on_appeal(svc: Service) -> None:
+    c = svc.client
+    card = "+8617000000003"
+    c.app.state.api.disposal_store.import_cards(  # type: ignore[attr-defined]
+        [Card(card, "id-hash-3")], actor="test", source_name="t"
+    )
+    try:
+        c.cookies.set("tw_session", svc.as_("analyst")["Authorization"].split()[1])
+        queue = c.get("/console/cases")
+        assert queue.status_code == 200 and "案件队列" in queue.text
+        r = c.post(
+            "/console/cases", data={"msisdn": card, "reason": "SIM box", "csrf": _csrf(queue.text)},
+            follow_redirects=False,
+        )  # fmt: skip
+        assert r.status_code == 303, r.text
+        case_url = r.headers["location"].split("?")[0]
+        page = c.get(case_url)
+        assert "SIM box" in page.text and 'id="evidence"' in page.text
+        r = c.post(f"{case_url}/propose", data={"kind": "suspend", "csrf": _csrf(page.text)})
+        assert "需主管批准" in r.text and "pending_approval" in r.text  # no approve button
+        c.cookies.set("tw_session", svc.as_("supervisor")["Authorization"].split()[1])
+        page = c.get(case_url)
+        approve = re.search(r'action="([^"]+/approve)"', page.text)
+        assert approve is not None
+        r = c.post(approve.group(1), data={"csrf": _csrf(page.text)})
+        assert 'id="notice"' in r.text and "反电信网络诈骗法" in r.text
+        assert "Anti-Telecom" in c.get(f"{case_url}?lang=en").text
+        c.cookies.set("tw_session", svc.as_("analyst")["Authorization"].split()[1])
+        measures = c.get("/console/measures").text
+        assert card in measures
+        r = c.post(f"{case_url}/appeal", data={"grounds": "my own phone", "csrf": _csrf(measures)})
+        assert 'id="uphold"' in r.text
+        r = c.post(f"{case_url}/appeal/decide", data={"upheld": "true", "csrf": _csrf(r.text)})
+        assert "appeal_upheld" in r.text and ">cleared<" in r.text
+        assert card not in c.get("/console/measures").text.split("appeal-list")[0]
+        dashboard = c.get("/console/")
+        assert (
+            'id="cards-disposed"' in dashboard.text and 'id="chart-fraud-types"' in dashboard.text
+        )
+        assert "Warnings sent" in c.get("/console/warnings?lang=en").text
+        assert c.get("/console/cases?state=cleared&fraud_type=analyst").text.count(card) >= 1
+        assert "Cnope" in c.get("/console/cases/Cnope").text
+    finally:
+        c.cookies.clear()

@@ -77,6 +77,18 @@ EXPECTED: dict[tuple[str, str], Permission | str] = {
     ("GET", "/console/numbers"): P.READ,
     ("GET", "/console/numbers/{msisdn}"): P.READ,
     ("GET", "/console/audit"): P.AUDIT,
+    ("GET", "/console/cases"): P.READ,
+    ("POST", "/console/cases"): P.DISPOSE,
+    ("GET", "/console/cases/{case_id}"): P.READ,
+    ("POST", "/console/cases/{case_id}/propose"): P.DISPOSE,
+    ("POST", "/console/cases/{case_id}/measures/{measure_id}/approve"): P.DISPOSE,
+    ("POST", "/console/cases/{case_id}/measures/{measure_id}/reject"): P.DISPOSE,
+    ("POST", "/console/cases/{case_id}/measures/{measure_id}/lift"): P.DISPOSE,
+    ("POST", "/console/cases/{case_id}/decide"): P.DISPOSE,
+    ("POST", "/console/cases/{case_id}/appeal"): P.DISPOSE,
+    ("POST", "/console/cases/{case_id}/appeal/decide"): P.DISPOSE,
+    ("GET", "/console/measures"): P.READ,
+    ("GET", "/console/warnings"): P.READ,
 }
 DOCS = {"/openapi.json", "/docs", "/docs/oauth2-redirect"}
 SAMPLES = {

@@ -39,6 +39,7 @@ __all__ = [
     "WarningFigures",
     "appeals",
     "case_queue",
+    "case_queue_of",
     "case_state",
     "disposal_figures",
     "fraud_types",
@@ -97,6 +98,11 @@ def case_queue(
     else:
         found = store.list_cases(state=state, limit=window)
     return CasePage(found[offset : offset + limit], offset, limit, len(found) > offset + limit)
+
+
+def case_queue_of(store: CaseStore, msisdn: str) -> list[Case]:
+    """The cases of one card, newest first (its live case, then the cleared ones kept)."""
+    return [c for c in store.list_cases(limit=SCAN_LIMIT) if c.msisdn == msisdn]
 
 
 def notices_of(store: CaseStore, case_id: str) -> list[StoredNotice]:
