@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -251,3 +252,27 @@ def test_console_suspends_shows_the_notice_and_lifts_on_appeal(svc: Service) -> 
         assert "Cnope" in c.get("/console/cases/Cnope").text
     finally:
         c.cookies.clear()
+
+
+def test_number_score_explains_a_number_of_the_features_file(tmp_path: Path) -> None:
+    import numpy as np
+    import polars as pl
+
+    from telewarden.api import ApiConfig
+    from telewarden.core.features.sichuan import FEATURE_NAMES
+
+    rng = np.random.default_rng(1)
+    numbers = ["+8613800138000", "+8613800138001"]
+    frame = pl.DataFrame({n: rng.normal(size=2) for n in FEATURE_NAMES}).select(
+        pl.Series("phone_no_m", numbers), *FEATURE_NAMES
+    )
+    features = tmp_path / "features.csv"
+    frame.write_csv(features)
+    s = build(ApiConfig(change_poll_s=0.0, access_log=False, number_features=str(features)))
+    with s.client:
+        r = s.client.get("/v1/numbers/+8613800138000/score?top=5", headers=s.as_("analyst"))
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert 0.0 <= body["score"] <= 1.0 and len(body["pushes"]) == 5
+        missing = s.client.get("/v1/numbers/+8613999999999/score", headers=s.as_("analyst"))
+        assert missing.status_code == 404

@@ -213,7 +213,6 @@ class ApiState:
         self._ready = False
         self.auth_cache: dict[str, tuple[object, float]] = {}
         self._sms: Any = None
-        self._numbers: Any = None
 
     def _build(self) -> None:
         from telewarden.adapters.service_store import service_store_for
@@ -292,16 +291,6 @@ class ApiState:
                 "no hash key for ID documents: set TELEWARDEN_HASH_KEY (credit listings refused)"
             )
         return CreditService(self.disposal_store, self.ctx.clock, self.ctx.hash_key)
-
-    def number_scorer(self) -> Any:
-        """The shipped number scorer, loaded on first use (ConfigurationError when unusable)."""
-        if self._numbers is None:
-            with self._lock:
-                if self._numbers is None:
-                    from telewarden.adapters.number_model import load_default_model
-
-                    self._numbers = load_default_model()
-        return self._numbers
 
     def sms_classifier(self) -> Any:
         """The shipped SMS classifier, loaded on first use (ConfigurationError when absent)."""
