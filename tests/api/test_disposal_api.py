@@ -89,6 +89,10 @@ def test_suspension_needs_a_supervisor_and_an_upheld_appeal_lifts_it(svc: Servic
     actors = {(a["action"], a["actor"]) for a in audit}
     assert ("measure_in_force", "user:supervisor1") in actors
     assert ("measure_proposed", "user:analyst1") in actors
+    appeal_audit = svc.client.get("/v1/audit?entity=appeal", headers=svc.as_("auditor")).json()
+    lodged = [a for a in appeal_audit["items"] if a["action"] == "appeal_lodged"]
+    assert lodged[0]["actor"] == "subscriber"
+    assert "taken by user:analyst1 via hotline" in str(lodged[0]["after"])
 
 
 def test_the_queue_filters_by_state_and_fraud_type_and_pages(svc: Service) -> None:

@@ -243,7 +243,8 @@ def file_appeal(
 ) -> m.CaseOut:
     """Take the subscriber's appeal (accepted at once; its review is due per the policy)."""
     service = state_of(request).disposal()
-    return _changed(request, service.appeal(case_id, grounds=body.grounds, channel=body.channel))
+    case = service.appeal(case_id, grounds=body.grounds, channel=body.channel, taken_by=who.actor)
+    return _changed(request, case)
 
 
 @router.post("/cases/{case_id}/appeals/decision", response_model=m.CaseOut, tags=["appeals"])

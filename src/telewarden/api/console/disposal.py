@@ -201,7 +201,9 @@ def file_appeal(
     """Take the subscriber's appeal (accepted at once; review due per the policy)."""
     return _act(
         request, who, csrf, case_id, "file_appeal",
-        lambda svc: svc.appeal(case_id, grounds=grounds, channel=channel or "hotline"),
+        lambda svc: svc.appeal(
+            case_id, grounds=grounds, channel=channel or "hotline", taken_by=who.actor
+        ),
     )  # fmt: skip
 
 
