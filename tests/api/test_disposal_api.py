@@ -280,3 +280,29 @@ def test_number_score_explains_a_number_of_the_features_file(tmp_path: Path) -> 
         assert 0.0 <= body["score"] <= 1.0 and len(body["pushes"]) == 5
         missing = s.client.get("/v1/numbers/+8613999999999/score", headers=s.as_("analyst"))
         assert missing.status_code == 404
+
+
+def test_a_suspension_approved_over_the_api_blocks_the_cards_next_call() -> None:
+    s = build(measures=True)
+    with s.client:
+        s.client.app.state.api.disposal_store.import_cards(  # type: ignore[attr-defined]
+            [Card(CARD, "id-hash-1")], actor="test", source_name="t"
+        )
+        call = {"caller": CARD, "callee": "13900139000", "ingress": "domestic"}
+        assert (
+            s.client.post("/v1/screen", json=call, headers=s.as_("key")).json()["verdict"]
+            == "allow"
+        )
+        cid = _open(s, CARD)["id"]
+        r = s.client.post(
+            f"/v1/cases/{cid}/measures", json={"kind": "suspend"}, headers=s.as_("analyst")
+        )
+        mid = r.json()["measures"][-1]["id"]
+        s.client.post(f"/v1/cases/{cid}/measures/{mid}/approve", headers=s.as_("supervisor"))
+        blocked = s.client.post("/v1/screen", json=call, headers=s.as_("key")).json()
+        assert blocked["verdict"] == "block" and blocked["rule"] == "card_measure"
+        s.client.post(f"/v1/cases/{cid}/measures/{mid}/lift", headers=s.as_("analyst"))
+        assert (
+            s.client.post("/v1/screen", json=call, headers=s.as_("key")).json()["verdict"]
+            == "allow"
+        )
