@@ -42,11 +42,22 @@ class Service:
         return self.headers[role]
 
 
-def build(config: ApiConfig | None = None, *, console: bool = True) -> Service:
+def build(
+    config: ApiConfig | None = None, *, console: bool = True, measures: bool = False
+) -> Service:
+    """The app over a MemoryStore; ``measures``: screens honour disposal's measures, as served."""
     clock = FixedClock(NOW)
     store = MemoryStore(clock=clock)
     service = MemoryServiceStore(store)
-    ctx = AppContext(store=store, clock=clock, inspector_factory=lambda: None)
+    cases = None
+    if measures:
+        from telewarden.adapters.memory_disposal import MemoryDisposalStore
+
+        cases = MemoryDisposalStore(store)
+    ctx = AppContext(
+        store=store, clock=clock, inspector_factory=lambda: None, hash_key=b"test-key" * 4,
+        cases=cases,
+    )  # fmt: skip
     app = create_app(
         lambda: ctx,
         config=config or ApiConfig(change_poll_s=0.0, access_log=False),

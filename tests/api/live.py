@@ -33,10 +33,12 @@ from telewarden.core.service_ports import LoggedDecision
 from telewarden.services import accounts
 from telewarden.services.screening import load_screener
 
-ADMIN, ANALYST = "admin", "analyst"
+ADMIN, ANALYST, SUPERVISOR = "admin", "analyst", "supervisor"
 PASSWORD = "console-password-1"
 FRAUD = "+8617012345678"
 OPTED_IN = "+8613800138000"
+CARD = "+8617099990000"
+"""One of the carrier's cards with an open case (a robocall detector's flag)."""
 
 
 @dataclass
@@ -64,6 +66,8 @@ def seed(home: Path) -> None:
     service = service_store_for(store, clock)
     accounts.create_user(service, clock, ADMIN, PASSWORD, "admin", actor="test")
     accounts.create_user(service, clock, ANALYST, PASSWORD, "analyst", actor="test")
+    accounts.create_user(service, clock, SUPERVISOR, PASSWORD, "supervisor", actor="test")
+    _seed_case(store, clock)
     store.add_entry(
         ListKind.DENY, ListEntry(FRAUD, MatchKind.EXACT, "police", "诈骗号码"), actor="test"
     )
@@ -91,6 +95,21 @@ def seed(home: Path) -> None:
         )  # fmt: skip
     service.log_decisions(items)
     store.close()
+
+
+def _seed_case(store: SqlStore, clock: SystemClock) -> None:
+    from telewarden.adapters.storage.disposal_sql import SqlDisposalStore
+    from telewarden.core.disposal.ports import Card
+    from telewarden.core.ports import Flag
+    from telewarden.services.disposal import DisposalService
+
+    cases = SqlDisposalStore(store)
+    cases.import_cards([Card(CARD, "id-hash-card")], actor="test", source_name="test")
+    flag = Flag(
+        CARD, "msisdn", "robocall", clock.now(), "412 calls to strangers in one hour",
+        score=0.97, evidence={"calls_1h": 412, "distinct_callees_1h": 398},
+    )  # fmt: skip
+    DisposalService(cases, clock).take_flag(flag, key="seed:robocall:1")
 
 
 @contextmanager

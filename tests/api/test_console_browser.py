@@ -14,7 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.live import ADMIN, ANALYST, FRAUD, OPTED_IN, PASSWORD, Live, seed, serve
+from tests.api.live import (
+    ADMIN,
+    ANALYST,
+    CARD,
+    FRAUD,
+    OPTED_IN,
+    PASSWORD,
+    SUPERVISOR,
+    Live,
+    seed,
+    serve,
+)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = (
@@ -136,4 +147,54 @@ def test_supervisor_changes_the_policy_and_admin_sees_the_audit(
     assert "user:admin" in audit and "policy" in audit
     assert f"{OPTED_IN}" in audit or "optin" in audit
     _shot(page, "5-audit-zh")
+    page.context.close()
+
+
+def test_a_case_is_suspended_with_its_notice_then_lifted_on_appeal(
+    browser: object, live: Live
+) -> None:
+    # the analyst finds the case in the queue and proposes a suspension
+    page = _login(browser, live, ANALYST)
+    page.click("nav >> text=案件")
+    page.select_option("select[name=fraud_type]", "robocall")
+    page.click("#case-filters button")
+    assert CARD in page.locator("#cases").inner_text()
+    _shot(page, "6-case-queue-zh")
+    page.click(f"#cases >> text={CARD}")  # the number's page lists its case
+    page.wait_for_url("**/console/numbers/*")
+    page.click("#number-cases a")
+    page.wait_for_url("**/console/cases/*")
+    case_url = page.url
+    assert "412 calls to strangers" in page.locator("#evidence").inner_text()
+    page.click("#propose-suspend")
+    assert page.locator("[role=status]").inner_text().startswith("✓")
+    assert "需主管批准" in page.locator("#measures").inner_text()  # no approve button for analysts
+    page.context.close()
+
+    # the supervisor approves it: in force at once, the notice says why and how to appeal
+    page = _login(browser, live, SUPERVISOR)
+    page.goto(case_url)
+    page.locator("#measures tr", has_text="pending_approval").locator("button.approve").click()
+    assert page.locator("[role=status]").inner_text().startswith("✓")
+    notice = page.locator("#notice").inner_text()
+    assert "暂停电话卡功能" in notice and "反电信网络诈骗法" in notice and "申诉" in notice
+    _shot(page, "7-case-suspended-zh")
+    page.click("nav >> text=处置措施")
+    assert CARD in page.locator("#measures-in-force").inner_text()
+
+    # the subscriber appeals by the hotline; the appeal is upheld and every measure lifted
+    page.goto(case_url)
+    page.fill("#file-appeal input[name=grounds]", "号码本人使用，外呼为合法业务")
+    page.click("#file-appeal button")
+    assert "under_review" in page.locator("#appeals").inner_text()
+    page.click("#uphold")
+    assert page.locator("#case-state").inner_text() == "cleared"
+    states = page.locator("#measures .measure-state").all_inner_texts()
+    assert "in_force" not in states and "lifted" in states
+    assert "appeal_upheld" in page.locator("#measures").inner_text()
+    _shot(page, "8-case-appeal-upheld-zh")
+    page.click("nav >> text=处置措施")
+    assert CARD not in page.locator("main").inner_text().split("申诉")[0]
+    page.click("a.lang")
+    assert "Anti-Telecom" in page.goto(case_url).text()  # type: ignore[union-attr]
     page.context.close()

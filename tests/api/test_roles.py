@@ -39,6 +39,24 @@ EXPECTED: dict[tuple[str, str], Permission | str] = {
     ("GET", "/v1/decisions"): P.READ,
     ("GET", "/v1/statistics"): P.READ,
     ("GET", "/v1/numbers/{msisdn}"): P.READ,
+    ("GET", "/v1/numbers/{msisdn}/score"): P.READ,
+    ("POST", "/v1/sms/classify/batch"): P.SCREEN,
+    ("GET", "/v1/cases"): P.READ,
+    ("POST", "/v1/cases"): P.DISPOSE,
+    ("GET", "/v1/cases/{case_id}"): P.READ,
+    ("POST", "/v1/cases/{case_id}/decision"): P.DISPOSE,
+    ("GET", "/v1/measures"): P.READ,
+    ("POST", "/v1/cases/{case_id}/measures"): P.DISPOSE,
+    ("POST", "/v1/cases/{case_id}/measures/{measure_id}/approve"): P.DISPOSE,
+    ("POST", "/v1/cases/{case_id}/measures/{measure_id}/reject"): P.DISPOSE,
+    ("POST", "/v1/cases/{case_id}/measures/{measure_id}/lift"): P.DISPOSE,
+    ("GET", "/v1/appeals"): P.READ,
+    ("POST", "/v1/cases/{case_id}/appeals"): P.DISPOSE,
+    ("POST", "/v1/cases/{case_id}/appeals/decision"): P.DISPOSE,
+    ("GET", "/v1/credit/listings"): P.READ,
+    ("POST", "/v1/credit/listings"): P.APPROVE,
+    ("GET", "/v1/warnings"): P.READ,
+    ("GET", "/v1/warnings/stats"): P.READ,
     ("POST", "/v1/auth/login"): PUBLIC,
     ("POST", "/v1/auth/logout"): ANYONE,
     ("GET", "/v1/auth/me"): ANYONE,
@@ -59,9 +77,24 @@ EXPECTED: dict[tuple[str, str], Permission | str] = {
     ("GET", "/console/numbers"): P.READ,
     ("GET", "/console/numbers/{msisdn}"): P.READ,
     ("GET", "/console/audit"): P.AUDIT,
+    ("GET", "/console/cases"): P.READ,
+    ("POST", "/console/cases"): P.DISPOSE,
+    ("GET", "/console/cases/{case_id}"): P.READ,
+    ("POST", "/console/cases/{case_id}/propose"): P.DISPOSE,
+    ("POST", "/console/cases/{case_id}/measures/{measure_id}/approve"): P.DISPOSE,
+    ("POST", "/console/cases/{case_id}/measures/{measure_id}/reject"): P.DISPOSE,
+    ("POST", "/console/cases/{case_id}/measures/{measure_id}/lift"): P.DISPOSE,
+    ("POST", "/console/cases/{case_id}/decide"): P.DISPOSE,
+    ("POST", "/console/cases/{case_id}/appeal"): P.DISPOSE,
+    ("POST", "/console/cases/{case_id}/appeal/decide"): P.DISPOSE,
+    ("GET", "/console/measures"): P.READ,
+    ("GET", "/console/warnings"): P.READ,
 }
 DOCS = {"/openapi.json", "/docs", "/docs/oauth2-redirect"}
-SAMPLES = {"msisdn": "13800138000", "kind": "deny", "pattern": "+8613800000000", "key_id": "x"}
+SAMPLES = {
+    "msisdn": "13800138000", "kind": "deny", "pattern": "+8613800000000", "key_id": "x",
+    "case_id": "Cnone", "measure_id": "Mnone",
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +173,10 @@ def test_roles_granted_are_let_through(walk: Service) -> None:
         ("POST", "/v1/lists/deny", "analyst"),
         ("POST", "/v1/screen", "key"),
         ("GET", "/v1/users", "admin"),
+        ("GET", "/v1/cases", "auditor"),
+        ("POST", "/v1/cases", "analyst"),
+        ("POST", "/v1/credit/listings", "supervisor"),
+        ("GET", "/v1/warnings/stats", "auditor"),
     ]
     for method, url, who in checks:
         r = walk.client.request(method, url, headers=walk.as_(who), json={})

@@ -77,7 +77,7 @@ def create_app(
     app.state.metrics = metrics
     install_error_handlers(app)
 
-    from telewarden.api import routes_accounts, routes_screening, routes_state
+    from telewarden.api import routes_accounts, routes_disposal, routes_screening, routes_state
 
     @app.get("/v1/health", response_model=Health, tags=["health"])
     async def health(request: Request) -> Health:
@@ -106,6 +106,7 @@ def create_app(
 
     app.include_router(routes_screening.router)
     app.include_router(routes_state.router)
+    app.include_router(routes_disposal.router)
     app.include_router(routes_accounts.router)
     if console:
         from telewarden.api.console import mount_console

@@ -37,6 +37,10 @@ class Permission(StrEnum):
     EDIT_LISTS = "edit_lists"
     """Opt-ins and deny/allow lists."""
     EDIT_POLICY = "edit_policy"
+    DISPOSE = "dispose"
+    """Open and decide cases, propose and lift measures, file and decide appeals."""
+    APPROVE = "approve"
+    """Approve what needs a supervisor: suspensions, credit listings."""
     AUDIT = "audit"
     ADMIN = "admin"
     """Users and API keys."""
@@ -47,6 +51,8 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.READ: frozenset({Role.ANALYST, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN}),
     Permission.EDIT_LISTS: frozenset({Role.ANALYST, Role.SUPERVISOR, Role.ADMIN}),
     Permission.EDIT_POLICY: frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    Permission.DISPOSE: frozenset({Role.ANALYST, Role.SUPERVISOR, Role.ADMIN}),
+    Permission.APPROVE: frozenset({Role.SUPERVISOR, Role.ADMIN}),
     Permission.AUDIT: frozenset({Role.AUDITOR, Role.SUPERVISOR, Role.ADMIN}),
     Permission.ADMIN: frozenset({Role.ADMIN}),
 }
@@ -140,6 +146,8 @@ Screening = Annotated[Principal, require(Permission.SCREEN)]
 Reader = Annotated[Principal, require(Permission.READ)]
 ListEditor = Annotated[Principal, require(Permission.EDIT_LISTS)]
 PolicyEditor = Annotated[Principal, require(Permission.EDIT_POLICY)]
+Disposer = Annotated[Principal, require(Permission.DISPOSE)]
+Approver = Annotated[Principal, require(Permission.APPROVE)]
 Auditor = Annotated[Principal, require(Permission.AUDIT)]
 Admin = Annotated[Principal, require(Permission.ADMIN)]
 Anyone = Annotated[Principal, Depends(authenticate)]

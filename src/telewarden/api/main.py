@@ -38,9 +38,16 @@ def context_from_settings() -> AppContext:
         settings.effective_database_url, clock=clock, keyring=settings.number_keyring()
     )
     from telewarden.adapters.storage.disposal_sql import SqlDisposalStore
+    from telewarden.core.errors import ConfigurationError
 
+    try:
+        hash_key: bytes | None = settings.effective_hash_key()
+    except ConfigurationError:  # a shared database without the key: credit routes answer 503
+        hash_key = None
     # Screens honour disposal's measures (the screener is rebuilt when the store changes).
-    return AppContext(store=store, clock=clock, gates=gates, cases=SqlDisposalStore(store))
+    return AppContext(
+        store=store, clock=clock, gates=gates, cases=SqlDisposalStore(store), hash_key=hash_key
+    )
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -55,6 +62,7 @@ def config_from_environment() -> ApiConfig:
         max_in_flight=int(os.environ.get("TELEWARDEN_API_MAX_IN_FLIGHT", defaults.max_in_flight)),
         access_log=_flag("TELEWARDEN_API_ACCESS_LOG", defaults.access_log),
         log_decisions=_flag("TELEWARDEN_API_LOG_DECISIONS", defaults.log_decisions),
+        number_features=os.environ.get("TELEWARDEN_API_NUMBER_FEATURES") or None,
     )
 
 

@@ -1,4 +1,4 @@
-"""``/v1/screen``, ``/v1/screen/batch``, ``/v1/sms/classify``: the integrators' hot path.
+"""``/v1/screen``, ``/v1/screen/batch``, ``/v1/sms/classify[/batch]``: the integrators' hot path.
 
 A single screen runs on the event loop against the process's cached screener (no database
 round trip; the decision is queued for the log). A batch runs in the thread pool through
@@ -24,6 +24,8 @@ from telewarden.api.models import (
     BatchResponse,
     ScreenRequest,
     ScreenResponse,
+    SmsBatchRequest,
+    SmsBatchResponse,
     SmsClassifyRequest,
 )
 from telewarden.core.ports import BatchSummary
@@ -152,3 +154,22 @@ def sms_classify(
     require_content_allowed(state.ctx, "SMS classification")
     result: dict[str, Any] = state.sms_classifier().classify(body.text).to_dict()
     return result
+
+
+@router.post(
+    "/sms/classify/batch",
+    response_model=SmsBatchResponse,
+    summary="Classify up to 1,000 SMS bodies (behind the legal gate)",
+)
+def sms_classify_batch(
+    principal: Screening,
+    body: SmsBatchRequest,
+    request: Request,
+) -> SmsBatchResponse:
+    """One result per text, in order; 503 while the legal gate closes content inspection."""
+    from telewarden.services.screening import require_content_allowed
+
+    state = state_of(request)
+    require_content_allowed(state.ctx, "SMS classification")
+    results = state.sms_classifier().classify_many(body.texts)
+    return SmsBatchResponse(count=len(results), results=[r.to_dict() for r in results])

@@ -281,3 +281,32 @@ def number(
     state.decisions.flush()
     profile = statistics.number_profile(state.ctx.store, state.service, msisdn, limit=limit)
     return m.NumberProfileOut(**asdict(profile))
+
+
+@router.get("/numbers/{msisdn}/score", response_model=m.NumberScoreOut, tags=["numbers"])
+def number_score(
+    who: Reader,
+    msisdn: Msisdn,
+    request: Request,
+    top: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> m.NumberScoreOut:
+    """The number model's fraud score and the features that pushed it (TreeSHAP); 503 when the
+    service has no features file (``TELEWARDEN_API_NUMBER_FEATURES``), 404 for a number not in it."""
+    from pathlib import Path as FilePath
+
+    from telewarden.core.errors import ConfigurationError
+    from telewarden.services.number_scoring import explain_number
+
+    features = state_of(request).config.number_features
+    if features is None:
+        raise ConfigurationError(
+            "number scoring is not configured: the service has no features file "
+            "(set TELEWARDEN_API_NUMBER_FEATURES to a `telewarden numbers features` output)"
+        )
+    found = explain_number(msisdn, FilePath(features), top=top)
+    return m.NumberScoreOut(
+        msisdn=found.number, score=found.score, flagged=found.flagged,
+        threshold=found.threshold, bias=found.bias, forest=found.forest,
+        pushes=[m.FeaturePushOut(name=p.name, value=p.value, log_odds=p.log_odds)
+                for p in found.pushes],
+    )  # fmt: skip

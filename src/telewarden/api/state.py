@@ -51,6 +51,9 @@ class ApiConfig:
     """How often buffered single-screen decisions are written to the decision log."""
     preload: bool = True
     """Load the screener when the process starts, so the first screen is not the slow one."""
+    number_features: str | None = None
+    """A features file (``numbers features`` output) for ``/v1/numbers/{msisdn}/score``;
+    None: the route answers 503."""
     log_decisions: bool = True
     """Whether single screens are written to the decision log at all."""
     access_log: bool = True
@@ -222,6 +225,10 @@ class ApiState:
         )
         self._ctx = ctx
         self._service = service
+        from telewarden.adapters.service_store import disposal_store_for, warning_store_for
+
+        self._disposal = ctx.cases if ctx.cases is not None else disposal_store_for(ctx.store)
+        self._warnings = warning_store_for(ctx.store)
         self._screeners = ScreenerCache(ctx, service, self.config.change_poll_s)
         self._decisions = DecisionBuffer(service, self.config.flush_s)
         self._ready = True
@@ -255,6 +262,35 @@ class ApiState:
         """The decision log buffer."""
         self._ensure()
         return self._decisions
+
+    @property
+    def disposal_store(self) -> Any:
+        """Cases, cards, credit listings and the cascade outbox (a ``DisposalStore``)."""
+        self._ensure()
+        return self._disposal
+
+    @property
+    def warning_store(self) -> Any:
+        """The warnings sent (a ``WarningStore``)."""
+        self._ensure()
+        return self._warnings
+
+    def disposal(self) -> Any:
+        """The disposal use cases over this process's store and clock (``DisposalService``)."""
+        from telewarden.services.disposal import DisposalService
+
+        return DisposalService(self.disposal_store, self.ctx.clock)
+
+    def credit(self) -> Any:
+        """The ID-document use cases (``CreditService``); 503 without the carrier's hash key."""
+        from telewarden.core.errors import ConfigurationError
+        from telewarden.services.credit import CreditService
+
+        if self.ctx.hash_key is None:
+            raise ConfigurationError(
+                "no hash key for ID documents: set TELEWARDEN_HASH_KEY (credit listings refused)"
+            )
+        return CreditService(self.disposal_store, self.ctx.clock, self.ctx.hash_key)
 
     def sms_classifier(self) -> Any:
         """The shipped SMS classifier, loaded on first use (ConfigurationError when absent)."""

@@ -67,6 +67,17 @@ def demo(
             "measures (three more runs of the day; minutes).",
         ),
     ] = False,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="Then keep the day in a store and serve the API and console until Ctrl-C.",
+        ),
+    ] = False,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to serve on (--serve).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port to serve on (--serve).")] = 8080,
 ) -> None:
     """Simulate a carrier day, screen every call and SMS, and print what was stopped."""
     # Heavy libraries (scikit-learn, LightGBM, Polars) load here, not when the CLI starts.
@@ -171,6 +182,53 @@ def demo(
                 default=str,
             )
         )
+    if serve:
+        _serve_day(console, loop, out, settings.effective_hash_key(), host, port)
+
+
+def _serve_day(
+    console: Console, loop: LoopDemo, records: Path, hash_key: bytes, host: str, port: int
+) -> None:
+    """Keep the loop's day in a fresh SQLite store beside the records and serve it."""
+    import shutil
+
+    import uvicorn
+
+    from telewarden.adapters.clock import SystemClock
+    from telewarden.adapters.service_store import service_store_for, warning_store_for
+    from telewarden.adapters.storage.disposal_sql import SqlDisposalStore
+    from telewarden.adapters.storage.sql import SqlStore
+    from telewarden.api import ApiConfig, create_app
+    from telewarden.services.context import AppContext
+    from telewarden.services.demo_serve import ShiftedClock, create_logins, day_end, keep_day
+
+    console.rule("[bold]5. The day in the console")
+    home = records / "console"
+    shutil.rmtree(home, ignore_errors=True)  # a fresh store each run: no case twice
+    home.mkdir(parents=True)
+    clock = ShiftedClock(day_end(loop), SystemClock())
+    store = SqlStore.open(f"sqlite:///{home / 'telewarden.db'}", clock=clock)
+    cases = SqlDisposalStore(store)
+    kept = keep_day(
+        loop, records=records, hash_key=hash_key, cases=cases,
+        warnings=warning_store_for(store), screening=store,
+    )  # fmt: skip
+    logins = create_logins(service_store_for(store, clock), clock)
+    console.print(
+        f"kept in {home / 'telewarden.db'}: {kept.cards:,} cards, {kept.cases} cases "
+        f"({kept.measures_in_force} measures in force, {kept.notices} notices), "
+        f"{kept.warnings:,} warnings; the console's clock reads {clock.now():%Y-%m-%d %H:%M} UTC "
+        "(the evening after the simulated day)",
+        highlight=False,
+    )
+    ctx = AppContext(store=store, clock=clock, cases=cases, hash_key=hash_key)
+    app = create_app(lambda: ctx, config=ApiConfig(access_log=False))
+    # Plain lines (not Rich, which may wrap them): scripts and tests read the address and logins.
+    print(f"console: http://{host}:{port}/console/  API: http://{host}:{port}/v1", flush=True)
+    for login in logins:
+        print(f"login: {login.username}  password: {login.password}  ({login.role})", flush=True)
+    print("serving until Ctrl-C", flush=True)
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
 
 
 def _adversaries_json(report: AdversaryReport) -> dict[str, object]:

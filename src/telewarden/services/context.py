@@ -39,6 +39,8 @@ class AppContext:
     cases: Any | None = None
     """The disposal case store (``live_case_for``, ``measures_in_force``): when given, screens
     honour the measures on the carrier's cards (the ``card_measure`` rule)."""
+    hash_key: bytes | None = None
+    """The carrier's key for ID documents (credit listings); None: credit use cases refused."""
 
     def effective_policy(self) -> PolicySettings:
         """The stored policy with the gates applied (see ``services.screening.gated_policy``)."""

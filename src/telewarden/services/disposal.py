@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from telewarden.core.disposal.book import MeasureBook
@@ -359,19 +359,28 @@ class DisposalService:
             return self._mutate(case_id, lambda c, now: c.clear(by=by, at=now, note=note), by)
         raise InvalidInputError("the outcome is confirm or clear")
 
-    def appeal(self, case_id: str, *, grounds: str, channel: str) -> Case:
-        """Accept the subscriber's appeal; its review is due per the policy."""
-        return self._mutate(
-            case_id,
-            lambda c, now: c.lodge_appeal(
+    def appeal(
+        self, case_id: str, *, grounds: str, channel: str, taken_by: str | None = None
+    ) -> Case:
+        """Accept the subscriber's appeal; its review is due per the policy.
+
+        The subscriber is the appeal's actor; ``taken_by`` (the person who entered it from the
+        hotline or a service hall) goes into the audit record's detail.
+        """
+
+        def change(c: Case, now: dt.datetime) -> list[DisposalEvent]:
+            events = c.lodge_appeal(
                 self.make_id("A"),
                 grounds=grounds,
                 channel=channel,
                 at=now,
                 review_within=self.policy.appeal_review_within,
-            ),
-            "subscriber",
-        )
+            )
+            if taken_by:
+                events = [replace(e, detail=f"taken by {taken_by} via {channel}") for e in events]
+            return events
+
+        return self._mutate(case_id, change, "subscriber")
 
     def decide_appeal(self, case_id: str, *, upheld: bool, by: str, note: str = "") -> Case:
         """Decide the appeal under review; upheld lifts every measure at once."""

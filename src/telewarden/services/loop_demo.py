@@ -99,6 +99,8 @@ class LoopDemo:
     report: LoopReport
     intake: IntakeReport
     notices: int
+    cases: MemoryDisposalStore
+    """The cases, measures and notices of the day (``demo --serve`` keeps them in a store)."""
 
 
 def run_loop_demo(
@@ -129,7 +131,7 @@ def run_loop_demo(
         schema={"msisdn": pl.String, "at": pl.Datetime("us", "UTC")},
     )
     report = loop_report(records, run, alone, warned=warned, measure_times=disposal.measured_at)
-    return LoopDemo(run, report, disposal.intake, disposal.intake.notices)
+    return LoopDemo(run, report, disposal.intake, disposal.intake.notices, store)
 
 
 def adaptive_stage_chunks(config: SimConfig, step_s: int) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-__all__ = ["PALETTE", "stacked_bars"]
+__all__ = ["PALETTE", "bars", "stacked_bars"]
 
 PALETTE = (
     "#c0392b", "#2980b9", "#27ae60", "#8e44ad", "#d35400", "#16a085", "#7f8c8d",
@@ -78,6 +78,50 @@ def stacked_bars(
             f'fill="{PALETTE[j % len(PALETTE)]}"/>'
             f'<text x="{width - legend_w + 26}" y="{y + 9}">'
             f"{escape(labels.get(name, name))}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def bars(
+    counts: dict[str, int], *, labels: dict[str, str] | None = None, width: int = 720,
+    row_h: int = 22, empty: str = "",
+) -> str:  # fmt: skip
+    """An SVG of one horizontal bar per name, largest first (e.g. cases by fraud type).
+
+    Examples
+    --------
+    >>> svg = bars({"sim_bank": 3, "wangiri": 1})
+    >>> svg.count("<rect"), "sim_bank" in svg
+    (2, True)
+    >>> "nothing" in bars({}, empty="nothing")
+    True
+    """
+    labels = labels or {}
+    items = sorted(((n, k) for k, n in counts.items() if n > 0), reverse=True)
+    left, right = 180, 60
+    height = max(row_h * len(items) + 8, 40)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'role="img" class="chart" font-size="11">'
+    ]
+    if not items:
+        parts.append(
+            f'<text x="{width / 2}" y="24" text-anchor="middle" fill="#777">{escape(empty)}'
+            "</text></svg>"
+        )
+        return "".join(parts)
+    peak = items[0][0]
+    plot_w = width - left - right
+    for i, (n, name) in enumerate(items):
+        y = 4 + i * row_h
+        w = max(plot_w * n / peak, 1)
+        label = escape(labels.get(name, name))
+        parts.append(
+            f'<text x="{left - 6}" y="{y + row_h * 0.65:.1f}" text-anchor="end">{label}</text>'
+            f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{row_h - 6}" '
+            f'fill="{PALETTE[i % len(PALETTE)]}"><title>{label}: {n}</title></rect>'
+            f'<text x="{left + w + 4:.1f}" y="{y + row_h * 0.65:.1f}">{n}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -196,9 +196,12 @@ def dashboard(
     }
     batch_svg = stacked_bars(labels, batch_series, empty=translate("no_data", lang))
     recent = state.ctx.store.recent_decisions(limit=15)
+    from telewarden.api.console.disposal import dashboard_panels
+
     return render(
         request, "dashboard.html", who, days=days, totals=found.totals(),
         stopped_svg=stopped_svg, batch_svg=batch_svg, recent=recent,
+        **dashboard_panels(request, day_list, lang),
     )  # fmt: skip
 
 
@@ -298,7 +301,7 @@ def numbers_search(
         from urllib.parse import quote
 
         return RedirectResponse(f"/console/numbers/{quote(msisdn.strip())}", status_code=303)
-    return render(request, "number.html", who, profile=None, error=None)
+    return render(request, "number.html", who, profile=None, error=None, cases=[])
 
 
 @router.get("/numbers/{msisdn}", response_class=HTMLResponse)
@@ -310,7 +313,12 @@ def number_page(who: Viewer, request: Request, msisdn: str) -> HTMLResponse:
         profile = statistics.number_profile(state.ctx.store, state.service, msisdn, limit=50)
     except TelewardenError as exc:
         return render(request, "number.html", who, status=422, profile=None, error=str(exc))
-    return render(request, "number.html", who, profile=profile, error=None)
+    cases = []
+    if profile.e164:
+        from telewarden.services.casework import case_queue_of
+
+        cases = case_queue_of(state.disposal_store, profile.e164)
+    return render(request, "number.html", who, profile=profile, error=None, cases=cases)
 
 
 # -- audit -------------------------------------------------------------------------------------
@@ -333,8 +341,11 @@ BUILT_IN = (
 
 def mount_console(app: FastAPI) -> None:
     """Add the console's pages, its static files and every registered section's router."""
+    from telewarden.api.console import disposal
+
     for section in BUILT_IN:
         register_section(section)
+    disposal.register()
     app.include_router(router)
     for section in sections():
         if section.router is not None:
