@@ -105,6 +105,7 @@ def render(report: AdaptationEvaluation, out: Console) -> None:
     columns = ["reports", "caught"]
     for name in names:
         columns += [f"{name} P", f"{name} R", f"{name} F1"]
+    columns.append("en legit flagged")
     limited = f", sample of {report.limit} per set" if report.limit else ""
     table = Table(
         *columns,
@@ -120,7 +121,8 @@ def render(report: AdaptationEvaluation, out: Console) -> None:
         for name in names:
             m = s.spam[name]
             cells += [f"{m.precision:.4f}", f"{m.recall:.4f}", f"{m.f1:.4f}"]
-        table.add_row(*cells)
+        flagged = s.check_legit_flagged
+        table.add_row(*cells, "" if flagged is None else f"{flagged:.1%}")
     out.print(table)
     if any(s.campaign_recall is None for s in report.steps):
         out.print(f"n/a: the campaign has only {report.n_pool} messages to report")

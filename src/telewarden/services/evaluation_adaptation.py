@@ -10,7 +10,9 @@ first N reports (all labelled scam) by :func:`telewarden.core.sms.update.update_
 with anchors drawn from that fold's *training* texts (their labels unused: the base's own
 verdicts are the targets, as a carrier's sample of its own traffic would be). Figures:
 share of the held-out campaign caught (pooled over folds), and spam precision, recall and
-F1 of zh_sms and uci_sms on the out-of-fold predictions, before (0 reports) and after.
+F1 of zh_sms and uci_sms on the out-of-fold predictions, before (0 reports) and after, and
+the share of the 40 legitimate messages of the generalisation check (``check_en_modern.tsv``)
+the model alone flags.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from telewarden.core.errors import InvalidInputError
+from telewarden.services.evaluation_sms import check_set_rows
 from telewarden.services.sms_training import load_spam_sets
 
 __all__ = [
@@ -52,6 +55,9 @@ class AdaptationStep:
     campaign_recall: float | None
     spam: dict[str, Any] = field(default_factory=dict)
     """Set name -> BinaryMetrics of the out-of-fold predictions."""
+    check_legit_flagged: float | None = None
+    """Share of the 40 legitimate messages of ``check_en_modern.tsv`` (modern English: OTPs,
+    bank and delivery notices, chats; never trained on) the model alone flags, over folds."""
 
 
 @dataclass(slots=True)
@@ -106,6 +112,7 @@ class AdaptationEvaluation:
                     "reports": s.reports,
                     "campaign_recall": s.campaign_recall,
                     "spam": {n: m.to_dict() for n, m in s.spam.items()},
+                    "check_legit_flagged": s.check_legit_flagged,
                 }
                 for s in self.steps
             ],
@@ -174,6 +181,10 @@ def evaluate_adaptation(
     n_held = max(1, int(len(texts) * held_out_share))
     held, pool = texts[:n_held], texts[n_held:]
     held_ready = [prepare(t) for t in held]
+    check_labels, check_texts = check_set_rows()
+    check_ready = [
+        prepare(t) for t, y in zip(check_texts, check_labels, strict=True) if y != "spam"
+    ]
     splits = {
         name: list(
             StratifiedKFold(folds, shuffle=True, random_state=seed).split(
@@ -188,6 +199,7 @@ def evaluate_adaptation(
         n: {name: np.zeros(len(y), dtype=bool) for name, (_, y) in sets.items()} for n in usable
     }
     caught = dict.fromkeys(usable, 0)
+    check_flagged = dict.fromkeys(usable, 0)
     rng = np.random.default_rng(seed)
     for k in range(folds):
         say(f"fold {k + 1}/{folds}: base model")
@@ -220,13 +232,22 @@ def evaluate_adaptation(
                 pred[n][name][te] = scores >= model.thresholds_for(part)
             scores = model.score_many(held_ready, prepared=True)
             caught[n] += int(np.sum(scores >= model.thresholds_for(held_ready)))
+            scores = model.score_many(check_ready, prepared=True)
+            check_flagged[n] += int(np.sum(scores >= model.thresholds_for(check_ready)))
     results = []
     for n in steps:
         if n not in caught:
             results.append(AdaptationStep(n, None))
             continue
         spam = {name: binary_metrics(y, pred[n][name]) for name, (_, y) in sets.items()}
-        results.append(AdaptationStep(n, caught[n] / (folds * len(held)), spam))
+        results.append(
+            AdaptationStep(
+                n,
+                caught[n] / (folds * len(held)),
+                spam,
+                check_flagged[n] / (folds * len(check_ready)),
+            )
+        )
     return AdaptationEvaluation(
         campaign=list(campaign),
         n_campaign=len(texts),
