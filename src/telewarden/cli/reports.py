@@ -171,7 +171,7 @@ def list_reports(
     console.print(", ".join(f"{k} {v}" for k, v in counts.items()))
     for r in rows:
         what = r.report.text if r.report.text is not None else r.report.msisdn
-        shown = (what or "")[:60]
+        shown = (what or "")[:30]
         console.print(
             f"{r.id:>6}  {r.report.kind:<6} {str(r.label or '-'):<5} "
             f"{r.report.reported_at:%Y-%m-%d %H:%M}  {shown}",
