@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from telewarden.adapters.memory import MemoryStore
 from telewarden.adapters.memory_disposal import MemoryDisposalStore
+from telewarden.adapters.memory_reports import MemoryReportStore
 from telewarden.adapters.storage.reports_sql import SqlReportStore
 from telewarden.adapters.storage.sql import SqlStore
 from telewarden.core.disposal.ports import Card
@@ -32,6 +33,7 @@ from telewarden.services.reports import (
     import_reports,
     label_report,
 )
+from telewarden.testing.reports import check_report_store
 
 T0 = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
 GOOD = [
@@ -70,6 +72,24 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
         with admin.begin() as conn:
             conn.exec_driver_sql(f"drop schema if exists {schema} cascade")
         admin.dispose()
+
+
+def test_the_sql_report_store_passes_the_conformance_suite(store: SqlStore) -> None:
+    check_report_store(lambda: SqlReportStore(store.engine, store.clock))
+    assert verify_audit(store).ok
+
+
+def test_the_memory_report_store_passes_the_conformance_suite_and_imports() -> None:
+    memory = MemoryStore(clock=FixedClock(T0))
+    check_report_store(lambda: MemoryReportStore(memory))
+    assert verify_audit(memory).ok
+
+
+def test_an_import_into_the_memory_twin_reconciles_the_same_way(tmp_path: Path) -> None:
+    reports = MemoryReportStore(MemoryStore(clock=FixedClock(T0)))
+    run = import_reports(reports, _file(tmp_path, GOOD + BAD), actor="ana")
+    assert (run.rows_read, run.imported, run.quarantined) == (8, 3, 5)
+    assert reports.count_reports()["unlabelled"] == 3
 
 
 def _file(tmp_path: Path, lines: list[str], name: str = "reports.csv") -> Path:
