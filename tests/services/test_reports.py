@@ -32,6 +32,7 @@ from telewarden.services.reports import (
     export_training,
     import_reports,
     label_report,
+    write_outcome_labels,
 )
 from telewarden.testing.reports import check_report_store
 
@@ -194,7 +195,7 @@ def test_export_writes_labelled_sms_only_unless_reporters_are_trusted(
     assert "\tsubscriber\t" in out.read_text("utf-8")
 
 
-def test_case_outcomes_become_labels_with_their_source() -> None:
+def test_case_outcomes_become_labels_with_their_source(tmp_path: Path) -> None:
     clock = FixedClock(T0)
     cases = MemoryDisposalStore(MemoryStore(clock=clock))
     numbers = ["+8613800000001", "+8613800000002", "+8613800000003"]
@@ -220,3 +221,9 @@ def test_case_outcomes_become_labels_with_their_source() -> None:
     assert (numbers[2], Label.HAM, LabelSource.APPEAL) in got
     assert all(o.labelled_at >= T0 + dt.timedelta(hours=2) for o in labels)
     assert [o.labelled_at for o in labels] == sorted(o.labelled_at for o in labels)
+    out = tmp_path / "outcomes.csv"
+    assert write_outcome_labels(labels, out) == 3
+    with out.open(encoding="utf-8") as handle:
+        rows = {r["msisdn"]: r for r in csv.DictReader(handle)}
+    assert (rows[numbers[0]]["label"], rows[numbers[0]]["source"]) == ("1", "police_feedback")
+    assert (rows[numbers[2]]["label"], rows[numbers[2]]["outcome"]) == ("0", "ham")

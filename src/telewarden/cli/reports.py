@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from telewarden.cli.reading import EncodingOption, MaxQuarantineShareOption
-from telewarden.cli.screen import ACTOR_HELP, open_store, print_json, resolve_actor, stdout
+from telewarden.cli.screen import (
+    ACTOR_HELP,
+    open_store,
+    print_json,
+    resolve_actor,
+    stderr,
+    stdout,
+)
 
 if TYPE_CHECKING:
     from telewarden.adapters.storage.reports_sql import SqlReportStore
@@ -192,6 +199,14 @@ def show(
 def outcomes(
     limit: int = typer.Option(100_000, "--limit", min=1, help="Audit records to read."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Also write the newest label of each number as CSV for `numbers train --labels`.",
+        ),
+    ] = None,
 ) -> None:
     """Labels of numbers from case outcomes: police feedback, appeals, case decisions."""
     from telewarden.adapters.storage.disposal_sql import SqlDisposalStore
@@ -210,6 +225,11 @@ def outcomes(
         }
         for o in labels
     ]
+    if output is not None:
+        from telewarden.services.reports import write_outcome_labels
+
+        written = write_outcome_labels(labels, output)
+        stderr().print(f"{written} numbers -> {output}")
     if as_json:
         print_json(rows)
         return

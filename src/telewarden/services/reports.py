@@ -49,6 +49,7 @@ __all__ = [
     "label_report",
     "outcome_labels",
     "parse_report_row",
+    "write_outcome_labels",
 ]
 
 REPORT_COLUMNS = ("text", "msisdn", "reporter", "reported_at", "claimed_type")
@@ -232,6 +233,35 @@ def case_outcome_labels(audit: Any, cases: Any, *, limit: int = 100_000) -> list
         except NotFoundError:  # purged under the retention rules: no label
             continue
     return outcome_labels(records, msisdn_of)
+
+
+def write_outcome_labels(labels: list[OutcomeLabel], output: Path) -> int:
+    """Write the newest outcome label of each MSISDN as a labels file for ``numbers train``.
+
+    Columns ``msisdn,label,outcome,source,actor,labelled_at,case`` (``label`` 1 = scam,
+    0 = ham; ``numbers train --labels`` reads ``msisdn`` and ``label``); returns the rows.
+    """
+    import csv
+
+    newest: dict[str, OutcomeLabel] = {}
+    for o in sorted(labels, key=lambda o: o.labelled_at):
+        newest[o.msisdn] = o
+    with atomic_file(output, "w") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["msisdn", "label", "outcome", "source", "actor", "labelled_at", "case"])
+        for o in sorted(newest.values(), key=lambda o: o.msisdn):
+            writer.writerow(
+                [
+                    o.msisdn,
+                    1 if o.label is Label.SCAM else 0,
+                    str(o.label),
+                    str(o.source),
+                    o.actor,
+                    o.labelled_at.isoformat(),
+                    o.case_id,
+                ]
+            )
+    return len(newest)
 
 
 @dataclass(slots=True)
