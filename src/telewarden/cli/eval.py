@@ -27,6 +27,11 @@ LAZY_COMMANDS = (
         "Reproduce the SMS evaluation figures (cross-validated) and print them.",
     ),
     LazyCommand(
+        "adaptation",
+        "telewarden.cli.eval_adaptation:eval_adaptation",
+        "Recall on a new campaign after N reports, with precision on legitimate traffic held.",
+    ),
+    LazyCommand(
         "adversaries",
         "telewarden.cli.eval_adversaries:eval_adversaries",
         "Harm (victims, losses) with and without the live loop, and cards burnt per victim.",

@@ -100,6 +100,11 @@ COMMANDS = (
     ),
     LazyCommand("police", "telewarden.cli.police:app", "Police referral packets and feedback."),
     LazyCommand(
+        "reports",
+        "telewarden.cli.reports:app",
+        "Subscriber reports, analysts' labels and case outcomes.",
+    ),
+    LazyCommand(
         "warn", "telewarden.cli.warn:app", "Warn the subscribers exposed to flagged fraud numbers."
     ),
     LazyCommand(

@@ -25,6 +25,7 @@ from telewarden.adapters.files.messages import MessageFormat
 from telewarden.cli.eval_sms import eval_sms
 from telewarden.cli.reading import EncodingOption, MaxQuarantineShareOption
 from telewarden.cli.screen import print_json, stderr, stdout
+from telewarden.core.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from telewarden.services.context import AppContext
@@ -200,9 +201,65 @@ def train(
         typer.Option(help="Rejected rows (default: <output stem>.quarantine.csv)."),
     ] = None,
     encoding: EncodingOption = None,
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base",
+            help="Continue training a model instead of fitting a new one: 'shipped' or a "
+            "model file (for when its training set is not at hand).",
+        ),
+    ] = None,
+    anchors: Annotated[
+        Path | None,
+        typer.Option(
+            "--anchors",
+            help="With --base: unlabelled ordinary traffic (same format, text column), "
+            "pseudo-labelled by the base so legitimate traffic keeps its verdicts. Advised.",
+        ),
+    ] = None,
+    prior: Annotated[
+        float, typer.Option(min=1e-6, help="With --base: pull towards the base weights.")
+    ] = 0.3,
+    anchor_weight: Annotated[
+        float, typer.Option(min=0.0, help="With --base: weight of each anchor message.")
+    ] = 20.0,
 ) -> None:
     """Retrain the SMS model on your own labelled messages (spam/scam/1 vs ham/ok/0)."""
-    from telewarden.services.sms_training import train_from_file
+    from telewarden.services.sms_training import train_from_file, update_from_file
+
+    if base is not None:
+        with _context() as ctx, stderr().status("updating"):
+            update = update_from_file(
+                ctx,
+                input,
+                output,
+                base=base,
+                anchors=anchors,
+                fmt=fmt,
+                label_column=label_column,
+                text_column=text_column,
+                prior=prior,
+                anchor_weight=anchor_weight,
+                quarantine=quarantine,
+                encoding=encoding,
+            )
+        stdout().print(
+            f"read {update.rows_read} rows = used {update.used} ({update.positives} not ok) + "
+            f"duplicates {update.duplicates} + quarantined {update.quarantined}; "
+            f"{update.anchors} anchor messages ({update.anchors_quarantined} quarantined); "
+            f"{update.weights_changed} weights changed, {update.new_ngrams} new n-grams; "
+            f"base {update.base}; updated in {update.duration_s:.1f} s -> {update.output}"
+        )
+        if anchors is None:
+            stderr().print(
+                "no --anchors: legitimate traffic that shares words with the new messages "
+                "may be flagged more (see docs/learning.md)"
+            )
+        for row in update.rejected[:10]:
+            stderr().print(f"quarantined line {row.line}: {row.reason}")
+        return
+    if anchors is not None:
+        raise InvalidInputError("--anchors needs --base (a new fit has no base to replay)")
 
     with _context() as ctx, stderr().status("training"):
         report = train_from_file(

@@ -131,6 +131,8 @@ def run_loop_demo(
         schema={"msisdn": pl.String, "at": pl.Datetime("us", "UTC")},
     )
     report = loop_report(records, run, alone, warned=warned, measure_times=disposal.measured_at)
+    store = disposal.service.store
+    assert isinstance(store, MemoryDisposalStore)
     return LoopDemo(run, report, disposal.intake, disposal.intake.notices, store)
 
 

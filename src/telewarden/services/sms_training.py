@@ -31,11 +31,13 @@ __all__ = [
     "POSITIVE_LABELS",
     "SpamSets",
     "TrainReport",
+    "UpdateReport",
     "fit_full_model",
     "load_spam_sets",
     "spread_sample",
     "train_default_model",
     "train_from_file",
+    "update_from_file",
 ]
 
 POSITIVE_LABELS = frozenset({"1", "spam", "scam", "fraud", "true", "yes", "junk"})
@@ -79,6 +81,41 @@ def _save(model: SmsModel, output: Path) -> None:
         temp.unlink(missing_ok=True)
 
 
+def _read_labelled(
+    source: Path,
+    fmt: MessageFormat,
+    label_column: str,
+    text_column: str,
+    encoding: str | None,
+    report: TrainReport,
+    quarantine: Path,
+) -> tuple[list[str], list[int]]:
+    """Deduplicated texts and 0/1 labels of a labelled file; bad rows to ``quarantine``."""
+    texts: list[str] = []
+    labels: list[int] = []
+    seen: set[str] = set()
+    with open_messages(source, fmt, text_column, encoding) as table:
+        for row in table.rows:
+            raw_label = str(row.fields.get(label_column, "")).strip().lower()
+            if raw_label not in POSITIVE_LABELS and raw_label not in NEGATIVE_LABELS:
+                reason = f"unknown label {raw_label!r}"
+                table.rejected.append(QuarantinedRow(row.line, reason, row.fields))
+                continue
+            text = str(row.fields[text_column])
+            if text in seen:
+                report.duplicates += 1
+                continue
+            seen.add(text)
+            texts.append(text)
+            labels.append(1 if raw_label in POSITIVE_LABELS else 0)
+        report.rejected = sorted(table.rejected, key=lambda r: r.line)
+    report.used, report.quarantined = len(texts), len(report.rejected)
+    with QuarantineWriter(quarantine) as bad:
+        bad.write(report.rejected)
+    report.quarantine_path = quarantine if report.rejected else None
+    return texts, labels
+
+
 def train_from_file(
     ctx: AppContext,
     source: Path,
@@ -112,28 +149,9 @@ def train_from_file(
     quarantine = quarantine or default_quarantine_path(output)
     refuse_inputs_as_outputs([source], [output, quarantine])
     report = TrainReport(source, output)
-    texts: list[str] = []
-    labels: list[int] = []
-    seen: set[str] = set()
-    with open_messages(source, fmt, text_column, encoding) as table:
-        for row in table.rows:
-            raw_label = str(row.fields.get(label_column, "")).strip().lower()
-            if raw_label not in POSITIVE_LABELS and raw_label not in NEGATIVE_LABELS:
-                reason = f"unknown label {raw_label!r}"
-                table.rejected.append(QuarantinedRow(row.line, reason, row.fields))
-                continue
-            text = str(row.fields[text_column])
-            if text in seen:
-                report.duplicates += 1
-                continue
-            seen.add(text)
-            texts.append(text)
-            labels.append(1 if raw_label in POSITIVE_LABELS else 0)
-        report.rejected = sorted(table.rejected, key=lambda r: r.line)
-    report.used, report.quarantined = len(texts), len(report.rejected)
-    with QuarantineWriter(quarantine) as bad:
-        bad.write(report.rejected)
-    report.quarantine_path = quarantine if report.rejected else None
+    texts, labels = _read_labelled(
+        source, fmt, label_column, text_column, encoding, report, quarantine
+    )
     if len(set(labels)) < 2:
         raise InvalidInputError(
             f"{source}: training needs both ok and not-ok messages "
@@ -144,6 +162,121 @@ def train_from_file(
     model = fit_model(texts, labels, c=c, meta=meta)
     _save(model, output)
     report.threshold = float(model.threshold_)
+    report.duration_s = time.perf_counter() - started
+    return report
+
+
+@dataclass(slots=True)
+class UpdateReport(TrainReport):
+    """What ``update_from_file`` read and changed (rows_read = used + duplicates + quarantined)."""
+
+    base: str = ""
+    positives: int = 0
+    anchors: int = 0
+    anchors_quarantined: int = 0
+    weights_changed: int = 0
+    new_ngrams: int = 0
+
+
+def _read_anchors(
+    path: Path, fmt: MessageFormat, text_column: str, encoding: str | None, quarantine: Path
+) -> tuple[list[str], int]:
+    """Distinct texts of an unlabelled traffic sample; unreadable rows to ``quarantine``."""
+    seen: dict[str, None] = {}
+    with open_messages(path, fmt, text_column, encoding) as table:
+        for row in table.rows:
+            seen.setdefault(str(row.fields[text_column]), None)
+        rejected = sorted(table.rejected, key=lambda r: r.line)
+    with QuarantineWriter(quarantine) as bad:
+        bad.write(rejected)
+    return list(seen), len(rejected)
+
+
+def update_from_file(
+    ctx: AppContext,
+    source: Path,
+    output: Path,
+    *,
+    base: str = "shipped",
+    anchors: Path | None = None,
+    fmt: MessageFormat | None = None,
+    label_column: str = "label",
+    text_column: str = "text",
+    prior: float = 0.3,
+    anchor_weight: float = 20.0,
+    quarantine: Path | None = None,
+    encoding: str | None = None,
+) -> UpdateReport:
+    """Continue training ``base`` (``shipped`` or a model file) on the labelled ``source``.
+
+    For when the base's training set is not at hand: the weights are corrected by the new
+    messages under a prior centred on the base weights, and ``anchors`` (a sample of ordinary
+    traffic, unlabelled; strongly advised) are replayed with the base's own verdicts so that
+    legitimate traffic keeps its scores (:func:`telewarden.core.sms.update.update_model`).
+    Labels and quarantine as in :func:`train_from_file`; one class alone is allowed (reports
+    are nearly all fraud). The written model keeps the file format (version and checksum),
+    the base's provenance and thresholds, and appends this update to ``meta["updates"]``.
+
+    Raises
+    ------
+    ConfigurationError
+        When the legal gate forbids reading message bodies, or the base is not a model file.
+    InvalidInputError
+        When an input is missing or holds no usable row.
+    """
+    from telewarden.adapters.model_files import sha256_of
+    from telewarden.adapters.sms_model import load_default_model, load_model
+    from telewarden.core.sms.update import update_model
+
+    require_content_allowed(ctx, "sms train")
+    fmt = detect_format(source, fmt)
+    quarantine = quarantine or default_quarantine_path(output)
+    anchor_quarantine = output.with_name(f"{output.stem}.anchors.quarantine.csv")
+    inputs = [source] + ([anchors] if anchors is not None else [])
+    base_path = None if base == "shipped" else Path(base)
+    if base_path is not None:
+        inputs.append(base_path)
+    refuse_inputs_as_outputs(inputs, [output, quarantine, anchor_quarantine])
+    report = UpdateReport(source, output, base=base)
+    texts, labels = _read_labelled(
+        source, fmt, label_column, text_column, encoding, report, quarantine
+    )
+    if not texts:
+        raise InvalidInputError(f"{source}: no usable labelled row (see {quarantine})")
+    anchor_texts: list[str] = []
+    if anchors is not None:
+        anchor_texts, report.anchors_quarantined = _read_anchors(
+            anchors, detect_format(anchors), text_column, encoding, anchor_quarantine
+        )
+    started = time.perf_counter()
+    if base_path is None:
+        model = load_default_model()
+        base_id = {"base": "shipped", "base_trained_at": model.meta.get("trained_at")}
+    else:
+        model = load_model(base_path)
+        base_id = {"base": base_path.name, "base_sha256": sha256_of([base_path.read_bytes()])}
+    meta = {
+        **base_id,
+        "trained_on": source.name,
+        "anchors": anchors.name if anchors is not None else None,
+        "at": _stamp(ctx.clock),
+    }
+    updated = update_model(
+        model,
+        texts,
+        labels,
+        anchors=anchor_texts,
+        prior=prior,
+        anchor_weight=anchor_weight,
+        meta=meta,
+    )
+    _save(updated, output)
+    last = updated.meta["updates"][-1]
+    report.positives = int(last["n_positive"])
+    report.anchors = len(anchor_texts)
+    report.weights_changed = int(last["weights_changed"])
+    report.new_ngrams = int(last["new_ngrams"])
+    report.threshold = float(updated.threshold_)
     report.duration_s = time.perf_counter() - started
     return report
 
