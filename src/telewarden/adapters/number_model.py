@@ -102,6 +102,11 @@ def _decode(blob: bytes, origin: str) -> NumberScorer:
         raise ConfigurationError(f"{origin}: unusable number model ({exc})") from exc
 
 
+def load_model_bytes(data: bytes, origin: str) -> NumberScorer:
+    """A scorer from the bytes of a model file (already read, e.g. checksum-checked by the registry)."""
+    return _decode(data, origin)
+
+
 def load_default_model() -> NumberScorer:
     """The number scorer shipped with the package (trained on the Sichuan contest labels)."""
     resource = resources.files("telewarden").joinpath("data", "numbers", DEFAULT_MODEL)

@@ -34,6 +34,7 @@ __all__ = [
     "FORMAT_VERSION",
     "load_default_model",
     "load_model",
+    "load_model_bytes",
     "save_model",
 ]
 
@@ -195,6 +196,17 @@ def load_model(path: Path | str) -> SmsModel:
     if not path.is_file():
         raise NotFoundError(f"SMS model file not found: {path}")
     return _from_bytes(path.read_bytes(), str(path))
+
+
+def load_model_bytes(data: bytes, origin: str) -> SmsModel:
+    """A model from the bytes of a model file (already read, e.g. checksum-checked by the registry).
+
+    Raises
+    ------
+    ConfigurationError
+        When ``data`` is not a readable model of this format (``origin`` names it).
+    """
+    return _from_bytes(data, origin)
 
 
 def load_default_model() -> SmsModel:

@@ -45,8 +45,19 @@ def context_from_settings() -> AppContext:
     except ConfigurationError:  # a shared database without the key: credit routes answer 503
         hash_key = None
     # Screens honour disposal's measures (the screener is rebuilt when the store changes).
+    from telewarden.services.model_registry import registry_for, serving_inspector_factory
+
+    # SMS bodies are screened with the registry's serving version (the shipped model until one
+    # is promoted); a promoted file that fails its checksum is refused (503), never swapped.
+    models = registry_for(store)
     return AppContext(
-        store=store, clock=clock, gates=gates, cases=SqlDisposalStore(store), hash_key=hash_key
+        store=store,
+        clock=clock,
+        gates=gates,
+        cases=SqlDisposalStore(store),
+        hash_key=hash_key,
+        models=models,
+        inspector_factory=serving_inspector_factory(models),
     )
 
 

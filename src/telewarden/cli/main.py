@@ -105,6 +105,11 @@ COMMANDS = (
         "Subscriber reports, analysts' labels and case outcomes.",
     ),
     LazyCommand(
+        "models",
+        "telewarden.cli.models:app",
+        "Model versions: register, shadow-score, promote, roll back, watch drift.",
+    ),
+    LazyCommand(
         "warn", "telewarden.cli.warn:app", "Warn the subscribers exposed to flagged fraud numbers."
     ),
     LazyCommand(

@@ -62,9 +62,12 @@ def app_context(store: ScreeningStore) -> AppContext:
     )
     from telewarden.adapters.storage.disposal_sql import SqlDisposalStore
     from telewarden.adapters.storage.sql import SqlStore
+    from telewarden.services.model_registry import registry_for
+    from telewarden.services.model_registry import serving_inspector_factory as serve
 
     cases = SqlDisposalStore(store) if isinstance(store, SqlStore) else None
-    return AppContext(store=store, clock=SystemClock(), gates=gates, cases=cases)
+    ms = registry_for(store)  # the model registry: SMS screened with its serving version
+    return AppContext(store, SystemClock(), gates, serve(ms), cases, models=ms)
 
 
 def open_store() -> SqlStore:

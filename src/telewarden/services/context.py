@@ -41,6 +41,10 @@ class AppContext:
     honour the measures on the carrier's cards (the ``card_measure`` rule)."""
     hash_key: bytes | None = None
     """The carrier's key for ID documents (credit listings); None: credit use cases refused."""
+    models: Any | None = None
+    """The model registry (``core.registry.ModelRegistry``): when it names a serving SMS
+    version, ``sms classify`` without ``--model`` loads that version (checksum-checked) and
+    records its daily verdict counts and score histogram for drift monitoring."""
 
     def effective_policy(self) -> PolicySettings:
         """The stored policy with the gates applied (see ``services.screening.gated_policy``)."""

@@ -8,6 +8,7 @@ it is imported inside the functions that score, never at module level.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections import Counter
@@ -32,8 +33,10 @@ from telewarden.services.screen_file import default_quarantine_path
 from telewarden.services.screening import require_content_allowed
 
 if TYPE_CHECKING:
+    from telewarden.core.sms.classifier import SmsModel
     from telewarden.core.sms.inspector import SmsClassifier, SmsResult
     from telewarden.services.context import AppContext
+    from telewarden.services.model_shadow import ScoreTally
 
 __all__ = [
     "ClassifierOptions",
@@ -70,14 +73,15 @@ def _shortener_hosts(path: Path) -> frozenset[str]:
     return frozenset(h for h in hosts if h and not h.startswith("#"))
 
 
-def build_classifier(options: ClassifierOptions) -> SmsClassifier:
-    """The SMS classifier for ``options`` (loads the model file or the shipped model)."""
+def build_classifier(options: ClassifierOptions, model: SmsModel | None = None) -> SmsClassifier:
+    """The SMS classifier for ``options`` (``model``, else the model file or the shipped model)."""
     from telewarden.adapters.sms_model import load_default_model, load_model
     from telewarden.core.numbers import NumberIntel
     from telewarden.core.sms.indicators import IndicatorExtractor
     from telewarden.core.sms.inspector import SmsClassifier
 
-    model = load_model(options.model) if options.model else load_default_model()
+    if model is None:
+        model = load_model(options.model) if options.model else load_default_model()
     intel = NumberIntel() if options.numbers else None
     extractor = (
         IndicatorExtractor(shorteners=_shortener_hosts(options.shorteners), numbers=intel)
@@ -99,6 +103,8 @@ class ClassifyReport:
     by_verdict: dict[str, int] = field(default_factory=dict)
     duration_s: float = 0.0
     quarantine_path: Path | None = None
+    model_version: int | None = None
+    """The registry's serving version that scored the file (None: shipped or ``--model``)."""
 
     @property
     def rows_read(self) -> int:
@@ -157,8 +163,10 @@ def classify_file(
     refuse_inputs_as_outputs([source], [output, quarantine])
     report = ClassifyReport(source, output, fmt)
     step = progress or (lambda _rows: None)
+    options = options or ClassifierOptions()
     with open_messages(source, fmt, text_column, encoding) as table:
-        clf = build_classifier(options or ClassifierOptions())
+        served, tally = _served_model(ctx, options)
+        clf = build_classifier(options, served[0] if served else None)
         if on_total is not None:
             on_total(count_data_lines(source, fmt))
         started = time.perf_counter()
@@ -173,6 +181,8 @@ def classify_file(
                 )
                 for row, result in zip(batch, results, strict=True):
                     verdicts[str(result.verdict)] += 1
+                    if tally is not None:
+                        tally.add(str(result.verdict), result.score)
                     writer.write(row.fields, _result_columns(result))
                 report.accepted += len(batch)
                 bad.write(table.rejected)
@@ -187,6 +197,12 @@ def classify_file(
                     flush()
             flush()
     report.duration_s = time.perf_counter() - started
+    if ctx.models is not None and served is not None and tally is not None and tally.verdicts:
+        from telewarden.core.registry import ModelKind
+
+        day = ctx.clock.now().astimezone(dt.UTC).date()
+        ctx.models.add_summary(tally.summary(ModelKind.SMS, served[1], day, "classify"))
+        report.model_version = served[1]
     report.by_verdict = {v: verdicts.get(v, 0) for v in ("ok", "spam", "scam")}
     report.quarantine_path = quarantine if report.quarantined else None
     check_quarantine_share(
@@ -196,6 +212,18 @@ def classify_file(
         report.quarantine_path,
     )
     return report
+
+
+def _served_model(
+    ctx: AppContext, options: ClassifierOptions
+) -> tuple[tuple[SmsModel, int | None] | None, ScoreTally | None]:
+    """The registry's serving model and a tally for drift, when no ``--model`` was named."""
+    if options.model is not None or ctx.models is None:
+        return None, None
+    from telewarden.services.model_registry import serving_sms_model
+    from telewarden.services.model_shadow import ScoreTally
+
+    return serving_sms_model(ctx.models), ScoreTally()
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,5 +252,7 @@ def explain_message(
         When the legal gate forbids reading message bodies.
     """
     require_content_allowed(ctx, "sms explain")
-    clf = build_classifier(options or ClassifierOptions())
+    options = options or ClassifierOptions()
+    served, _ = _served_model(ctx, options)
+    clf = build_classifier(options, served[0] if served else None)
     return ExplainReport(clf.explain(text), clf.rule.with_score, clf.rule.alone)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006_model_registry"
 """Newest revision in ``migrations/versions``; a test checks it against Alembic's own view."""
 
 
