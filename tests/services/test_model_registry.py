@@ -195,13 +195,17 @@ def test_serving_paths_load_the_promoted_version_and_refuse_a_changed_file(
     promote(reg, store.clock, ModelKind.SMS, 1, actor="sup", reason="try")
     after = classify_file(ctx, source, tmp_path / "b.csv")
     assert after.model_version == 1 and after.by_verdict["ok"] == 0, "the promoted model scored"
-    inspector = serving_inspector_factory(reg)()
+    inspector = serving_inspector_factory(reg, poll_s=0.0)()
     assert inspector is not None
+    assert inspector.inspect("see you at eight").verdict != "ok", "the promoted model screens"
+    rollback(reg, store.clock, ModelKind.SMS, actor="sup", reason="back")
+    assert inspector.inspect("see you at eight").verdict == "ok", "the rollback is followed"
+    promote(reg, store.clock, ModelKind.SMS, 1, actor="sup", reason="again")
     local.write_bytes(local.read_bytes() + b"x")
     with pytest.raises(ConfigurationError, match="does not match its registered SHA-256"):
         classify_file(ctx, source, tmp_path / "c.csv")
     with pytest.raises(ConfigurationError, match="does not match"):
-        serving_inspector_factory(reg)()
+        inspector.inspect("see you at eight")
     local.unlink()
     with pytest.raises(ConfigurationError, match="missing"):
         classify_file(ctx, source, tmp_path / "d.csv")

@@ -77,7 +77,13 @@ def create_app(
     app.state.metrics = metrics
     install_error_handlers(app)
 
-    from telewarden.api import routes_accounts, routes_disposal, routes_screening, routes_state
+    from telewarden.api import (
+        routes_accounts,
+        routes_disposal,
+        routes_models,
+        routes_screening,
+        routes_state,
+    )
 
     @app.get("/v1/health", response_model=Health, tags=["health"])
     async def health(request: Request) -> Health:
@@ -108,6 +114,7 @@ def create_app(
     app.include_router(routes_state.router)
     app.include_router(routes_disposal.router)
     app.include_router(routes_accounts.router)
+    app.include_router(routes_models.router)
     if console:
         from telewarden.api.console import mount_console
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Sequence
+import threading
+import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +25,6 @@ from telewarden.core.errors import (
     ConfigurationError,
     ConflictError,
     InvalidInputError,
-    NotFoundError,
 )
 from telewarden.core.ports import Clock
 from telewarden.core.registry import (
@@ -39,7 +40,7 @@ from telewarden.core.registry import (
 )
 
 if TYPE_CHECKING:
-    from telewarden.core.screening import ContentInspector
+    from telewarden.core.screening import ContentFinding, ContentInspector
     from telewarden.core.sms.classifier import SmsModel
 
 __all__ = [
@@ -52,6 +53,8 @@ __all__ = [
     "register_model",
     "registry_for",
     "rollback",
+    "ServingInspector",
+    "ServingInspectors",
     "serving",
     "serving_inspector_factory",
     "serving_sms_model",
@@ -63,14 +66,21 @@ _IDS_RE = re.compile(r"^\d+(-\d+)?(,\d+(-\d+)?)*$")
 
 
 def registry_for(store: Any) -> ModelRegistry | None:
-    """The registry beside a SQL screening store (sharing its engine and audit chain), else None."""
+    """The registry beside a screening store: SQL (sharing its engine and audit chain) or an
+    in-memory one for a ``MemoryStore`` (tests, demos); None for any other store."""
     engine = getattr(store, "engine", None)
-    if engine is None:
-        return None
-    from telewarden.adapters.storage.registry_sql import SqlModelRegistry
+    if engine is not None:
+        from telewarden.adapters.storage.registry_sql import SqlModelRegistry
 
-    registry: ModelRegistry = SqlModelRegistry(engine, store.clock)
-    return registry
+        registry: ModelRegistry = SqlModelRegistry(engine, store.clock)
+        return registry
+    from telewarden.adapters.memory import MemoryStore
+
+    if isinstance(store, MemoryStore):
+        from telewarden.adapters.memory_registry import MemoryModelRegistry
+
+        return MemoryModelRegistry(store)
+    return None
 
 
 def file_sha256(path: Path) -> str:
@@ -333,27 +343,87 @@ def serving_sms_model(registry: ModelRegistry | None) -> tuple[SmsModel, int | N
     return load_sms_version(current), current.version
 
 
-def serving_inspector_factory(
-    registry: ModelRegistry | None,
-) -> Callable[[], ContentInspector | None]:
+class ServingInspectors:
     """An ``AppContext.inspector_factory`` that screens SMS with the serving version.
 
-    While the shipped model serves it behaves as ``shipped_content_inspector``. A serving
-    version whose file fails its checksum raises ConfigurationError (the API answers 503 with
-    that message) rather than screening with another model than the one promoted.
+    Without a registry it is ``shipped_content_inspector``. With one, it gives a
+    :class:`ServingInspector`, which follows promotions and rollbacks made by any process.
     """
 
-    def factory() -> ContentInspector | None:
+    def __init__(self, registry: ModelRegistry | None, poll_s: float = 5.0) -> None:
+        self.registry = registry
+        self.poll_s = poll_s
+
+    def key(self) -> int | None:
+        """The serving SMS version (None: the shipped model); one cheap query."""
+        if self.registry is None:
+            return None
+        return serving_version(self.registry.serving_history(ModelKind.SMS))
+
+    def load(self) -> ContentInspector | None:
+        """The inspector of the version serving now (ConfigurationError for a bad file)."""
         from telewarden.services.screening import shipped_content_inspector
 
-        try:
-            current = serving(registry, ModelKind.SMS) if registry is not None else None
-        except NotFoundError:
-            current = None
+        current = serving(self.registry, ModelKind.SMS) if self.registry is not None else None
         if current is None:
             return shipped_content_inspector()
         from telewarden.core.sms.inspector import SmsClassifier, SmsContentInspector
 
         return SmsContentInspector(SmsClassifier(load_sms_version(current)))
 
-    return factory
+    def __call__(self) -> ContentInspector | None:
+        """The inspector for a screener."""
+        if self.registry is None:
+            return self.load()
+        return ServingInspector(self)
+
+
+class ServingInspector:
+    """A ``ContentInspector`` that asks at most every ``poll_s`` seconds which version serves,
+    and loads the newly promoted (or restored) one before the next message. A serving file that
+    fails its checksum raises ConfigurationError on every message (the API answers 503 with
+    the message; the CLI exits 3) rather than screening with a model that was not promoted."""
+
+    def __init__(self, source: ServingInspectors) -> None:
+        self.source = source
+        self._lock = threading.Lock()
+        self._loaded: tuple[int | None, ContentInspector | None] | None = None
+        self._checked = -float("inf")
+
+    def current(self) -> ContentInspector | None:
+        """The serving version's inspector (reloaded when the serving version changed)."""
+        now = time.monotonic()
+        if self._loaded is not None and now - self._checked < self.source.poll_s:
+            return self._loaded[1]
+        with self._lock:
+            key = self.source.key()
+            if self._loaded is None or self._loaded[0] != key:
+                self._loaded = None
+                self._loaded = (key, self.source.load())
+            self._checked = time.monotonic()
+            return self._loaded[1]
+
+    def inspect(self, text: str) -> ContentFinding:
+        """The serving model's finding for ``text``."""
+        inspector = self.current()
+        if inspector is None:
+            raise ConfigurationError("SMS content inspection is on but no SMS model is installed")
+        return inspector.inspect(text)
+
+    def inspect_many(self, texts: Sequence[str]) -> list[ContentFinding]:
+        """The serving model's findings for ``texts`` (one batch when the model offers it)."""
+        inspector = self.current()
+        if inspector is None:
+            raise ConfigurationError("SMS content inspection is on but no SMS model is installed")
+        many = getattr(inspector, "inspect_many", None)
+        if many is not None:
+            found: list[ContentFinding] = many(texts)
+            return found
+        return [inspector.inspect(t) for t in texts]
+
+
+def serving_inspector_factory(
+    registry: ModelRegistry | None, poll_s: float = 5.0
+) -> ServingInspectors:
+    """The :class:`ServingInspectors` of ``registry`` (an ``AppContext.inspector_factory``)."""
+    return ServingInspectors(registry, poll_s)

@@ -1,0 +1,80 @@
+"""``/v1/models``: list, one version, promote and roll back with the ``approve`` permission."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from telewarden.core.registry import DataRef, ModelKind, ModelVersion
+from tests.api.conftest import NOW, Service, build
+
+
+@pytest.fixture
+def svc(tmp_path: Path) -> Service:
+    from telewarden.adapters.memory_registry import MemoryModelRegistry
+    from telewarden.adapters.sms_model import load_default_model, save_model
+    from telewarden.services.model_registry import file_sha256
+
+    service = build(console=False)
+    registry = MemoryModelRegistry(service.store)
+    service.client.app.state.api.ctx.models = registry  # type: ignore[attr-defined]
+    path = save_model(load_default_model(), tmp_path / "m.npz")
+    for who in ("ana", "user:supervisor1"):
+        registry.add_version(
+            ModelVersion(
+                ModelKind.SMS,
+                0,
+                str(path),
+                file_sha256(path),
+                who,
+                NOW,
+                (DataRef("zh_sms", 3),),
+                {"f1": 0.9},
+                "# card",
+            )  # fmt: skip
+        )
+    return service
+
+
+def test_supervisors_promote_and_roll_back_others_may_only_read(svc: Service) -> None:
+    c = svc.client
+    listed = c.get("/v1/models", headers=svc.as_("analyst")).json()
+    assert [v["version"] for v in listed["versions"]] == [1, 2]
+    assert listed["serving"] == {"sms": None, "numbers": None}
+    for role in ("analyst", "auditor", "integrator"):
+        r = c.post("/v1/models/sms/1/promote", json={"reason": "x"}, headers=svc.as_(role))
+        assert r.status_code == 403, role
+    own = c.post("/v1/models/sms/2/promote", json={"reason": "mine"}, headers=svc.as_("supervisor"))
+    assert own.status_code == 409 and "registered by user:supervisor1" in own.json()["detail"]
+    assert c.post("/v1/models/sms/1/promote", json={"reason": ""},
+                  headers=svc.as_("supervisor")).status_code == 422  # fmt: skip
+    ok = c.post(
+        "/v1/models/sms/1/promote", json={"reason": "better"}, headers=svc.as_("supervisor")
+    )
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["actor"] == "user:supervisor1" and ok.json()["previous"] is None
+    assert c.post("/v1/models/sms/2/promote", json={"reason": "newer"},
+                  headers=svc.as_("admin")).status_code == 200  # fmt: skip
+    assert c.get("/v1/models", headers=svc.as_("auditor")).json()["serving"]["sms"] == 2
+    back = c.post("/v1/models/sms/rollback", json={"reason": "flags"}, headers=svc.as_("admin"))
+    assert back.status_code == 200 and (back.json()["version"], back.json()["previous"]) == (1, 2)
+    listed = c.get("/v1/models", headers=svc.as_("analyst")).json()
+    assert listed["serving"]["sms"] == 1
+    assert [h["action"] for h in listed["history"]] == ["promote", "promote", "rollback"]
+    audit = svc.store.audit_log(entity="model_serving")
+    assert {r.actor for r in audit} == {"user:supervisor1", "user:admin1"}
+
+
+def test_one_version_with_its_card_and_clear_errors(svc: Service) -> None:
+    c = svc.client
+    one = c.get("/v1/models/sms/1", headers=svc.as_("analyst")).json()
+    assert one["card"] == "# card" and one["data"] == [{"name": "zh_sms", "rows": 3, "ids": ""}]
+    assert c.get("/v1/models/sms/9", headers=svc.as_("analyst")).status_code == 404
+    assert c.get("/v1/models/fax/1", headers=svc.as_("analyst")).status_code == 422
+    r = c.post("/v1/models/sms/rollback", json={"reason": "x"}, headers=svc.as_("supervisor"))
+    assert r.status_code == 409 and "nothing to roll back" in r.json()["detail"]
+    r = c.post("/v1/models/sms/1/promote", json={"reason": "x", "extra": 1},
+               headers=svc.as_("supervisor"))  # fmt: skip
+    assert r.status_code == 422
+    assert c.get("/v1/models").status_code == 401
