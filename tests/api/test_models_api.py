@@ -78,3 +78,32 @@ def test_one_version_with_its_card_and_clear_errors(svc: Service) -> None:
                headers=svc.as_("supervisor"))  # fmt: skip
     assert r.status_code == 422
     assert c.get("/v1/models").status_code == 401
+
+
+def test_sms_classification_uses_the_promoted_version_and_refuses_a_changed_file(
+    svc: Service, tmp_path: Path
+) -> None:
+    import copy
+
+    from telewarden.adapters.sms_model import load_default_model, save_model
+    from telewarden.services.model_registry import file_sha256
+
+    eager = copy.copy(load_default_model())
+    eager.threshold_ = 1e-6
+    eager.cjk_threshold_ = 1e-6 if eager.cjk_threshold_ is not None else None
+    path = save_model(eager, tmp_path / "eager.npz")
+    registry = svc.client.app.state.api.ctx.models  # type: ignore[attr-defined]
+    registry.add_version(ModelVersion(ModelKind.SMS, 0, str(path), file_sha256(path), "ana", NOW))
+    c, text = svc.client, {"text": "see you at eight"}
+    assert (
+        c.post("/v1/sms/classify", json=text, headers=svc.as_("analyst")).json()["verdict"] == "ok"
+    )
+    promoted = c.post("/v1/models/sms/3/promote", json={"reason": "try"}, headers=svc.as_("admin"))
+    assert promoted.status_code == 200
+    svc.client.app.state.api._sms.poll_s = 0.0  # type: ignore[attr-defined]  # no 5 s wait
+    found = c.post("/v1/sms/classify", json=text, headers=svc.as_("analyst")).json()
+    assert found["verdict"] != "ok", "the promoted version classifies"
+    path.write_bytes(path.read_bytes() + b"!")
+    svc.client.app.state.api._sms = None  # type: ignore[attr-defined]  # as a new worker
+    refused = c.post("/v1/sms/classify", json=text, headers=svc.as_("analyst"))
+    assert refused.status_code == 503 and "SHA-256" in refused.json()["detail"]

@@ -57,6 +57,10 @@ EXPECTED: dict[tuple[str, str], Permission | str] = {
     ("POST", "/v1/credit/listings"): P.APPROVE,
     ("GET", "/v1/warnings"): P.READ,
     ("GET", "/v1/warnings/stats"): P.READ,
+    ("GET", "/v1/models"): P.READ,
+    ("GET", "/v1/models/{kind}/{version}"): P.READ,
+    ("POST", "/v1/models/{kind}/{version}/promote"): P.APPROVE,
+    ("POST", "/v1/models/{kind}/rollback"): P.APPROVE,
     ("POST", "/v1/auth/login"): PUBLIC,
     ("POST", "/v1/auth/logout"): ANYONE,
     ("GET", "/v1/auth/me"): ANYONE,
@@ -93,7 +97,7 @@ EXPECTED: dict[tuple[str, str], Permission | str] = {
 DOCS = {"/openapi.json", "/docs", "/docs/oauth2-redirect"}
 SAMPLES = {
     "msisdn": "13800138000", "kind": "deny", "pattern": "+8613800000000", "key_id": "x",
-    "case_id": "Cnone", "measure_id": "Mnone",
+    "case_id": "Cnone", "measure_id": "Mnone", "version": "1",
 }  # fmt: skip
 
 

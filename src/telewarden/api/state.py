@@ -293,15 +293,16 @@ class ApiState:
         return CreditService(self.disposal_store, self.ctx.clock, self.ctx.hash_key)
 
     def sms_classifier(self) -> Any:
-        """The shipped SMS classifier, loaded on first use (ConfigurationError when absent)."""
+        """The serving SMS classifier (the registry's promoted version, else the shipped one),
+        loaded on first use and followed across promotions (ConfigurationError when absent)."""
         if self._sms is None:
+            models = self.ctx.models  # outside the lock: ``ctx`` may take it
             with self._lock:
                 if self._sms is None:
-                    from telewarden.adapters.sms_model import load_default_model
-                    from telewarden.core.sms.inspector import SmsClassifier
+                    from telewarden.services.model_registry import ServingModels
 
-                    self._sms = SmsClassifier(load_default_model())
-        return self._sms
+                    self._sms = ServingModels(models)
+        return self._sms.classifier()
 
     def changed(self) -> None:
         """A change went through this process: reload the screener before the next screen."""

@@ -42,6 +42,7 @@ from telewarden.core.registry import (
 if TYPE_CHECKING:
     from telewarden.core.screening import ContentFinding, ContentInspector
     from telewarden.core.sms.classifier import SmsModel
+    from telewarden.core.sms.inspector import SmsClassifier
 
 __all__ = [
     "MAX_REASON_CHARS",
@@ -54,6 +55,7 @@ __all__ = [
     "registry_for",
     "rollback",
     "ServingInspector",
+    "ServingModels",
     "ServingInspectors",
     "serving",
     "serving_inspector_factory",
@@ -343,83 +345,82 @@ def serving_sms_model(registry: ModelRegistry | None) -> tuple[SmsModel, int | N
     return load_sms_version(current), current.version
 
 
-class ServingInspectors:
-    """An ``AppContext.inspector_factory`` that screens SMS with the serving version.
+class ServingModels:
+    """The serving SMS model of a registry, followed across promotions and rollbacks.
 
-    Without a registry it is ``shipped_content_inspector``. With one, it gives a
-    :class:`ServingInspector`, which follows promotions and rollbacks made by any process.
+    :meth:`classifier` asks at most every ``poll_s`` seconds which version serves (one query)
+    and loads a newly promoted (or restored) version before the next message, so a change made
+    by the CLI or another API worker is followed within seconds without a restart. Without a
+    registry, or while none is promoted, it is the shipped model. A serving file that fails its
+    checksum raises ConfigurationError on every call (the API answers 503 with the message, the
+    CLI exits 3) rather than scoring with a model that was not promoted.
     """
 
     def __init__(self, registry: ModelRegistry | None, poll_s: float = 5.0) -> None:
         self.registry = registry
         self.poll_s = poll_s
+        self._lock = threading.Lock()
+        self._loaded: tuple[int | None, SmsClassifier] | None = None
+        self._checked = -float("inf")
 
     def key(self) -> int | None:
-        """The serving SMS version (None: the shipped model); one cheap query."""
+        """The serving SMS version (None: the shipped model)."""
         if self.registry is None:
             return None
         return serving_version(self.registry.serving_history(ModelKind.SMS))
 
-    def load(self) -> ContentInspector | None:
-        """The inspector of the version serving now (ConfigurationError for a bad file)."""
-        from telewarden.services.screening import shipped_content_inspector
+    def classifier(self) -> SmsClassifier:
+        """The serving version's classifier (reloaded when the serving version changed)."""
+        now = time.monotonic()
+        if self._loaded is not None and now - self._checked < self.poll_s:
+            return self._loaded[1]
+        with self._lock:
+            key = self.key()
+            if self._loaded is None or self._loaded[0] != key:
+                from telewarden.core.sms.inspector import SmsClassifier
 
-        current = serving(self.registry, ModelKind.SMS) if self.registry is not None else None
-        if current is None:
-            return shipped_content_inspector()
-        from telewarden.core.sms.inspector import SmsClassifier, SmsContentInspector
+                self._loaded = None
+                model, _ = serving_sms_model(self.registry)
+                self._loaded = (key, SmsClassifier(model))
+            self._checked = time.monotonic()
+            return self._loaded[1]
 
-        return SmsContentInspector(SmsClassifier(load_sms_version(current)))
+
+class ServingInspectors:
+    """An ``AppContext.inspector_factory`` that screens SMS with the serving version.
+
+    Without a registry it is ``shipped_content_inspector``; with one, each screener gets a
+    :class:`ServingInspector` over one shared :class:`ServingModels`.
+    """
+
+    def __init__(self, registry: ModelRegistry | None, poll_s: float = 5.0) -> None:
+        self.registry = registry
+        self.models = ServingModels(registry, poll_s)
 
     def __call__(self) -> ContentInspector | None:
         """The inspector for a screener."""
         if self.registry is None:
-            return self.load()
-        return ServingInspector(self)
+            from telewarden.services.screening import shipped_content_inspector
+
+            return shipped_content_inspector()
+        return ServingInspector(self.models)
 
 
 class ServingInspector:
-    """A ``ContentInspector`` that asks at most every ``poll_s`` seconds which version serves,
-    and loads the newly promoted (or restored) one before the next message. A serving file that
-    fails its checksum raises ConfigurationError on every message (the API answers 503 with
-    the message; the CLI exits 3) rather than screening with a model that was not promoted."""
+    """A ``ContentInspector`` over the serving SMS model (:class:`ServingModels`)."""
 
-    def __init__(self, source: ServingInspectors) -> None:
-        self.source = source
-        self._lock = threading.Lock()
-        self._loaded: tuple[int | None, ContentInspector | None] | None = None
-        self._checked = -float("inf")
-
-    def current(self) -> ContentInspector | None:
-        """The serving version's inspector (reloaded when the serving version changed)."""
-        now = time.monotonic()
-        if self._loaded is not None and now - self._checked < self.source.poll_s:
-            return self._loaded[1]
-        with self._lock:
-            key = self.source.key()
-            if self._loaded is None or self._loaded[0] != key:
-                self._loaded = None
-                self._loaded = (key, self.source.load())
-            self._checked = time.monotonic()
-            return self._loaded[1]
+    def __init__(self, models: ServingModels) -> None:
+        self.models = models
 
     def inspect(self, text: str) -> ContentFinding:
         """The serving model's finding for ``text``."""
-        inspector = self.current()
-        if inspector is None:
-            raise ConfigurationError("SMS content inspection is on but no SMS model is installed")
-        return inspector.inspect(text)
+        return self.inspect_many([text])[0]
 
     def inspect_many(self, texts: Sequence[str]) -> list[ContentFinding]:
-        """The serving model's findings for ``texts`` (one batch when the model offers it)."""
-        inspector = self.current()
-        if inspector is None:
-            raise ConfigurationError("SMS content inspection is on but no SMS model is installed")
-        many = getattr(inspector, "inspect_many", None)
-        if many is not None:
-            found: list[ContentFinding] = many(texts)
-            return found
-        return [inspector.inspect(t) for t in texts]
+        """The serving model's findings for ``texts``, in one batch."""
+        from telewarden.core.sms.inspector import SmsContentInspector
+
+        return SmsContentInspector(self.models.classifier()).inspect_many(texts)
 
 
 def serving_inspector_factory(
