@@ -30,7 +30,7 @@ from telewarden.services.model_registry import (
     serving_inspector_factory,
 )
 from telewarden.services.model_shadow import drift, shadow_sms
-from telewarden.services.sms_classify import classify_file
+from telewarden.services.sms_classify import ClassifierOptions, classify_file
 from telewarden.testing.registry import check_model_registry
 
 T0 = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
@@ -237,6 +237,15 @@ def test_shadow_records_agreement_shares_and_disagreements(
     assert [s.source for s in reg.summaries(ModelKind.SMS, 2)] == ["shadow"]
     with pytest.raises(InvalidInputError, match="serving one already"):
         shadow_sms(ctx, reg, 1, source, actor="ana")
+
+    # the same comparison from the batch path: `sms classify --shadow 2`
+    report2 = classify_file(ctx, source, tmp_path / "out.csv", options=ClassifierOptions(shadow=2))
+    again = report2.shadow_run
+    assert again is not None and again.id == 2 and (again.rows, again.agree) == (5, run.agree)
+    assert report2.by_verdict["ok"] == ok_now, "the output keeps the serving model's verdicts"
+    with pytest.raises(InvalidInputError, match="drop --model"):
+        classify_file(ctx, source, tmp_path / "o2.csv",
+                      options=ClassifierOptions(model=models[0], shadow=2))  # fmt: skip
 
 
 def test_drift_alarms_on_a_share_move_or_a_score_shift_only() -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -84,6 +85,9 @@ def classify(
     ] = None,
     encoding: EncodingOption = None,
     max_quarantine_share: MaxQuarantineShareOption = None,
+    shadow: int | None = typer.Option(
+        None, "--shadow", help="Also score with this registered version; record the comparison."
+    ),
 ) -> None:
     """Write verdict, score, fraud types and indicators for every row of INPUT."""
     from telewarden.cli.progress import progress_bar
@@ -111,7 +115,7 @@ def classify(
                 output,
                 fmt=fmt,
                 text_column=text_column,
-                options=_options(model, shorteners, numbers),
+                options=replace(_options(model, shorteners, numbers), shadow=shadow),
                 quarantine=quarantine,
                 on_total=start,
                 progress=lambda rows: progress.advance(task, rows),
@@ -129,6 +133,8 @@ def classify(
         f"{report.quarantined}; ok {verdicts['ok']}, spam {verdicts['spam']}, "
         f"scam {verdicts['scam']}"
     )
+    if (run := report.shadow_run) is not None:
+        out.print(f"shadow run {run.id}: version {run.candidate} agrees on {run.agreement:.2%}")
     rate = report.accepted / report.duration_s if report.duration_s else 0
     out.print(
         f"classified {report.accepted} messages in {report.duration_s:.2f} s "

@@ -10,6 +10,7 @@ verdict shares and score distribution with the first day on record.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
@@ -36,14 +37,17 @@ from telewarden.services.screen_file import default_quarantine_path
 from telewarden.services.screening import require_content_allowed
 
 if TYPE_CHECKING:
+    from telewarden.core.sms.inspector import SmsClassifier, SmsResult
     from telewarden.services.context import AppContext
 
 __all__ = [
     "KEEP_DISAGREEMENTS",
     "DriftReport",
     "ScoreTally",
+    "ShadowComparison",
     "ShadowReport",
     "drift",
+    "shadow_classifiers",
     "shadow_sms",
 ]
 
@@ -87,6 +91,72 @@ class ShadowReport:
     quarantine_path: Path | None = None
 
 
+class ShadowComparison:
+    """The serving model's and a candidate's results on the same messages, compared."""
+
+    def __init__(self, current: int | None, candidate: int, keep: int = KEEP_DISAGREEMENTS) -> None:
+        self.current = current
+        self.candidate = candidate
+        self.keep = keep
+        self.tallies = (ScoreTally(), ScoreTally())
+        self.rows = self.agree = 0
+        self.kept: list[Disagreement] = []
+
+    def add(self, line: int, text: str, a: SmsResult, b: SmsResult) -> None:
+        """Count one message scored by both (``a`` serving, ``b`` candidate)."""
+        self.rows += 1
+        self.tallies[0].add(str(a.verdict), a.score)
+        self.tallies[1].add(str(b.verdict), b.score)
+        if a.verdict == b.verdict:
+            self.agree += 1
+        elif len(self.kept) < self.keep:
+            self.kept.append(
+                Disagreement(
+                    line,
+                    text[:500],
+                    str(a.verdict),
+                    str(b.verdict),
+                    round(a.score, 6),
+                    round(b.score, 6),
+                )  # fmt: skip
+            )
+
+    def record(
+        self, registry: ModelRegistry, *, source: str, actor: str, at: dt.datetime
+    ) -> ShadowRun:
+        """Store the run and both models' summaries of the day; the stored run."""
+        day = at.astimezone(dt.UTC).date()
+        current, candidate = (t.summary(ModelKind.SMS, None, day, "shadow") for t in self.tallies)
+        run = ShadowRun(
+            ModelKind.SMS, self.candidate, self.current, source, actor, at, self.rows, self.agree,
+            dict(current.verdicts), dict(candidate.verdicts), tuple(self.kept),
+        )  # fmt: skip
+        run = dataclasses.replace(run, id=registry.add_shadow_run(run))
+        registry.add_summary(dataclasses.replace(current, version=self.current))
+        registry.add_summary(dataclasses.replace(candidate, version=self.candidate))
+        return run
+
+
+def shadow_classifiers(
+    registry: ModelRegistry, candidate: int
+) -> tuple[SmsClassifier, SmsClassifier, ShadowComparison]:
+    """The serving and candidate classifiers and an empty comparison of the two.
+
+    InvalidInputError when ``candidate`` is the serving version; NotFoundError when unknown.
+    """
+    from telewarden.core.sms.inspector import SmsClassifier
+
+    wanted = registry.get_version(ModelKind.SMS, candidate)
+    current_model, current_number = serving_sms_model(registry)
+    if current_number == candidate:
+        raise InvalidInputError(f"sms model version {candidate} is the serving one already")
+    return (
+        SmsClassifier(current_model),
+        SmsClassifier(load_sms_version(wanted)),
+        ShadowComparison(current_number, candidate),
+    )
+
+
 def shadow_sms(
     ctx: AppContext,
     registry: ModelRegistry,
@@ -114,21 +184,12 @@ def shadow_sms(
         was quarantined (the run is then not recorded).
     """
     require_content_allowed(ctx, "models shadow")
-    from telewarden.core.sms.inspector import SmsClassifier
-
-    wanted = registry.get_version(ModelKind.SMS, candidate)
-    current_version = serving(registry, ModelKind.SMS)
-    if current_version is not None and current_version.version == candidate:
-        raise InvalidInputError(f"sms model version {candidate} is the serving one already")
-    current_model, current_number = serving_sms_model(registry)
-    current = SmsClassifier(current_model)
-    cand = SmsClassifier(load_sms_version(wanted))
+    current, cand, comparison = shadow_classifiers(registry, candidate)
+    comparison.keep = keep
     fmt = detect_format(source, fmt)
     quarantine = quarantine or default_quarantine_path(source)
     refuse_inputs_as_outputs([source], [quarantine])
-    tallies = (ScoreTally(), ScoreTally())
-    agree = rows = rejected = 0
-    kept: list[Disagreement] = []
+    rejected = 0
     with (
         open_messages(source, fmt, text_column, encoding) as table,
         QuarantineWriter(quarantine) as bad,
@@ -136,26 +197,11 @@ def shadow_sms(
         batch: list[tuple[int, str]] = []
 
         def flush() -> None:
-            nonlocal agree, rows, rejected
+            nonlocal rejected
             texts = [t for _, t in batch]
             pairs = zip(current.classify_many(texts), cand.classify_many(texts), strict=True)
             for (line, text), (a, b) in zip(batch, pairs, strict=True):
-                tallies[0].add(str(a.verdict), a.score)
-                tallies[1].add(str(b.verdict), b.score)
-                if a.verdict == b.verdict:
-                    agree += 1
-                elif len(kept) < keep:
-                    kept.append(
-                        Disagreement(
-                            line,
-                            text[:500],
-                            str(a.verdict),
-                            str(b.verdict),
-                            round(a.score, 6),
-                            round(b.score, 6),
-                        )  # fmt: skip
-                    )
-            rows += len(batch)
+                comparison.add(line, text, a, b)
             batch.clear()
             bad.write(table.rejected)
             rejected += len(table.rejected)
@@ -167,27 +213,9 @@ def shadow_sms(
                 flush()
         flush()
     path = quarantine if rejected else None
-    check_quarantine_share(rows + rejected, rejected, max_quarantine_share, path)
-    now = ctx.clock.now()
-    run = ShadowRun(
-        ModelKind.SMS,
-        candidate,
-        current_number,
-        source.name,
-        actor,
-        now,
-        rows,
-        agree,
-        dict(tallies[0].summary(ModelKind.SMS, None, now.date(), "shadow").verdicts),
-        dict(tallies[1].summary(ModelKind.SMS, None, now.date(), "shadow").verdicts),
-        tuple(kept),
-    )
-    run_id = registry.add_shadow_run(run)
-    day = now.astimezone(dt.UTC).date()
-    registry.add_summary(tallies[0].summary(ModelKind.SMS, current_number, day, "shadow"))
-    registry.add_summary(tallies[1].summary(ModelKind.SMS, candidate, day, "shadow"))
-    stored = registry.list_shadow_runs(ModelKind.SMS, limit=1)
-    return ShadowReport(stored[0] if stored and stored[0].id == run_id else run, rejected, path)
+    check_quarantine_share(comparison.rows + rejected, rejected, max_quarantine_share, path)
+    run = comparison.record(registry, source=source.name, actor=actor, at=ctx.clock.now())
+    return ShadowReport(run, rejected, path)
 
 
 @dataclass(frozen=True, slots=True)

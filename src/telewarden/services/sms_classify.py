@@ -33,10 +33,11 @@ from telewarden.services.screen_file import default_quarantine_path
 from telewarden.services.screening import require_content_allowed
 
 if TYPE_CHECKING:
+    from telewarden.core.registry import ShadowRun
     from telewarden.core.sms.classifier import SmsModel
     from telewarden.core.sms.inspector import SmsClassifier, SmsResult
     from telewarden.services.context import AppContext
-    from telewarden.services.model_shadow import ScoreTally
+    from telewarden.services.model_shadow import ScoreTally, ShadowComparison
 
 __all__ = [
     "ClassifierOptions",
@@ -64,6 +65,9 @@ class ClassifierOptions:
     """A file with one URL-shortener host per line; None keeps the built-in list."""
     numbers: bool = True
     """Classify phone numbers in messages with the number intelligence (origin, kind)."""
+    shadow: int | None = None
+    """A registered SMS version scored beside the serving model on the same rows (recorded as
+    a shadow run); the output keeps the serving model's verdicts."""
 
 
 def _shortener_hosts(path: Path) -> frozenset[str]:
@@ -105,6 +109,8 @@ class ClassifyReport:
     quarantine_path: Path | None = None
     model_version: int | None = None
     """The registry's serving version that scored the file (None: shipped or ``--model``)."""
+    shadow_run: ShadowRun | None = None
+    """The shadow run recorded when ``ClassifierOptions.shadow`` named a candidate."""
 
     @property
     def rows_read(self) -> int:
@@ -167,6 +173,7 @@ def classify_file(
     with open_messages(source, fmt, text_column, encoding) as table:
         served, tally = _served_model(ctx, options)
         clf = build_classifier(options, served[0] if served else None)
+        shadow = _shadow(ctx, options)
         if on_total is not None:
             on_total(count_data_lines(source, fmt))
         started = time.perf_counter()
@@ -179,6 +186,12 @@ def classify_file(
                 results = (
                     clf.classify_many([row.fields[text_column] for row in batch]) if batch else []
                 )
+                if shadow is not None:
+                    texts = [row.fields[text_column] for row in batch]
+                    for row, a, b in zip(
+                        batch, results, shadow[0].classify_many(texts), strict=True
+                    ):
+                        shadow[1].add(row.line, row.fields[text_column], a, b)
                 for row, result in zip(batch, results, strict=True):
                     verdicts[str(result.verdict)] += 1
                     if tally is not None:
@@ -203,6 +216,11 @@ def classify_file(
         day = ctx.clock.now().astimezone(dt.UTC).date()
         ctx.models.add_summary(tally.summary(ModelKind.SMS, served[1], day, "classify"))
         report.model_version = served[1]
+    if ctx.models is not None and shadow is not None:
+        who = "sms classify"
+        report.shadow_run = shadow[1].record(
+            ctx.models, source=source.name, actor=who, at=ctx.clock.now()
+        )
     report.by_verdict = {v: verdicts.get(v, 0) for v in ("ok", "spam", "scam")}
     report.quarantine_path = quarantine if report.quarantined else None
     check_quarantine_share(
@@ -224,6 +242,20 @@ def _served_model(
     from telewarden.services.model_shadow import ScoreTally
 
     return serving_sms_model(ctx.models), ScoreTally()
+
+
+def _shadow(
+    ctx: AppContext, options: ClassifierOptions
+) -> tuple[SmsClassifier, ShadowComparison] | None:
+    """The candidate classifier and its comparison when ``options.shadow`` names one."""
+    if options.shadow is None:
+        return None
+    if options.model is not None or ctx.models is None:
+        raise InvalidInputError("--shadow compares with the registry's serving model: drop --model")
+    from telewarden.services.model_shadow import shadow_classifiers
+
+    _, candidate, comparison = shadow_classifiers(ctx.models, options.shadow)
+    return candidate, comparison
 
 
 @dataclass(frozen=True, slots=True)
