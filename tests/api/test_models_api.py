@@ -107,3 +107,39 @@ def test_sms_classification_uses_the_promoted_version_and_refuses_a_changed_file
     svc.client.app.state.api._sms = None  # type: ignore[attr-defined]  # as a new worker
     refused = c.post("/v1/sms/classify", json=text, headers=svc.as_("analyst"))
     assert refused.status_code == 503 and "SHA-256" in refused.json()["detail"]
+
+
+def test_number_scores_use_the_promoted_number_model_after_its_checksum(tmp_path: Path) -> None:
+    import numpy as np
+    import polars as pl
+
+    from telewarden.adapters.memory_registry import MemoryModelRegistry
+    from telewarden.adapters.number_model import load_default_model, save_model
+    from telewarden.api import ApiConfig
+    from telewarden.core.features.sichuan import FEATURE_NAMES
+    from telewarden.services.model_registry import file_sha256
+
+    rng = np.random.default_rng(1)
+    frame = pl.DataFrame({n: rng.normal(size=1) for n in FEATURE_NAMES}).select(
+        pl.Series("phone_no_m", ["+8613800138000"]), *FEATURE_NAMES
+    )
+    features = tmp_path / "features.csv"
+    frame.write_csv(features)
+    s = build(ApiConfig(change_poll_s=0.0, access_log=False, number_features=str(features)))
+    registry = MemoryModelRegistry(s.store)
+    s.client.app.state.api.ctx.models = registry  # type: ignore[attr-defined]
+    path = save_model(load_default_model(), tmp_path / "numbers.json.gz")
+    registry.add_version(
+        ModelVersion(ModelKind.NUMBERS, 0, str(path), file_sha256(path), "ana", NOW)
+    )
+    url = "/v1/numbers/+8613800138000/score"
+    shipped = s.client.get(url, headers=s.as_("analyst"))
+    assert shipped.status_code == 200
+    promoted = s.client.post(
+        "/v1/models/numbers/1/promote", json={"reason": "own traffic"}, headers=s.as_("supervisor")
+    )
+    assert promoted.status_code == 200
+    assert s.client.get(url, headers=s.as_("analyst")).json()["score"] == shipped.json()["score"]
+    path.write_bytes(path.read_bytes() + b"!")
+    refused = s.client.get(url, headers=s.as_("analyst"))
+    assert refused.status_code == 503 and "SHA-256" in refused.json()["detail"]

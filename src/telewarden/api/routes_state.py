@@ -303,7 +303,11 @@ def number_score(
             "number scoring is not configured: the service has no features file "
             "(set TELEWARDEN_API_NUMBER_FEATURES to a `telewarden numbers features` output)"
         )
-    found = explain_number(msisdn, FilePath(features), top=top)
+    from telewarden.core.registry import ModelKind
+    from telewarden.services.model_registry import serving_model_path
+
+    model = serving_model_path(state_of(request).ctx.models, ModelKind.NUMBERS)  # None: shipped
+    found = explain_number(msisdn, FilePath(features), top=top, model=model)
     return m.NumberScoreOut(
         msisdn=found.number, score=found.score, flagged=found.flagged,
         threshold=found.threshold, bias=found.bias, forest=found.forest,

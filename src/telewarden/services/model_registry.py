@@ -59,6 +59,7 @@ __all__ = [
     "ServingInspectors",
     "serving",
     "serving_inspector_factory",
+    "serving_model_path",
     "serving_sms_model",
     "verified_bytes",
 ]
@@ -333,6 +334,18 @@ def rollback(
     )
     registry.add_serving_event(event)
     return event
+
+
+def serving_model_path(registry: ModelRegistry | None, kind: ModelKind) -> Path | None:
+    """The serving version's file once its checksum was checked (None: the shipped model).
+
+    For the paths that read a model file themselves (the number scorer's ``explain_number``).
+    """
+    current = serving(registry, kind) if registry is not None else None
+    if current is None:
+        return None
+    verified_bytes(current)
+    return Path(current.path)
 
 
 def serving_sms_model(registry: ModelRegistry | None) -> tuple[SmsModel, int | None]:
