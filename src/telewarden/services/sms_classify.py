@@ -47,6 +47,10 @@ __all__ = [
 BATCH_ROWS = 2000
 """Messages scored per call of ``classify_many`` (vectorised scoring, bounded memory)."""
 
+MEMO_TEXTS = 20_000
+"""Distinct bodies whose verdict columns a run remembers across batches (a campaign sends one
+body to many recipients through a whole file); the memo starts afresh when full."""
+
 RESULT_COLUMNS = ("verdict", "score", "fraud_types", "indicators")
 """Columns ``classify_file`` adds to every row."""
 
@@ -167,13 +171,23 @@ def classify_file(
             writer = MessageWriter(out, fmt, table.header, RESULT_COLUMNS)
             batch: list[MessageRow] = []
 
+            memo: dict[str, tuple[str, dict[str, object]]] = {}
+
             def flush() -> None:
-                results = (
-                    clf.classify_many([row.fields[text_column] for row in batch]) if batch else []
-                )
-                for row, result in zip(batch, results, strict=True):
-                    verdicts[str(result.verdict)] += 1
-                    writer.write(row.fields, _result_columns(result))
+                texts = [row.fields[text_column] for row in batch]
+                # Each distinct body is classified and formatted once per run (while the memo
+                # holds it): every step is a function of the text alone.
+                known = {t: memo[t] for t in texts if t in memo}
+                todo = [t for t in dict.fromkeys(texts) if t not in known]
+                if todo:
+                    if len(memo) + len(todo) > MEMO_TEXTS:
+                        memo.clear()
+                    for text, result in zip(todo, clf.classify_many(todo), strict=True):
+                        known[text] = memo[text] = (str(result.verdict), _result_columns(result))
+                for row, text in zip(batch, texts, strict=True):
+                    verdict, columns = known[text]
+                    verdicts[verdict] += 1
+                    writer.write(row.fields, columns)
                 report.accepted += len(batch)
                 bad.write(table.rejected)
                 report.quarantined += len(table.rejected)
