@@ -491,6 +491,9 @@ _MIN_PLAIN_NUMBER_DIGITS = 7
 # Batches with at least this many new explicit international numbers analyse them in bulk
 # (below it, the fixed cost of the bulk call exceeds the per-number parses it saves).
 _BULK_MIN_NUMBERS = 16
+# Where a number written with + or 00 can start (as _NUMBER_RE's own start): texts without one
+# skip the scan for the bulk analysis.
+_INTL_START_RE = re.compile(r"(?<![A-Za-z0-9.])(?:\+|00)\d")
 _BULK_MEMO_SIZE = 100_000
 
 
@@ -618,7 +621,7 @@ class IndicatorExtractor:
         cold = {
             raw
             for text in texts
-            if "+" in text or "00" in text
+            if ("+" in text or "00" in text) and _INTL_START_RE.search(text)
             for m in _NUMBER_RE.finditer(text)
             if (raw := m.group(0).strip()).startswith(("+", "00"))
             and raw not in bulk
