@@ -7,9 +7,13 @@ Two files are classified, each the way ``telewarden sms classify`` does it
 on): the Chinese/English mix (zh_sms + uci_sms, repeated to 40,000 messages, 8,000 with
 ``--small``) and long English messages (five uci_sms messages joined, about 400 characters).
 The baseline, run in the same process on the same file, is the previous code's path: every
-message classified on its own (no sharing of a batch's repeated bodies), ``json.dumps`` of the
-indicators and a regex per TSV field. Both write the same bytes (checked). Prints messages/s
-from the wall clock and from this process's CPU time, with the ratio to the baseline.
+message classified on its own (no sharing of repeated bodies, within a batch or across the
+file's batches), ``json.dumps`` of the indicators and a regex per TSV field. Both write the
+same bytes (checked). Two more sets have no repeated body at all (the first 10,000 distinct
+messages of the mix, 2,500 distinct long messages; 2,000 and 500 with ``--small``), so that
+nothing can be shared: what each message costs. Prints messages/s from the wall clock and from
+this process's CPU time, with the ratio to the baseline; ``--stages`` adds the CPU cost per
+message of each step of the classifier on the two sets without repeats.
 """
 
 from __future__ import annotations
@@ -29,8 +33,10 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+BATCH = 2_000
 _OLD_CLEAN = re.compile(r"[\t\r\n]")
 
 
@@ -57,6 +63,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="8,000 messages instead of 40,000")
     parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument(
+        "--stages",
+        action="store_true",
+        help="also print CPU us per distinct message of each step of the classifier",
+    )
     args = parser.parse_args()
     data = args.data or Path(
         os.environ.get("TELEWARDEN_SHARED_DATA", str(ROOT.parent / "shared" / "data"))
@@ -87,11 +98,18 @@ def main() -> None:
     english = _read(en)
     mix = _read(zh) + english
     long_texts = [" ".join(english[i : i + 5]) for i in range(0, len(english) - 5, 5)]
+    # Every 5-message window (not only every fifth): distinct long messages.
+    long_distinct = list(
+        dict.fromkeys(" ".join(english[i : i + 5]) for i in range(len(english) - 5))
+    )
     sets = {
         "Chinese/English mix": (mix * (target // len(mix) + 1))[:target],
         "long English (~400 chars)": (long_texts * (target // 4 // len(long_texts) + 1))[
             : target // 4
         ],
+        # No body repeats: what each message costs when nothing can be shared.
+        "mix, every message distinct": list(dict.fromkeys(mix))[: target // 4],
+        "long English, every message distinct": long_distinct[: target // 16],
     }
 
     def previous(source: Path, output: Path) -> None:
@@ -148,6 +166,43 @@ def main() -> None:
                 f"   ratio x{t_old[0] / t_new[0]:.2f} wall, x{t_old[1] / t_new[1]:.2f} CPU"
             )
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
+    if args.stages:
+        for name in ("mix, every message distinct", "long English, every message distinct"):
+            _stages(clf, name, sets[name])
+
+
+def _stages(clf: Any, name: str, texts: list[str]) -> None:
+    """CPU microseconds per message of each step of ``_classify_distinct`` (2,000-row batches)."""
+    from telewarden.core.sms.normalise import fold_for_model, normalise
+
+    spent: dict[str, float] = {}
+    clock = [time.process_time()]
+
+    def lap(label: str) -> None:
+        now = time.process_time()
+        spent[label] = spent.get(label, 0.0) + now - clock[0]
+        clock[0] = now
+
+    typer, extractor, model = clf.typer, clf.extractor, clf.model
+    for i in range(0, len(texts), BATCH):
+        batch = texts[i : i + BATCH]
+        clock[0] = time.process_time()
+        norm = [normalise(t) for t in batch]
+        lap("normalise")
+        ready = [fold_for_model(t) for t in norm]
+        lap("fold for the model")
+        model.score_many(ready, prepared=True)
+        lap("model score (n-grams, TF-IDF, dot)")
+        found = extractor.extract_many(norm, normalised=True)
+        lap("indicators (extract_many)")
+        for text, indicators in zip(norm, found, strict=True):
+            typer.evidence(text, indicators)
+        lap("scam evidence (every cue scanned)")
+        clf._classify_distinct(batch)
+        lap("whole _classify_distinct")
+    print(f"{name}: CPU us per message, {len(texts):,} messages")
+    for label, seconds in spent.items():
+        print(f"  {label:<36} {seconds / len(texts) * 1e6:8.1f} us")
 
 
 if __name__ == "__main__":

@@ -96,6 +96,46 @@ def test_classify_quarantines_with_true_lines_and_counts_reconcile(
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+@pytest.mark.parametrize("fmt", ["tsv", "jsonl"])
+def test_classify_shares_repeated_bodies_across_batches_and_writes_the_same_rows(
+    tmp_path: Path, options: ClassifierOptions, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    import telewarden.services.sms_classify as service
+    from telewarden.core.sms.inspector import SmsClassifier
+
+    bodies = [*HAM[:4], *SPAM[:3], "call +44 7700 900123 now", "FREE entry 08452810075"]
+    texts = [bodies[(i * 7) % len(bodies)] for i in range(60)]
+    source = tmp_path / f"in.{fmt}"
+    if fmt == "tsv":
+        source.write_text(
+            "id\ttext\n" + "".join(f"{i}\t{t}\n" for i, t in enumerate(texts)), encoding="utf-8"
+        )
+    else:
+        source.write_text(
+            "".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(texts)),
+            encoding="utf-8",
+        )
+    classified: list[str] = []
+    plain = SmsClassifier.classify_many
+
+    def counting(self: SmsClassifier, batch: list[str]) -> list[object]:
+        classified.extend(batch)
+        return plain(self, batch)  # type: ignore[return-value]
+
+    monkeypatch.setattr(SmsClassifier, "classify_many", counting)
+    monkeypatch.setattr(service, "BATCH_ROWS", 8)
+    shared = classify_file(_ctx(), source, tmp_path / f"shared.{fmt}", options=options)
+    assert sorted(classified) == sorted(bodies)  # each distinct body once for the whole file
+    # A memo too small to outlive a batch: every batch classifies its own bodies.
+    monkeypatch.setattr(service, "MEMO_TEXTS", 1)
+    classified.clear()
+    alone = classify_file(_ctx(), source, tmp_path / f"alone.{fmt}", options=options)
+    assert len(classified) > len(bodies)
+    assert (tmp_path / f"shared.{fmt}").read_bytes() == (tmp_path / f"alone.{fmt}").read_bytes()
+    assert shared.by_verdict == alone.by_verdict
+    assert sum(shared.by_verdict.values()) == len(texts)
+
+
 def test_classify_leaves_no_output_when_the_input_is_unusable(
     tmp_path: Path, options: ClassifierOptions
 ) -> None:

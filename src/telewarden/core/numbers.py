@@ -38,6 +38,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import phonenumbers
 from phonenumbers import PhoneNumberType, ValidationResult, carrier, geocoder
@@ -475,6 +476,9 @@ class NumberIntel:
         self._region_names: dict[str, tuple[str, str]] = {}
         # Flip to False to compare the per-prefix fast path against the full parse.
         self._fast_mobile = True
+        self.derived: dict[str, Any] = {}
+        """Tables other modules derive from this analyser's results, keyed by a name of their
+        own (e.g. the batch evaluator's frame of mobile templates); cleared with the cache."""
 
     def __len__(self) -> int:
         """Number of cached raw strings (at most ``cache_size``)."""
@@ -486,6 +490,7 @@ class NumberIntel:
         self._old.clear()
         self._mobile_templates.clear()
         self._mobile_where.clear()
+        self.derived.clear()
 
     def normalise(self, raw: str) -> str | None:
         """Return the E.164 form of ``raw``, or None when it cannot be parsed.

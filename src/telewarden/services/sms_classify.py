@@ -51,6 +51,10 @@ __all__ = [
 BATCH_ROWS = 2000
 """Messages scored per call of ``classify_many`` (vectorised scoring, bounded memory)."""
 
+MEMO_TEXTS = 20_000
+"""Distinct bodies whose verdict columns a run remembers across batches (a campaign sends one
+body to many recipients through a whole file); the memo starts afresh when full."""
+
 RESULT_COLUMNS = ("verdict", "score", "fraud_types", "indicators")
 """Columns ``classify_file`` adds to every row."""
 
@@ -182,21 +186,35 @@ def classify_file(
             writer = MessageWriter(out, fmt, table.header, RESULT_COLUMNS)
             batch: list[MessageRow] = []
 
+            memo: dict[str, tuple[str, dict[str, object], float]] = {}
+
             def flush() -> None:
-                results = (
-                    clf.classify_many([row.fields[text_column] for row in batch]) if batch else []
-                )
-                if shadow is not None:
-                    texts = [row.fields[text_column] for row in batch]
+                texts = [row.fields[text_column] for row in batch]
+                # Each distinct body is classified and formatted once per run (while the memo
+                # holds it): every step is a function of the text alone.
+                known = {t: memo[t] for t in texts if t in memo}
+                todo = [t for t in dict.fromkeys(texts) if t not in known]
+                if todo:
+                    if len(memo) + len(todo) > MEMO_TEXTS:
+                        memo.clear()
+                    for text, result in zip(todo, clf.classify_many(todo), strict=True):
+                        known[text] = memo[text] = (
+                            str(result.verdict),
+                            _result_columns(result),
+                            result.score,
+                        )
+                if shadow is not None and batch:
+                    served = clf.classify_many(texts)
                     for row, a, b in zip(
-                        batch, results, shadow[0].classify_many(texts), strict=True
+                        batch, served, shadow[0].classify_many(texts), strict=True
                     ):
                         shadow[1].add(row.line, row.fields[text_column], a, b)
-                for row, result in zip(batch, results, strict=True):
-                    verdicts[str(result.verdict)] += 1
+                for row, text in zip(batch, texts, strict=True):
+                    verdict, columns, score = known[text]
+                    verdicts[verdict] += 1
                     if tally is not None:
-                        tally.add(str(result.verdict), result.score)
-                    writer.write(row.fields, _result_columns(result))
+                        tally.add(verdict, score)
+                    writer.write(row.fields, columns)
                 report.accepted += len(batch)
                 bad.write(table.rejected)
                 report.quarantined += len(table.rejected)

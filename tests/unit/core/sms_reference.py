@@ -162,7 +162,7 @@ class ReferenceExtractor(IndicatorExtractor):
                 ):
                     found.append(self._idn(host, host))
         if _FIVE_DIGITS_RE.search(text):
-            self._numbers(text, found)
+            self._numbers(text, found, self.numbers.analyse if self.numbers else None)
         if len(text) >= 14:
             self._crypto(text, found)
         return tuple(found)

@@ -325,3 +325,23 @@ def test_decide_frame_agrees_with_decide_on_random_mainland_mobiles_in_every_spe
         "cross_border_opted_out",
         "domestic",
     } <= reasons
+
+
+def test_mobile_template_rows_are_kept_per_analyser_and_dropped_with_its_cache() -> None:
+    screener = Screener()
+    numbers = screener.snapshot.numbers
+    first = pl.DataFrame({"caller": ["+85223456789", "13800138000"], "callee": ["13900139000"] * 2})
+    expected = [
+        screener.decide(ScreeningEvent(c, "13900139000")).reason.value for c in first["caller"]
+    ]
+    assert decide_frame(screener, first)["reason"].to_list() == expected
+    assert len(numbers.derived) == 1  # the template rows of 13800 and 13900
+    numbers.clear_cache()
+    assert numbers.derived == {}
+    # Rebuilt on the next frame, with the prefixes seen before and the new ones.
+    again = first.with_columns(pl.lit("15000150000").alias("callee"))
+    assert decide_frame(screener, again)["reason"].to_list() == [
+        screener.decide(ScreeningEvent(c, "15000150000")).reason.value for c in again["caller"]
+    ]
+    (table,) = numbers.derived.values()
+    assert sorted(table["_prefix"].to_list()) == ["13800", "15000"]

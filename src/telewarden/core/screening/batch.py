@@ -156,7 +156,7 @@ def _value(fact: Fact, catalogue: FactCatalogue) -> pl.Expr:
 # -- number facts ------------------------------------------------------------------------------
 
 
-def _mobile_table(numbers: NumberIntel, raws: list[str], role: str) -> pl.DataFrame:
+def _mobile_table(numbers: NumberIntel, raws: pl.Series, role: str) -> pl.DataFrame:
     """Template fields of the 11-digit mainland mobiles among ``raws`` (every spelling).
 
     Columns ``_raw`` and ``<role>.<field>`` for :data:`_TEMPLATE_FIELDS`. Strings not listed
@@ -173,24 +173,12 @@ def _mobile_table(numbers: NumberIntel, raws: list[str], role: str) -> pl.DataFr
         .then(raw.str.slice(4))
     )
     found = (
-        pl.DataFrame({"_raw": raws}, schema={"_raw": pl.String})
+        pl.DataFrame({"_raw": raws.cast(pl.String)})
         .with_columns(n11.alias("_n11"))
         .filter(pl.col("_n11").str.contains(_MOBILE_N11))
         .with_columns(pl.col("_n11").str.slice(0, MOBILE_TEMPLATE_DIGITS).alias("_prefix"))
     )
-    per_prefix = ("region", "origin", "origin_label", "kind", "valid", "invalid_reason")
-    rows: dict[str, list[Any]] = {name: [] for name in ("_prefix", *per_prefix)}
-    for prefix in found.get_column("_prefix").unique().to_list():
-        template = numbers.mobile_template(prefix)
-        if template is None:
-            continue
-        rows["_prefix"].append(prefix)
-        for name in per_prefix:
-            rows[name].append(number_value(template, name))
-    templates = pl.DataFrame(
-        rows,
-        schema={"_prefix": pl.String, **{name: NUMBER_ATTRIBUTES[name] for name in per_prefix}},
-    )
+    templates = _templates(numbers, found.get_column("_prefix").unique())
     joined = found.join(templates, on="_prefix", how="inner")
     return joined.select(
         pl.col("_raw"),
@@ -198,7 +186,7 @@ def _mobile_table(numbers: NumberIntel, raws: list[str], role: str) -> pl.DataFr
         ("+86" + pl.col("_n11")).alias(f"{role}.e164"),
         pl.col("_n11").alias(f"{role}.national"),
         pl.lit(86, dtype=pl.Int64).alias(f"{role}.country_code"),
-        *(pl.col(name).alias(f"{role}.{name}") for name in per_prefix),
+        *(pl.col(name).alias(f"{role}.{name}") for name in _PER_PREFIX),
         pl.lit(False).alias(f"{role}.is_service_number"),
         (pl.col("_raw").str.len_bytes() != 11).alias(f"{role}.explicit_country_code"),
         pl.lit(None, dtype=pl.String).alias(f"{role}.impersonates"),
@@ -206,8 +194,36 @@ def _mobile_table(numbers: NumberIntel, raws: list[str], role: str) -> pl.DataFr
     )
 
 
+_PER_PREFIX = ("region", "origin", "origin_label", "kind", "valid", "invalid_reason")
+_TEMPLATES_KEY = "screening.batch.mobile_templates"
+
+
+def _templates(numbers: NumberIntel, prefixes: pl.Series) -> pl.DataFrame:
+    """The template fields of every mobile prefix seen so far (``_prefix`` and
+    :data:`_PER_PREFIX`), kept on ``numbers`` so each prefix is looked up once per analyser."""
+    known: pl.DataFrame | None = numbers.derived.get(_TEMPLATES_KEY)
+    new = prefixes if known is None else prefixes.filter(~prefixes.is_in(known["_prefix"]))
+    if known is not None and new.len() == 0:
+        return known
+    rows: dict[str, list[Any]] = {name: [] for name in ("_prefix", *_PER_PREFIX)}
+    for prefix in new.to_list():
+        template = numbers.mobile_template(prefix)
+        if template is None:
+            continue
+        rows["_prefix"].append(prefix)
+        for name in _PER_PREFIX:
+            rows[name].append(number_value(template, name))
+    added = pl.DataFrame(
+        rows,
+        schema={"_prefix": pl.String, **{name: NUMBER_ATTRIBUTES[name] for name in _PER_PREFIX}},
+    )
+    table = added if known is None else pl.concat([known, added], how="vertical")
+    numbers.derived[_TEMPLATES_KEY] = table
+    return table
+
+
 def _number_table(
-    numbers: NumberIntel, raws: list[str], role: str, attributes: set[str]
+    numbers: NumberIntel, raws: pl.Series, role: str, attributes: set[str]
 ) -> pl.DataFrame:
     """Per distinct string: ``_raw`` and the ``<role>.<field>`` columns in ``attributes``."""
     names = sorted(attributes)
@@ -231,12 +247,11 @@ def _number_table(
     return pl.concat(parts, how="vertical")
 
 
-def _others(raws: list[str], answered: pl.DataFrame) -> list[str]:
+def _others(raws: pl.Series, answered: pl.DataFrame) -> pl.Series:
     """``raws`` minus the strings in ``answered["_raw"]``."""
     if answered.height == 0:
         return raws
-    column = pl.DataFrame({"_raw": raws}, schema={"_raw": pl.String})
-    return column.join(answered.select("_raw"), on="_raw", how="anti").get_column("_raw").to_list()
+    return raws.filter(~raws.is_in(answered.get_column("_raw")))
 
 
 # -- lazy groups -------------------------------------------------------------------------------
@@ -260,20 +275,54 @@ def _listing_table(snap: PolicySnapshot, e164s: list[str], role: str) -> pl.Data
     return pl.DataFrame(columns, schema=schema)
 
 
-def _pair_table(snap: PolicySnapshot, pairs: pl.DataFrame) -> pl.DataFrame:
-    """Per distinct (callee, channel): opt-in state and the cross-border default."""
+def _with_pair(snap: PolicySnapshot, work: pl.DataFrame, needed: pl.Expr) -> pl.DataFrame:
+    """``work`` with ``pair.optin`` and ``pair.default_block`` where ``needed`` (else null).
+
+    With region overrides the default depends on the callee's location, so each distinct
+    (callee, channel) is analysed one by one; the rest of the time the default depends on the
+    channel only (one expression) and the opt-in book is read only for the distinct callees it
+    holds.
+    """
+    pair_keys = ["_callee", "_channel"]
+    if snap.values.region_overrides:
+        pairs = work.filter(needed).select(pair_keys).unique()
+        return work.join(_located_pair_table(snap, pairs), on=pair_keys, how="left")
+    values = snap.values
+    block = (
+        pl.when(pl.col("_channel") == Channel.SMS.value)
+        .then(pl.lit(values.cross_border_block_sms))
+        .otherwise(pl.lit(values.cross_border_block_calls))
+    )
+    work = work.with_columns(
+        pl.when(needed)
+        .then(block)
+        .otherwise(None)
+        .cast(PAIR_ATTRIBUTES["default_block"])
+        .alias("pair.default_block")
+    )
+    book = snap.optins
+    if not len(book):
+        return work.with_columns(pl.lit(None, dtype=PAIR_ATTRIBUTES["optin"]).alias("pair.optin"))
+    pairs = work.filter(needed).select(*pair_keys, "callee.e164").unique()
+    optin: list[str | None] = []
+    lookup = book.lookup
+    for e164, channel in pairs.select("callee.e164", "_channel").iter_rows():
+        # A membership test first: most callees have no record.
+        record = lookup(e164, Channel(channel)) if e164 and e164 in book else None
+        optin.append(None if record is None else ("in" if record.opted_in else "out"))
+    table = pairs.select(pair_keys).with_columns(
+        pl.Series("pair.optin", optin, dtype=PAIR_ATTRIBUTES["optin"])
+    )
+    return work.join(table, on=pair_keys, how="left")
+
+
+def _located_pair_table(snap: PolicySnapshot, pairs: pl.DataFrame) -> pl.DataFrame:
+    """Pair facts per distinct (callee, channel) with region overrides: the callee's location decides the default."""
     optin: list[str | None] = []
     block: list[bool] = []
-    # Without region overrides the default depends on the channel only, so the callee's
-    # E.164 form is enough; with them the callee's location is needed.
-    located = bool(snap.values.region_overrides)
     analyse = snap.numbers.analyse
-    for raw, channel_value, e164 in pairs.iter_rows():
-        channel = Channel(channel_value)
-        if located:
-            facts = snap.pair(analyse(raw), channel)
-        else:
-            facts = snap.pair_by_e164(e164, channel, None)
+    for raw, channel_value in pairs.select("_callee", "_channel").iter_rows():
+        facts = snap.pair(analyse(raw), Channel(channel_value))
         optin.append(facts.optin)
         block.append(facts.default_block)
     return pairs.select("_callee", "_channel").with_columns(
@@ -443,7 +492,7 @@ def decide_frame(screener: Screener | PolicySnapshot, events: pl.DataFrame) -> p
         ("callee", plan.callee_attributes),
     ):
         key = f"_{role}"
-        table = _number_table(numbers, work.get_column(key).unique().to_list(), role, attributes)
+        table = _number_table(numbers, work.get_column(key).unique(), role, attributes)
         if role in plan.listings:
             table = _with_listing(snap, table, role)
         work = work.join(table.rename({"_raw": key}), on=key, how="left")
@@ -460,8 +509,7 @@ def decide_frame(screener: Screener | PolicySnapshot, events: pl.DataFrame) -> p
         start = stop
         needed = pl.col("_k").is_null() & plan.reach(group, available)
         if group == "pair":
-            pairs = work.filter(needed).select("_callee", "_channel", "callee.e164").unique()
-            work = work.join(_pair_table(snap, pairs), on=["_callee", "_channel"], how="left")
+            work = _with_pair(snap, work, needed)
         else:
             # Per-text facts: these rows are decided one by one by the per-event evaluator.
             work = work.with_columns(needed.alias("_slow"))

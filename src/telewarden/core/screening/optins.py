@@ -38,6 +38,10 @@ class OptInBook:
     def __len__(self) -> int:
         return self._count
 
+    def __contains__(self, msisdn: object) -> bool:
+        """True when ``msisdn`` has a record of any scope (one dict look-up)."""
+        return msisdn in self._by_msisdn
+
     def __iter__(self) -> Iterator[OptIn]:
         for records in self._by_msisdn.values():
             yield from records.values()

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import base58
 import bech32
@@ -488,6 +488,24 @@ _HOST_END_RE = re.compile(r"[/?#]")
 _HOST_TOKEN_SPLIT_RE = re.compile(r"[.\-_]")
 _NON_DIGIT_RE = re.compile(r"\D")
 _MIN_PLAIN_NUMBER_DIGITS = 7
+# Batches with at least this many new explicit international numbers analyse them in bulk
+# (below it, the fixed cost of the bulk call exceeds the per-number parses it saves).
+_BULK_MIN_NUMBERS = 16
+# Where a number written with + or 00 can start (as _NUMBER_RE's own start): texts without one
+# skip the scan for the bulk analysis.
+_INTL_START_RE = re.compile(r"(?<![A-Za-z0-9.])(?:\+|00)\d")
+_BULK_MEMO_SIZE = 100_000
+
+
+class _NumberFacts(NamedTuple):
+    """The fields of a number's analysis that its indicator reads (a bulk-analysed number)."""
+
+    e164: str | None
+    origin: str
+    origin_label: str
+    kind: str
+    valid: bool
+    is_service_number: bool
 
 
 def _host_of(url: str) -> str:
@@ -544,6 +562,8 @@ class IndicatorExtractor:
     _official: frozenset[str] = field(init=False, repr=False)
     # (brand, key, key is long (4+ characters), confusable skeleton of the key), made once.
     _brand_keys: tuple[tuple[Brand, str, bool, str], ...] = field(init=False, repr=False)
+    # Explicit international numbers analysed in bulk by extract_many, by raw string.
+    _bulk: dict[str, _NumberFacts] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._shorteners = frozenset(s.lower() for s in self.shorteners)
@@ -552,6 +572,7 @@ class IndicatorExtractor:
         self._brand_keys = tuple(
             (b, b.key, len(b.key) >= 4, b.key.translate(_CONFUSABLE)) for b in self._brands
         )
+        self._bulk = {}
 
     def extract(self, text: str, *, normalised: bool = False) -> tuple[Indicator, ...]:
         """Return every indicator in ``text``, in order of kind then appearance.
@@ -565,6 +586,69 @@ class IndicatorExtractor:
         """
         if not normalised:
             text = normalise(text)
+        return self._extract(text, self.numbers.analyse if self.numbers is not None else None)
+
+    def extract_many(
+        self, texts: Sequence[str], *, normalised: bool = False
+    ) -> list[tuple[Indicator, ...]]:
+        """:meth:`extract` of each text; the batch's new explicit international numbers
+        (``+``/``00``) analysed once each, in bulk, from the compiled numbering plan
+        (:func:`telewarden.core.numbering.analyse_international`, the same fields as
+        ``NumberIntel.analyse``) when the analyser is a ``NumberIntel``.
+
+        Examples
+        --------
+        >>> from telewarden.core.numbers import NumberIntel
+        >>> ex = IndicatorExtractor(numbers=NumberIntel())
+        >>> [[i.value for i in f] for f in ex.extract_many(["call +44 7700 900123", "hi"])]
+        [['+447700900123'], []]
+        """
+        if not normalised:
+            texts = [normalise(t) for t in texts]
+        analyse = self._batch_analyser(texts)
+        extract = self._extract
+        return [extract(text, analyse) for text in texts]
+
+    def _batch_analyser(self, texts: Sequence[str]) -> Callable[[str], Any] | None:
+        """The per-string analysis for a batch: bulk results first, then ``numbers.analyse``."""
+        from telewarden.core.numbers import NumberIntel
+
+        intel = self.numbers
+        if not isinstance(intel, NumberIntel):
+            return intel.analyse if intel is not None else None
+        bulk = self._bulk
+        cached = intel.cached
+        cold = {
+            raw
+            for text in texts
+            if ("+" in text or "00" in text) and _INTL_START_RE.search(text)
+            for m in _NUMBER_RE.finditer(text)
+            if (raw := m.group(0).strip()).startswith(("+", "00"))
+            and raw not in bulk
+            and cached(raw) is None
+        }
+        if len(cold) >= _BULK_MIN_NUMBERS:
+            from telewarden.core.numbering import analyse_international
+
+            done, _ = analyse_international(
+                sorted(cold), high_risk_countries=intel.high_risk_countries
+            )
+            if len(bulk) + done.height > _BULK_MEMO_SIZE:
+                bulk.clear()
+            columns = ("raw", *_NumberFacts._fields)
+            for raw, *facts in done.select(columns).iter_rows():
+                bulk[raw] = _NumberFacts(*facts)
+        if not bulk:
+            return intel.analyse
+        analyse = intel.analyse
+
+        def lookup(raw: str) -> Any:
+            facts = bulk.get(raw)
+            return facts if facts is not None else analyse(raw)
+
+        return lookup
+
+    def _extract(self, text: str, analyse: Callable[[str], Any] | None) -> tuple[Indicator, ...]:
         found: list[Indicator] = []
         has_dot = "." in text
         if (has_dot or "xn--" in text) and (
@@ -580,7 +664,7 @@ class IndicatorExtractor:
                     found.append(self._idn(host, host))
         # At least five digits anywhere (what the number pattern below needs at the least).
         if len(_DIGIT_RE.findall(text)) >= 5:
-            self._numbers(text, found)
+            self._numbers(text, found, analyse)
         if len(text) >= 14:
             self._crypto(text, found)
         return tuple(found)
@@ -696,7 +780,9 @@ class IndicatorExtractor:
                 )
         return Indicator(IndicatorKind.IDN_DOMAIN, url, f"internationalised domain {shown}", 0.6)
 
-    def _numbers(self, text: str, found: list[Indicator]) -> None:
+    def _numbers(
+        self, text: str, found: list[Indicator], analyse: Callable[[str], Any] | None
+    ) -> None:
         for m in _NUMBER_RE.finditer(text):
             raw = m.group(0).strip()
             digits = _NON_DIGIT_RE.sub("", raw)
@@ -709,14 +795,16 @@ class IndicatorExtractor:
                 continue
             if len(digits) > 15:
                 continue
-            indicator = self._classify_number(raw, len(digits))
+            indicator = self._classify_number(raw, len(digits), analyse)
             if indicator is not None:
                 found.append(indicator)
 
-    def _classify_number(self, raw: str, n_digits: int) -> Indicator | None:
-        if self.numbers is None:
+    def _classify_number(
+        self, raw: str, n_digits: int, analyse: Callable[[str], Any] | None
+    ) -> Indicator | None:
+        if analyse is None:
             return Indicator(IndicatorKind.PHONE_NUMBER, raw, "number (not classified)", 0.2)
-        info = self.numbers.analyse(raw)
+        info = analyse(raw)
         # Five or six digits without a + or 00 that the number intelligence finds neither
         # valid nor a service number are a code, an order number or an amount ("Your OTP is
         # 583920"), not a phone number: service numbers such as 95588 stay.

@@ -215,12 +215,13 @@ class SmsClassifier:
         # NumPy scalar in the loop costs a boxed comparison and conversion per message).
         scores = np.asarray(self.model.score_many(ready, prepared=True), dtype=np.float64)
         thresholds = np.asarray(self.model.thresholds_for(ready), dtype=np.float64)
-        extract = self.extractor.extract
+        found = self.extractor.extract_many(norm, normalised=True)
         evidence_of = self.typer.evidence
         with_score, alone = self.rule.with_score, self.rule.alone
         out: list[SmsResult] = []
-        for text, p, thr in zip(norm, scores.tolist(), thresholds.tolist(), strict=True):
-            indicators = extract(text, normalised=True)
+        for text, indicators, p, thr in zip(
+            norm, found, scores.tolist(), thresholds.tolist(), strict=True
+        ):
             spam_scored = p >= thr
             evidence = evidence_of(text, indicators, require_anchor=not spam_scored)
             if (spam_scored and evidence.score >= with_score) or evidence.score >= alone:
