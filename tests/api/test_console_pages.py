@@ -92,6 +92,8 @@ def test_policy_and_list_forms_go_back_with_what_they_did(svc: Service) -> None:
 
 
 def test_measure_buttons_reject_and_lift(svc: Service) -> None:
+    from urllib.parse import unquote
+
     from telewarden.core.disposal.ports import Card
 
     c = svc.client
@@ -114,37 +116,27 @@ def test_measure_buttons_reject_and_lift(svc: Service) -> None:
             got = c.get(f"/v1/cases/{case_id}", headers=svc.as_("supervisor")).json()
             return list(got["measures"])
 
+        def press(measure_id: str, action: str) -> str:
+            """The button's answer: ``✓`` or ``✗`` and the measure's state afterwards."""
+            r = c.post(
+                f"{case_url}/measures/{measure_id}/{action}", data={"csrf": csrf},
+                follow_redirects=False,
+            )  # fmt: skip
+            assert r.status_code == 303, r.text
+            mark = unquote(r.headers["location"]).split("message=")[1][0]
+            return f"{mark} {measures()[-1]['state']}"
+
         c.post(f"{case_url}/propose", data={"kind": "suspend", "csrf": csrf})
-        pending = measures()[-1]
-        r = c.post(
-            f"{case_url}/measures/{pending['id']}/reject", data={"csrf": csrf},
-            follow_redirects=False,
-        )  # fmt: skip
-        assert r.status_code == 303 and "%E2%9C%93" in r.headers["location"], r.headers
-        assert measures()[-1]["state"] == "rejected"
+        assert press(measures()[-1]["id"], "reject") == "✓ rejected"
         _cookie(svc, "analyst")
         analyst_csrf = _csrf_of(c.get(case_url).text)
         c.post(f"{case_url}/propose", data={"kind": "restrict", "csrf": analyst_csrf})
         _cookie(svc, "supervisor")
         restricting = measures()[-1]
-        r = c.post(
-            f"{case_url}/measures/{restricting['id']}/approve", data={"csrf": csrf},
-            follow_redirects=False,
-        )  # fmt: skip
-        assert "%E2%9C%93" in r.headers["location"]
-        assert measures()[-1]["state"] == "in_force"
-        r = c.post(
-            f"{case_url}/measures/{restricting['id']}/lift", data={"csrf": csrf},
-            follow_redirects=False,
-        )  # fmt: skip
-        assert "%E2%9C%93" in r.headers["location"]
-        assert measures()[-1]["state"] == "lifted"
+        assert press(restricting["id"], "approve") == "✓ in_force"
+        assert press(restricting["id"], "lift") == "✓ lifted"
         # a second lift is refused by the core and said so on the case page
-        r = c.post(
-            f"{case_url}/measures/{restricting['id']}/lift", data={"csrf": csrf},
-            follow_redirects=False,
-        )  # fmt: skip
-        assert "%E2%9C%97" in r.headers["location"]
+        assert press(restricting["id"], "lift") == "✗ lifted"
         r = c.post(f"{case_url}/measures/{restricting['id']}/lift", data={"csrf": "stale"})
         assert r.status_code == 403
     finally:
