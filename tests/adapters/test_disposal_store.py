@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -57,22 +56,6 @@ DISPOSAL_TABLES = (
     "dispo_cases",
     "audit_log",
 )
-
-
-@pytest.fixture(scope="module")
-def pg_schema_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
-    base = request.getfixturevalue("postgres_url")
-    schema = f"tw_dispo_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"create schema {schema}")
-    try:
-        yield f"{base}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"drop schema if exists {schema} cascade")
-        admin.dispose()
 
 
 def _sql(url: str) -> SqlDisposalStore:

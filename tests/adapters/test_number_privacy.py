@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import stat
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,21 +75,6 @@ def test_redaction_reaches_into_texts_but_not_into_short_whole_values() -> None:
     assert out == {"detail": "caller H on the deny list", "callee": "E", "n": 110}
 
 
-@pytest.fixture(scope="module")
-def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    base = request.getfixturevalue("postgres_url")
-    schema = f"tw_priv_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"create schema {schema}")
-    try:
-        yield f"{base}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"drop schema if exists {schema} cascade")
-        admin.dispose()
-
-
 @pytest.fixture(
     params=[
         pytest.param("memory", id="memory"),
@@ -106,7 +90,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     url = (
         f"sqlite:///{tmp_path / 'telewarden.db'}"
         if request.param == "sqlite"
-        else request.getfixturevalue("pg_url")
+        else request.getfixturevalue("pg_schema_url")
     )
     store = SqlStore.open(url)
     with store.engine.begin() as conn:

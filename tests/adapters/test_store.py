@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -51,22 +50,6 @@ from telewarden.testing.stores import (
 T0 = dt.datetime(2026, 11, 28, 10, 0, tzinfo=dt.UTC)
 HK_CALLER = "+85223456789"
 CALLEE = "+8613800138000"
-
-
-@pytest.fixture(scope="module")
-def pg_schema_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
-    base = request.getfixturevalue("postgres_url")
-    schema = f"tw_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"create schema {schema}")
-    try:
-        yield f"{base}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"drop schema if exists {schema} cascade")
-        admin.dispose()
 
 
 def _sql_store(url: str) -> SqlStore:

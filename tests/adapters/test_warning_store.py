@@ -59,23 +59,6 @@ def stores(
         sql.close()
 
 
-@pytest.fixture(scope="module")
-def pg_schema_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    import uuid
-
-    base = request.getfixturevalue("postgres_url")
-    schema = f"tw_warn_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"create schema {schema}")
-    try:
-        yield f"{base}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"drop schema if exists {schema} cascade")
-        admin.dispose()
-
-
 def test_warnings_are_stored_once_listed_newest_first_and_audited(
     stores: tuple[WarningStore, MemoryStore | SqlStore],
 ) -> None:

@@ -56,7 +56,10 @@ def test_demo_serve_keeps_the_day_and_serves_it_with_the_printed_login(tmp_path:
         assert first["evidence"] and first["measures"]
         measures = httpx.get(f"{url}/v1/measures", headers=headers).json()
         assert measures["count"] >= 1
-        assert httpx.get(f"{url}/v1/warnings", headers=headers).json()["total"] >= 0
+        kept = re.search(r"([\d,]+) warnings; the console's clock", " ".join(text.split()))
+        assert kept is not None, text[-2000:]
+        warned = httpx.get(f"{url}/v1/warnings", headers=headers).json()["total"]
+        assert warned == int(kept.group(1).replace(",", "")), "the printed warnings are served"
         assert httpx.get(f"{url}/console/login").status_code == 200
     finally:
         proc.send_signal(signal.SIGINT)

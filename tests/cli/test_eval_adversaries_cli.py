@@ -25,7 +25,8 @@ def test_json_gives_four_scenarios_per_campaign_and_the_cards_per_victim() -> No
     ]
     campaigns = {row["campaign_id"] for row in payload["campaigns"]}
     assert len(payload["campaigns"]) == 4 * len(campaigns)
-    assert all("burnt_per_victim" in row for row in payload["campaigns"])
+    for row in payload["campaigns"]:
+        assert row["burnt_per_victim"] == round(row["cards_burnt"] / max(row["victims"], 1), 2)
     wangiri = {
         row["scenario"]: row for row in payload["campaigns"] if row["campaign_id"] == "wangiri-1"
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+from pathlib import Path
 
 import pytest
 
@@ -226,3 +227,31 @@ def test_a_loaded_screener_honours_the_measures_in_force_when_it_was_built() -> 
         .rule
         == "domestic"
     ), "without measures the shipped rules apply"
+
+
+def test_flag_files_take_scores_over_the_bar_and_replay_each_flag_at_its_time(
+    tmp_path: Path,
+) -> None:
+    from telewarden.services.disposal_intake import FileReport, take_flag_files
+
+    folder = tmp_path
+    (folder / "alerts.csv").write_text(
+        "msisdn,detector,flagged_at,reason\n"
+        f"{SIMBANK},sim_bank_imei,2026-11-20T03:00:00+00:00,4 IMSIs\n"
+        "not-a-number,sim_bank_imei,2026-11-20T03:00:00+00:00,bad\n"
+    )
+    (folder / "scores.csv").write_text(f"msisdn,score\n{OTHER},0.95\n{OFFNET},0.2\n{OTHER},x\n")
+    service, store, clock, _ = _service()
+    report = FileReport()
+    taken = take_flag_files(
+        service, folder / "alerts.csv", folder / "scores.csv", report, scores_at=T0,
+        min_score=0.9, replay_clock=clock,
+    )  # fmt: skip
+    assert (report.rows_read, report.quarantined, report.reconciles) == (5, 2, True)
+    assert report.problems == ["line 3: needs an E.164 msisdn, a detector and a flagged_at time",
+                               "line 4: score is not a number"]  # fmt: skip
+    assert (taken.flags, taken.taken, taken.cases_opened) == (2, 2, 2)
+    by_msisdn = {c.msisdn: c for c in store.list_cases(limit=10)}
+    assert by_msisdn[SIMBANK].opened_at == dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.UTC)
+    assert [f.source for f in by_msisdn[OTHER].flags] == ["scorer"]
+    assert by_msisdn[OTHER].opened_at == T0

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 
@@ -21,36 +21,15 @@ from telewarden.api.auth import (
     state_of,
 )
 from telewarden.api.errors import ERROR_RESPONSES
+from telewarden.api.paging import Limit, Offset, page_fields, window
 from telewarden.core.ports import AuditRecord
 from telewarden.core.screening import ListEntry, OptIn
 from telewarden.services import lists, optins, policy, statistics
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
-MAX_WINDOW = 10_000
-"""offset + limit of any listing: pages beyond are refused rather than scanned."""
-Offset = Annotated[int, Query(ge=0, le=MAX_WINDOW, description="Items to skip")]
-Limit = Annotated[int, Query(ge=1, le=500, description="Items per page")]
 Msisdn = Annotated[str, Path(min_length=1, max_length=64)]
 Kind = Annotated[Literal["deny", "allow"], Path()]
-
-
-def _window(offset: int, limit: int) -> int:
-    from telewarden.api.errors import HttpError
-
-    if offset + limit > MAX_WINDOW:
-        raise HttpError(422, f"offset + limit must be at most {MAX_WINDOW}")
-    return offset + limit
-
-
-def _page(total: int | None, offset: int, limit: int, fetched: int) -> dict[str, Any]:
-    more = fetched > offset + limit or (total is not None and offset + limit < total)
-    return {
-        "total": total,
-        "offset": offset,
-        "limit": limit,
-        "next_offset": offset + limit if more else None,
-    }
 
 
 def _optin(o: OptIn) -> m.OptInOut:
@@ -137,12 +116,14 @@ def show_list(
     store = state_of(request).ctx.store
     entries, total = lists.show_entries(
         store, lists.list_kind(kind), starting_with=starting_with,
-        limit=_window(offset, limit),
+        limit=window(offset, limit),
     )  # fmt: skip
     shown_total = total if not starting_with else None
     return m.ListPage(
         items=[_entry(e) for e in entries[offset : offset + limit]],
-        **_page(shown_total, offset, limit, len(entries) + (1 if total > offset + limit else 0)),
+        **page_fields(
+            shown_total, offset, limit, len(entries) + (1 if total > offset + limit else 0)
+        ),
     )
 
 
@@ -227,10 +208,10 @@ def audit_log(
     entity: Annotated[str | None, Query(max_length=32)] = None,
 ) -> m.AuditPage:
     """Every audited change with its actor, newest first."""
-    records = state_of(request).ctx.store.audit_log(entity=entity, limit=_window(offset, limit) + 1)
+    records = state_of(request).ctx.store.audit_log(entity=entity, limit=window(offset, limit) + 1)
     return m.AuditPage(
         items=[_audit(r) for r in records[offset : offset + limit]],
-        **_page(None, offset, limit, len(records)),
+        **page_fields(None, offset, limit, len(records)),
     )
 
 
@@ -244,10 +225,10 @@ def decisions(
     """Logged single screens, newest first."""
     state = state_of(request)
     state.decisions.flush()
-    records = state.ctx.store.recent_decisions(limit=_window(offset, limit) + 1)
+    records = state.ctx.store.recent_decisions(limit=window(offset, limit) + 1)
     return m.DecisionPage(
         items=[m.DecisionOut(**asdict(r)) for r in records[offset : offset + limit]],
-        **_page(None, offset, limit, len(records)),
+        **page_fields(None, offset, limit, len(records)),
     )
 
 

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from telewarden.cli.case_views import case_summary, render_case
 from telewarden.cli.screen import ACTOR_HELP, open_store, print_json, resolve_actor, stdout
 from telewarden.core.errors import InvalidInputError
 
 if TYPE_CHECKING:
-    from telewarden.core.disposal import Case
     from telewarden.core.ports import Clock
     from telewarden.services.disposal import DisposalService
 
@@ -36,62 +36,6 @@ def disposal_service(clock: Clock | None = None, **options: Any) -> Iterator[Dis
         yield DisposalService(SqlDisposalStore(store), clock or SystemClock(), **options)
     finally:
         store.close()
-
-
-def case_summary(case: Case) -> dict[str, Any]:
-    """A case as JSON-ready data (no evidence: analysts read it with ``cases show``)."""
-    return {
-        "id": case.id,
-        "msisdn": case.msisdn,
-        "state": str(case.state),
-        "opened_at": case.opened_at.isoformat(),
-        "flags": [f"{f.source}: {f.reason}" for f in case.flags],
-        "measures": [
-            {
-                "id": m.id,
-                "kind": str(m.kind),
-                "state": str(m.state),
-                "approval": str(m.approval),
-                "reason": m.reason,
-                "in_force_at": m.in_force_at.isoformat() if m.in_force_at else None,
-                "deadline": m.deadline.isoformat() if m.deadline else None,
-                "expires_at": m.expires_at.isoformat() if m.expires_at else None,
-                "lift_reason": str(m.lift_reason) if m.lift_reason else None,
-            }
-            for m in case.measures
-        ],
-        "appeals": [
-            {"id": a.id, "state": str(a.state), "review_due": a.review_due.isoformat()}
-            for a in case.appeals
-        ],
-    }
-
-
-def render_case(case: Case, as_json: bool) -> None:
-    """Print one case."""
-    if as_json:
-        print_json(case_summary(case))
-        return
-    from rich.table import Table
-
-    console = stdout()
-    console.print(f"case {case.id}  {case.msisdn}  [bold]{case.state}[/]  opened {case.opened_at}")
-    for f in case.flags:
-        console.print(f"  flag {f.source} at {f.at}: {f.reason}")
-    table = Table("measure", "kind", "state", "approval", "deadline", "ends", "lifted because")
-    for m in case.measures:
-        table.add_row(
-            m.id,
-            str(m.kind),
-            str(m.state),
-            str(m.approval),
-            str(m.deadline or ""),
-            str(m.expires_at or ""),
-            str(m.lift_reason or ""),
-        )
-    console.print(table)
-    for a in case.appeals:
-        console.print(f"  appeal {a.id} {a.state}, review due {a.review_due}: {a.grounds}")
 
 
 @app.command("import-cards")
@@ -133,31 +77,20 @@ def intake(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Open or join cases from detector flags and apply the policy's automatic measures."""
-    import itertools
     import time
 
+    from telewarden.adapters.clock import SystemClock
     from telewarden.core.ports import FixedClock
-    from telewarden.services.disposal_intake import FileReport, flags_from_alerts, flags_from_scores
+    from telewarden.services.disposal_intake import FileReport, take_flag_files
 
     file_report = FileReport()
-    flags: Any = flags_from_alerts(alerts, file_report)
-    if scores is not None:
-        from telewarden.adapters.clock import SystemClock
-
-        flags = itertools.chain(
-            flags,
-            flags_from_scores(scores, file_report, at=SystemClock().now(), min_score=min_score),
-        )
     replay_clock = FixedClock(_epoch()) if replay else None
     started = time.perf_counter()
     with disposal_service(replay_clock) as service:
-        from telewarden.services.disposal import IntakeReport
-
-        report = IntakeReport()
-        for key, flag in flags:
-            if replay_clock is not None:
-                replay_clock.at = flag.at
-            service.take_flag(flag, key=key, report=report)
+        report = take_flag_files(
+            service, alerts, scores, file_report, scores_at=SystemClock().now(),
+            min_score=min_score, replay_clock=replay_clock,
+        )  # fmt: skip
     elapsed = time.perf_counter() - started
     data = {
         "rows_read": file_report.rows_read,

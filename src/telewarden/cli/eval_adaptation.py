@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from telewarden.cli.eval_data import data_option, output_option, require_data, write_json
 from telewarden.core.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -33,15 +34,7 @@ def _ints(text: str, option: str) -> tuple[int, ...]:
 
 
 def eval_adaptation(
-    data: Annotated[
-        Path | None,
-        typer.Option(
-            envvar="TELEWARDEN_SHARED_DATA",
-            help="Data folder holding zh_sms/, uci_sms/ and fraud_texts_zh/ "
-            "[env: TELEWARDEN_SHARED_DATA].",
-            show_envvar=False,
-        ),
-    ] = None,
+    data: Annotated[Path | None, data_option("zh_sms/, uci_sms/ and fraud_texts_zh/")] = None,
     campaign: Annotated[
         str,
         typer.Option(
@@ -60,24 +53,18 @@ def eval_adaptation(
         int | None,
         typer.Option(help="Sample N messages of each set and the campaign (smoke run).", min=10),
     ] = None,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Also write the figures as JSON here.")
-    ] = None,
+    output: Annotated[Path | None, output_option()] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Recall on a new campaign after N reports, with precision on legitimate traffic held."""
-    from telewarden.cli.eval_sms import _write_json
     from telewarden.cli.screen import print_json, stderr, stdout
     from telewarden.services.evaluation_adaptation import evaluate_adaptation
 
-    if data is None:
-        raise InvalidInputError("no data folder: pass --data or set TELEWARDEN_SHARED_DATA")
-    if folds < 2:
-        raise InvalidInputError(f"--folds must be at least 2, not {folds}")
+    folder = require_data(data, folds)
     types = tuple(t.strip() for t in campaign.split(",") if t.strip())
     with stderr().status("evaluating") as status:
         report = evaluate_adaptation(
-            data,
+            folder,
             campaign=types,
             steps=_ints(steps, "--steps"),
             folds=folds,
@@ -90,7 +77,7 @@ def eval_adaptation(
         )
     figures = report.to_dict()
     if output is not None:
-        _write_json(output, figures)
+        write_json(output, figures)
     if as_json:
         print_json(figures)
     else:

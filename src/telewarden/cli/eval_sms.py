@@ -8,13 +8,12 @@ tooling (``scripts/write_evaluation_sms.py``), not this command.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from telewarden.core.errors import InvalidInputError
+from telewarden.cli.eval_data import data_option, output_option, require_data, write_json
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -28,12 +27,7 @@ __all__ = ["eval_sms"]
 def eval_sms(
     data: Annotated[
         Path | None,
-        typer.Option(
-            envvar="TELEWARDEN_SHARED_DATA",
-            help="Data folder holding zh_sms/ and uci_sms/ (fraud_texts_zh/, fraud_news_zh/ "
-            "optional) [env: TELEWARDEN_SHARED_DATA].",
-            show_envvar=False,
-        ),
+        data_option("zh_sms/ and uci_sms/ (fraud_texts_zh/, fraud_news_zh/ optional)"),
     ] = None,
     folds: Annotated[int, typer.Option(help="Cross-validation folds.")] = 5,
     quick: Annotated[
@@ -45,9 +39,7 @@ def eval_sms(
             help="Use an evenly spaced sample of N messages of each set (a smoke run).", min=10
         ),
     ] = None,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Also write the figures as JSON here.")
-    ] = None,
+    output: Annotated[Path | None, output_option()] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """Reproduce the SMS evaluation figures (cross-validated) and print them."""
@@ -55,13 +47,10 @@ def eval_sms(
     from telewarden.cli.screen import print_json, stderr, stdout
     from telewarden.services.evaluation_sms import evaluate_sms
 
-    if data is None:
-        raise InvalidInputError("no data folder: pass --data or set TELEWARDEN_SHARED_DATA")
-    if folds < 2:
-        raise InvalidInputError(f"--folds must be at least 2, not {folds}")
+    folder = require_data(data, folds)
     with stderr().status("evaluating") as status:
         report = evaluate_sms(
-            data,
+            folder,
             clock=SystemClock(),
             folds=folds,
             quick=quick,
@@ -70,27 +59,13 @@ def eval_sms(
         )
     figures = report.to_dict()
     if output is not None:
-        _write_json(output, figures)
+        write_json(output, figures)
     if as_json:
         print_json(figures)
     else:
         render(report, stdout())
     if output is not None:
         stderr().print(f"wrote the figures to {output}")
-
-
-def _write_json(path: Path, figures: dict[str, object]) -> None:
-    import os
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temp.write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n", "utf-8")
-        os.replace(temp, path)
-    except OSError as exc:
-        raise InvalidInputError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 def _metric_cells(m: BinaryMetrics) -> list[str]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from telewarden.cli.cases import disposal_service, render_case
+from telewarden.cli.case_views import render_case
+from telewarden.cli.cases import disposal_service
 from telewarden.cli.screen import ACTOR_HELP, print_json, resolve_actor, stdout
 from telewarden.core.errors import InvalidInputError
 

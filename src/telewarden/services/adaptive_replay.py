@@ -420,54 +420,47 @@ class AdversaryReport:
         """Per campaign and scenario: victims, losses, cards burnt and bought, per victim."""
         frames = [
             s.outcomes.select(
-                pl.lit(s.name).alias("scenario"),
-                "campaign_id",
-                "campaign_kind",
-                "attempts",
-                "blocked",
-                "rejected",
-                "victims",
-                "losses",
-                "loss_cny",
-                "warned_before_loss",
-                "cards_bought",
-                "cards_burnt",
-                "cost_cny",
+                pl.lit(s.name).alias("scenario"), "campaign_id", "campaign_kind", *HARM_COLUMNS
             )
             for s in self.scenarios
         ]
-        return pl.concat(frames).with_columns(
-            (pl.col("cards_burnt") / pl.col("victims").clip(lower_bound=1))
-            .round(2)
-            .alias("burnt_per_victim")
-        )
+        return pl.concat(frames).with_columns(_burnt_per_victim())
 
     def totals(self) -> pl.DataFrame:
         """All campaigns together, per scenario."""
-        columns = (
-            "attempts",
-            "blocked",
-            "rejected",
-            "victims",
-            "losses",
-            "loss_cny",
-            "warned_before_loss",
-            "cards_bought",
-            "cards_burnt",
-            "cost_cny",
-        )
         return (
             self.summary()
             .group_by("scenario", maintain_order=True)
-            .agg(pl.col(c).sum() for c in columns)
+            .agg(pl.col(c).sum() for c in HARM_COLUMNS)
             .with_columns(
-                (pl.col("cards_burnt") / pl.col("victims").clip(lower_bound=1))
-                .round(2)
-                .alias("burnt_per_victim"),
+                _burnt_per_victim(),
                 pl.col("loss_cny").round(0),
                 pl.col("cost_cny").round(0),
             )
         )
+
+
+HARM_COLUMNS = (
+    "attempts",
+    "blocked",
+    "rejected",
+    "victims",
+    "losses",
+    "loss_cny",
+    "warned_before_loss",
+    "cards_bought",
+    "cards_burnt",
+    "cost_cny",
+)
+"""What a campaign did and cost, per scenario (``Scenario.outcomes``), summed over campaigns."""
+
+
+def _burnt_per_victim() -> pl.Expr:
+    return (
+        (pl.col("cards_burnt") / pl.col("victims").clip(lower_bound=1))
+        .round(2)
+        .alias("burnt_per_victim")
+    )
 
 
 def _catches(loop: FeedbackLoop, cards: pl.DataFrame) -> pl.DataFrame:

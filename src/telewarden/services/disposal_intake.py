@@ -10,9 +10,11 @@ never holds it. Linked accounts come from partner platforms (CSV or Parquet:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -20,7 +22,10 @@ from telewarden.core.disposal.cascade import LinkedAccount
 from telewarden.core.disposal.credit import id_key
 from telewarden.core.disposal.ports import Card
 from telewarden.core.errors import InvalidInputError
-from telewarden.core.ports import Flag
+from telewarden.core.ports import FixedClock, Flag
+
+if TYPE_CHECKING:
+    from telewarden.services.disposal import DisposalService, IntakeReport
 
 __all__ = [
     "FileReport",
@@ -28,6 +33,7 @@ __all__ = [
     "cards_from_subscribers",
     "flags_from_alerts",
     "flags_from_scores",
+    "take_flag_files",
 ]
 
 
@@ -148,3 +154,37 @@ def accounts_from_file(path: Path, report: FileReport) -> Iterator[LinkedAccount
             continue
         report.accepted += 1
         yield LinkedAccount(platform, account, msisdn)
+
+
+def take_flag_files(
+    service: DisposalService,
+    alerts: Path,
+    scores: Path | None,
+    report: FileReport,
+    *,
+    scores_at: dt.datetime,
+    min_score: float,
+    replay_clock: FixedClock | None = None,
+) -> IntakeReport:
+    """Open or join cases from ``alerts.csv`` (and the ``scores.csv`` rows at or above
+    ``min_score``, flagged at ``scores_at``); malformed rows are counted in ``report``.
+
+    With ``replay_clock`` (the clock ``service`` runs on), each flag is taken at its own time:
+    records of the past, such as the simulator's.
+    """
+    flags: Iterable[tuple[str, Flag]] = flags_from_alerts(alerts, report)
+    if scores is not None:
+        flags = itertools.chain(
+            flags, flags_from_scores(scores, report, at=scores_at, min_score=min_score)
+        )
+    if replay_clock is not None:
+        flags = _at_their_time(flags, replay_clock)
+    return service.take_flags(flags)
+
+
+def _at_their_time(
+    flags: Iterable[tuple[str, Flag]], clock: FixedClock
+) -> Iterator[tuple[str, Flag]]:
+    for key, flag in flags:
+        clock.at = flag.at
+        yield key, flag

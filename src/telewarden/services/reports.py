@@ -24,8 +24,8 @@ from telewarden.adapters.files.messages import MessageFormat, detect_format, ope
 from telewarden.adapters.files.output import atomic_file, refuse_inputs_as_outputs
 from telewarden.adapters.files.quarantine import (
     QuarantinedRow,
-    QuarantineWriter,
     check_quarantine_share,
+    write_rejected,
 )
 from telewarden.core.errors import InvalidInputError, NotFoundError
 from telewarden.core.ports import AuditRecord, Clock
@@ -165,11 +165,9 @@ def import_reports(
                 table.rejected.append(QuarantinedRow(row.line, parsed, row.fields))
             else:
                 reports.append(parsed)
-        run.rejected = sorted(table.rejected, key=lambda r: r.line)
+        run.rejected = write_rejected(quarantine, table.rejected)
     run.quarantined = len(run.rejected)
     run.rows_read = len(reports) + run.quarantined
-    with QuarantineWriter(quarantine) as bad:
-        bad.write(run.rejected)
     check_quarantine_share(run.rows_read, run.quarantined, max_quarantine_share, quarantine)
     run.imported = store.add_reports(reports, actor=actor, source_name=name)
     run.sms = sum(r.kind is ReportKind.SMS for r in reports)

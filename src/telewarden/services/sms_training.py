@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from telewarden.adapters.files.messages import MessageFormat, detect_format, open_messages
 from telewarden.adapters.files.output import refuse_inputs_as_outputs
-from telewarden.adapters.files.quarantine import QuarantinedRow, QuarantineWriter
+from telewarden.adapters.files.quarantine import QuarantinedRow, write_rejected
 from telewarden.core.errors import InvalidInputError
 from telewarden.core.ports import Clock
 from telewarden.services.screen_file import default_quarantine_path
@@ -108,10 +108,8 @@ def _read_labelled(
             seen.add(text)
             texts.append(text)
             labels.append(1 if raw_label in POSITIVE_LABELS else 0)
-        report.rejected = sorted(table.rejected, key=lambda r: r.line)
+        report.rejected = write_rejected(quarantine, table.rejected)
     report.used, report.quarantined = len(texts), len(report.rejected)
-    with QuarantineWriter(quarantine) as bad:
-        bad.write(report.rejected)
     report.quarantine_path = quarantine if report.rejected else None
     return texts, labels
 
@@ -186,9 +184,7 @@ def _read_anchors(
     with open_messages(path, fmt, text_column, encoding) as table:
         for row in table.rows:
             seen.setdefault(str(row.fields[text_column]), None)
-        rejected = sorted(table.rejected, key=lambda r: r.line)
-    with QuarantineWriter(quarantine) as bad:
-        bad.write(rejected)
+        rejected = write_rejected(quarantine, table.rejected)
     return list(seen), len(rejected)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -82,6 +83,15 @@ class QuarantineWriter:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def write_rejected(path: Path, rejected: Iterable[QuarantinedRow]) -> list[QuarantinedRow]:
+    """The rejected rows in line order, written to the quarantine file ``path`` (which then
+    describes this run: no file when there are none)."""
+    rows = sorted(rejected, key=lambda r: r.line)
+    with QuarantineWriter(path) as bad:
+        bad.write(rows)
+    return rows
 
 
 def read_quarantine(path: Path) -> list[QuarantinedRow]:

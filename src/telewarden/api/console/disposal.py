@@ -9,7 +9,6 @@ core refuses an analyst's or the proposer's own approval; the page shows why).
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -19,14 +18,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from telewarden.api.auth import Permission, Principal, state_of
 from telewarden.api.console.charts import bars, stacked_bars
 from telewarden.api.console.i18n import translate
+from telewarden.api.console.pages import Viewer, act, check_csrf, console_principal, lang_of, render
 from telewarden.api.console.sections import Section, register_section
-from telewarden.api.console.site import (
-    Viewer,
-    _check_csrf,
-    _console,
-    _lang,
-    render,
-)
 from telewarden.api.routes_disposal import approval_of
 from telewarden.core.disposal.model import AppealState, CaseState, MeasureKind
 from telewarden.core.errors import TelewardenError
@@ -36,7 +29,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
-Disposer = Annotated[Principal, _console(Permission.DISPOSE)]
+Disposer = Annotated[Principal, console_principal(Permission.DISPOSE)]
 
 STATES = tuple(s.value for s in CaseState)
 KINDS = tuple(k.value for k in MeasureKind)
@@ -88,7 +81,7 @@ def case_page(
         case = s.disposal_store.get_case(case_id)
     except TelewardenError as exc:
         return render(request, "error.html", who, status=404, title="not_found", text=str(exc))
-    lang = _lang(request)
+    lang = lang_of(request)
     notices = [n for n in s.disposal_store.notices_for(case_id) if n.notice.lang == lang]
     return render(
         request, "case.html", who, case=case, notices=notices, message=message, kinds=KINDS,
@@ -101,14 +94,11 @@ def case_page(
 def _act(
     request: Request, who: Principal, csrf: str, case_id: str, done: str, change: Any
 ) -> Response:
-    _check_csrf(who, csrf)
-    state = state_of(request)
-    try:
-        change(state.disposal())
-    except TelewardenError as exc:
-        return _to_case(case_id, f"✗ {exc}")
-    state.changed()
-    return _to_case(case_id, f"✓ {translate(done, _lang(request))}")
+    return act(
+        request, who, csrf, lambda s: change(s.disposal()),
+        lambda message: _to_case(case_id, message),
+        lambda _: translate(done, lang_of(request)),
+    )  # fmt: skip
 
 
 @router.post("/cases/{case_id}/propose")
@@ -128,49 +118,40 @@ def propose(
     )  # fmt: skip
 
 
-@router.post("/cases/{case_id}/measures/{measure_id}/approve")
-def approve(
-    who: Disposer,
-    request: Request,
-    case_id: str,
-    measure_id: str,
-    csrf: Annotated[str, Form()] = "",
-) -> Response:
-    """Approve a pending measure: in force at once, its notice written."""
-    return _act(
-        request, who, csrf, case_id, "approve",
-        lambda svc: svc.approve(case_id, measure_id, by=who.actor, role=approval_of(who)),
-    )  # fmt: skip
+def _measure_action(action: str, doc: str, change: Any) -> None:
+    """``POST /console/cases/{case_id}/measures/{measure_id}/<action>``: ``change(svc, ...)``."""
+
+    def handler(
+        who: Disposer,
+        request: Request,
+        case_id: str,
+        measure_id: str,
+        csrf: Annotated[str, Form()] = "",
+    ) -> Response:
+        return _act(
+            request, who, csrf, case_id, action,
+            lambda svc: change(svc, case_id, measure_id, who),
+        )  # fmt: skip
+
+    handler.__name__ = handler.__qualname__ = action
+    handler.__doc__ = doc
+    router.post(f"/cases/{{case_id}}/measures/{{measure_id}}/{action}")(handler)
 
 
-@router.post("/cases/{case_id}/measures/{measure_id}/reject")
-def reject(
-    who: Disposer,
-    request: Request,
-    case_id: str,
-    measure_id: str,
-    csrf: Annotated[str, Form()] = "",
-) -> Response:
-    """Refuse a pending measure."""
-    return _act(
-        request, who, csrf, case_id, "reject",
-        lambda svc: svc.reject(case_id, measure_id, by=who.actor),
-    )  # fmt: skip
-
-
-@router.post("/cases/{case_id}/measures/{measure_id}/lift")
-def lift(
-    who: Disposer,
-    request: Request,
-    case_id: str,
-    measure_id: str,
-    csrf: Annotated[str, Form()] = "",
-) -> Response:
-    """Release a measure in force."""
-    return _act(
-        request, who, csrf, case_id, "lift",
-        lambda svc: svc.lift(case_id, measure_id, by=who.actor),
-    )  # fmt: skip
+_measure_action(
+    "approve", "Approve a pending measure: in force at once, its notice written.",
+    lambda svc, case_id, measure_id, who: svc.approve(
+        case_id, measure_id, by=who.actor, role=approval_of(who)
+    ),
+)  # fmt: skip
+_measure_action(
+    "reject", "Refuse a pending measure.",
+    lambda svc, case_id, measure_id, who: svc.reject(case_id, measure_id, by=who.actor),
+)  # fmt: skip
+_measure_action(
+    "lift", "Release a measure in force.",
+    lambda svc, case_id, measure_id, who: svc.lift(case_id, measure_id, by=who.actor),
+)  # fmt: skip
 
 
 @router.post("/cases/{case_id}/decide")
@@ -233,13 +214,13 @@ def open_case(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Open (or join) a card's case by hand."""
-    _check_csrf(who, csrf)
+    check_csrf(who, csrf)
     state = state_of(request)
     try:
         case = casework.open_case(state.disposal(), msisdn, reason=reason, by=who.actor)
     except TelewardenError as exc:
         return RedirectResponse(f"/console/cases?message={quote(str(exc)[:300])}", status_code=303)
-    return _to_case(case.id, f"✓ {translate('open_case', _lang(request))}")
+    return _to_case(case.id, f"✓ {translate('open_case', lang_of(request))}")
 
 
 # -- measures, appeals, warnings ---------------------------------------------------------------
@@ -264,7 +245,7 @@ def warnings_page(
 ) -> HTMLResponse:
     """Warnings sent: per day, by band and fraud type, and the newest."""
     store = state_of(request).warning_store
-    lang = _lang(request)
+    lang = lang_of(request)
     figures = casework.warning_figures(store)
     days = sorted(figures.by_day)
     per_day = stacked_bars(
@@ -278,38 +259,6 @@ def warnings_page(
         warnings=store.list_warnings(msisdn=msisdn.strip() or None, limit=100),
         msisdn=msisdn.strip(),
     )  # fmt: skip
-
-
-def dashboard_panels(request: Request, day_list: list[dt.date], lang: str) -> dict[str, Any]:
-    """The dashboard's disposal and warning tiles and charts (``site.dashboard`` adds them)."""
-    s = state_of(request)
-    figures = casework.disposal_figures(s.disposal_store, s.ctx.clock.now())
-    warned = casework.warning_figures(s.warning_store)
-    labels = [d.strftime("%m-%d") for d in day_list]
-    flagged_svg = stacked_bars(
-        labels,
-        {
-            translate("cards_disposed", lang): [
-                figures.disposed_by_day.get(d, 0) for d in day_list
-            ],
-            translate("cards_flagged", lang) + " − " + translate("cards_disposed", lang): [
-                figures.flagged_by_day.get(d, 0) - figures.disposed_by_day.get(d, 0)
-                for d in day_list
-            ],
-        },
-        empty=translate("no_data", lang),
-    )
-    return {
-        "disposal": figures,
-        "warned": warned,
-        "flagged_svg": flagged_svg,
-        "fraud_type_svg": bars(figures.cases_by_fraud_type, empty=translate("no_data", lang)),
-        "warnings_svg": stacked_bars(
-            labels,
-            {translate("warnings_sent", lang): [warned.by_day.get(d, 0) for d in day_list]},
-            empty=translate("no_data", lang),
-        ),
-    }
 
 
 SECTIONS = (

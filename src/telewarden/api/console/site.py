@@ -1,121 +1,44 @@
 """The console's built-in pages: log-in, dashboard, policy, a number's page, audit log.
 
-Pages authenticate with the ``tw_session`` cookie (HttpOnly, SameSite=Strict) set at log-in;
-forms that change something carry a CSRF field derived from the session token. A page calls
-the same services as the ``/v1`` routes, with the person as the audit actor.
+Pages authenticate with the ``tw_session`` cookie set at log-in and check the CSRF field of
+their forms (``console/pages.py``). A page calls the same services as the ``/v1`` routes,
+with the person as the audit actor.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
+from fastapi import APIRouter, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
-from telewarden.api.auth import (
-    GRANTS,
-    SESSION_COOKIE,
-    Permission,
-    Principal,
-    principal_for,
-    state_of,
-)
+from telewarden.api.auth import SESSION_COOKIE, Permission, state_of
 from telewarden.api.console.charts import stacked_bars
-from telewarden.api.console.i18n import LANGS, reason_label, translate
+from telewarden.api.console.i18n import reason_label, translate
+from telewarden.api.console.pages import (
+    Auditor,
+    ConsoleAuthError,
+    ListEditor,
+    PolicyEditor,
+    Viewer,
+    act,
+    check_csrf,
+    lang_of,
+    render,
+)
+from telewarden.api.console.panels import dashboard_panels
 from telewarden.api.console.sections import Section, register_section, sections
-from telewarden.api.errors import HttpError
 from telewarden.core.errors import TelewardenError
 from telewarden.services import accounts, lists, optins, policy, statistics
 
 __all__ = ["mount_console"]
 
 HERE = Path(__file__).resolve().parent
-templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(prefix="/console", include_in_schema=False)
-LANG_COOKIE = "tw_lang"
-
-
-class ConsoleAuthError(Exception):
-    """No session (redirect to log-in) or a role without the permission (403 page)."""
-
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status
-
-
-def _lang(request: Request) -> str:
-    asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or "zh"
-    return asked if asked in LANGS else "zh"
-
-
-def csrf_token(principal: Principal) -> str:
-    """The CSRF field of a session's forms (a hash of its token: no server-side state)."""
-    return hashlib.sha256(f"csrf:{principal.token}".encode()).hexdigest()[:32]
-
-
-def _principal(request: Request, permission: Permission) -> Principal:
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        raise ConsoleAuthError(303)
-    found = principal_for(state_of(request), token)
-    if found is None or found.kind != "user":
-        raise ConsoleAuthError(303)
-    if found.role not in GRANTS[permission]:
-        raise ConsoleAuthError(403)
-    return found
-
-
-def _console(permission: Permission) -> Any:
-    def check(request: Request) -> Principal:
-        return _principal(request, permission)
-
-    return Depends(check)
-
-
-Viewer = Annotated[Principal, _console(Permission.READ)]
-ListEditor = Annotated[Principal, _console(Permission.EDIT_LISTS)]
-PolicyEditor = Annotated[Principal, _console(Permission.EDIT_POLICY)]
-Auditor = Annotated[Principal, _console(Permission.AUDIT)]
-
-
-def _check_csrf(principal: Principal, csrf: str) -> None:
-    if csrf != csrf_token(principal):
-        raise HttpError(403, "stale or missing form token; reload the page")
-
-
-def render(
-    request: Request, template: str, principal: Principal | None, status: int = 200, **values: Any
-) -> HTMLResponse:
-    """A page in the request's language, with the navigation the principal may see."""
-    lang = _lang(request)
-    nav = [
-        s for s in sections() if principal is not None and principal.role in GRANTS[s.permission]
-    ]
-    response = templates.TemplateResponse(
-        request,
-        template,
-        {
-            "t": lambda key: translate(key, lang),
-            "reason": lambda code: reason_label(str(code), lang),
-            "lang": lang,
-            "other_lang": "en" if lang == "zh" else "zh",
-            "nav": nav,
-            "who": principal,
-            "csrf": csrf_token(principal) if principal is not None and principal.token else "",
-            "can": lambda p: principal is not None and principal.role in GRANTS[Permission(p)],
-            **values,
-        },
-        status_code=status,
-    )
-    if request.query_params.get("lang") in LANGS:
-        response.set_cookie(LANG_COOKIE, lang, samesite="strict", max_age=365 * 86400)
-    return response
 
 
 # -- log-in ------------------------------------------------------------------------------------
@@ -150,7 +73,7 @@ def login(
 @router.post("/logout")
 def logout(who: Viewer, request: Request, csrf: Annotated[str, Form()] = "") -> Response:
     """End the session."""
-    _check_csrf(who, csrf)
+    check_csrf(who, csrf)
     state = state_of(request)
     if who.token:
         accounts.logout(state.service, who.token)
@@ -170,7 +93,7 @@ def dashboard(
     """Totals, calls and SMS stopped per day by reason, batch screening, recent decisions."""
     state = state_of(request)
     state.decisions.flush()
-    lang = _lang(request)
+    lang = lang_of(request)
     found = statistics.statistics(state.service, state.ctx.store, state.ctx.clock, days=days)
     first = found.since.date()
     day_list = [first + dt.timedelta(days=i) for i in range(days)]
@@ -196,8 +119,6 @@ def dashboard(
     }
     batch_svg = stacked_bars(labels, batch_series, empty=translate("no_data", lang))
     recent = state.ctx.store.recent_decisions(limit=15)
-    from telewarden.api.console.disposal import dashboard_panels
-
     return render(
         request, "dashboard.html", who, days=days, totals=found.totals(),
         stopped_svg=stopped_svg, batch_svg=batch_svg, recent=recent,
@@ -254,16 +175,12 @@ def policy_set(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Change one policy setting (supervisors and admins)."""
-    _check_csrf(who, csrf)
-    state = state_of(request)
-    try:
-        change = policy.set_policy_value(state.ctx.store, key, value, actor=who.actor)
-    except TelewardenError as exc:
-        return _back(f"✗ {exc}")
-    state.changed()
-    return _back(
-        f"✓ {change.key} = {json.dumps(change.value, ensure_ascii=False)} (v{change.version})"
-    )
+    return act(
+        request, who, csrf,
+        lambda s: policy.set_policy_value(s.ctx.store, key, value, actor=who.actor),
+        _back,
+        lambda c: f"{c.key} = {json.dumps(c.value, ensure_ascii=False)} (v{c.version})",
+    )  # fmt: skip
 
 
 @router.post("/lists/add")
@@ -276,17 +193,15 @@ def lists_add(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Add a list entry (analysts, supervisors, admins)."""
-    _check_csrf(who, csrf)
-    state = state_of(request)
-    try:
-        entry, _ = lists.add_entry(
-            state.ctx.store, lists.list_kind(kind), pattern, reason=reason, source="console",
+    return act(
+        request, who, csrf,
+        lambda s: lists.add_entry(
+            s.ctx.store, lists.list_kind(kind), pattern, reason=reason, source="console",
             actor=who.actor,
-        )  # fmt: skip
-    except TelewardenError as exc:
-        return _back(f"✗ {exc}")
-    state.changed()
-    return _back(f"✓ {kind}: {entry.pattern}")
+        ),
+        _back,
+        lambda added: f"{kind}: {added[0].pattern}",
+    )  # fmt: skip
 
 
 # -- numbers -----------------------------------------------------------------------------------
