@@ -272,6 +272,10 @@ _COUNTED = (
 )
 
 
+_COLD_TABLES = 32
+"""Per-batch summary tables kept apart before they are concatenated into one."""
+
+
 class ExposureIndex:
     """Contact summaries per subject and subscriber, for looking back when a flag arrives.
 
@@ -296,7 +300,7 @@ class ExposureIndex:
         self._by_subject: dict[str, dict[str, ContactSummary]] = {}
         # The columnar part (the live loop's batches): per-batch summaries not yet folded into
         # ``_by_subject``; a subject's are folded the first time it is asked about.
-        self._cold: list[tuple[int, pl.DataFrame]] = []
+        self._cold: list[pl.DataFrame] = []
         self._cold_subjects: set[str] = set()
         self._folded_before: dict[str, int] = {}
         self._next_seq = 0
@@ -340,8 +344,11 @@ class ExposureIndex:
             pl.col("record_kind").filter(latest).last().alias("last_record_kind"),
             pl.col("record_id").filter(latest).last().alias("last_record_id"),
         )
-        self._cold.append((self._next_seq, summaries))
+        self._cold.append(summaries.with_columns(pl.lit(self._next_seq, pl.Int64).alias("_seq")))
         self._next_seq += 1
+        if len(self._cold) > _COLD_TABLES:
+            # One table rather than many: a warm filters one column however long the run.
+            self._cold = [pl.concat(self._cold, how="vertical")]
         self._cold_subjects.update(summaries.get_column("subject").unique().to_list())
 
     def warm(self, subjects: Iterable[str]) -> None:
@@ -351,9 +358,9 @@ class ExposureIndex:
             return
         folded_before = self._folded_before
         column = pl.Series(wanted, dtype=pl.String)
-        for seq, frame in self._cold:
+        for frame in self._cold:
             rows = frame.filter(pl.col("subject").is_in(column))
-            for subject, msisdn, *values in rows.iter_rows():
+            for subject, msisdn, *values, seq in rows.iter_rows():
                 if seq < folded_before.get(subject, 0):
                     continue  # folded by an earlier warm
                 piece = ContactSummary(*values)
