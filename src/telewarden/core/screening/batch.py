@@ -27,7 +27,6 @@ be re-explained with :meth:`Screener.decide` or :meth:`Screener.explain`.
 from __future__ import annotations
 
 import string
-import weakref
 from collections.abc import Callable
 from functools import reduce
 from typing import Any
@@ -157,13 +156,6 @@ def _value(fact: Fact, catalogue: FactCatalogue) -> pl.Expr:
 # -- number facts ------------------------------------------------------------------------------
 
 
-_PER_PREFIX = ("region", "origin", "origin_label", "kind", "valid", "invalid_reason")
-_MISSING: Any = object()
-_TEMPLATE_ROWS: weakref.WeakKeyDictionary[NumberIntel, dict[str, tuple[Any, ...] | None]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
 def _mobile_table(numbers: NumberIntel, raws: list[str], role: str) -> pl.DataFrame:
     """Template fields of the 11-digit mainland mobiles among ``raws`` (every spelling).
 
@@ -186,23 +178,15 @@ def _mobile_table(numbers: NumberIntel, raws: list[str], role: str) -> pl.DataFr
         .filter(pl.col("_n11").str.contains(_MOBILE_N11))
         .with_columns(pl.col("_n11").str.slice(0, MOBILE_TEMPLATE_DIGITS).alias("_prefix"))
     )
-    per_prefix = _PER_PREFIX
+    per_prefix = ("region", "origin", "origin_label", "kind", "valid", "invalid_reason")
     rows: dict[str, list[Any]] = {name: [] for name in ("_prefix", *per_prefix)}
-    # The template fields of a prefix never change: computed once per analyser and prefix.
-    known = _TEMPLATE_ROWS.get(numbers)
-    if known is None:
-        known = _TEMPLATE_ROWS[numbers] = {}
     for prefix in found.get_column("_prefix").unique().to_list():
-        row = known.get(prefix, _MISSING)
-        if row is _MISSING:
-            template = numbers.mobile_template(prefix)
-            row = None if template is None else tuple(number_value(template, n) for n in per_prefix)
-            known[prefix] = row
-        if row is None:
+        template = numbers.mobile_template(prefix)
+        if template is None:
             continue
         rows["_prefix"].append(prefix)
-        for name, value in zip(per_prefix, row, strict=True):
-            rows[name].append(value)
+        for name in per_prefix:
+            rows[name].append(number_value(template, name))
     templates = pl.DataFrame(
         rows,
         schema={"_prefix": pl.String, **{name: NUMBER_ATTRIBUTES[name] for name in per_prefix}},
