@@ -7,7 +7,9 @@ labelled and what got through, scored against the simulator's ground truth.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -91,15 +93,18 @@ def demo(
     out = out or settings.home / "demo" / f"{preset}-seed{seed}"
     if fresh or not _already_simulated(out, preset, seed):
         console.rule(f"[bold]1. Simulating the carrier ({preset}, seed {seed})")
-        sim_cli.sim(
-            preset_name=preset,
-            seed=seed,
-            out=out,
-            fmt=sim_cli.OutputFormat.PARQUET,
-            hours=None,
-            subscribers=None,
-            disable=None,
-        )
+        # With --json, stdout carries the one JSON document: the simulator's report goes to
+        # stderr with the other tables.
+        with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
+            sim_cli.sim(
+                preset_name=preset,
+                seed=seed,
+                out=out,
+                fmt=sim_cli.OutputFormat.PARQUET,
+                hours=None,
+                subscribers=None,
+                disable=None,
+            )
     else:
         console.rule(f"[bold]1. Reusing the simulated carrier in {out}")
     console.rule("[bold]2. Screening every call and SMS before delivery")

@@ -221,9 +221,10 @@ class LiveLoop:
         if not calls.height:
             return []
         epoch = (pl.col("at").dt.epoch("us") / 1_000_000).alias("t")
-        rows = calls.select(
+        columns = calls.select(
             "caller", "callee", epoch, "ring_s", "answered", "ingress", "cell_id", "imei", "imsi"
-        ).iter_rows()
+        ).get_columns()
+        rows = zip(*(column.to_list() for column in columns), strict=True)  # faster than iter_rows
         observe = self.detector.observe_epoch
         alerts: list[Alert] = []
         for row in rows:

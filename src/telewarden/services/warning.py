@@ -42,6 +42,7 @@ from telewarden.core.warning.evaluation import (
     pool_evaluations,
     warnings_frame,
 )
+from telewarden.core.warning.exposure import Contact
 from telewarden.core.warning.sms_flags import SmsFlagger
 
 __all__ = [
@@ -132,6 +133,10 @@ class EarlyWarning:
     def on_sms(self, *args: Any) -> list[WarningNotice]:
         """An SMS record as plain values (``WarningEngine.on_sms``'s), for the live loop."""
         return self._emit(self.engine.on_sms(*args))
+
+    def on_contacts(self, contacts: list[Contact]) -> list[WarningNotice]:
+        """Contacts of one record (``WarningEngine.on_contacts``'s), for the live loop."""
+        return self._emit(self.engine.on_contacts(contacts))
 
     def _emit(self, found: list[WarningNotice]) -> list[WarningNotice]:
         for warning in found:

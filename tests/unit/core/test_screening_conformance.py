@@ -263,3 +263,35 @@ def test_the_shipped_card_measure_rule_conforms_and_spares_emergency_calls() -> 
     assert screener.decide(ScreeningEvent("15103000003", "110")).reason is (
         ReasonCode.EMERGENCY_CALLEE
     )
+
+
+class SparseMeasures(Measures):
+    """The same lookup, offering the numbers it may answer for (the batch pre-filter)."""
+
+    def __init__(self, by_msisdn: dict[str, str], offered: list[str] | None = None) -> None:
+        super().__init__(by_msisdn)
+        self.offered = list(by_msisdn) if offered is None else offered
+
+    def candidates(self) -> list[str]:
+        return self.offered
+
+
+def test_a_lookup_offering_its_candidates_conforms_and_a_short_list_is_caught() -> None:
+    from telewarden.core.screening import CARD_MEASURE, MEASURE_RULES
+
+    measured = {**MEASURED, "+8613100000000": "flagged_off_net"}
+    callers = [n.removeprefix("+86") for n in MEASURED]
+    fired: Counter[str] = Counter()
+    for snapshot in conformance_snapshots(
+        MEASURE_RULES, lookups={"measure": SparseMeasures(measured)}
+    ).values():
+        events = conformance_events(13, 2500, extra_callers=callers)
+        fired += check_rule_evaluator(decide_frame, snapshot, events).fired
+    assert CARD_MEASURE.name in fired and "call_to_flagged_number" in fired
+    # A lookup that leaves a number it answers for out of its candidates breaks the batch path.
+    short = SparseMeasures(measured, offered=[n for n in measured if n != "+8615103000003"])
+    snapshot = next(iter(conformance_snapshots(MEASURE_RULES, lookups={"measure": short}).values()))
+    with pytest.raises(AssertionError):
+        check_rule_evaluator(
+            decide_frame, snapshot, conformance_events(13, 2500, extra_callers=callers)
+        )

@@ -123,6 +123,10 @@ class MeasureBook:
         card = self._by_msisdn.get(msisdn) or {}
         return [card[k] for k in sorted(card)]
 
+    def msisdns(self) -> list[str]:
+        """Every card with at least one measure in force (whatever its severity now)."""
+        return list(self._by_msisdn)
+
     def restricted(self, at: dt.datetime) -> list[str]:
         """Every card with a restriction at ``at``, sorted."""
         return sorted(m for m in self._by_msisdn if self.restriction_for(m, at) is not None)
@@ -190,6 +194,13 @@ class MeasureLookup:
             return "flagged_off_net"
         restriction = self.book.restriction_for(e164, self._as_of)
         return None if restriction is None else LOOKUP_VALUE.get(restriction.severity)
+
+    def candidates(self) -> list[str]:
+        """Every number :meth:`lookup` may answer for; any other number gets None.
+
+        A batch screener asks only these one by one (``NumberLookup`` pre-filter).
+        """
+        return [*self.off_net, *self.book.msisdns()]
 
     def blocked_from(self, msisdn: str, *, after: dt.datetime) -> dt.datetime | None:
         """The earliest instant at or after ``after`` from which the card's outgoing traffic is

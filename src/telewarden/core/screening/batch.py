@@ -265,6 +265,7 @@ def _listing_table(snap: PolicySnapshot, e164s: list[str], role: str) -> pl.Data
     schema |= {f"{role}.{name}": pl.String() for name in lookup_names}
     columns: dict[str, list[Any]] = {name: [] for name in schema}
     listing = snap.listing
+    e164s, unlisted = _listed_candidates(snap, e164s)
     for e164 in e164s:
         facts = listing(e164)
         columns[f"{role}.e164"].append(e164)
@@ -272,7 +273,46 @@ def _listing_table(snap: PolicySnapshot, e164s: list[str], role: str) -> pl.Data
         columns[f"{role}.deny_match"].append(facts.deny_match)
         for name in lookup_names:
             columns[f"{role}.{name}"].append(facts.looked_up[name])
-    return pl.DataFrame(columns, schema=schema)
+    table = pl.DataFrame(columns, schema=schema)
+    if unlisted.len():
+        # No list entry and no lookup answer: the facts every such number shares.
+        rest = pl.DataFrame({f"{role}.e164": unlisted}).with_columns(
+            pl.lit(False).alias(f"{role}.allow_listed"),
+            *(
+                pl.lit(None, dtype).alias(f"{role}.{a}")
+                for a, dtype in LISTING_ATTRIBUTES.items()
+                if a != "allow_listed"
+            ),
+            *(pl.lit(None, pl.String).alias(f"{role}.{name}") for name in lookup_names),
+        )
+        table = pl.concat([table, rest.select(list(schema)).cast(schema)])  # type: ignore[arg-type]
+    return table
+
+
+def _listed_candidates(snap: PolicySnapshot, e164s: list[str]) -> tuple[list[str], pl.Series]:
+    """Split ``e164s`` into the numbers a list entry or a lookup may name, and the rest.
+
+    A superset of the matches, computed on the column: exact patterns, prefixes of each length
+    present, and the numbers a lookup offers as ``candidates()``. A lookup without that method
+    gets every number. Only the first part goes through ``snap.listing`` one by one.
+    """
+    column = pl.Series("e164", e164s, dtype=pl.String)
+    hit = pl.Series("hit", [False] * len(e164s), dtype=pl.Boolean)
+    for lst in (snap.allow, snap.deny):
+        if not lst.active:
+            continue
+        exact = lst.exact_patterns()
+        if exact:
+            hit = hit | column.is_in(pl.Series(exact, dtype=pl.String))
+        for length in lst.prefix_lengths:
+            prefixes = pl.Series(lst.prefixes(length), dtype=pl.String)
+            hit = hit | column.str.slice(0, length).is_in(prefixes)
+    for _, lookup in snap.lookups:
+        candidates = getattr(lookup, "candidates", None)
+        if candidates is None:
+            return e164s, column.clear()
+        hit = hit | column.is_in(pl.Series(list(candidates()), dtype=pl.String))
+    return column.filter(hit).to_list(), column.filter(~hit)
 
 
 def _with_pair(snap: PolicySnapshot, work: pl.DataFrame, needed: pl.Expr) -> pl.DataFrame:

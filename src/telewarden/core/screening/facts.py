@@ -99,7 +99,9 @@ class NumberLookup(Protocol):
 
     The value for an E.164 number becomes the facts ``caller.<name>`` and ``callee.<name>``
     (a string or None). ``version`` must change whenever any answer may have changed, so a
-    screener drops what it derived from the old answers.
+    screener drops what it derived from the old answers. A lookup that answers for few numbers
+    may also offer ``candidates()``, every number it may answer for (any other gets None):
+    ``decide_frame`` then asks only those one by one.
 
     Examples
     --------

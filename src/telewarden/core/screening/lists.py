@@ -148,6 +148,14 @@ class NumberList:
         self.version += 1
         self.active = bool(self._exact or self._prefix)
 
+    def exact_patterns(self) -> list[str]:
+        """Every exact pattern (for a batch pre-filter)."""
+        return list(self._exact)
+
+    def prefixes(self, length: int) -> list[str]:
+        """Every prefix pattern of ``length`` characters (for a batch pre-filter)."""
+        return [p for p in self._prefix if len(p) == length]
+
     def match(self, e164: str) -> ListEntry | None:
         """Return the exact entry for ``e164``, else the longest matching prefix, else None."""
         idx = self._exact.get(e164)

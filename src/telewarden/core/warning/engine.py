@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import polars as pl
 
 from telewarden.core.ports import Flag
 from telewarden.core.warning.exposure import (
@@ -259,6 +261,24 @@ class WarningEngine:
                 if notice is not None:
                     out.append(notice)
         return out
+
+    def index_unflagged(self, contacts: pl.DataFrame, flags: Sequence[Flag]) -> pl.DataFrame:
+        """Index in bulk the contacts no assessment can be due for; return the others.
+
+        ``contacts`` are a batch's (:func:`~telewarden.core.warning.contact_frame.contacts_frame`)
+        and ``flags`` the flags raised within it. A contact whose subject is flagged, before or
+        by one of ``flags`` (either spelling, with or without the spoof suffix), is returned
+        for :meth:`on_contacts` in event order; every other one goes to the exposure index's
+        columnar part at once, which is what :meth:`on_contacts` would have done with it.
+        """
+        keys = set(self._flagged)
+        keys.update(flag.subject for flag in flags)
+        keys |= {key + SPOOF_SUFFIX for key in keys}
+        live = contacts.get_column("subject").is_in(pl.Series(list(keys), dtype=pl.String))
+        quiet = contacts.filter(~live)
+        self.counts.contacts += quiet.height
+        self.index.add_frame(quiet)
+        return contacts.filter(live)
 
     def on_contacts(self, contacts: list[Contact]) -> list[WarningNotice]:
         """Index contacts and assess those that touch a flagged subject."""

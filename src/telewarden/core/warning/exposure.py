@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
+
+import polars as pl
 
 __all__ = [
     "Contact",
@@ -119,6 +122,22 @@ class ContactSummary:
             self.last_at = contact.known_at
             self.last_record_kind = contact.record_kind
             self.last_record_id = contact.record_id
+
+    def merge(self, later: ContactSummary) -> None:
+        """Fold the summary of later contacts (as if each had been added after these)."""
+        self.answered_calls += later.answered_calls
+        self.missed_calls += later.missed_calls
+        self.callbacks += later.callbacks
+        self.sms += later.sms
+        self.links += later.links
+        self.answered_total_s += later.answered_total_s
+        self.longest_answered_s = max(self.longest_answered_s, later.longest_answered_s)
+        if later.first_at < self.first_at:
+            self.first_at = later.first_at
+        if later.last_at >= self.last_at:
+            self.last_at = later.last_at
+            self.last_record_kind = later.last_record_kind
+            self.last_record_id = later.last_record_id
 
 
 SPOOF_SUFFIX = "#intl"
@@ -244,6 +263,19 @@ def sms_contacts(
     return out
 
 
+_COUNTED = (
+    ("answered_calls", ContactKind.ANSWERED_CALL),
+    ("missed_calls", ContactKind.MISSED_CALL),
+    ("callbacks", ContactKind.CALLBACK),
+    ("sms", ContactKind.SMS),
+    ("links", ContactKind.LINK),
+)
+
+
+_COLD_TABLES = 32
+"""Per-batch summary tables kept apart before they are concatenated into one."""
+
+
 class ExposureIndex:
     """Contact summaries per subject and subscriber, for looking back when a flag arrives.
 
@@ -266,12 +298,88 @@ class ExposureIndex:
     def __init__(self, lookback: dt.timedelta) -> None:
         self.lookback = lookback
         self._by_subject: dict[str, dict[str, ContactSummary]] = {}
+        # The columnar part (the live loop's batches): per-batch summaries not yet folded into
+        # ``_by_subject``; a subject's are folded the first time it is asked about.
+        self._cold: list[pl.DataFrame] = []
+        self._cold_subjects: set[str] = set()
+        self._folded_before: dict[str, int] = {}
+        self._next_seq = 0
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Checkpoints written before the columnar part existed have none.
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_cold", [])
+        self.__dict__.setdefault("_cold_subjects", set())
+        self.__dict__.setdefault("_folded_before", {})
+        self.__dict__.setdefault("_next_seq", 0)
 
     def __len__(self) -> int:
+        self.warm(list(self._cold_subjects))
         return sum(len(v) for v in self._by_subject.values())
+
+    def add_frame(self, contacts: pl.DataFrame) -> None:
+        """Take many contacts at once (``CONTACT_FRAME_SCHEMA`` columns, in record order).
+
+        The same as :meth:`add` of each row in order, kept as one summary table per call until
+        a subject is asked about (:meth:`warm`): the contacts of subjects nobody flags, most of
+        them, are never turned into Python objects.
+        """
+        if not contacts.height:
+            return
+        kind = pl.col("kind")
+        latest = pl.col("known_at") == pl.col("known_at").max()
+        summaries = contacts.group_by("subject", "msisdn", maintain_order=True).agg(
+            pl.col("known_at").min().alias("first_at"),
+            pl.col("known_at").max().alias("last_at"),
+            *((kind == k.value).sum().alias(name) for name, k in _COUNTED),
+            pl.col("duration_s")
+            .filter(kind == ContactKind.ANSWERED_CALL.value)
+            .max()
+            .fill_null(0)
+            .alias("longest_answered_s"),
+            pl.col("duration_s")
+            .filter(kind.is_in([ContactKind.ANSWERED_CALL.value, ContactKind.CALLBACK.value]))
+            .sum()
+            .alias("answered_total_s"),
+            pl.col("record_kind").filter(latest).last().alias("last_record_kind"),
+            pl.col("record_id").filter(latest).last().alias("last_record_id"),
+        )
+        self._cold.append(summaries.with_columns(pl.lit(self._next_seq, pl.Int64).alias("_seq")))
+        self._next_seq += 1
+        if len(self._cold) > _COLD_TABLES:
+            # One table rather than many: a warm filters one column however long the run.
+            self._cold = [pl.concat(self._cold, how="vertical")]
+        self._cold_subjects.update(summaries.get_column("subject").unique().to_list())
+
+    def warm(self, subjects: Iterable[str]) -> None:
+        """Fold the columnar summaries of ``subjects`` into the per-pair summaries."""
+        wanted = [s for s in set(subjects) if s in self._cold_subjects]
+        if not wanted:
+            return
+        folded_before = self._folded_before
+        column = pl.Series(wanted, dtype=pl.String)
+        for frame in self._cold:
+            rows = frame.filter(pl.col("subject").is_in(column))
+            for subject, msisdn, *values, seq in rows.iter_rows():
+                if seq < folded_before.get(subject, 0):
+                    continue  # folded by an earlier warm
+                piece = ContactSummary(*values)
+                per_subject = self._by_subject.get(subject)
+                if per_subject is None:
+                    per_subject = self._by_subject[subject] = {}
+                summary = per_subject.get(msisdn)
+                if summary is None:
+                    per_subject[msisdn] = piece
+                else:
+                    summary.merge(piece)
+        for subject in wanted:
+            self._cold_subjects.discard(subject)
+            folded_before[subject] = self._next_seq
 
     def add(self, contact: Contact) -> ContactSummary:
         """Fold ``contact`` into its (subject, subscriber) summary and return the summary."""
+        if contact.subject in self._cold_subjects:
+            self.warm((contact.subject,))
         per_subject = self._by_subject.get(contact.subject)
         if per_subject is None:
             per_subject = self._by_subject[contact.subject] = {}
@@ -285,16 +393,18 @@ class ExposureIndex:
 
     def has_subject(self, subject: str) -> bool:
         """Whether any subscriber has a contact with ``subject``."""
-        return subject in self._by_subject
+        return subject in self._by_subject or subject in self._cold_subjects
 
     def summary(self, subject: str, msisdn: str) -> ContactSummary | None:
         """The summary of one pair, None when they never met."""
+        self.warm((subject,))
         return self._by_subject.get(subject, {}).get(msisdn)
 
     def exposed_to(
         self, subject: str, *, since: dt.datetime
     ) -> Iterator[tuple[str, ContactSummary]]:
         """Subscribers whose last contact with ``subject`` is at or after ``since``."""
+        self.warm((subject,))
         for msisdn, summary in self._by_subject.get(subject, {}).items():
             if summary.last_at >= since:
                 yield msisdn, summary
@@ -302,6 +412,8 @@ class ExposureIndex:
     def prune(self, now: dt.datetime) -> int:
         """Drop summaries whose last contact is older than the look-back; return how many."""
         horizon = now - self.lookback
+        self.warm(list(self._cold_subjects))
+        self._cold = []
         dropped = 0
         for subject in list(self._by_subject):
             pairs = self._by_subject[subject]
