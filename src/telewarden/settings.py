@@ -36,10 +36,16 @@ class Settings(BaseSettings):
     database_url: str | None = None
     """SQLAlchemy URL; ``None`` means a SQLite file ``telewarden.db`` inside ``home``."""
 
-    content_inspection: bool = True
-    """Legal gate for SMS content analysis (Telecom Regulations Art. 65, AFL Arts. 25 and 32).
+    content_inspection: bool | None = None
+    """The deployment's own word on the legal gate for SMS content (AFL Arts. 25 and 32,
+    Telecom Regulations Art. 65).
 
-    When false, SMS screening uses sender and metadata rules only and says so in every verdict.
+    Unset (the default): the stored policy decides, and it is closed until opened with a
+    recorded legal basis (`telewarden policy set content_inspection true --legal-basis ...`).
+    ``false`` closes the gate whatever the stored policy says. ``true`` is the deployment's
+    own declaration that it holds a lawful basis and a legal review, and opens the gate over
+    the stored policy. While closed, SMS screening uses sender and metadata rules only and
+    says so in every verdict.
     """
 
     high_risk_countries: list[str] | None = None

@@ -300,6 +300,23 @@ def test_the_content_inspection_setting_is_a_legal_gate_over_the_stored_policy(
     assert "legal gate" not in trace["content"]["detail"]
 
 
+def test_screen_sms_reads_no_content_until_the_gate_is_opened_with_a_basis(
+    home: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TELEWARDEN_CONTENT_INSPECTION", raising=False)
+    args = ("sms", "--sender", "10690000", "--recipient", CALLEE, "--text", "点击链接领取奖金")
+    closed = {t["rule"]: t for t in _screen(runner, *args)["trace"]}
+    assert "legal gate" in closed["content"]["detail"]
+    assert "content_legal_basis" in closed["content"]["detail"]  # how to open it
+    basis = "AFL Art. 25/32; legal review ref LR-2026-14"
+    _ok(runner, "policy", "set", "content_inspection", "true", "--legal-basis", basis)
+    opened = {t["rule"]: t for t in _screen(runner, *args)["trace"]}
+    assert "legal gate" not in opened["content"]["detail"]
+    monkeypatch.setenv("TELEWARDEN_CONTENT_INSPECTION", "false")  # the deployment closes it
+    again = {t["rule"]: t for t in _screen(runner, *args)["trace"]}
+    assert "legal gate" in again["content"]["detail"]
+
+
 @pytest.mark.integration
 def test_the_store_is_postgresql_when_a_database_url_is_given(
     pg_home: str, runner: CliRunner, tmp_path: Path

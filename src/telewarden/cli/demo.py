@@ -21,6 +21,7 @@ from telewarden.settings import load_settings
 
 if TYPE_CHECKING:
     from telewarden.core.detectors.evaluation import DetectionResult
+    from telewarden.core.screening import PolicySettings
     from telewarden.services.adaptive_replay import AdversaryReport
     from telewarden.services.demo import ChannelReport, DemoReport
     from telewarden.services.loop_demo import LoopDemo
@@ -82,9 +83,10 @@ def demo(
     """Simulate a carrier day, screen every call and SMS, and print what was stopped."""
     # Heavy libraries (scikit-learn, LightGBM, Polars) load here, not when the CLI starts.
     from telewarden.adapters.sms_model import load_default_model
-    from telewarden.core.screening import ContentInspector, PolicySettings
+    from telewarden.core.screening import ContentInspector
     from telewarden.core.sms.inspector import SmsClassifier, SmsContentInspector
     from telewarden.services.demo import count_rows, detect_cards, enterprise_registry, run_demo
+    from telewarden.services.screening import simulated_traffic_policy
 
     settings = load_settings()
     console = Console(stderr=as_json)
@@ -103,9 +105,11 @@ def demo(
     else:
         console.rule(f"[bold]1. Reusing the simulated carrier in {out}")
     console.rule("[bold]2. Screening every call and SMS before delivery")
-    policy = PolicySettings(content_inspection=settings.content_inspection)
+    # Synthetic traffic only: the demo opens the gate for its own store (unless the deployment
+    # closed it), and says so; no subscriber content is read.
+    policy = simulated_traffic_policy(deployment=settings.content_inspection)
     content: ContentInspector | None = None
-    if settings.content_inspection:
+    if policy.content_inspection:
         content = SmsContentInspector(SmsClassifier(load_default_model()))
     with progress_bar("screening", console) as progress:
         task = progress.add_task("screen", total=None)
@@ -183,13 +187,19 @@ def demo(
             )
         )
     if serve:
-        _serve_day(console, loop, out, settings.effective_hash_key(), host, port)
+        _serve_day(console, loop, out, (settings.effective_hash_key(), policy), host, port)
 
 
 def _serve_day(
-    console: Console, loop: LoopDemo, records: Path, hash_key: bytes, host: str, port: int
+    console: Console,
+    loop: LoopDemo,
+    records: Path,
+    key_policy: tuple[bytes, PolicySettings],
+    host: str,
+    port: int,
 ) -> None:
     """Keep the loop's day in a fresh SQLite store beside the records and serve it."""
+    hash_key, policy = key_policy
     import shutil
 
     import uvicorn
@@ -211,7 +221,7 @@ def _serve_day(
     cases = SqlDisposalStore(store)
     kept = keep_day(
         loop, records=records, hash_key=hash_key, cases=cases,
-        warnings=warning_store_for(store), screening=store,
+        warnings=warning_store_for(store), screening=store, policy=policy,
     )  # fmt: skip
     logins = create_logins(service_store_for(store, clock), clock)
     console.print(
@@ -390,10 +400,15 @@ def _render(console: Console, report: DemoReport) -> None:
         f"labelled as suspect: {domestic_labelled:,}; "
         f"registered enterprise senders on the allow list: {report.registered_senders}"
     )
-    if not report.content_inspection:
+    from telewarden.services.screening import SIMULATED_TRAFFIC
+
+    if report.content_inspection:
+        console.print(f"content inspection on: {SIMULATED_TRAFFIC}")
+    else:
         console.print(
             "SMS content inspection is off (legal gate or no model): SMS were screened on sender "
-            "and metadata rules only."
+            "and metadata rules only; the demo opens the gate on its simulated traffic unless "
+            "TELEWARDEN_CONTENT_INSPECTION=false closes it (remove that setting)."
         )
     screened = calls.events + sms.events
     decide_s = calls.decide_s + sms.decide_s

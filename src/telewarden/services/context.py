@@ -19,11 +19,15 @@ from telewarden.core.screening import ContentInspector, PolicySettings
 class Gates:
     """Process-level overrides of the stored policy (environment or config file).
 
-    ``content_inspection=False`` is the operator's legal gate: it closes SMS body inspection
-    whatever the stored policy says. ``high_risk_countries`` replaces the stored list.
+    ``content_inspection`` is the deployment's own word on the legal gate for SMS bodies:
+    ``None`` (the default: not declared) leaves it to the stored policy, which is closed until
+    opened with a recorded legal basis; ``False`` closes it whatever the stored policy says;
+    ``True`` is the deployment's own declaration that it holds a lawful basis and a legal
+    review (``TELEWARDEN_CONTENT_INSPECTION=true``) and opens it over the stored policy.
+    ``high_risk_countries`` replaces the stored list.
     """
 
-    content_inspection: bool = True
+    content_inspection: bool | None = None
     high_risk_countries: tuple[str, ...] | None = None
 
 

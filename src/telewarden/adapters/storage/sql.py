@@ -884,7 +884,7 @@ def _safe(url: str) -> str:
 def _stored_policy(version: int, document: Any) -> PolicySettings:
     """The stored policy document as settings; a damaged one is a ConfigurationError (exit 3)."""
     try:
-        return PolicySettings.model_validate(document)
+        return PolicySettings.from_stored(document)
     except Exception as exc:  # pydantic's ValidationError, or a document that is not an object
         raise ConfigurationError(
             f"stored policy version {version} is damaged and cannot be used "
