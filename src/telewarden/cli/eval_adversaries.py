@@ -185,6 +185,11 @@ def eval_adversaries(
     render_totals(console, report)
     console.print(
         f"{preset_name} seed {seed}, step {step_s} s, content inspection "
-        f"{'on: ' + SIMULATED_TRAFFIC if settings.content is not None else 'off'}; "
+        f"{'on: ' + SIMULATED_TRAFFIC if settings.content is not None else _GATE_OFF}; "
         f"three runs in {elapsed:.1f} s"
     )
+
+
+_GATE_OFF = (
+    "off (TELEWARDEN_CONTENT_INSPECTION=false closes it; unset, it opens on simulated traffic)"
+)
