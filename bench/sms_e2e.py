@@ -90,8 +90,11 @@ def main() -> None:
     )
 
     at = dt.datetime(2026, 12, 3, tzinfo=dt.UTC)
+    BASIS = "benchmark: public research corpora, no subscriber content"
     store = MemoryStore(clock=FixedClock(at))
-    store.set_policy(PolicySettings(content_inspection=True), actor="bench")
+    store.set_policy(
+        PolicySettings(content_inspection=True, content_legal_basis=BASIS), actor="bench"
+    )
     ctx = AppContext(store=store, clock=FixedClock(at), gates=Gates(content_inspection=True))
     clf = build_classifier(ClassifierOptions())
     target = 8_000 if args.small else 40_000

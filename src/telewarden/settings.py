@@ -36,10 +36,16 @@ class Settings(BaseSettings):
     database_url: str | None = None
     """SQLAlchemy URL; ``None`` means a SQLite file ``telewarden.db`` inside ``home``."""
 
-    content_inspection: bool = True
-    """Legal gate for SMS content analysis (Telecom Regulations Art. 65, AFL Arts. 25 and 32).
+    content_inspection: bool | None = None
+    """The deployment's say on the legal gate for SMS content (AFL Arts. 25 and 32,
+    Telecom Regulations Art. 65): it can only close it.
 
-    When false, SMS screening uses sender and metadata rules only and says so in every verdict.
+    The gate is the stored policy's, closed until a supervisor opens it with a recorded legal
+    basis (`telewarden policy set content_inspection true --legal-basis ...`). ``false``
+    closes it whatever the stored policy says; unset or ``true`` leave the stored gate as it
+    is (a deployment cannot open a gate a supervisor closed). The demo and the simulator open
+    it on their own synthetic traffic unless this is ``false``. While closed, SMS screening
+    uses sender and metadata rules only and says so in every verdict.
     """
 
     high_risk_countries: list[str] | None = None

@@ -20,7 +20,7 @@ from telewarden.adapters.storage.protocol import (
     ScreeningStore,
 )
 from telewarden.adapters.storage.sql import SqlStore
-from telewarden.core.ports import FixedClock
+from telewarden.core.ports import AuditRecord, FixedClock
 from telewarden.core.screening import (
     Channel,
     Decision,
@@ -226,6 +226,14 @@ class _ForgetfulStore(MemoryStore):
         return None
 
 
+class _HistoryOfOneScopeStore(MemoryStore):
+    """Breaks the port's opt-in history: only the records of the calls scope are found."""
+
+    def optin_history(self, msisdn: str, *, limit: int = 100) -> list[AuditRecord]:
+        found = super().optin_history(msisdn, limit=limit)
+        return [r for r in found if r.entity_key.endswith(":calls")]
+
+
 class _DoubleCountingSink(MemoryDecisionSink):
     """Breaks idempotency: counts every put."""
 
@@ -243,5 +251,7 @@ class _DoubleCountingSink(MemoryDecisionSink):
 def test_the_conformance_suites_catch_a_broken_implementation() -> None:
     with pytest.raises(AssertionError, match="replacing returns the previous record"):
         check_optin_store(_ForgetfulStore(clock=FixedClock(T0)))
+    with pytest.raises(AssertionError, match="the opt-in history: every scope"):
+        check_optin_store(_HistoryOfOneScopeStore(clock=FixedClock(T0)))
     with pytest.raises(AssertionError, match="redelivered"):
         check_decision_sink(_DoubleCountingSink())

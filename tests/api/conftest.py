@@ -42,6 +42,16 @@ class Service:
         return self.headers[role]
 
 
+GATE_BASIS = "test fixture: synthetic messages, no subscriber content"
+
+
+def open_content_gate(s: Service) -> None:
+    """Open the legal gate (closed by default) through the policy route, with its basis."""
+    body = {"key": "content_inspection", "value": True, "legal_basis": GATE_BASIS}
+    r = s.client.put("/v1/policy/settings", json=body, headers=s.as_("supervisor"))
+    assert r.status_code == 200, r.text
+
+
 def build(
     config: ApiConfig | None = None, *, console: bool = True, measures: bool = False
 ) -> Service:

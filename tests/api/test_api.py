@@ -8,7 +8,7 @@ import pytest
 
 from telewarden.api import ApiConfig
 from telewarden.core.screening import ListEntry, ListKind, MatchKind
-from tests.api.conftest import NOW, Service, build
+from tests.api.conftest import GATE_BASIS, NOW, Service, build, open_content_gate
 
 HK = "+85223456789"
 
@@ -111,22 +111,31 @@ def test_not_found_is_404_and_conflict_409(svc: Service) -> None:
     assert svc.client.post("/v1/users", json=user, headers=h).status_code == 409
 
 
-def test_closed_content_gate_is_503(svc: Service) -> None:
-    h = svc.as_("supervisor")
-    r = svc.client.put(
-        "/v1/policy/settings", json={"key": "content_inspection", "value": False}, headers=h
-    )
+def test_the_content_gate_is_closed_by_default_and_opens_only_with_a_legal_basis(
+    svc: Service,
+) -> None:
+    h, key = svc.as_("supervisor"), svc.as_("key")
+    r = svc.client.post("/v1/sms/classify", json={"text": "hello"}, headers=key)
+    assert r.status_code == 503 and "content inspection" in r.json()["detail"]
+    assert "--legal-basis" in r.json()["detail"]  # says how to open it lawfully
+    opening = {"key": "content_inspection", "value": True}
+    r = svc.client.put("/v1/policy/settings", json=opening, headers=h)
+    assert r.status_code == 422 and "legal basis" in r.json()["detail"]
+    blank = {**opening, "legal_basis": "  "}
+    assert svc.client.put("/v1/policy/settings", json=blank, headers=h).status_code == 422
+    open_content_gate(svc)
+    r = svc.client.post("/v1/sms/classify", json={"text": "hello"}, headers=key)
     assert r.status_code == 200
-    try:
-        r = svc.client.post("/v1/sms/classify", json={"text": "hello"}, headers=svc.as_("key"))
-        assert r.status_code == 503 and "content inspection" in r.json()["detail"]
-    finally:
-        svc.client.put(
-            "/v1/policy/settings", json={"key": "content_inspection", "value": True}, headers=h
-        )
+    record = svc.client.get("/v1/policy/history", headers=h).json()[0]
+    assert record["after"]["content_legal_basis"] == GATE_BASIS and record["actor"]
+    closing = {"key": "content_inspection", "value": False}
+    assert svc.client.put("/v1/policy/settings", json=closing, headers=h).status_code == 200
+    r = svc.client.post("/v1/sms/classify", json={"text": "hello"}, headers=key)
+    assert r.status_code == 503 and "content inspection" in r.json()["detail"]
 
 
 def test_sms_classify_with_the_shipped_model(svc: Service) -> None:
+    open_content_gate(svc)
     r = svc.client.post(
         "/v1/sms/classify",
         json={"text": "【公安局】您涉嫌洗钱，请立即将资金转入安全账户 6222020200112233445"},

@@ -12,7 +12,7 @@ import pytest
 
 from telewarden.core.disposal.ports import Card
 from telewarden.core.warning.engine import WarningNotice
-from tests.api.conftest import NOW, Service, build
+from tests.api.conftest import NOW, Service, build, open_content_gate
 
 CARD = "+8617000000001"
 OTHER = "+8617000000002"
@@ -195,6 +195,7 @@ def test_number_score_without_features_is_a_clear_503(svc: Service) -> None:
 
 def test_sms_batch_is_classified_in_order(svc: Service) -> None:
     texts = ["【公安局】您涉嫌洗钱，请立即将资金转入安全账户 6222020200112233445", "晚上一起吃饭吗"]
+    open_content_gate(svc)
     r = svc.client.post("/v1/sms/classify/batch", json={"texts": texts}, headers=svc.as_("key"))
     assert r.status_code == 200, r.text
     results = r.json()["results"]

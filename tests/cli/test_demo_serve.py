@@ -61,6 +61,11 @@ def test_demo_serve_keeps_the_day_and_serves_it_with_the_printed_login(tmp_path:
         warned = httpx.get(f"{url}/v1/warnings", headers=headers).json()["total"]
         assert warned == int(kept.group(1).replace(",", "")), "the printed warnings are served"
         assert httpx.get(f"{url}/console/login").status_code == 200
+        # The demo opens the legal gate on its own synthetic traffic only, and says so.
+        assert "content inspection on: simulated traffic, no subscriber content" in text
+        served = httpx.get(f"{url}/v1/policy", headers=headers).json()["policy"]
+        assert served["content_inspection"] is True
+        assert served["content_legal_basis"] == "simulated traffic, no subscriber content"
     finally:
         proc.send_signal(signal.SIGINT)
         try:

@@ -42,3 +42,5 @@ def test_tables_name_the_settings() -> None:
     assert result.exit_code == 0, result.output
     assert "Harm and the gangs' cost" in result.output
     assert "step 300 s" in result.output and "numbers cut off" in result.output
+    printed = " ".join(result.output.split())  # Rich wraps the line
+    assert "content inspection on: simulated traffic, no subscriber content" in printed

@@ -294,10 +294,34 @@ def test_the_content_inspection_setting_is_a_legal_gate_over_the_stored_policy(
     gated = _screen(runner, *args)
     trace = {t["rule"]: t for t in gated["trace"]}
     assert "legal gate" in trace["content"]["detail"]
+    # The process setting can only close the gate: "true" does not open a stored closed gate.
     monkeypatch.setenv("TELEWARDEN_CONTENT_INSPECTION", "true")
-    open_ = _screen(runner, *args)
-    trace = {t["rule"]: t for t in open_["trace"]}
-    assert "legal gate" not in trace["content"]["detail"]
+    still = {t["rule"]: t for t in _screen(runner, *args)["trace"]}
+    assert "legal gate" in still["content"]["detail"]
+    basis = "AFL Art. 25/32; legal review ref LR-2026-15"
+    _ok(runner, "policy", "set", "content_inspection", "true", "--legal-basis", basis)
+    open_ = {t["rule"]: t for t in _screen(runner, *args)["trace"]}
+    assert "legal gate" not in open_["content"]["detail"]
+    _ok(runner, "policy", "set", "content_inspection", "false")  # a supervisor closes it again
+    closed = {t["rule"]: t for t in _screen(runner, *args)["trace"]}
+    assert "legal gate" in closed["content"]["detail"]
+
+
+def test_screen_sms_reads_no_content_until_the_gate_is_opened_with_a_basis(
+    home: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TELEWARDEN_CONTENT_INSPECTION", raising=False)
+    args = ("sms", "--sender", "10690000", "--recipient", CALLEE, "--text", "点击链接领取奖金")
+    closed = {t["rule"]: t for t in _screen(runner, *args)["trace"]}
+    assert "legal gate" in closed["content"]["detail"]
+    assert "content_legal_basis" in closed["content"]["detail"]  # how to open it
+    basis = "AFL Art. 25/32; legal review ref LR-2026-14"
+    _ok(runner, "policy", "set", "content_inspection", "true", "--legal-basis", basis)
+    opened = {t["rule"]: t for t in _screen(runner, *args)["trace"]}
+    assert "legal gate" not in opened["content"]["detail"]
+    monkeypatch.setenv("TELEWARDEN_CONTENT_INSPECTION", "false")  # the deployment closes it
+    again = {t["rule"]: t for t in _screen(runner, *args)["trace"]}
+    assert "legal gate" in again["content"]["detail"]
 
 
 @pytest.mark.integration

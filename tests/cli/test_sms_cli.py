@@ -16,6 +16,7 @@ from telewarden.core.errors import ConfigurationError
 from telewarden.core.sms.classifier import FeatureConfig, fit_model
 
 runner = CliRunner()
+BASIS = "test fixture: synthetic messages, no subscriber content"
 ETC = "【ETC】您的ETC已失效，请于24小时内登录 etc-renz.com 认证，逾期停用"
 HAM = ["妈，我今晚不回家吃饭了", "明天早上八点开会", "ok see you later", "周末一起去爬山吧"] * 6
 SPAM = ["全场五折优惠，点击领取，回复TD退订", "FREE prize, text WIN now", "楼盘特价，欢迎来电"] * 8
@@ -28,6 +29,12 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("TELEWARDEN_HOME", str(home))
     for name in ("TELEWARDEN_DATABASE_URL", "TELEWARDEN_CONFIG", "TELEWARDEN_CONTENT_INSPECTION"):
         monkeypatch.delenv(name, raising=False)
+    # The gate is closed by default: these tests open it explicitly, with a basis.
+    from telewarden.cli.main import app as main_app
+
+    args = ["policy", "set", "content_inspection", "true", "--legal-basis", BASIS]
+    opened = runner.invoke(main_app, args)
+    assert opened.exit_code == 0, opened.output
     return home
 
 
@@ -115,6 +122,55 @@ def test_content_inspection_off_refuses_to_read_messages(
     assert "content inspection is switched off" in str(result.exception)
 
 
+def test_every_content_command_refuses_by_default_saying_how_to_open_the_gate(
+    tmp_path: Path, model_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TELEWARDEN_HOME", str(tmp_path / "fresh"))  # nothing opened there
+    src = tmp_path / "in.tsv"
+    src.write_text(f"label\ttext\nspam\t{ETC}\nham\t{HAM[0]}\n", encoding="utf-8")
+    commands = [
+        ["classify", "-i", str(src), "-o", str(tmp_path / "out.tsv"), *_args(model_file)],
+        ["explain", ETC, *_args(model_file)],
+        ["train", "-i", str(src), "-o", str(tmp_path / "mine.npz")],
+    ]
+    for command in commands:
+        result = runner.invoke(app, command)
+        assert isinstance(result.exception, ConfigurationError), command
+        message = str(result.exception)
+        assert "content inspection is switched off" in message
+        assert "policy set content_inspection true --legal-basis" in message
+    assert not (tmp_path / "out.tsv").exists() and not (tmp_path / "mine.npz").exists()
+
+
+def test_opening_the_gate_needs_a_legal_basis_which_is_stored_and_audited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from telewarden.cli.main import app as main_app
+
+    monkeypatch.setenv("TELEWARDEN_HOME", str(tmp_path / "fresh"))
+    refused = runner.invoke(main_app, ["policy", "set", "content_inspection", "true"])
+    assert refused.exit_code != 0
+    assert "needs its legal basis" in str(refused.exception)
+    assert "--legal-basis" in str(refused.exception)
+    basis = "AFL Art. 25/32; legal review ref LR-2026-14"
+    args = ["policy", "set", "content_inspection", "true", "--legal-basis", basis]
+    opened = runner.invoke(main_app, [*args, "--actor", "legal-officer"])
+    assert opened.exit_code == 0, opened.output
+    shown = json.loads(runner.invoke(main_app, ["policy", "show", "--json"]).output)
+    assert shown["policy"]["content_inspection"] is True
+    assert shown["policy"]["content_legal_basis"] == basis
+    history = json.loads(runner.invoke(main_app, ["policy", "history", "--json"]).output)
+    assert history[0]["actor"] == "legal-officer" and history[0]["at"]
+    assert history[0]["after"]["content_legal_basis"] == basis
+    assert history[0]["before"]["content_inspection"] is False
+    closed = runner.invoke(main_app, ["policy", "set", "content_inspection", "false"])
+    assert closed.exit_code == 0, closed.output
+    shown = json.loads(runner.invoke(main_app, ["policy", "show", "--json"]).output)
+    assert shown["policy"]["content_legal_basis"] is None
+    direct = runner.invoke(main_app, ["policy", "set", "content_legal_basis", "anything"])
+    assert direct.exit_code != 0 and "--legal-basis" in str(direct.exception)
+
+
 def test_explain_prints_verdict_indicators_types_and_ngrams(model_file: Path) -> None:
     result = runner.invoke(app, ["explain", ETC, *_args(model_file)])
     assert result.exit_code == 0, result.output
@@ -188,7 +244,11 @@ def test_eval_sms_prints_figures_and_writes_only_the_output_file(
     assert figures["limit"] == 60 and figures["quick"] is True
     assert "Spam detection: shipped protocol, joint 2-fold CV" in result.stdout
     assert "fraud_news_zh: missing at" in result.stdout
-    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
+    written = sorted(
+        p.relative_to(tmp_path).as_posix()
+        for p in tmp_path.rglob("*")
+        if p.relative_to(tmp_path).parts[0] != "home"  # the fixture's store (the gate opened)
+    )
     assert written == ["figures", "figures/sms.json"]
 
 

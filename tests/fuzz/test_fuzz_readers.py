@@ -40,6 +40,7 @@ from telewarden.services.sms_classify import ClassifierOptions, classify_file
 
 MAX_EXAMPLES = 30
 AT = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
+BASIS = "test fixture: the gate opened explicitly on synthetic messages"
 FUZZ = settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
@@ -96,7 +97,9 @@ def _one_line(exc: TelewardenError) -> None:
 
 def _ctx() -> AppContext:
     store = MemoryStore(clock=FixedClock(AT))
-    store.set_policy(PolicySettings(content_inspection=True), actor="fuzz")
+    store.set_policy(
+        PolicySettings(content_inspection=True, content_legal_basis=BASIS), actor="fuzz"
+    )
     return AppContext(store=store, clock=FixedClock(AT), gates=Gates(content_inspection=True))
 
 

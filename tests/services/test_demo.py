@@ -17,6 +17,7 @@ from telewarden.services.demo import (
     enterprise_registry,
     run_demo,
 )
+from telewarden.services.screening import simulated_traffic_policy
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +86,7 @@ def test_sms_content_is_inspected_once_per_distinct_text_and_scams_are_blocked(
     tiny_records: Path,
 ) -> None:
     inspector = _CountingInspector()
-    report = run_demo(tiny_records, content=inspector)
+    report = run_demo(tiny_records, policy=simulated_traffic_policy(), content=inspector)
     texts = pl.read_parquet(tiny_records / "sms.parquet")["text"].drop_nulls()
     assert sorted(inspector.asked) == sorted(texts.unique().to_list())
     assert report.content_inspection
@@ -107,8 +108,11 @@ def test_registered_enterprise_senders_pass_content_rules(tiny_records: Path) ->
         def inspect(self, text: str) -> ContentFinding:
             return ContentFinding(verdict="scam", score=1.0, detail="everything is a scam")
 
-    without = run_demo(tiny_records, content=_Paranoid())
-    with_registry = run_demo(tiny_records, content=_Paranoid(), allow=enterprise_registry())
+    opened = simulated_traffic_policy()  # the demo's own gate, on synthetic traffic
+    without = run_demo(tiny_records, policy=opened, content=_Paranoid())
+    with_registry = run_demo(
+        tiny_records, policy=opened, content=_Paranoid(), allow=enterprise_registry()
+    )
     assert with_registry.registered_senders > 0
     assert with_registry.sms.reasons.get("allow_listed", 0) > 0
     blocked_without = without.sms.category(LEGIT_DOMESTIC).blocked

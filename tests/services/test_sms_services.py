@@ -8,6 +8,7 @@ import io
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -29,10 +30,18 @@ HAM = ["妈，我今晚不回家吃饭了", "明天早上八点开会", "ok see 
 SPAM = ["全场五折优惠，点击领取，回复TD退订", "FREE prize, text WIN now", "楼盘特价，欢迎来电"] * 8
 
 
-def _ctx(*, stored: bool = True, gate: bool = True) -> AppContext:
+def _ctx(*, stored: bool | None = True, gate: bool | None = None) -> AppContext:
+    """The gate opened explicitly in the stored policy, with a basis (it is closed by default).
+
+    ``stored=None`` stores no policy at all: the built-in defaults.
+    """
     store = MemoryStore(clock=FixedClock(AT))
-    store.set_policy(PolicySettings(content_inspection=stored), actor="test")
-    return AppContext(store=store, clock=FixedClock(AT), gates=Gates(content_inspection=gate))
+    if stored is not None:
+        basis = "test fixture: synthetic messages" if stored else None
+        policy = PolicySettings(content_inspection=stored, content_legal_basis=basis)
+        store.set_policy(policy, actor="test")
+    gates = Gates() if gate is None else Gates(content_inspection=gate)  # None: the default
+    return AppContext(store=store, clock=FixedClock(AT), gates=gates)
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +55,14 @@ def options(tmp_path_factory: pytest.TempPathFactory) -> ClassifierOptions:
 
 @pytest.mark.parametrize(
     ("stored", "gate"),
-    [pytest.param(False, True, id="stored-policy-off"), pytest.param(True, False, id="gate-off")],
+    [
+        pytest.param(False, None, id="stored-policy-off"),
+        pytest.param(True, False, id="gate-off"),
+        pytest.param(None, None, id="default-closed"),
+    ],
 )
 def test_every_content_use_case_refuses_while_the_gate_is_closed(
-    tmp_path: Path, options: ClassifierOptions, stored: bool, gate: bool
+    tmp_path: Path, options: ClassifierOptions, stored: bool | None, gate: bool | None
 ) -> None:
     ctx = _ctx(stored=stored, gate=gate)
     source = tmp_path / "in.tsv"
@@ -63,6 +76,8 @@ def test_every_content_use_case_refuses_while_the_gate_is_closed(
         with pytest.raises(ConfigurationError, match="content inspection is switched off") as exc:
             call()
         assert str(exc.value).startswith(what)
+        # Every refusal says how to open the gate lawfully.
+        assert "--legal-basis" in str(exc.value) and "legal review" in str(exc.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.tsv"]
 
 
@@ -196,3 +211,29 @@ def test_reader_accepts_or_quarantines_every_row_at_its_line(
     good = [line for line, r in enumerate(rows, start=2) if len(r) == 2]
     assert accepted == good
     assert sorted(accepted + rejected) == list(range(2, len(rows) + 2))
+
+
+@pytest.mark.parametrize("stored", [None, True], ids=["default-closed", "opened-with-basis"])
+def test_screen_file_reads_message_bodies_only_behind_an_opened_gate(
+    tmp_path: Path, stored: bool | None
+) -> None:
+    from telewarden.core.screening import ContentFinding
+    from telewarden.services.screen_file import screen_file_from_store
+
+    asked: list[str] = []
+
+    class _Inspector:
+        def inspect(self, text: str) -> ContentFinding:
+            asked.append(text)
+            return ContentFinding(verdict="scam", score=1.0, detail="test scam")
+
+    ctx = _ctx(stored=stored)
+    ctx.inspector_factory = _Inspector
+    source = tmp_path / "events.csv"
+    source.write_text("caller,callee,channel,text\n13900139000,13800138000,sms,pay now\n")
+    screen_file_from_store(ctx, source, tmp_path / "v.csv", actor="test")
+    [reason] = pl.read_csv(tmp_path / "v.csv")["reason"].to_list()
+    if stored:
+        assert (asked, reason) == (["pay now"], "content_scam")
+    else:
+        assert (asked, reason) == ([], "domestic")

@@ -18,6 +18,7 @@ from telewarden.services.context import AppContext, Gates
 from telewarden.services.sms_training import update_from_file
 
 AT = dt.datetime(2026, 12, 4, 1, 0, tzinfo=dt.UTC)
+BASIS = "test fixture: the gate opened explicitly on synthetic messages"
 LURES = [
     f"我是你的老同学{n}，现在急需一笔钱周转，请先转账到这个账户，明天还你"
     for n in "一二三四五六七八"
@@ -27,7 +28,9 @@ TRAFFIC = ["妈，我今晚不回家吃饭了", "明天早上八点开会", "ok 
 
 def _ctx(*, gate: bool = True) -> AppContext:
     store = MemoryStore(clock=FixedClock(AT))
-    store.set_policy(PolicySettings(content_inspection=True), actor="test")
+    store.set_policy(
+        PolicySettings(content_inspection=True, content_legal_basis=BASIS), actor="test"
+    )
     return AppContext(store=store, clock=FixedClock(AT), gates=Gates(content_inspection=gate))
 
 
@@ -91,6 +94,10 @@ def test_cli_sms_train_with_a_base(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("TELEWARDEN_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("TELEWARDEN_DATABASE_URL", raising=False)
     monkeypatch.delenv("TELEWARDEN_CONTENT_INSPECTION", raising=False)
+    opened = CliRunner().invoke(
+        app, ["policy", "set", "content_inspection", "true", "--legal-basis", BASIS]
+    )
+    assert opened.exit_code == 0, opened.output
     reports, traffic = _files(tmp_path)
     out = tmp_path / "cli.npz"
     args = ["sms", "train", "--input", str(reports), "--output", str(out), "--base", "shipped"]

@@ -33,12 +33,15 @@ from telewarden.services.screen_file import screen_file
 from telewarden.services.sms_classify import ClassifierOptions, classify_file
 
 AT = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
+BASIS = "test fixture: the gate opened explicitly on synthetic messages"
 SCAM = "【公安局】您的账户涉嫌洗钱，请立即将资金转入安全账户 http://aq-zh.cn 验证"
 
 
 def _ctx() -> AppContext:
     store = MemoryStore(clock=FixedClock(AT))
-    store.set_policy(PolicySettings(content_inspection=True), actor="test")
+    store.set_policy(
+        PolicySettings(content_inspection=True, content_legal_basis=BASIS), actor="test"
+    )
     return AppContext(store=store, clock=FixedClock(AT), gates=Gates(content_inspection=True))
 
 

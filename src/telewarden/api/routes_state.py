@@ -179,8 +179,9 @@ def set_policy(
 ) -> m.PolicyChangeOut:
     """Set one dotted key; a new audited version when it changes anything."""
     state = state_of(request)
+    value = json.dumps(body.value, ensure_ascii=False)
     change = policy.set_policy_value(
-        state.ctx.store, body.key, json.dumps(body.value, ensure_ascii=False), actor=who.actor
+        state.ctx.store, body.key, value, actor=who.actor, legal_basis=body.legal_basis
     )
     state.changed()
     return m.PolicyChangeOut(**asdict(change))

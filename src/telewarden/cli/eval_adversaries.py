@@ -85,13 +85,16 @@ def render_totals(console: Console, report: AdversaryReport, *, compact: bool = 
 
 def loop_settings(step_s: int, *, registry: bool = True) -> LoopSettings:
     """The live loop as the demo builds it: settings' hash key and content gate, the registry."""
-    from telewarden.core.screening import ContentInspector, PolicySettings
+    from telewarden.core.screening import ContentInspector
     from telewarden.services.demo import enterprise_registry
+    from telewarden.services.screening import simulated_traffic_policy
     from telewarden.settings import load_settings
 
     settings = load_settings()
+    # The simulator's messages are synthetic: the gate opens on them unless the deployment closes it.
+    policy = simulated_traffic_policy(deployment=settings.content_inspection)
     content: ContentInspector | None = None
-    if settings.content_inspection:
+    if policy.content_inspection:
         from telewarden.adapters.sms_model import load_default_model
         from telewarden.core.sms.inspector import SmsClassifier, SmsContentInspector
 
@@ -99,7 +102,7 @@ def loop_settings(step_s: int, *, registry: bool = True) -> LoopSettings:
     return LoopSettings(
         hash_key=settings.effective_hash_key(),
         step_s=step_s,
-        policy=PolicySettings(content_inspection=settings.content_inspection),
+        policy=policy,
         content=content,
         allow=enterprise_registry() if registry else None,
     )
@@ -168,6 +171,8 @@ def eval_adversaries(
     wide = summary.pivot(
         on="scenario", index=["campaign_id", "campaign_kind"], values=["victims", "loss_cny"]
     )
+    from telewarden.services.screening import SIMULATED_TRAFFIC
+
     console.print(_table("Victims and losses per campaign", wide))
     loop_adaptive = report.scenarios[-1]
     burnt = summary.filter(pl.col("scenario") == loop_adaptive.name).select(
@@ -180,5 +185,11 @@ def eval_adversaries(
     render_totals(console, report)
     console.print(
         f"{preset_name} seed {seed}, step {step_s} s, content inspection "
-        f"{'on' if settings.content is not None else 'off'}; three runs in {elapsed:.1f} s"
+        f"{'on: ' + SIMULATED_TRAFFIC if settings.content is not None else _GATE_OFF}; "
+        f"three runs in {elapsed:.1f} s"
     )
+
+
+_GATE_OFF = (
+    "off (TELEWARDEN_CONTENT_INSPECTION=false closes it; unset, it opens on simulated traffic)"
+)

@@ -53,13 +53,21 @@ def set_(
     ),
     value: str = typer.Argument(..., help='New value; JSON (false, 3, ["MM"]) or text.'),
     actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
+    legal_basis: str | None = typer.Option(
+        None,
+        "--legal-basis",
+        help="Required to open content_inspection: the lawful basis and legal review reference "
+        '(e.g. "AFL Art. 25/32; legal review ref LR-2026-14"); stored and audited.',
+    ),
 ) -> None:
     """Change one policy setting; the whole policy is validated and stored as a new version."""
     from telewarden.services.policy import set_policy_value
 
     store = open_store()
     try:
-        change = set_policy_value(store, key, value, actor=resolve_actor(actor))
+        change = set_policy_value(
+            store, key, value, actor=resolve_actor(actor), legal_basis=legal_basis
+        )
     finally:
         store.close()
     out = stdout()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from telewarden.cli.screen import print_json, stdout
+from telewarden.cli.screen import ACTOR_HELP, open_store, print_json, resolve_actor, stdout
 
 app = typer.Typer(help="Keys of the hashed subscriber numbers in the logs.", no_args_is_help=True)
 
@@ -41,3 +41,33 @@ def keys(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -
         print_json({"current": current, "retired": retired})
         return
     stdout().print(f"current: {current}; retired: {', '.join(retired) if retired else 'none'}")
+
+
+@app.command("rehash")
+def rehash(
+    batch_size: int = typer.Option(
+        1000, "--batch-size", min=1, help="Decision-log rows per transaction."
+    ),
+    actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
+) -> None:
+    """Rewrite decision-log and audit rows still holding numbers in clear into keyed hashes."""
+    from telewarden.services.privacy import rehash_clear_numbers
+
+    store = open_store()
+    try:
+        counts = rehash_clear_numbers(store, actor=resolve_actor(actor), batch_size=batch_size)
+    finally:
+        store.close()
+    rows = [c.as_dict() for c in counts]
+    if as_json:
+        print_json(rows)
+        return
+    for r in rows:
+        skipped = ", ".join(f"{n} {why}" for why, n in r["skipped"].items()) or "none"
+        stdout().print(
+            f"{r['table']}: read {r['read']:,} = rehashed {r['rehashed']:,} + already hashed "
+            f"{r['already_hashed']:,} + skipped {sum(r['skipped'].values()):,} ({skipped}); "
+            f"{r['batches']} transaction(s)",
+            highlight=False,
+        )

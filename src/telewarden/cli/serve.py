@@ -14,6 +14,7 @@ import typer
 
 if TYPE_CHECKING:
     from telewarden.adapters.clock import SystemClock
+    from telewarden.adapters.storage.sql import SqlStore
     from telewarden.core.service_ports import ServiceStore
 
 from telewarden.cli.screen import ACTOR_HELP, open_store, print_json, resolve_actor, stdout
@@ -61,7 +62,18 @@ def _service() -> tuple[ServiceStore, SystemClock]:
     from telewarden.adapters.service_store import service_store_for
 
     clock = SystemClock()
-    return service_store_for(open_store(), clock), clock
+    store = open_store()
+    _opened.append(store)
+    return service_store_for(store, clock), clock
+
+
+_opened: list[SqlStore] = []
+"""Stores opened by this process's account commands, closed by ``_close_stores``."""
+
+
+def _close_stores() -> None:
+    while _opened:
+        _opened.pop().close()
 
 
 @users.command("add")
@@ -83,7 +95,10 @@ def add_user(
     else:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     service, clock = _service()
-    user = create_user(service, clock, username, password, role, actor=resolve_actor(actor))
+    try:
+        user = create_user(service, clock, username, password, role, actor=resolve_actor(actor))
+    finally:
+        _close_stores()
     stdout().print(f"user {user.username} ({user.role.value}) created")
 
 
@@ -91,7 +106,10 @@ def add_user(
 def list_users(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Every user and role."""
     service, _ = _service()
-    found = service.list_users()
+    try:
+        found = service.list_users()
+    finally:
+        _close_stores()
     if as_json:
         print_json(
             [{"username": u.username, "role": u.role.value, "disabled": u.disabled} for u in found]
@@ -110,7 +128,10 @@ def create_key(
     from telewarden.services.accounts import create_key as create
 
     service, clock = _service()
-    new = create(service, clock, name, actor=resolve_actor(actor))
+    try:
+        new = create(service, clock, name, actor=resolve_actor(actor))
+    finally:
+        _close_stores()
     stdout().print(f"key {new.key.key_id} ({new.key.name}): {new.secret}")
 
 
@@ -118,6 +139,10 @@ def create_key(
 def list_keys(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Every key (never its secret)."""
     service, _ = _service()
+    try:
+        found = service.list_keys()
+    finally:
+        _close_stores()
     rows = [
         {
             "key_id": k.key_id,
@@ -125,7 +150,7 @@ def list_keys(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             "created_at": k.created_at.isoformat(),
             "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
         }
-        for k in service.list_keys()
+        for k in found
     ]
     if as_json:
         print_json(rows)
@@ -144,5 +169,8 @@ def revoke_key(
     from telewarden.services.accounts import revoke_key as revoke
 
     service, clock = _service()
-    key = revoke(service, clock, key_id, actor=resolve_actor(actor))
+    try:
+        key = revoke(service, clock, key_id, actor=resolve_actor(actor))
+    finally:
+        _close_stores()
     stdout().print(f"key {key.key_id} ({key.name}) revoked")

@@ -200,10 +200,14 @@ def sim(
         render_outcomes(console, outcomes, "Outcomes per campaign (truth_outcomes)")
     traffic = counts.get("calls", 0) + counts.get("sms", 0) + counts.get("usage", 0)
     console.print(
-        f"{traffic:,} traffic records in {elapsed:.1f} s "
+        (_GATE_ON if live is not None and live.settings.content is not None else "")
+        + f"{traffic:,} traffic records in {elapsed:.1f} s "
         f"({traffic / max(elapsed, 1e-9):,.0f} records/s; population built in {built:.1f} s) "
         f"-> {out}"
     )
+
+
+_GATE_ON = "content inspection on: simulated traffic, no subscriber content; "
 
 
 def _write_frame(path: Path, frame: pl.DataFrame) -> None:

@@ -253,6 +253,14 @@ class OptInStore(Protocol):
         """Every opt-in."""
         ...
 
+    def optin_history(self, msisdn: str, *, limit: int = 100) -> list[AuditRecord]:
+        """The audit records of the subscriber's opt-ins (every scope), newest first.
+
+        The records hold the number as a keyed hash (``telewarden.core.privacy``): the store
+        hashes ``msisdn`` under every key of its ring (and matches rows kept in clear).
+        """
+        ...
+
 
 @runtime_checkable
 class ListStore(Protocol):

@@ -19,11 +19,15 @@ from telewarden.core.screening import ContentInspector, PolicySettings
 class Gates:
     """Process-level overrides of the stored policy (environment or config file).
 
-    ``content_inspection=False`` is the operator's legal gate: it closes SMS body inspection
-    whatever the stored policy says. ``high_risk_countries`` replaces the stored list.
+    ``content_inspection`` can only narrow the legal gate for SMS bodies, which is the stored
+    policy's (closed until a supervisor opens it with a recorded legal basis): ``False``
+    (``TELEWARDEN_CONTENT_INSPECTION=false``) closes it whatever the stored policy says;
+    ``None`` or ``True`` leave the stored gate as it is: a deployment cannot open a gate a
+    supervisor closed.
+    ``high_risk_countries`` replaces the stored list.
     """
 
-    content_inspection: bool = True
+    content_inspection: bool | None = None
     high_risk_countries: tuple[str, ...] | None = None
 
 

@@ -22,6 +22,7 @@ import polars as pl
 
 from telewarden.core.disposal.model import Case
 from telewarden.core.ports import AuditRecord, BatchSummary, Clock
+from telewarden.core.screening import PolicySettings
 from telewarden.core.service_ports import ServiceStore
 from telewarden.services import accounts
 from telewarden.services.disposal import DisposalStore
@@ -53,11 +54,16 @@ def keep_day(
     cases: DisposalStore,
     warnings: object,
     screening: object,
+    policy: PolicySettings | None = None,
 ) -> KeptDay:
     """Copy the loop's cards, cases (with notices), warnings and verdicts into the stores.
 
     ``cases`` must be empty of these case ids (a fresh store): each case is inserted as new.
+    ``policy`` (the demo's: content inspection open on simulated traffic) is stored as the
+    served store's policy, so the API and console screen the demo's messages as the loop did.
     """
+    if policy is not None:
+        screening.set_policy(policy, actor=ACTOR)  # type: ignore[attr-defined]
     cards = register_cards(cases, records, hash_key)
     source = loop.cases
     copied = notices = in_force = 0

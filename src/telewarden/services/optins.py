@@ -7,7 +7,6 @@ Every change is effective at the next screen and audited with its actor by the s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 from telewarden.core.errors import InvalidInputError, NotFoundError
 from telewarden.core.numbers import NumberIntel
@@ -16,7 +15,6 @@ from telewarden.core.screening import OptIn, OptInScope
 
 __all__ = [
     "OptInChange",
-    "OptInHistory",
     "opt_in",
     "optin_history",
     "optins_of",
@@ -99,18 +97,8 @@ def optins_of(store: OptInStore, raw_msisdn: str) -> tuple[str, list[OptIn]]:
     return e164, store.optins_for(e164)
 
 
-class OptInHistory(Protocol):
-    """A store that finds the audit records of one subscriber's opt-ins by number.
-
-    The records hold the number as a keyed hash (``telewarden.core.privacy``); the store hashes
-    the number asked for under every key of its ring.
-    """
-
-    def optin_history(self, msisdn: str, *, limit: int = 100) -> list[AuditRecord]: ...
-
-
 def optin_history(
-    store: OptInHistory, raw_msisdn: str, *, limit: int = 100
+    store: OptInStore, raw_msisdn: str, *, limit: int = 100
 ) -> tuple[str, list[AuditRecord]]:
     """The subscriber's E.164 number and the audit records of their opt-ins, newest first."""
     e164 = subscriber(raw_msisdn)

@@ -186,13 +186,60 @@ def _check_key(key: str) -> None:
         raise InvalidInputError(f"{parts[0]} has no sub-settings: {key!r}")
 
 
-def set_policy_value(store: PolicyStore, key: str, value_text: str, *, actor: str) -> PolicyChange:
-    """Set one dotted ``key`` to ``value_text`` (JSON when it parses); a new version if it changed."""
+_GATE_KEY, _BASIS_KEY = "content_inspection", "content_legal_basis"
+_BASIS_EXAMPLE = '--legal-basis "AFL Art. 25/32; legal review ref ..."'
+
+
+def _legal_gate(document: dict[str, Any], key: str, value: Any, basis: str | None) -> None:
+    """Record the legal basis with the gate: opening needs one, closing drops it.
+
+    Nobody may inspect telecom content without a lawful basis and a legal review (domain O23):
+    ``content_inspection`` is opened only together with the basis, which the policy stores and
+    the policy's audit record keeps with who and when.
+    """
+    basis = basis.strip() if basis is not None and basis.strip() else None
+    if key == _BASIS_KEY:
+        raise InvalidInputError(
+            f"{_BASIS_KEY} is recorded when the gate is opened: "
+            f"`telewarden policy set {_GATE_KEY} true {_BASIS_EXAMPLE}`"
+        )
+    if key != _GATE_KEY:
+        if basis is not None:
+            raise InvalidInputError(f"a legal basis goes only with {_GATE_KEY} true, not {key}")
+        return
+    if value is True:
+        if basis is None:
+            raise InvalidInputError(
+                f"opening {_GATE_KEY} needs its legal basis: nobody may inspect telecom content "
+                "without a lawful basis and a legal review; name them with "
+                f"`telewarden policy set {_GATE_KEY} true {_BASIS_EXAMPLE}`"
+            )
+        document[_BASIS_KEY] = basis
+    elif value is False:
+        if basis is not None:
+            raise InvalidInputError(f"a legal basis goes only with opening {_GATE_KEY} (true)")
+        document[_BASIS_KEY] = None
+
+
+def set_policy_value(
+    store: PolicyStore,
+    key: str,
+    value_text: str,
+    *,
+    actor: str,
+    legal_basis: str | None = None,
+) -> PolicyChange:
+    """Set one dotted ``key`` to ``value_text`` (JSON when it parses); a new version if it changed.
+
+    ``content_inspection`` true needs ``legal_basis`` (the lawful basis and legal review
+    reference), stored beside it and audited with the change; false drops it.
+    """
     key, original = _translated(key)
     _check_key(key)
     value = parse_value(value_text)
     current = store.get_policy()
     document = apply_setting(current.model_dump(mode="json"), key, value)
+    _legal_gate(document, key, value, legal_basis)
     try:
         policy = PolicySettings.model_validate(document)
     except ValidationError as exc:

@@ -23,12 +23,16 @@ from telewarden.core.screening import (
     Screener,
     ScreeningEvent,
 )
+from telewarden.core.screening.settings import HOW_TO_OPEN_CONTENT
 
 if TYPE_CHECKING:
     from telewarden.services.context import AppContext, Gates
 
 __all__ = [
+    "SIMULATED_TRAFFIC",
     "content_allowed",
+    "content_gate_closed_text",
+    "simulated_traffic_policy",
     "gated_policy",
     "load_screener",
     "screen_one",
@@ -37,14 +41,51 @@ __all__ = [
 ]
 
 
+SIMULATED_TRAFFIC = "simulated traffic, no subscriber content"
+"""The basis on which the demo and the simulator's loops open the gate for their own traffic."""
+
+
+def simulated_traffic_policy(
+    policy: PolicySettings | None = None, *, deployment: bool | None = None
+) -> PolicySettings:
+    """``policy`` (default: the defaults) with content inspection open on synthetic traffic.
+
+    Only for in-memory or demo stores holding the simulator's messages: no subscriber content
+    is read. ``deployment=False`` (``TELEWARDEN_CONTENT_INSPECTION=false``) keeps it closed.
+    """
+    base = policy or PolicySettings()
+    if deployment is False:
+        return base.model_copy(update={"content_inspection": False, "content_legal_basis": None})
+    return base.model_copy(
+        update={"content_inspection": True, "content_legal_basis": SIMULATED_TRAFFIC}
+    )
+
+
+def content_gate_closed_text(gates: Gates) -> str:
+    """Why the gate is closed and how to open it lawfully."""
+    if gates.content_inspection is False:
+        return (
+            "content inspection is switched off by the deployment "
+            "(TELEWARDEN_CONTENT_INSPECTION=false or content_inspection = false in "
+            "telewarden.toml); remove that setting, then " + HOW_TO_OPEN_CONTENT
+        )
+    return (
+        "content inspection is switched off (the legal gate is closed by default: nobody may "
+        "inspect telecom content without a lawful basis and a legal review); " + HOW_TO_OPEN_CONTENT
+    )
+
+
 def gated_policy(policy: PolicySettings, gates: Gates) -> PolicySettings:
     """``policy`` with the process gates applied.
 
-    A closed content gate switches SMS body inspection off whatever the stored policy says;
-    configured high-risk countries replace the stored list.
+    The stored policy is the legal gate: closed until a supervisor opens it with a recorded
+    legal basis. The process setting can only narrow it: ``gates.content_inspection`` False
+    closes SMS body inspection whatever the stored policy says; True or None leave the stored
+    gate as it is, so a gate a supervisor closed stays closed (issue #12: the stored policy's
+    gate holds on every path). Configured high-risk countries replace the stored list.
     """
     update: dict[str, object] = {}
-    if not gates.content_inspection and policy.content_inspection:
+    if gates.content_inspection is False and policy.content_inspection:
         update["content_inspection"] = False
     if gates.high_risk_countries is not None:
         update["high_risk_countries"] = [c.upper() for c in gates.high_risk_countries]
@@ -60,9 +101,7 @@ def require_content_allowed(ctx: AppContext, what: str) -> None:
     """Refuse a content-reading use case (``sms classify`` ...) while the legal gate is closed."""
     if not content_allowed(ctx):
         raise ConfigurationError(
-            f"{what} reads message bodies, but content inspection is switched off "
-            "(policy content_inspection=false or TELEWARDEN_CONTENT_INSPECTION=false); "
-            "inspection needs the legal basis named in the policy before it is switched on"
+            f"{what} reads message bodies, but {content_gate_closed_text(ctx.gates)}"
         )
 
 

@@ -20,7 +20,6 @@ from typing import Any, Protocol
 
 from telewarden.core.ports import (
     AuditLog,
-    AuditRecord,
     BatchSummary,
     DecisionLog,
     DecisionSink,
@@ -136,6 +135,17 @@ def check_optin_store(store: _AuditedOptInStore, *, at: dt.datetime | None = Non
     assert records[1].after is not None and records[1].after["opted_in"] is False
     assert records[3].after is None and records[3].before is not None
     assert store.remove_optin(CALLEE, None, actor="carol") == 1, "no scope removes every scope"
+    history = store.optin_history(CALLEE)
+    assert [(r.action, r.actor) for r in history] == [
+        ("delete", "carol"),
+        ("delete", "carol"),
+        ("create", "alice"),
+        ("update", "bob"),
+        ("create", "alice"),
+    ], "the opt-in history: every scope, newest first"
+    assert all(r.entity == "optin" for r in history)
+    assert [r.action for r in store.optin_history(CALLEE, limit=2)] == ["delete", "delete"]
+    assert store.optin_history("+8613900000000") == [], "another subscriber's history is apart"
 
 
 def _exact(n: int, source: str = "feed") -> ListEntry:
@@ -256,7 +266,7 @@ def check_decision_log(log: DecisionLog, *, at: dt.datetime | None = None) -> No
 
 
 class _PrivateStore(_AuditedOptInStore, DecisionLog, Protocol):
-    def optin_history(self, msisdn: str, *, limit: int = 100) -> list[AuditRecord]: ...
+    pass
 
 
 def check_number_privacy(store: _PrivateStore) -> None:

@@ -31,6 +31,7 @@ from telewarden.core.screening import (
 T0 = dt.datetime(2026, 5, 20, 8, 0, tzinfo=dt.UTC)
 HK = "+85223456789"
 SUB = "13800138000"
+OPEN = PolicySettings(content_inspection=True, content_legal_basis="test: synthetic messages")
 SUB_E164 = "+8613800138000"
 INTL = Ingress.INTERNATIONAL
 
@@ -231,15 +232,33 @@ def test_trace_lists_every_rule_once_in_priority_order() -> None:
     ids=["scam", "spam", "ok"],
 )
 def test_content_rule_applies_to_sms_text(text: str, verdict: Verdict, reason: ReasonCode) -> None:
-    screener = Screener(content=FakeInspector())
+    screener = Screener(OPEN, content=FakeInspector())
     d = screener.decide(ScreeningEvent("13900139000", SUB, Channel.SMS, text=text))
     assert (d.verdict, d.reason) == (verdict, reason)
 
 
 def test_spam_can_be_blocked_by_setting() -> None:
-    screener = Screener(PolicySettings(spam_verdict="block"), content=FakeInspector())
+    policy = OPEN.model_copy(update={"spam_verdict": "block"})
+    screener = Screener(policy, content=FakeInspector())
     d = screener.decide(ScreeningEvent("13900139000", SUB, Channel.SMS, text="spam x"))
     assert (d.verdict, d.reason) == (Verdict.BLOCK, ReasonCode.CONTENT_SPAM)
+
+
+def test_the_content_gate_is_closed_by_default() -> None:
+    assert PolicySettings().content_inspection is False
+    screener = Screener(content=FakeInspector())
+    d = screener.decide(ScreeningEvent("13900139000", SUB, Channel.SMS, text="scam pay now"))
+    assert d.verdict is Verdict.ALLOW
+    assert CONTENT_GATE_TEXT in d.message and "content_legal_basis" in CONTENT_GATE_TEXT
+
+
+def test_the_content_gate_opens_only_with_a_legal_basis() -> None:
+    with pytest.raises(ValueError, match="needs content_legal_basis"):
+        PolicySettings(content_inspection=True)
+    with pytest.raises(ValueError, match="--legal-basis"):
+        PolicySettings(content_inspection=True, content_legal_basis="   ")
+    # A document stored open before a basis was required loads closed.
+    assert not PolicySettings.from_stored({"content_inspection": True}).content_inspection
 
 
 def test_content_gate_off_is_stated_in_trace_and_message() -> None:
@@ -254,13 +273,13 @@ def test_content_gate_off_is_stated_in_trace_and_message() -> None:
 
 
 def test_content_rule_does_not_touch_calls() -> None:
-    screener = Screener(content=FakeInspector())
+    screener = Screener(OPEN, content=FakeInspector())
     d = screener.decide(ScreeningEvent("13900139000", SUB, Channel.CALL, text="scam"))
     assert d.verdict is Verdict.ALLOW
 
 
 def test_broken_inspector_does_not_raise() -> None:
-    screener = Screener(content=BrokenInspector())
+    screener = Screener(OPEN, content=BrokenInspector())
     d = screener.decide(ScreeningEvent("13900139000", SUB, Channel.SMS, text="hello"))
     assert d.verdict is Verdict.ALLOW
     assert any("content inspector failed" in t.detail for t in d.trace)

@@ -89,6 +89,7 @@ def build_screener(*, content_inspection: bool = False, overrides: bool = False)
     )
     policy = PolicySettings(
         content_inspection=content_inspection,
+        content_legal_basis="test: synthetic messages" if content_inspection else None,
         high_risk_countries=["KH", "MM", "PH"],
         region_overrides=(
             {"Beijing": RegionPolicy(cross_border_block_calls=False), "广东": RegionPolicy()}

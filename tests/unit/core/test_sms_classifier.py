@@ -118,6 +118,7 @@ def test_content_inspector_plugs_into_the_real_screener(model: SmsModel) -> None
         Channel,
         ContentInspector,
         Ingress,
+        PolicySettings,
         Screener,
         ScreeningEvent,
     )
@@ -126,7 +127,8 @@ def test_content_inspector_plugs_into_the_real_screener(model: SmsModel) -> None
     assert isinstance(inspector, ContentInspector)
     finding = inspector.inspect("【ETC】您的ETC已失效，请于24小时内登录 etc-renz.com 认证")
     assert finding.verdict == "scam" and "NV-05" in finding.fraud_types
-    screener = Screener(content=inspector)
+    opened = PolicySettings(content_inspection=True, content_legal_basis="test: synthetic")
+    screener = Screener(opened, content=inspector)  # the legal gate is closed by default
     decision = screener.decide(
         ScreeningEvent(
             caller="+8613800138000",

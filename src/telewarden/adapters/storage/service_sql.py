@@ -16,8 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from telewarden.adapters.storage.models import AuditRow, DecisionRow
 from telewarden.adapters.storage.protocol import ephemeral_keyring, private_decision
 from telewarden.adapters.storage.service_models import ApiKeyRow, SessionRow, UserRow
+from telewarden.adapters.storage.sql import append_audit
 from telewarden.core.errors import ConflictError
-from telewarden.core.ports import Clock
+from telewarden.core.ports import AuditRecord, Clock
 from telewarden.core.privacy import KeyRing, number_keys
 from telewarden.core.service_ports import (
     ApiKey,
@@ -134,17 +135,10 @@ class SqlServiceStore:
         before: dict[str, Any] | None,
         after: dict[str, Any] | None,
     ) -> None:
-        conn.execute(
-            insert(AuditRow),
-            {
-                "at": self.clock.now(),
-                "actor": actor[:64],
-                "entity": entity,
-                "entity_key": key[:128],
-                "action": action,
-                "before": before,
-                "after": after,
-            },
+        # The one write path of the audit log: linked into the hash chain (``append_audit``),
+        # so ``telewarden audit verify`` covers account and key changes too.
+        append_audit(
+            conn, [AuditRecord(self.clock.now(), actor, entity, key, action, before, after)]
         )
 
     # -- users ---------------------------------------------------------------------------------

@@ -139,16 +139,18 @@ def append_audit(conn: Connection, records: list[AuditRecord]) -> None:
     prev = (last.row_hash or GENESIS) if last is not None else GENESIS
     rows = []
     for r in records:
+        # The hash covers the values as stored (the columns hold 64 and 128 characters).
+        actor, entity_key = r.actor[:64], r.entity_key[:128]
         digest = entry_hash(
-            prev, next_id, r.at, r.actor, r.entity, r.entity_key, r.action, r.before, r.after
+            prev, next_id, r.at, actor, r.entity, entity_key, r.action, r.before, r.after
         )
         rows.append(
             {
                 "id": next_id,
                 "at": r.at,
-                "actor": r.actor[:64],
+                "actor": actor,
                 "entity": r.entity,
-                "entity_key": r.entity_key[:128],
+                "entity_key": entity_key,
                 "action": r.action,
                 "before": r.before,
                 "after": r.after,
@@ -707,6 +709,14 @@ class SqlStore:
                 },
             )
 
+    def rehash_clear_numbers(self, *, actor: str, batch_size: int = 1000) -> list[Any]:
+        """Rewrite decision-log and audit rows logged in clear (``storage.rehash``): their counts."""
+        from telewarden.adapters.storage.rehash import rehash_audit_log, rehash_decision_log
+
+        decisions = rehash_decision_log(self.engine, self.keyring, batch_size=batch_size)
+        audit = rehash_audit_log(self.engine, self.keyring, clock=self.clock, actor=actor)
+        return [decisions, audit]
+
     def purge_decisions(self, before: dt.datetime, *, actor: str) -> int:
         """Delete decision-log rows older than ``before``; one audit record says how many."""
         with self.engine.begin() as conn:
@@ -884,7 +894,7 @@ def _safe(url: str) -> str:
 def _stored_policy(version: int, document: Any) -> PolicySettings:
     """The stored policy document as settings; a damaged one is a ConfigurationError (exit 3)."""
     try:
-        return PolicySettings.model_validate(document)
+        return PolicySettings.from_stored(document)
     except Exception as exc:  # pydantic's ValidationError, or a document that is not an object
         raise ConfigurationError(
             f"stored policy version {version} is damaged and cannot be used "

@@ -86,6 +86,12 @@ class PolicySetting(StrictModel):
 
     key: str = Field(min_length=1, max_length=200)
     value: Any = Field(description="Any JSON value")
+    legal_basis: str | None = Field(
+        None,
+        max_length=500,
+        description="Required to open content_inspection (true): the lawful basis and legal "
+        "review reference, stored and audited; 422 without it",
+    )
 
 
 class PolicyChangeOut(BaseModel):

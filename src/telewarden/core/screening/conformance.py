@@ -172,6 +172,7 @@ def conformance_snapshots(
         deny, allow = _lists()
         policy = PolicySettings(
             content_inspection=inspection,
+            content_legal_basis="conformance: synthetic messages" if inspection else None,
             high_risk_countries=["KH", "MM", "PH"],
             region_overrides=(
                 {"Beijing": RegionPolicy(cross_border_block_calls=False), "广东": RegionPolicy()}

@@ -93,7 +93,8 @@ __all__ = [
 
 SIP_BLOCK_STATUS = 603
 CONTENT_GATE_TEXT = (
-    "content inspection disabled by deployment (legal gate); sender and metadata rules only"
+    "content inspection closed (legal gate: it opens only on a recorded lawful basis and legal "
+    "review, policy content_inspection with content_legal_basis); sender and metadata rules only"
 )
 
 TextFn = Callable[[EventFacts], str]
