@@ -61,7 +61,7 @@ def test_outcomes_train_a_model_with_its_card_and_meta(
     assert report.cv.precision > 0.9 and report.cv.auc > 0.95
     assert report.card == tmp_path / "own.card.md" and report.card.is_file()
     card = report.card.read_text()
-    assert "duplicates of a number dropped 5" in card
+    assert "came again later in the file: 5" in card
     assert f"fraud {report.fraud:,}, legitimate {240 - report.fraud:,}" in card
     assert f"{report.cv.precision:.4f}" in card
     meta = load_model_meta(output)

@@ -184,7 +184,14 @@ def evaluate_own_scorer(
     stage("cross-validating and training on day A")
     scorer, cv = fit_scorer(data, rounds=rounds, forest_trees=forest_trees, folds=folds)
     source = f"simulated day ({preset_name}, seed {train_seed})"
-    meta = model_meta(data, scorer, cv, sources={}, source_name=source)
+    meta = model_meta(
+        data,
+        scorer,
+        cv,
+        sources={},
+        source_name=source + " (outcomes: the on-net fraud cards of its ground truth)",
+        written_by=f"telewarden eval own-scorer --train-seed {train_seed} --preset {preset_name}",
+    )
     if model_output is not None:
         write_model(scorer, meta, model_output)
     stage(f"scoring day B (seed {test_seed})")

@@ -240,11 +240,13 @@ def model_meta(
     *,
     sources: dict[str, Path | None],
     source_name: str,
+    written_by: str = "telewarden numbers train",
 ) -> dict[str, Any]:
     """The ``meta`` block of a trained model file."""
     return {
         "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "trained_on": source_name,
+        "written_by": written_by,
         "files": {
             name: {"name": path.name, "sha256": _sha256(path)}
             for name, path in sources.items()
@@ -288,18 +290,17 @@ def model_card(meta: dict[str, Any], model_name: str) -> str:
         "",
         "Number scorer (LightGBM boosting + random-forest blend over the 55 behaviour features, "
         "Platt-calibrated, F1-best threshold from inner folds; docs/model-card-numbers.md) "
-        f"trained on {meta['trained_on']} at {meta['trained_at']} by `telewarden numbers train`.",
+        f"trained on {meta['trained_on']} at {meta['trained_at']} by `{meta['written_by']}`.",
         "",
         "## Data",
         "",
-        "- files: "
-        + ", ".join(
-            f"{k} `{v['name']}` (SHA-256 {v['sha256'][:12]}...)" for k, v in meta["files"].items()
-        ),
-        f"- rows read {data['rows_read']:,}; duplicates of a number dropped {data['duplicates_dropped']:,} "
-        "(the last row of a number kept)",
-        f"- numbers {data['numbers']:,}: fraud {data['fraud']:,}, legitimate {data['legitimate']:,}",
-        f"- numbers without an outcome: {data['unlabelled']:,} ({data['unlabelled_as']})",
+        *(f"- {k}: `{v['name']}` (SHA-256 {v['sha256']})" for k, v in meta["files"].items()),
+        f"- rows read {data['rows_read']:,}; rows dropped because their number came again "
+        f"later in the file: {data['duplicates_dropped']:,} (the last row of a number counts)",
+        f"- numbers {data['numbers']:,}: fraud {data['fraud']:,}, legitimate "
+        f"{data['legitimate']:,}",
+        f"- numbers without an outcome: {data['unlabelled']:,} (handled as: "
+        f"{data['unlabelled_as']})",
         "",
         "## Cross-validated on this data",
         "",
@@ -314,7 +315,7 @@ def model_card(meta: dict[str, Any], model_name: str) -> str:
             "| AUC | precision | recall | F1 | flagged | flag share | Brier |",
             "|---|---|---|---|---|---|---|",
             f"| {cv['auc']:.4f} | {cv['precision']:.4f} | {cv['recall']:.4f} | {cv['f1']:.4f} | "
-            f"{cv['true_flagged']} of {cv['flagged']} true | {cv['flag_share']:.4%} | "
+            f"{cv['flagged']} ({cv['true_flagged']} fraud) | {cv['flag_share']:.4%} | "
             f"{cv['brier']:.5f} |",
         ]
     lines += [
