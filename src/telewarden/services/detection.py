@@ -141,10 +141,12 @@ def detect_cards(
         meta = load_model_meta(model)
         if not meta.get("act_on_flags"):
             cv = meta.get("cv") or {}
+            precision = cv.get("precision")
+            measured = f"{precision:.4f}" if isinstance(precision, float) else "not measured"
             raise InvalidInputError(
                 f"--scorer-acts: {model} may not act on its flags (its card says "
-                f"cross-validated precision {cv.get('precision', 'not measured')}, "
-                f"{cv.get('fraud', 0)} fraud numbers; rule: {meta.get('act_rule', 'n/a')})"
+                f"cross-validated precision {measured} on {cv.get('fraud', 0)} fraud numbers; "
+                f"rule: {meta.get('act_rule', 'cv precision >= 0.95')})"
             )
 
     def stage(text: str) -> None:
