@@ -330,7 +330,11 @@ def test_detect_keeps_scorer_flags_over_a_long_enough_span(
 ) -> None:
     out = tmp_path / "detect"
     args = ("--records", str(sim_dir), "--output", str(out), "--min-history-days", "0")
+    # The domain check alone now withholds the Sichuan model's flags on a simulated day.
     stdout = _ok(runner, "detect", *args)
+    assert "out of the model's training domain" in " ".join(stdout.split())
+    assert not pl.read_csv(out / "scores.csv")["flagged"].any()
+    stdout = _ok(runner, "detect", *args, "--no-domain-check")
     scores = pl.read_csv(out / "scores.csv")
     assert not scores["flag_withheld"].any()
     assert scores["flagged"].sum() > 0

@@ -77,7 +77,8 @@ def _check_fields(model: object, origin: str) -> dict[str, Any]:
     return model
 
 
-def _decode(blob: bytes, origin: str) -> NumberScorer:
+def _verified(blob: bytes, origin: str) -> dict[str, Any]:
+    """The model dictionary of a file, envelope and checksum checked; no booster parsed."""
     text = gunzip_bounded(blob, f"{origin}: not a telewarden number model")
     try:
         data = json.loads(text)
@@ -94,6 +95,11 @@ def _decode(blob: bytes, origin: str) -> NumberScorer:
             raise ConfigurationError(f"{origin}: checksum mismatch (the file is damaged)")
     else:  # written before format 2: checked field by field, no checksum
         model = _check_fields(data, origin)
+    return model
+
+
+def _decode(blob: bytes, origin: str) -> NumberScorer:
+    model = _verified(blob, origin)
     try:
         return NumberScorer.from_dict(model)
     except ConfigurationError:
@@ -122,6 +128,24 @@ def load_model(path: Path | None = None) -> NumberScorer:
     if not path.is_file():
         raise ConfigurationError(f"no model file at {path}")
     return _decode(path.read_bytes(), str(path))
+
+
+def load_model_meta(path: Path | None = None) -> dict[str, Any]:
+    """The ``meta`` block of a model file (what it was trained on, its measured figures).
+
+    The file is checked as :func:`load_model` does (envelope, checksum, fields); the shipped
+    model and files written without a ``meta`` block give an empty dictionary.
+    """
+    if path is None:
+        return {}
+    if not path.is_file():
+        raise ConfigurationError(f"no model file at {path}")
+    meta = _verified(path.read_bytes(), str(path)).get("meta")
+    if meta is None:
+        return {}
+    if not isinstance(meta, dict):
+        raise ConfigurationError(f"{path}: field 'meta' is not an object")
+    return meta
 
 
 def save_model(scorer: NumberScorer, path: Path) -> Path:

@@ -29,6 +29,21 @@ def detect(
             "on fewer they are withheld (scores are still written)."
         ),
     ] = MIN_HISTORY_DAYS,
+    scorer_acts: Annotated[
+        bool,
+        typer.Option(
+            "--scorer-acts",
+            help="Act on the flags of a model trained on your own outcomes whose card allows it "
+            "(cross-validated precision >= 0.95), whatever the history.",
+        ),
+    ] = False,
+    domain_check: Annotated[
+        bool,
+        typer.Option(
+            help="Withhold the scorer's flags when the features do not look like the model's "
+            "training data (per-feature PSI; `numbers domain`)."
+        ),
+    ] = True,
 ) -> None:
     """Run signals, features, the scorer and the rule detectors.
 
@@ -51,6 +66,8 @@ def detect(
             output,
             model=model,
             min_history_days=min_history_days,
+            scorer_acts=scorer_acts,
+            domain_check=domain_check,
             on_stage=lambda text: progress.update(task, description=text),
             on_calls=on_calls,
         )
@@ -60,15 +77,15 @@ def detect(
     console.print(table)
     if report.flags_withheld:
         console.print(
-            f"scorer flags withheld: the records cover {report.history_days} days and the model, "
-            f"trained on eight-month aggregates, needs at least {min_history_days:g} "
-            f"(--min-history-days; it would have flagged {report.model_flags:,} of "
-            f"{report.subscribers_scored:,} subscribers; see docs/model-card-numbers.md)"
+            f"scorer flags withheld: {report.withheld_because} (it would have flagged "
+            f"{report.model_flags:,} of {report.subscribers_scored:,} subscribers; see "
+            "docs/model-card-numbers.md)"
         )
     else:
+        acting = " (acting: --scorer-acts)" if report.scorer_acts else ""
         console.print(
             f"scorer flagged {report.model_flags:,} of {report.subscribers_scored:,} subscribers "
-            f"over {report.history_days} days of records"
+            f"over {report.history_days} days of records{acting}"
         )
     console.print(f"detectors flagged {report.numbers_flagged:,} numbers -> {output}")
     console.print(

@@ -32,6 +32,11 @@ LAZY_COMMANDS = (
         "Recall on a new campaign after N reports, with precision on legitimate traffic held.",
     ),
     LazyCommand(
+        "own-scorer",
+        "telewarden.cli.eval_own_scorer:eval_own_scorer",
+        "Precision, recall and flag share on the next day of a scorer trained on one day's outcomes.",
+    ),
+    LazyCommand(
         "adversaries",
         "telewarden.cli.eval_adversaries:eval_adversaries",
         "Harm (victims, losses) with and without the live loop, and cards burnt per victim.",

@@ -5,12 +5,15 @@ Commands (the work is done in ``telewarden.services.number_features`` and
 
 - ``numbers features``: the 55 Sichuan features from the contest's four tables (``--voc --sms
   --app --user``) or from canonical records (``--calls --sms [--usage --subscribers --cells]``);
-- ``numbers train``: retrain the scorer on a carrier's labels;
+- ``numbers train``: train the scorer on a carrier's features and outcomes, with its card
+  (``telewarden.services.number_training``);
+- ``numbers domain``: whether features look like a model's training data (PSI);
 - ``numbers score`` / ``numbers explain``: calibrated scores, flags and reasons.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +27,15 @@ app = typer.Typer(
     help="Behaviour features, scoring and explanations for numbers.", no_args_is_help=True
 )
 console = Console()
+
+
+class UnlabelledChoice(StrEnum):
+    """What ``numbers train`` does with numbers no outcome labels."""
+
+    ERROR = "error"
+    SKIP = "skip"
+    LEGITIMATE = "legitimate"
+
 
 EdgesOption = Annotated[Path | None, typer.Option(help="Contact edges src,dst.")]
 ModelOption = Annotated[Path | None, typer.Option(help="Model file; default: shipped.")]
@@ -78,16 +90,27 @@ def train(
     features_path: Annotated[Path, typer.Option("--features", help="Features with key column.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Model file (.json.gz).")],
     labels: Annotated[
-        Path | None, typer.Option(help="Key + label (1 = fraud); default: `label` column.")
+        Path | None,
+        typer.Option(
+            help="Key + label (1 = fraud), e.g. `reports outcomes --output`; "
+            "default: the features' `label` column."
+        ),
     ] = None,
     edges: EdgesOption = None,
+    unlabelled: Annotated[
+        UnlabelledChoice, typer.Option(help="Numbers without an outcome.")
+    ] = UnlabelledChoice.ERROR,
+    folds: Annotated[
+        int, typer.Option(min=0, help="Cross-validation folds for the card (0: none).")
+    ] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of the folds.")] = 0,
     rounds: Annotated[int, typer.Option(help="Boosting rounds.")] = 700,
     forest_trees: Annotated[
         int, typer.Option(help="Trees of the random-forest member (0: boosting alone).")
     ] = 300,
 ) -> None:
-    """Train the number scorer (calibrated, threshold from inner folds) and save it."""
-    from telewarden.services.number_scoring import train_scorer
+    """Train the number scorer on your records' features and outcomes; write it and its card."""
+    from telewarden.services.number_training import train_scorer
 
     with console.status(f"training on {features_path}"):
         report = train_scorer(
@@ -97,11 +120,46 @@ def train(
             edges=edges,
             rounds=rounds,
             forest_trees=forest_trees,
+            folds=folds,
+            seed=seed,
+            unlabelled=unlabelled.value,
         )
     console.print(
-        f"trained on {report.numbers:,} numbers ({report.fraud:,} fraud); model -> {output}: "
-        f"{report.features} features, threshold {report.threshold:.3f}, {report.seconds:.1f} s"
+        f"trained on {report.numbers:,} numbers ({report.fraud:,} fraud; "
+        f"{report.duplicates:,} duplicate rows dropped, {report.unlabelled:,} without an "
+        f"outcome); model -> {output}: {report.features} features, threshold "
+        f"{report.threshold:.3f}, {report.seconds:.1f} s"
     )
+    if report.cv is not None:
+        cv = report.cv
+        console.print(
+            f"{cv.folds}-fold CV: AUC {cv.auc:.4f}, precision {cv.precision:.4f}, recall "
+            f"{cv.recall:.4f}, F1 {cv.f1:.4f}, flag share {cv.flag_share:.4%}"
+        )
+    act = "may act on its flags" if report.act_on_flags else "keeps its flags advisory"
+    console.print(f"detect --scorer-acts {act}; card -> {report.card}")
+
+
+@app.command("domain")
+def domain(
+    features_path: Annotated[Path, typer.Option("--features", help="Features file.")],
+    model: ModelOption = None,
+    encoding: EncodingOption = None,
+) -> None:
+    """Do these features look like the model's training data? (per-feature PSI)"""
+    from telewarden.services.number_domain import check_features_file
+
+    check = check_features_file(features_path, model, encoding)
+    if check is None:
+        console.print(f"{model} carries no training profile (trained before profiles existed)")
+        raise typer.Exit(1)
+    table = Table("feature", "PSI")
+    for name, value in check.psi[:10]:
+        table.add_row(name, f"{value:.3f}")
+    console.print(table)
+    console.print(f"{check.rows:,} numbers: {check.summary()}")
+    if not check.in_domain:
+        raise typer.Exit(1)
 
 
 @app.command("score")

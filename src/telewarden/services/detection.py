@@ -15,15 +15,19 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from telewarden.core.detectors import DetectorConfig, detect_stream
+from telewarden.core.errors import InvalidInputError
 from telewarden.core.features.sichuan import KEY
 from telewarden.core.features.signals import windowed_signals
 from telewarden.services.number_features import features_from_records
 from telewarden.services.number_inputs import read_records, write_frame
+
+if TYPE_CHECKING:
+    from telewarden.core.features.domain import DomainCheck
 
 MIN_HISTORY_DAYS = 28.0
 """Fewest calendar days of records on which the shipped scorer's flags count; the same value as
@@ -66,6 +70,12 @@ class DetectReport:
     model_flags: int
     """Numbers the scorer flagged, whether or not the flags were withheld."""
     flags_withheld: bool
+    withheld_because: str | None
+    """Why the scorer's flags were withheld (short history, out of domain), or None."""
+    scorer_acts: bool
+    """The flags stand because the model's own figures allow it (``--scorer-acts``)."""
+    domain: DomainCheck | None
+    """The features against the model's training distribution (None: the model has none)."""
     history_days: int
     min_history_days: float
     flagged_by_detector: tuple[tuple[str, int], ...]
@@ -86,6 +96,8 @@ def detect_cards(
     *,
     model: Path | None = None,
     min_history_days: float = MIN_HISTORY_DAYS,
+    scorer_acts: bool = False,
+    domain_check: bool = True,
     config: DetectorConfig | None = None,
     on_stage: Callable[[str], Any] | None = None,
     on_calls: Callable[[int, int], Any] | None = None,
@@ -103,12 +115,39 @@ def detect_cards(
     min_history_days : float
         On records spanning fewer calendar days the scorer's flags are withheld
         (``flag_withheld``); scores are still written.
+    scorer_acts : bool
+        Act on the flags of a model trained on the carrier's own outcomes whatever the history,
+        when its model file says its cross-validated precision allows it
+        (:func:`telewarden.services.number_training.may_act`); InvalidInputError otherwise (the
+        shipped Sichuan-trained model always stays advisory). Flags are withheld in any case
+        when the features are out of the model's training domain.
+    domain_check : bool
+        Compare the features with the model's training distribution and withhold the flags
+        when they differ (:mod:`telewarden.services.number_domain`); off only for experiments.
     on_stage : callable, optional
         Called with a short description as each stage starts.
     on_calls : callable, optional
         Called with ``(calls done, calls in all)`` while the detectors run.
     """
-    from telewarden.adapters.number_model import load_model
+    from telewarden.adapters.number_model import load_model, load_model_meta
+    from telewarden.services.number_domain import domain_of
+
+    if scorer_acts:
+        if model is None:
+            raise InvalidInputError(
+                "--scorer-acts: the shipped model was trained on the Sichuan contest and stays "
+                "advisory; train one on your own outcomes (`numbers train`) and pass --model"
+            )
+        meta = load_model_meta(model)
+        if not meta.get("act_on_flags"):
+            cv = meta.get("cv") or {}
+            precision = cv.get("precision")
+            measured = f"{precision:.4f}" if isinstance(precision, float) else "not measured"
+            raise InvalidInputError(
+                f"--scorer-acts: {model} may not act on its flags (its card says "
+                f"cross-validated precision {measured} on {cv.get('fraud', 0)} fraud numbers; "
+                f"rule: {meta.get('act_rule', 'cv precision >= 0.95')})"
+            )
 
     def stage(text: str) -> None:
         if on_stage is not None:
@@ -133,13 +172,25 @@ def detect_cards(
     )
     stage("computing features and scores")
     span_days = history_days(records)
-    withheld = span_days < min_history_days
+    features = features_from_records(records)
+    domain = domain_of(features, model) if domain_check and features.height else None
+    withheld_because = None
+    if domain is not None and not domain.in_domain:
+        withheld_because = (
+            f"the features are out of the model's training domain ({domain.summary()})"
+        )
+    elif span_days < min_history_days and not scorer_acts:
+        withheld_because = (
+            f"the records cover {span_days} days, fewer than --min-history-days "
+            f"{min_history_days:g}"
+        )
+    withheld = withheld_because is not None
     # Reasons (exact TreeSHAP, milliseconds a row) are worked out only for flags that stand:
     # withheld flags are read by no one, and explaining them was most of a short run's time.
     scores = (
         load_model(model)
         .score_many(
-            features_from_records(records),
+            features,
             explain="none" if withheld else "flagged",
             threads=os.cpu_count() or 1,
         )
@@ -172,6 +223,9 @@ def detect_cards(
         subscribers_scored=scores.height,
         model_flags=model_flags,
         flags_withheld=withheld,
+        withheld_because=withheld_because,
+        scorer_acts=scorer_acts and not withheld,
+        domain=domain,
         history_days=span_days,
         min_history_days=min_history_days,
         flagged_by_detector=tuple((str(d), int(n)) for d, n in per_detector.rows()),

@@ -1,6 +1,7 @@
-"""Train the number scorer, score a features file and explain one number's score.
+"""Score a features file and explain one number's score.
 
-What belongs here: the ``numbers train``, ``numbers score`` and ``numbers explain`` use cases.
+What belongs here: the ``numbers score`` and ``numbers explain`` use cases (``numbers train`` is
+:mod:`telewarden.services.number_training`).
 LightGBM and scikit-learn take seconds to import, so the scorer and the model-file adapter are
 imported inside these functions: importing this module costs only Polars.
 """
@@ -25,55 +26,11 @@ from telewarden.services.number_inputs import (
     quarantine_path,
     read_edges,
     read_features,
-    read_labels,
     write_frame,
 )
 
 if TYPE_CHECKING:
     from telewarden.core.models.number_scorer import Explain
-
-
-@dataclass(frozen=True, slots=True)
-class TrainReport:
-    """A trained model written to ``output``."""
-
-    output: Path
-    numbers: int
-    fraud: int
-    features: int
-    """Model features (55, plus the graph features when edges were given)."""
-    threshold: float
-    seconds: float
-
-
-def train_scorer(
-    features_path: Path,
-    output: Path,
-    *,
-    labels: Path | None = None,
-    edges: Path | None = None,
-    rounds: int = 700,
-    forest_trees: int = 300,
-) -> TrainReport:
-    """Train a calibrated scorer on a features file and its labels, and save it to ``output``."""
-    from telewarden.adapters.number_model import save_model
-    from telewarden.core.models.number_scorer import NumberScorer
-
-    started = time.perf_counter()
-    frame = read_features(features_path).frame
-    y = read_labels(frame, labels).to_numpy()
-    scorer = NumberScorer(num_boost_round=rounds, forest_rounds=forest_trees).fit(
-        frame, y, read_edges(edges)
-    )
-    save_model(scorer, output)
-    return TrainReport(
-        output=output,
-        numbers=frame.height,
-        fraud=int(y.sum()),
-        features=len(scorer.feature_names_),
-        threshold=scorer.threshold_,
-        seconds=time.perf_counter() - started,
-    )
 
 
 @dataclass(frozen=True, slots=True)
