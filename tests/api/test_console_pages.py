@@ -74,8 +74,8 @@ def test_policy_and_list_forms_go_back_with_what_they_did(svc: Service) -> None:
             return unquote(r.headers["location"])
 
         before = svc.client.get("/v1/policy", headers=svc.as_("admin")).json()["version"]
-        done = post("/console/policy/set", key="content_inspection", value="false")
-        assert done == f"/console/policy?message=✓ content_inspection = false (v{before + 1})"
+        done = post("/console/policy/set", key="cross_border_block_sms", value="false")
+        assert done == f"/console/policy?message=✓ cross_border_block_sms = false (v{before + 1})"
         assert post("/console/policy/set", key="nope", value="1").startswith(
             "/console/policy?message=✗ "
         )
