@@ -60,7 +60,7 @@ class ParquetTable(Table):
     The row count comes from the file footer; ``frame`` is empty and unused.
     """
 
-    __slots__ = ("path", "required", "optional", "_file", "_rows", "_columns")
+    __slots__ = ("path", "required", "optional", "keep_numbers", "_file", "_rows", "_columns")
 
     def __init__(
         self,
@@ -69,11 +69,13 @@ class ParquetTable(Table):
         optional: Sequence[str],
         *,
         keep_all: bool = False,
+        keep_numbers: bool = False,
     ) -> None:
         import pyarrow.parquet as pq
 
         super().__init__(pl.DataFrame())
         self.path, self.required, self.optional = path, required, optional
+        self.keep_numbers = keep_numbers
         try:
             self._file = pq.ParquetFile(path)
         except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... for a bad file
@@ -113,7 +115,7 @@ class ParquetTable(Table):
                 lines = pl.int_range(first, first + frame.height, dtype=pl.Int64, eager=True)
                 frame = frame.with_columns(lines.alias(LINE))
                 first += frame.height
-                yield _select(self.path, frame, self.required, self.optional)
+                yield _select(self.path, frame, self.required, self.optional, self.keep_numbers)
         except InvalidInputError:
             raise
         except Exception as exc:  # a truncated or corrupt row group
@@ -209,7 +211,11 @@ def read_table(
 
 
 def _select(
-    path: Path, frame: pl.DataFrame, required: Sequence[str], optional: Sequence[str]
+    path: Path,
+    frame: pl.DataFrame,
+    required: Sequence[str],
+    optional: Sequence[str],
+    keep_numbers: bool = False,
 ) -> pl.DataFrame:
     names = _column_names(path, [c for c in frame.columns if c != LINE])
     frame = frame.rename({name: key for key, name in names.items()})
@@ -225,6 +231,8 @@ def _select(
             exprs.append(pl.lit(None, dtype=pl.String).alias(name))
         elif isinstance(frame.schema[name], pl.Datetime):
             exprs.append(pl.col(name))
+        elif keep_numbers and frame.schema[name].is_numeric():
+            exprs.append(pl.col(name))  # a Parquet number column stays a number
         else:
             text = pl.col(name).cast(pl.String).str.strip_chars()
             exprs.append(pl.when(text == "").then(None).otherwise(text).alias(name))
