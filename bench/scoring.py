@@ -182,6 +182,14 @@ def in_process(args: argparse.Namespace, source: pl.DataFrame) -> None:
     line("compiled scores only, 1 thread", args.rows, w1, c1)
     w2, c2, _ = _timed(lambda: fast.score_many(frame, explain="none", threads=cores))
     line(f"compiled scores only, {cores} threads", args.rows, w2, c2)
+    x = fast._matrix(frame, None, fast.known_)
+    for member, name in ((0, "boosted member (700 trees)"), (1, "forest member (300 trees)")):
+        _, c_old, _ = _timed(lambda m=member: scorer._member_raw(m, x, 1))
+        _, c_new, _ = _timed(lambda m=member: fast._member_raw(m, x, 1))
+        print(
+            f"  {name}: LightGBM {c_old / args.rows * 1e6:6.1f} us CPU a row, compiled "
+            f"{c_new / args.rows * 1e6:6.1f} us (x{c_old / c_new:.1f})"
+        )
     assert isinstance(got, pl.DataFrame) and isinstance(want, pl.DataFrame)
     worst = float((got["score"] - want["score"]).abs().max())  # type: ignore[arg-type]
     print(
