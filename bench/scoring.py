@@ -55,8 +55,11 @@ def synthetic_features(source: pl.DataFrame, rows: int, seed: int = 0) -> pl.Dat
         n: base[n].cast(pl.Float64).to_numpy() * (1 + 0.05 * rng.standard_normal(rows))
         for n in FEATURE_NAMES
     }
-    return pl.DataFrame(jitter).with_columns(
-        pl.Series("phone_no_m", [f"s{i:09d}" for i in range(rows)])
+    # A missing value stays missing (null): as NaN a file reader would quarantine the row.
+    return (
+        pl.DataFrame(jitter)
+        .fill_nan(None)
+        .with_columns(pl.Series("phone_no_m", [f"s{i:09d}" for i in range(rows)]))
     )
 
 
@@ -96,6 +99,7 @@ def _stream_child(features: str, output: str, chunk_rows: str) -> None:
         json.dumps(
             {
                 "rows": report.numbers,
+                "quarantined": report.quarantined,
                 "engine": report.engine,
                 "wall": time.perf_counter() - t0,
                 "cpu": time.process_time() - c0,
@@ -242,6 +246,7 @@ def streamed(args: argparse.Namespace, source: pl.DataFrame) -> None:
             path.unlink()
             got_stream = json.loads(out.stdout.strip().splitlines()[-1])
             results.append(got_stream)
+            assert got_stream["rows"] == rows and got_stream["quarantined"] == 0, got_stream
             print(
                 f"score_numbers streamed ({got_stream['engine']}), {rows:>11,} rows: "
                 f"{rows / got_stream['wall']:>9,.0f} rows/s   CPU {rows / got_stream['cpu']:>9,.0f}"

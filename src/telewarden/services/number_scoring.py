@@ -26,7 +26,6 @@ from telewarden.services.number_inputs import (
     read_edges,
     read_features,
     read_labels,
-    write_frame,
 )
 
 if TYPE_CHECKING:
@@ -216,14 +215,17 @@ def score_numbers(
     graph = scorer.graph_table(read_edges(edges))
     workers = threads if threads is not None else (os.cpu_count() or 1)
     table = _StreamedTable(output)
-    quarantine: list[pl.DataFrame] = []
-    numbers = flagged = 0
+    bad_table: _StreamedTable | None = None  # quarantined rows, streamed too
+    numbers = flagged = quarantined = 0
     key_column = KEY
     try:
         for chunk in iter_features(features_path, chunk_rows, encoding):
             key_column = chunk.key_column
             if chunk.quarantine.height:
-                quarantine.append(chunk.quarantine)
+                if bad_table is None:
+                    bad_table = _StreamedTable(quarantine_path(output))
+                bad_table.write(chunk.quarantine)
+                quarantined += chunk.quarantine.height
             if chunk.frame.height == 0:
                 continue
             out = scorer.score_many(chunk.frame, explain=explain, threads=workers, graph=graph)
@@ -241,14 +243,14 @@ def score_numbers(
             }
         )
         table.commit(empty)
+        if bad_table is not None:
+            bad_table.commit(pl.DataFrame(schema={"line": pl.Int64, "reason": pl.String}))
     except BaseException:
         table.discard()
+        if bad_table is not None:
+            bad_table.discard()
         raise
-    bad = pl.concat(quarantine) if quarantine else None
-    bad_path = quarantine_path(output) if bad is not None else None
-    if bad is not None and bad_path is not None:
-        write_frame(bad, bad_path)
-    quarantined = bad.height if bad is not None else 0
+    bad_path = quarantine_path(output) if bad_table is not None else None
     check_quarantine_share(numbers + quarantined, quarantined, max_quarantine_share, bad_path)
     return ScoreReport(
         output=output,
