@@ -114,22 +114,29 @@ def _accept(path: Path, lined: pl.DataFrame, rejected: pl.DataFrame) -> Features
     as_number = {c for c in numeric if frame.schema[c].is_numeric()}
     keep = [c for c in frame.columns if c not in as_number]
     text = frame.with_columns(pl.col(*keep).cast(pl.String)) if keep else frame
-    reason: pl.Expr = pl.lit(None, pl.String)
-    for col in reversed(numeric):
+    bad: dict[str, pl.Expr] = {}
+    for col in numeric:
         value = pl.col(col)
         if col in as_number:
-            number = value.cast(pl.Float64)
-            bad = value.is_not_null() & ~number.is_finite()
+            bad[col] = value.is_not_null() & ~value.cast(pl.Float64).is_finite()
         else:
             number = value.cast(pl.Float64, strict=False)
-            bad = value.is_not_null() & (value != "") & (number.is_null() | ~number.is_finite())
-        reason = pl.when(bad).then(pl.lit(f"{col} is not a finite number")).otherwise(reason)
-    reason = (
-        pl.when(pl.col(KEY).is_null() | (pl.col(KEY) == ""))
-        .then(pl.lit(f"{key} is empty"))
-        .otherwise(reason)
-    )
-    marked = text.with_columns(reason.alias("_reason"), lined.get_column(LINE).alias("_line"))
+            bad[col] = (
+                value.is_not_null() & (value != "") & (number.is_null() | ~number.is_finite())
+            )
+    empty_key = pl.col(KEY).is_null() | (pl.col(KEY) == "")
+    if not text.select(pl.any_horizontal(empty_key, *bad.values()).any()).item():
+        # Nothing to set aside (the usual chunk): skip building a reason per row.
+        marked = text.with_columns(
+            pl.lit(None, pl.String).alias("_reason"), lined.get_column(LINE).alias("_line")
+        )
+    else:
+        reason: pl.Expr = pl.lit(None, pl.String)
+        for col in reversed(numeric):
+            message = pl.lit(f"{col} is not a finite number")
+            reason = pl.when(bad[col]).then(message).otherwise(reason)
+        reason = pl.when(empty_key).then(pl.lit(f"{key} is empty")).otherwise(reason)
+        marked = text.with_columns(reason.alias("_reason"), lined.get_column(LINE).alias("_line"))
     quarantine = pl.concat(
         [
             rejected,
