@@ -366,3 +366,24 @@ def test_eval_numbers_needs_data_for_the_sichuan_part(
     assert isinstance(result.exception, InvalidInputError)
     result = runner.invoke(app, ["eval", "numbers", "--skip-sichuan", "--sim-seeds", "x"])
     assert isinstance(result.exception, InvalidInputError)
+
+
+def test_compile_then_score_with_the_compiled_trees(
+    runner: CliRunner, labelled: Path, tmp_path: Path
+) -> None:
+    model = tmp_path / "model.json.gz"
+    _ok(runner, "numbers", "train", "--features", str(labelled), "--output", str(model),
+        "--rounds", "15", "--forest-trees", "5")  # fmt: skip
+    built = _ok(runner, "numbers", "compile", "--model", str(model))
+    assert "booster: built" in built and "forest: built" in built
+    assert list((tmp_path / "model.json.gz.compiled").glob("*.o"))
+    again = _ok(runner, "numbers", "compile", "--model", str(model))
+    assert "booster: cached" in again
+    scores = tmp_path / "scores.csv"
+    stdout = _ok(runner, "numbers", "score", "--features", str(labelled), "--model", str(model),
+                 "--output", str(scores), "--explain", "none", "--threads", "1")  # fmt: skip
+    assert "compiled)" in stdout
+    assert (pl.read_csv(scores)["reasons"].fill_null("") == "").all()
+    result = runner.invoke(app, ["numbers", "score", "--features", str(labelled), "--model",
+                                 str(model), "--output", str(scores), "--engine", "fast"])  # fmt: skip
+    assert isinstance(result.exception, InvalidInputError)

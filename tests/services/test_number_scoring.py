@@ -73,3 +73,88 @@ def test_reasons_only_where_asked(trained: tuple[Path, Path, NumberScorer], tmp_
     everyone = pl.read_parquet(tmp_path / "all.parquet")
     assert (everyone["reasons"] != "").all()
     assert everyone.drop("reasons").equals(none.drop("reasons"))
+
+
+def test_parquet_is_streamed_by_batches_with_the_csv_results(
+    trained: tuple[Path, Path, NumberScorer], tmp_path: Path
+) -> None:
+    """A Parquet features file (numbers as numbers) is read batch by batch, never whole, and
+    scores as its CSV twin does; a NaN is quarantined with its 1-based row number."""
+    features, model, _ = trained
+    frame = pl.read_csv(features, infer_schema=False).filter(
+        (pl.col("msisdn") != "") & (pl.col("imeis") != "many")
+    )
+    frame = frame.with_columns(pl.exclude("msisdn").cast(pl.Float64))
+    clean_csv = tmp_path / "clean.csv"
+    frame.write_csv(clean_csv)
+    with_nan = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 40)
+        .then(float("nan"))
+        .otherwise(pl.col("arpu_mean"))
+        .alias("arpu_mean")
+    )
+    parquet = tmp_path / "features.parquet"
+    with_nan.write_parquet(parquet, row_group_size=30)
+    from_csv = score_numbers(clean_csv, tmp_path / "csv.csv", model=model, chunk_rows=25)
+    from_parquet = score_numbers(parquet, tmp_path / "pq.csv", model=model, chunk_rows=25)
+    assert (from_parquet.numbers, from_parquet.quarantined) == (from_csv.numbers - 1, 1)
+    bad = pl.read_csv(tmp_path / "pq.quarantine.csv")
+    assert bad.rows() == [(41, "arpu_mean is not a finite number")]
+    want = pl.read_csv(tmp_path / "csv.csv", infer_schema=False)
+    want = want.filter(pl.int_range(pl.len()) != 40)
+    assert pl.read_csv(tmp_path / "pq.csv", infer_schema=False).equals(want)
+
+
+def test_parquet_chunks_are_read_one_batch_at_a_time(
+    trained: tuple[Path, Path, NumberScorer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole-file reader is never called for a Parquet file with rows."""
+    from telewarden.services import number_inputs
+
+    def whole_file(*_: object, **__: object) -> None:
+        raise AssertionError("the whole file was read")
+
+    features, _, _ = trained
+    parquet = tmp_path / "features.parquet"
+    pl.read_csv(features, infer_schema=False).write_parquet(parquet)
+    monkeypatch.setattr(number_inputs, "read_lined", whole_file)
+    chunks = list(number_inputs.iter_features(parquet, 64))
+    assert [c.frame.height + c.quarantine.height for c in chunks] == [64, 64, 64, 48]
+
+
+def test_compiled_engine_gives_lightgbm_scores_flags_and_reasons(
+    trained: tuple[Path, Path, NumberScorer], tmp_path: Path
+) -> None:
+    features, model, _ = trained
+    slow = score_numbers(features, tmp_path / "lgb.parquet", model=model, engine="lightgbm")
+    fast = score_numbers(
+        features, tmp_path / "fast.parquet", model=model, engine="compiled", cache_dir=tmp_path
+    )
+    assert (slow.engine, fast.engine) == ("lightgbm", "compiled")
+    assert list(tmp_path.glob("*.booster.o")) and list(tmp_path.glob("*.forest.o"))
+    want, got = (
+        pl.read_parquet(tmp_path / "lgb.parquet"),
+        pl.read_parquet(tmp_path / "fast.parquet"),
+    )
+    assert got.drop("score").equals(want.drop("score"))
+    assert (got["score"] - want["score"]).abs().max() <= 1e-9  # type: ignore[operator]
+    auto = score_numbers(features, tmp_path / "auto.csv", model=model, cache_dir=tmp_path)
+    assert auto.engine == "compiled"  # auto uses the cached objects
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert score_numbers(features, tmp_path / "a.csv", model=model, cache_dir=empty).engine == (
+        "lightgbm"
+    )
+
+
+def test_unknown_engine_or_explain_is_invalid_input(
+    trained: tuple[Path, Path, NumberScorer], tmp_path: Path
+) -> None:
+    from telewarden.core.errors import InvalidInputError
+
+    features, model, _ = trained
+    with pytest.raises(InvalidInputError, match="engine"):
+        score_numbers(features, tmp_path / "x.csv", model=model, engine="fast")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="explain"):
+        score_numbers(features, tmp_path / "x.csv", model=model, explain="some")  # type: ignore[arg-type]
+    assert not (tmp_path / "x.csv").exists()

@@ -8,7 +8,8 @@ Commands (the work is done in ``telewarden.services.number_features`` and
 - ``numbers train``: train the scorer on a carrier's features and outcomes, with its card
   (``telewarden.services.number_training``);
 - ``numbers domain``: whether features look like a model's training data (PSI);
-- ``numbers score`` / ``numbers explain``: calibrated scores, flags and reasons.
+- ``numbers score`` / ``numbers explain``: calibrated scores, flags and reasons;
+- ``numbers compile``: build the model's native-code predictor once (cached beside the model).
 """
 
 from __future__ import annotations
@@ -170,6 +171,17 @@ def score(
     model: ModelOption = None,
     encoding: EncodingOption = None,
     max_quarantine_share: MaxQuarantineShareOption = None,
+    explain: Annotated[
+        str, typer.Option(help="Rows given reasons: flagged, all or none.")
+    ] = "flagged",
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="auto (compiled when cached, see `numbers compile`), compiled or lightgbm."
+        ),
+    ] = "auto",
+    threads: Annotated[int | None, typer.Option(help="Threads; default: every core.")] = None,
+    chunk_rows: Annotated[int, typer.Option(help="Rows per streamed chunk.", min=1)] = 100_000,
 ) -> None:
     """Score numbers: key, calibrated score, flagged, reasons."""
     from telewarden.services.number_scoring import score_numbers
@@ -182,6 +194,10 @@ def score(
             model=model,
             encoding=encoding,
             max_quarantine_share=max_quarantine_share,
+            explain=explain,  # type: ignore[arg-type]  # checked by the service
+            engine=engine,  # type: ignore[arg-type]  # checked by the service
+            threads=threads,
+            chunk_rows=chunk_rows,
         )
     if report.quarantine_path is not None:
         console.print(
@@ -190,8 +206,25 @@ def score(
         )
     console.print(
         f"{report.numbers:,} numbers scored, {report.flagged:,} flagged -> {output} "
-        f"({report.numbers / max(report.seconds, 1e-9):,.0f} numbers/s)"
+        f"({report.numbers / max(report.seconds, 1e-9):,.0f} numbers/s, {report.engine})"
     )
+
+
+@app.command("compile")
+def compile_(
+    model: ModelOption = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Cache folder; default: beside the model.")
+    ] = None,
+) -> None:
+    """Compile the model's trees to native code once; `numbers score` then uses it."""
+    from telewarden.services.number_scoring import compile_model
+
+    with console.status("compiling the tree ensembles (minutes, once per model)"):
+        report = compile_model(model, cache_dir)
+    for member, how, path in report.members:
+        console.print(f"{member}: {how} -> {path}")
+    console.print(f"compiled model ready in {report.seconds:.1f} s")
 
 
 @app.command("explain")

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from telewarden.adapters.files.output import atomic_path
-from telewarden.adapters.files.table import LINE, read_table
+from telewarden.adapters.files.table import LINE, ParquetTable, file_format, read_table
 from telewarden.adapters.records_io import read_table as read_records_table
 from telewarden.core.errors import InvalidInputError
 from telewarden.core.features.sichuan import KEY
@@ -96,25 +96,47 @@ def read_features(path: Path, encoding: str | None = None) -> FeaturesFile:
     and reason (read = accepted + quarantined).
     """
     lined, rejected = read_lined(path, encoding)
+    return _accept(path, lined, rejected)
+
+
+def _accept(path: Path, lined: pl.DataFrame, rejected: pl.DataFrame) -> FeaturesFile:
+    """Rows read with their ``LINE``: good rows as numbers, bad ones quarantined with a reason.
+
+    Columns may be text (CSV) or already numbers (Parquet); a number column skips the round
+    trip through text, which gives the same values (Polars prints floats exactly).
+    """
     raw = lined.drop(LINE)
     key = KEY if KEY in raw.columns else "msisdn" if "msisdn" in raw.columns else None
     if key is None:
         raise InvalidInputError(f"{path}: needs a {KEY} or msisdn column")
     frame = raw.rename({key: KEY}) if key != KEY else raw
     numeric = [c for c in frame.columns if c != KEY]
-    text = frame.with_columns(pl.all().cast(pl.String))
-    reason: pl.Expr = pl.lit(None, pl.String)
-    for col in reversed(numeric):
+    as_number = {c for c in numeric if frame.schema[c].is_numeric()}
+    keep = [c for c in frame.columns if c not in as_number]
+    text = frame.with_columns(pl.col(*keep).cast(pl.String)) if keep else frame
+    bad: dict[str, pl.Expr] = {}
+    for col in numeric:
         value = pl.col(col)
-        number = value.cast(pl.Float64, strict=False)
-        bad = value.is_not_null() & (value != "") & (number.is_null() | ~number.is_finite())
-        reason = pl.when(bad).then(pl.lit(f"{col} is not a finite number")).otherwise(reason)
-    reason = (
-        pl.when(pl.col(KEY).is_null() | (pl.col(KEY) == ""))
-        .then(pl.lit(f"{key} is empty"))
-        .otherwise(reason)
-    )
-    marked = text.with_columns(reason.alias("_reason"), lined.get_column(LINE).alias("_line"))
+        if col in as_number:
+            bad[col] = value.is_not_null() & ~value.cast(pl.Float64).is_finite()
+        else:
+            number = value.cast(pl.Float64, strict=False)
+            bad[col] = (
+                value.is_not_null() & (value != "") & (number.is_null() | ~number.is_finite())
+            )
+    empty_key = pl.col(KEY).is_null() | (pl.col(KEY) == "")
+    if not text.select(pl.any_horizontal(empty_key, *bad.values()).any()).item():
+        # Nothing to set aside (the usual chunk): skip building a reason per row.
+        marked = text.with_columns(
+            pl.lit(None, pl.String).alias("_reason"), lined.get_column(LINE).alias("_line")
+        )
+    else:
+        reason: pl.Expr = pl.lit(None, pl.String)
+        for col in reversed(numeric):
+            message = pl.lit(f"{col} is not a finite number")
+            reason = pl.when(bad[col]).then(message).otherwise(reason)
+        reason = pl.when(empty_key).then(pl.lit(f"{key} is empty")).otherwise(reason)
+        marked = text.with_columns(reason.alias("_reason"), lined.get_column(LINE).alias("_line"))
     quarantine = pl.concat(
         [
             rejected,
@@ -197,9 +219,15 @@ def iter_features(
 ) -> Iterator[FeaturesFile]:
     """A features file read strictly (as :func:`read_features`) and handed out in chunks.
 
-    Scoring then holds one chunk's matrices and contributions at a time; the quarantined rows
-    (with their true lines) come with the first chunk.
+    A Parquet file is read one record batch at a time, so memory is bounded by a chunk
+    whatever the file's size; a CSV file is read whole by the strict reader (to set aside
+    malformed lines with their true line numbers) and then handed out in chunks. Scoring holds
+    one chunk's matrices and contributions at a time. CSV quarantined rows come with the first
+    chunk, Parquet ones with the chunk they were found in.
     """
+    if file_format(path) == "parquet":
+        yield from _iter_parquet_features(path, chunk_rows, encoding)
+        return
     features = read_features(path, encoding)
     if features.frame.height == 0:
         yield features
@@ -209,3 +237,20 @@ def iter_features(
         yield FeaturesFile(
             features.frame.slice(offset, chunk_rows), quarantine, features.key_column
         )
+
+
+def _iter_parquet_features(
+    path: Path, chunk_rows: int, encoding: str | None
+) -> Iterator[FeaturesFile]:
+    if not path.is_file():
+        raise InvalidInputError(f"{path}: no such file")
+    table = ParquetTable(path, (), (), keep_all=True, keep_numbers=True)
+    no_rejects = pl.DataFrame(schema={"line": pl.Int64, "reason": pl.String})
+    any_chunk = False
+    for frame in table.frames(chunk_rows):
+        any_chunk = True
+        # As read_lined: a real datetime column becomes the contest's own text form.
+        frame = frame.with_columns(pl.col(pl.Datetime).dt.strftime("%Y-%m-%d %H:%M:%S"))
+        yield _accept(path, frame, no_rejects)
+    if not any_chunk:
+        yield read_features(path, encoding)

@@ -130,6 +130,19 @@ class ScoredNumber:
     reasons: tuple[str, ...]
 
 
+class RawPredictor(Protocol):
+    """A compiled stand-in for one member's ``Booster.predict(x, raw_score=True)``.
+
+    The adapter ``telewarden.adapters.compiled_trees`` builds these (native code compiled from
+    the member's own LightGBM text) and checks them against LightGBM before handing them over;
+    the scorer only calls them.
+    """
+
+    def predict(self, x: FloatArray, threads: int) -> FloatArray:
+        """Raw scores of the rows of ``x`` (float64, C order), on ``threads`` threads."""
+        ...
+
+
 @runtime_checkable
 class Scorer(Protocol):
     """Anything that scores numbers one at a time or a frame at a time."""
@@ -209,6 +222,11 @@ class NumberScorer:
     threshold_: float = field(default=0.5, init=False)
     known_: pl.DataFrame | None = field(default=None, init=False, repr=False)
     graph_: bool = field(default=False, init=False)
+    compiled_: tuple[RawPredictor, RawPredictor | None] | None = field(
+        default=None, init=False, repr=False
+    )
+    """Compiled predictors of the boosted and forest members (scores only); ``None`` scores
+    with LightGBM's own predictor. Contributions always come from LightGBM (``pred_contrib``)."""
 
     # -- design matrix ---------------------------------------------------------------------
 
@@ -369,16 +387,19 @@ class NumberScorer:
             raise ConfigurationError("the number scorer is not trained")
         return self.booster_
 
+    def _member_raw(self, member: int, x: FloatArray, threads: int) -> FloatArray:
+        """Raw score of the boosted (0) or forest (1) member: compiled code when attached."""
+        compiled = self.compiled_[member] if self.compiled_ is not None else None
+        if compiled is not None and len(x):
+            return np.asarray(compiled.predict(np.ascontiguousarray(x), threads), np.float64)
+        booster = self._booster() if member == 0 else self.forest_
+        assert booster is not None
+        return np.asarray(booster.predict(x, raw_score=True, num_threads=threads), np.float64)
+
     def _raw(self, x: FloatArray, threads: int = 1) -> FloatArray:
         """The blended log-odds (before the final Platt map) of the rows of ``x``."""
-        raw = np.asarray(
-            self._booster().predict(x, raw_score=True, num_threads=threads), dtype=np.float64
-        )
-        forest = None
-        if self.forest_ is not None:
-            forest = np.asarray(
-                self.forest_.predict(x, raw_score=True, num_threads=threads), dtype=np.float64
-            )
+        raw = self._member_raw(0, x, threads)
+        forest = self._member_raw(1, x, threads) if self.forest_ is not None else None
         return self._blend(raw, forest)
 
     def _contributions(self, x: FloatArray, threads: int = 1) -> FloatArray:
@@ -392,9 +413,7 @@ class NumberScorer:
         if self.forest_ is None:
             return contrib
         a, b, c, d = self.blend_
-        forest = np.asarray(
-            self.forest_.predict(x, raw_score=True, num_threads=threads), dtype=np.float64
-        )
+        forest = self._member_raw(1, x, threads)
         scaled = 0.5 * a * contrib
         scaled[:, -1] += 0.5 * b
         share = 0.5 * (c * forest + d)
