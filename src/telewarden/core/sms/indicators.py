@@ -553,6 +553,11 @@ class IndicatorExtractor:
             (b, b.key, len(b.key) >= 4, b.key.translate(_CONFUSABLE)) for b in self._brands
         )
 
+    @property
+    def official_domains(self) -> frozenset[str]:
+        """Registrable domains the brands of the lexicon own (a host under one is genuine)."""
+        return self._official
+
     def extract(self, text: str, *, normalised: bool = False) -> tuple[Indicator, ...]:
         """Return every indicator in ``text``, in order of kind then appearance.
 
