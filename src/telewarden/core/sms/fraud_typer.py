@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import ahocorasick
 
@@ -164,7 +165,7 @@ _CUE_NEEDLES: tuple[tuple[str, ...] | None, ...] = tuple(
         "安全|转入|充值地址|提币|钱包地址|usdt|助记词",
         "safe|secure|protected|holding|cold|move |transfer |phrase|usdt|deposit address|wallet address|airdrop|double it",
         "稳赚|保本|日收益|每日收益|收益|翻倍|带单|牛股|涨停|内幕消息|荐股|投资群|炒股群|导师|高回报|零风险|躺赚",
-        "guaranteed|%|daily|weekly|monthly|double|mentor|trading|vip|investment opportunity|profit",
+        "guaranteed|%|daily profit|daily return|weekly profit|weekly return|monthly profit|monthly return|double your|double my|mentor|trading|vip|investment opportunity|profit",
         "借款|放款|网贷|秒批|秒到账|下款|黑户|不看征信|日息|低息|无抵押|免抵押|代办|办理信用卡|大额信用卡|包下卡|工本费",
         "loan|no credit check|guaranteed approval|bad credit|instant cash|processing fee",
         "no credit check|guaranteed approval|bad credit|no documents",
@@ -173,7 +174,7 @@ _CUE_NEEDLES: tuple[tuple[str, ...] | None, ...] = tuple(
         "代开|发票代开|开具发票|增值税|税点|办证|刻章|各类证件|毕业证|学位证|假证|可查可验",
         "auto|subscription|renewed|charged|invoice #|dispute the charge|if you did not|fake",
         "兼职|刷单|点赞|日赚|日结|一单一结|佣金|宝妈|在家|手机操作|做任务",
-        "part|work from home|work at home|remote|earn|paid daily|paid every day|commission|task|flexible online work|recruit",
+        "part-time|part time|parttime|work from home|work at home|remote|earn |paid daily|paid every day|commission|task|flexible online work|recruit",
         "双倍|退款|理赔|质量问题|快递|包裹|退税|补贴|分红",
         "refund of|eligible for|we owe you|rebate|unclaimed",
         "换号|新号码|我是你|猜猜我是谁|房东|打到",
@@ -192,6 +193,27 @@ _CASE_ODD_RE = re.compile("[\u0130\u0131\u017f\u212a]")
 _CUES_WITH_NEEDLES = tuple(zip(_COMPILED_CUES, _CUE_NEEDLES, strict=True))
 # The rows of the family ``scheme``: a match anchors the scam rule like a brand does.
 _SCHEME_CUES = tuple(row for row in _CUES_WITH_NEEDLES if row[0][0] == "scheme")
+
+
+def _needle_automaton(rows: tuple[tuple[object, tuple[str, ...] | None], ...]) -> Any:
+    """One Aho-Corasick pass over a text finds which of ``rows`` have a needle in it."""
+    by_needle: dict[str, list[int]] = {}
+    for i, (_, needles) in enumerate(rows):
+        for needle in needles or ():
+            by_needle.setdefault(needle, []).append(i)
+    automaton = ahocorasick.Automaton()
+    for needle, idx in by_needle.items():
+        automaton.add_word(needle, tuple(idx))
+    automaton.make_automaton()
+    return automaton
+
+
+# Asked for every message the model scores ok that names no brand: one pass of the automaton
+# (about 1 us) instead of up to 20 substring scans and regex searches.
+_SCHEME_AUTOMATON = _needle_automaton(_SCHEME_CUES)
+# The same for every row of the cue table (rows without needles are always searched).
+_CUE_AUTOMATON = _needle_automaton(_CUES_WITH_NEEDLES)
+_ROWS_WITHOUT_NEEDLES = tuple(i for i, (_, n) in enumerate(_CUES_WITH_NEEDLES) if n is None)
 
 
 SCHEME_EXTRA = 1.0
@@ -276,13 +298,12 @@ class FraudTyper:
     @staticmethod
     def _has_scheme(text: str, lower: str) -> bool:
         """Whether a ``scheme`` cue row matches (an anchor of the scam rule)."""
-        trusted = text.isascii() or not _CASE_ODD_RE.search(text)
-        for (_, pattern, _), needles in _SCHEME_CUES:
-            if trusted and needles is not None and not any(n in lower for n in needles):
-                continue
-            if pattern.search(text):
-                return True
-        return False
+        if text.isascii() or not _CASE_ODD_RE.search(text):
+            rows: set[int] = set()
+            for _, idx in _SCHEME_AUTOMATON.iter(lower):
+                rows.update(idx)
+            return any(_SCHEME_CUES[i][0][1].search(text) for i in sorted(rows))
+        return any(pattern.search(text) for (_, pattern, _), _ in _SCHEME_CUES)
 
     def raw_scores(self, text: str) -> dict[str, tuple[float, tuple[str, ...]]]:
         """Summed cue weight and matched fragments for every type with at least one cue."""
@@ -372,14 +393,16 @@ class FraudTyper:
         lower = text.lower()
         if require_anchor and not cues and not self._has_scheme(text, lower):
             return _NO_EVIDENCE
-        trusted = text.isascii() or not _CASE_ODD_RE.search(text)
-        for (family, pattern, weight), needles in _CUES_WITH_NEEDLES:
-            if trusted and needles is not None:
-                for needle in needles:
-                    if needle in lower:
-                        break
-                else:
-                    continue
+        rows: Iterable[tuple[tuple[str, re.Pattern[str], float], object]]
+        if text.isascii() or not _CASE_ODD_RE.search(text):
+            # The rows with a needle in the text (one automaton pass) and those without needles.
+            found = set(_ROWS_WITHOUT_NEEDLES)
+            for _, idx in _CUE_AUTOMATON.iter(lower):
+                found.update(idx)
+            rows = [_CUES_WITH_NEEDLES[i] for i in sorted(found)]
+        else:
+            rows = _CUES_WITH_NEEDLES
+        for (family, pattern, weight), _ in rows:
             m = pattern.search(text)
             if m:
                 score += weight
