@@ -138,6 +138,40 @@ def _check_section(report: SmsEvaluation, lines: list[str]) -> None:
     )
 
 
+def _ood_section(report: SmsEvaluation, lines: list[str]) -> None:
+    lines.append(
+        "### Issue #17: features before and after, and the out-of-distribution checks\n\n"
+        "The joint CV above, on the same folds in the same run, with the features before "
+        "issue #17 (no `FeatureConfig.variant_fold`):\n"
+    )
+    lines.append("| set | F1 before | F1 after | precision before | precision after |")
+    lines.append("|---|---|---|---|---|")
+    for name, m in report.spam.items():
+        b = report.spam_before[name]
+        lines.append(
+            f"| {name} | {b.f1:.4f} | {m.f1:.4f} | {b.precision:.4f} | {m.precision:.4f} |"
+        )
+    lines.append(
+        "\nThe shipped classifier (model, scam rule, notice rule) on the check sets of "
+        "`telewarden/data/sms/` written before they were scored and never trained on "
+        "(spam rows right when not `ok`, ham rows right when `ok`):\n"
+    )
+    lines.append("| check set | type | right | of |")
+    lines.append("|---|---|---|---|")
+    for result in report.checks:
+        right = sum(good for good, _ in result.by_type.values())
+        lines.append(f"| {result.name} | all | {right} | {result.n} |")
+        for kind, (good, total) in sorted(result.by_type.items()):
+            lines.append(f"| | {kind} | {good} | {total} |")
+    wrong = [
+        f"`{text[:50]}{'...' if len(text) > 50 else ''}` ({name}, {kind}: {verdict})"
+        for result in report.checks
+        for kind, verdict, text in result.wrong
+        for name in (result.name,)
+    ]
+    lines.append("\nJudged wrong: " + ("; ".join(wrong) if wrong else "none") + ".\n")
+
+
 def _fraud_sections(report: SmsEvaluation, lines: list[str]) -> None:
     ft, fn = report.fraud_texts, report.fraud_news
     published_texts = ">= 0.98 | RoBERTa-MHARC F1 0.9810 |"
@@ -234,6 +268,7 @@ def render_block(report: SmsEvaluation) -> str:
     lines = [f"Command: `{SCRIPT}{options}` ({report.run_on.isoformat()}).\n"]
     _spam_section(report, lines)
     _check_section(report, lines)
+    _ood_section(report, lines)
     _fraud_sections(report, lines)
     lines.append(f"Run time: {report.duration_s:.0f} s on the project machine (n_jobs=1).")
     return "\n".join(lines)

@@ -64,9 +64,28 @@ def test_block_renders_every_section_from_the_report(report: SmsEvaluation) -> N
     )
     m = report.spam["uci_sms"]
     assert f"| uci_sms | 100 | 40 | {m.precision:.4f} | {m.recall:.4f} | {m.f1:.4f} |" in block
-    for heading in ("Spam detection", "generalisation check", "Fraud types"):
+    for heading in ("Spam detection", "generalisation check", "Fraud types", "Issue #17"):
         assert heading in block
     assert "fraud_news_zh missing at" in block
+    b = report.spam_before["uci_sms"]
+    assert f"| uci_sms | {b.f1:.4f} | {m.f1:.4f} | {b.precision:.4f} | {m.precision:.4f} |" in block
+    for name in ("check_en_types.tsv", "check_zh_fbs.tsv", "check_wallet_scams.tsv"):
+        assert f"| {name} | all |" in block
+
+
+def test_out_of_distribution_checks_cover_every_row_of_their_sets(report: SmsEvaluation) -> None:
+    sizes = {r.name: r.n for r in report.checks}
+    assert sizes == {
+        "check_en_types.tsv": 48,
+        "check_zh_fbs.tsv": 40,
+        "check_wallet_scams.tsv": 20,
+        "check_legit_notices.tsv": 50,
+    }
+    for result in report.checks:
+        assert sum(total for _, total in result.by_type.values()) == result.n
+        assert sum(sum(c.values()) for c in result.counts.values()) == result.n
+        right = sum(good for good, _ in result.by_type.values())
+        assert right == result.n - len(result.wrong)
 
 
 def test_default_model_script_writes_a_loadable_model_with_provenance(

@@ -83,6 +83,11 @@ def render(report: SmsEvaluation, out: Console) -> None:
     )  # fmt: skip
     for name, m in report.spam.items():
         table.add_row(name, str(m.n), str(m.n_positive), *_metric_cells(m), f"{m.macro_f1:.4f}")
+    for name, m in report.spam_before.items():
+        table.add_row(
+            f"{name}, features before #17", str(m.n), str(m.n_positive), *_metric_cells(m),
+            f"{m.macro_f1:.4f}",
+        )  # fmt: skip
     out.print(table)
     thresholds = ", ".join(
         f"{cjk:.2f} / {latin:.2f}" if cjk is not None else f"{latin:.2f}"
@@ -111,10 +116,29 @@ def render(report: SmsEvaluation, out: Console) -> None:
     out.print(table)
     for text, verdict in check.misjudged_ham:
         out.print(f"  legitimate, called {verdict}: {text}")
+    _render_checks(report, out)
     _render_fraud_sets(report, out)
     for name, path in report.missing.items():
         out.print(f"{name}: missing at {path} (not evaluated)")
     out.print(f"run time: {report.duration_s:.0f} s")
+
+
+def _render_checks(report: SmsEvaluation, out: Console) -> None:
+    from rich.table import Table
+
+    table = Table(
+        "check set", "type", "right", "of", title="Out-of-distribution checks (issue #17; "
+        "spam rows right when not ok, ham rows right when ok)",
+    )  # fmt: skip
+    for result in report.checks:
+        right = sum(good for good, _ in result.by_type.values())
+        table.add_row(result.name, "all", str(right), str(result.n))
+        for kind, (good, total) in sorted(result.by_type.items()):
+            table.add_row("", kind, str(good), str(total))
+    out.print(table)
+    for result in report.checks:
+        for kind, verdict, text in result.wrong:
+            out.print(f"  {result.name} {kind}, called {verdict}: {text}")
 
 
 def _render_fraud_sets(report: SmsEvaluation, out: Console) -> None:

@@ -33,6 +33,17 @@ __all__ = ["SmsEvaluation", "evaluate_sms"]
 FRAUD_TEXTS = Path("fraud_texts_zh") / "fraud_texts_5class.csv"
 FRAUD_NEWS = Path("fraud_news_zh") / "fraud_news_reports.csv"
 CHECK_SET_NAME = "check_en_modern.tsv"
+OOD_CHECK_SETS = (
+    "check_en_types.tsv",
+    "check_zh_fbs.tsv",
+    "check_wallet_scams.tsv",
+    "check_legit_notices.tsv",
+)
+"""Out-of-distribution checks of issue #17, written before they were scored, never trained on:
+modern English smishing by scheme, Chinese fake-base-station texts with digits and links
+masked, scam messages carrying a (checksum-valid) wallet address, legitimate notices and
+one-time codes in both languages. Columns: label (spam = must not be ``ok``, ham = must be
+``ok``), type, text."""
 C_GRID = (0.1, 0.3, 1.0, 3.0)
 """SVM strengths the research fraud-type models choose among (nested CV)."""
 TITLE_WEIGHTS = (1, 2, 3)
@@ -65,6 +76,20 @@ class GeneralisationCheck:
     """Label (spam/ham) -> verdict (ok/spam/scam) -> messages."""
     misjudged_ham: list[tuple[str, str]]
     """Legitimate messages not called ok, with their verdict."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckSetResult:
+    """Verdicts of the shipped-protocol classifier on one out-of-distribution check set."""
+
+    name: str
+    n: int
+    counts: dict[str, dict[str, int]]
+    """Label (spam/ham) -> verdict (ok/spam/scam) -> messages."""
+    by_type: dict[str, tuple[int, int]]
+    """Type -> (messages judged right, messages): spam rows not ``ok``, ham rows ``ok``."""
+    wrong: list[tuple[str, str, str]]
+    """(type, verdict, text) of every message judged wrong."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +143,8 @@ class SmsEvaluation:
     duplicates: dict[str, int]
     spam: dict[str, BinaryMetrics]
     """Shipped protocol, joint CV: per-set metrics (positive = spam)."""
+    spam_before: dict[str, BinaryMetrics]
+    """The same CV (same folds) with the features before issue #17 (no ``variant_fold``)."""
     fold_thresholds: list[tuple[float | None, float]]
     """Per fold: the Chinese-script threshold (None without one) and the Latin one."""
     zh_shares: dict[str, tuple[float, float]]
@@ -127,6 +154,8 @@ class SmsEvaluation:
     chat_flags: tuple[int, int]
     """Family chats flagged by fold 1's model: shipped variant, punctuation kept."""
     check: GeneralisationCheck
+    checks: list[CheckSetResult]
+    """The out-of-distribution check sets of issue #17 (:data:`OOD_CHECK_SETS`)."""
     fraud_texts: FraudTextsResult | None
     fraud_news: FraudNewsResult | None
     missing: dict[str, str] = field(default_factory=dict)
@@ -140,11 +169,32 @@ class SmsEvaluation:
         return out
 
 
+def _package_tsv(name: str) -> list[dict[str, str]]:
+    res = resources.files("telewarden").joinpath("data", "sms", name)
+    return list(csv.DictReader(res.read_text(encoding="utf-8").splitlines(), delimiter="\t"))
+
+
 def check_set_rows() -> tuple[list[str], list[str]]:
     """Labels and texts of the generalisation check shipped as package data."""
-    res = resources.files("telewarden").joinpath("data", "sms", CHECK_SET_NAME)
-    rows = list(csv.DictReader(res.read_text(encoding="utf-8").splitlines(), delimiter="\t"))
+    rows = _package_tsv(CHECK_SET_NAME)
     return [r["label"] for r in rows], [r["text"] for r in rows]
+
+
+def _check_set(clf: SmsClassifier, name: str) -> CheckSetResult:
+    rows = _package_tsv(name)
+    results = clf.classify_many([r["text"] for r in rows])
+    counts = {lab: dict.fromkeys(("ok", "spam", "scam"), 0) for lab in ("spam", "ham")}
+    by_type: dict[str, tuple[int, int]] = {}
+    wrong: list[tuple[str, str, str]] = []
+    for row, result in zip(rows, results, strict=True):
+        verdict = str(result.verdict)
+        counts[row["label"]][verdict] += 1
+        right = (verdict == "ok") == (row["label"] == "ham")
+        good, total = by_type.get(row["type"], (0, 0))
+        by_type[row["type"]] = (good + right, total + 1)
+        if not right:
+            wrong.append((row["type"], verdict, row["text"]))
+    return CheckSetResult(name, len(rows), counts, by_type, wrong)
 
 
 def _csv_columns(path: Path, *columns: str) -> list[list[str]]:
@@ -348,12 +398,24 @@ def evaluate_sms(
     from telewarden.core.sms.evaluation import binary_metrics, class_shares, joint_cross_validate
     from telewarden.core.sms.inspector import SmsClassifier
 
+    # The shipped features before issue #17 (the same as the shipped ones, without
+    # ``variant_fold``): the CV is run with both, on the same folds, in the same run.
+    previous_features = FeatureConfig(
+        word_ngrams=(1, 2),
+        split_by_script=True,
+        cjk_punctuation=False,
+        shared_block=True,
+        url_token=True,
+        latin_code_fold=True,
+    )
     say = step or (lambda _what: None)
     started = time.perf_counter()
     read = load_spam_sets(root, limit=limit)
     sets = read.sets
     say(f"joint {folds}-fold CV of the shipped protocol")
     _, pred, models = joint_cross_validate(sets, folds=folds)
+    say("the same CV with the features before issue #17")
+    _, pred_before, _ = joint_cross_validate(sets, folds=folds, config=previous_features)
     # The same protocol with Chinese sentence punctuation kept: zh_sms's ham has none at all,
     # so this variant scores higher on the set and calls Chinese chats with commas spam.
     kept = FeatureConfig(
@@ -374,6 +436,7 @@ def evaluate_sms(
     say("training the shipped model on all of zh_sms + uci_sms")
     clf = SmsClassifier(fit_full_model(sets))
     check = _generalisation(clf)
+    checks = [_check_set(clf, name) for name in OOD_CHECK_SETS]
     missing: dict[str, str] = {}
     fraud_texts = fraud_news = None
     if (root / FRAUD_TEXTS).is_file():
@@ -392,6 +455,7 @@ def evaluate_sms(
         limit=limit,
         duplicates=read.duplicates,
         spam={name: binary_metrics(y, pred[name]) for name, (_, y) in sets.items()},
+        spam_before={name: binary_metrics(y, pred_before[name]) for name, (_, y) in sets.items()},
         fold_thresholds=[(m.cjk_threshold_, m.threshold_) for m in models],
         zh_shares=class_shares(*sets["zh_sms"], ZH_ARTEFACTS),
         punctuation_kept={
@@ -399,6 +463,7 @@ def evaluate_sms(
         },
         chat_flags=(flags[0], flags[1]),
         check=check,
+        checks=checks,
         fraud_texts=fraud_texts,
         fraud_news=fraud_news,
         missing=missing,

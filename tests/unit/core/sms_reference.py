@@ -38,6 +38,7 @@ from telewarden.core.sms.indicators import (
 )
 from telewarden.core.sms.inspector import ContentVerdict, SmsClassifier, SmsResult
 from telewarden.core.sms.normalise import MAX_HOST_LABELS, TOP_LEVEL_DOMAINS, WORD_LIKE_DOMAINS
+from telewarden.core.sms.notices import notice_kind
 
 EMOJI_TOKEN = "\u25c6"
 
@@ -301,13 +302,18 @@ class ReferenceTyper(FraudTyper):
                 seen.add(ind.kind)
                 score += 3.0 * ind.risk
                 cues.append(f"indicator:{ind.kind}")
-        if require_anchor and not cues:
-            return ScamEvidence(0.0, ())
+        anchored = bool(cues)
         for family, pattern, weight in _COMPILED_CUES:
             m = pattern.search(text)
             if m:
                 score += weight
                 cues.append(f"{family}:{m.group(0)}")
+                if family == "scheme":
+                    anchored = True
+                    distinct = {x.group(0).lower() for x in pattern.finditer(text)}
+                    score += min(len(distinct) - 1, 2) * 1.0
+        if require_anchor and not anchored:
+            return ScamEvidence(0.0, ())
         return ScamEvidence(round(score, 3), tuple(cues))
         return ScamEvidence(round(score, 3), tuple(cues))
 
@@ -336,6 +342,10 @@ def reference_classify_many(clf: SmsClassifier, texts: Sequence[str]) -> list[Sm
         elif spam_scored:
             verdict = ContentVerdict.SPAM
         else:
+            verdict = ContentVerdict.OK
+        if verdict is not ContentVerdict.OK and notice_kind(
+            text, indicators, clf.extractor.official_domains
+        ):
             verdict = ContentVerdict.OK
         types = typer.rank(text, clf.top_types) if verdict is ContentVerdict.SCAM else ()
         out.append(SmsResult(verdict, float(p), float(thr), indicators, evidence, types))

@@ -145,3 +145,56 @@ def test_every_cue_match_contains_one_of_its_needles(data: st.DataObject) -> Non
 )
 def test_characters_that_fold_onto_ascii_letters_still_find_their_cues(text: str) -> None:
     assert _TYPER.evidence(text) == _REFERENCE_TYPER.evidence(text)
+
+
+# Issue #17: scam evidence beyond brand impersonation. A scheme cue anchors the scam rule
+# for messages the model scores ok, the way a brand or a risky indicator does.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "正规网投平台，下注即返水，每日提款无上限",  # gambling
+        "代开各类发票，增值税专用，税点低，可查可验",  # fake invoices
+        "办理各类证件，毕业证、学位证，可查可验",  # fake IDs
+        "淘宝刷单兼职，一单一结，日结佣金，宝妈学生均可",  # part-time jobs
+        "无抵押信用贷款，秒批秒到账，黑户也可，不看征信",  # loans
+        "稳赚不赔，每日收益3%，导师带单，加入投资群",  # investment returns
+        "Welcome bonus: first deposit doubled, 100 free spins at our casino, jackpot daily",
+        "Part-time job, work from home, earn $300 daily, commission paid every day",
+        "Hi Mum, lost my phone, this is my new number. Can you help me pay a bill? Send £200",
+        "Fraud team: move your savings to a safe account now, transfer the balance today",
+    ],
+)
+def test_schemes_anchor_the_rule_without_a_brand(text: str) -> None:
+    evidence = FraudTyper().evidence(text, require_anchor=True)
+    assert any(c.startswith("scheme:") for c in evidence.cues)
+    assert evidence.score >= 4.0  # 4.5 (ScamRule.alone) with one further cue of any kind
+
+
+def test_a_scheme_counts_more_for_each_further_phrase() -> None:
+    typer = FraudTyper()
+    one = typer.evidence("正规平台，每日提款无上限，下注即可").score
+    three = typer.evidence("正规网投平台，下注即返水，每日提款无上限").score
+    assert three == one + 2.0
+
+
+def test_wallet_scams_reach_the_rule_without_a_brand() -> None:
+    from telewarden.core.sms.indicators import IndicatorExtractor
+
+    text = (
+        "ETH airdrop: send any amount to 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed, we double it"
+    )
+    indicators = IndicatorExtractor().extract(text)
+    assert FraudTyper().evidence(text, indicators, require_anchor=True).score >= 4.5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "妈，周末回家吃饭，记得带伞",
+        "我在申请房贷，下午去银行",
+        "Can you pick up milk on the way home?",
+        "Running late, book us a slot at the gym",
+    ],
+)
+def test_ordinary_messages_have_no_scheme_anchor(text: str) -> None:
+    assert FraudTyper().evidence(text, require_anchor=True).score == 0.0

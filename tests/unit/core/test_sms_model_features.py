@@ -151,3 +151,40 @@ def test_links_become_one_token_and_every_text_also_fills_the_shared_block() -> 
     assert sorted({int(j) // base for j in zh.indices[:-1]}) == [1, 2]
     assert sorted({int(j) // base for j in en.indices[:-1]}) == [0, 2]
     assert zh.indices[-1] == 3 * base and en.indices[-1] == 3 * base + 1
+
+
+# Issue #17: features robust to masking, character variants and split letters.
+VARIANTS = replace(SPLIT, url_token=True, variant_fold=True)
+
+
+@pytest.mark.parametrize(
+    ("masked", "plain"),
+    [
+        ("首存送彩金，日出千万 [链接]", "首存送彩金，日出千万 http://a.cn"),
+        ("首存送彩金，详情【网址】", "首存送彩金，详情 www.a.com"),
+        ("首存送彩金 http://***", "首存送彩金 http://a.cn"),
+        ("首存送彩金，加薇信领取", "首存送彩金，加微信领取"),
+        ("首存送彩金，加V信领取", "首存送彩金，加微信领取"),
+        ("首存送彩金，扣扣群", "首存送彩金，qq群"),
+        ("pay ***.99 now", "pay 123.99 now"),
+        ("Clіck hеre to vеrify", "Click here to verify"),  # Cyrillic і and е
+        ("c.l.i.c.k here to v-e-r-i-f-y", "click here to verify"),
+        ("your acc0unt is l0cked", "your account is locked"),
+    ],
+)
+def test_hiding_variants_read_as_what_they_hide(masked: str, plain: str) -> None:
+    assert model_text(prepare(masked), VARIANTS) == model_text(prepare(plain), VARIANTS)
+    # ...and only with the flag: the model files before it keep their features.
+    assert model_text(prepare(masked), SPLIT) != model_text(prepare(plain), SPLIT)
+
+
+def test_variant_fold_is_saved_with_the_model_and_off_in_older_files() -> None:
+    assert FeatureConfig.from_dict(VARIANTS.to_dict()) == VARIANTS
+    data = VARIANTS.to_dict()
+    del data["variant_fold"]
+    assert not FeatureConfig.from_dict(data).variant_fold
+
+
+def test_ordinary_words_and_numbers_are_left_alone() -> None:
+    for text in ("meet at 10.30, room b-12", "call 0800 123 4567", "e-mail me the x-ray"):
+        assert model_text(prepare(text), VARIANTS) == model_text(prepare(text), SPLIT)

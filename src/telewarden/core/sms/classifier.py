@@ -87,6 +87,13 @@ class FeatureConfig:
         7 instead of 12, and catches the same 33 of 40 lures. Chinese messages keep their
         runs: in zh_sms masked prices and dates (``xxxx元``) are spam cues, and folding them
         too cost 0.008 F1 there.
+    variant_fold : bool
+        Read the variants senders and publishers use to hide words as the words (issue #17):
+        masked-link placeholders (``[链接]``, ``【网址】``, ``[url]``) as the link token, runs
+        of ``*`` as masked digits, Cyrillic and Greek look-alike letters inside Latin words as
+        the Latin letters, letters split by dots, dashes or stars (``c.l.i.c.k``) joined, a
+        ``0`` between two letters (``acc0unt``, after digit folding) as ``o``, and the
+        written-around names of contact apps (``薇信``, ``V信``, ``扣扣``) as the names.
     """
 
     char_ngrams: tuple[int, int] = (1, 4)
@@ -98,6 +105,7 @@ class FeatureConfig:
     shared_block: bool = False
     url_token: bool = False
     latin_code_fold: bool = False
+    variant_fold: bool = False
 
     @property
     def base_width(self) -> int:
@@ -123,6 +131,7 @@ class FeatureConfig:
             "shared_block": self.shared_block,
             "url_token": self.url_token,
             "latin_code_fold": self.latin_code_fold,
+            "variant_fold": self.variant_fold,
         }
 
     @classmethod
@@ -144,6 +153,7 @@ class FeatureConfig:
             shared_block=bool(data.get("shared_block", False)),
             url_token=bool(data.get("url_token", False)),
             latin_code_fold=bool(data.get("latin_code_fold", False)),
+            variant_fold=bool(data.get("variant_fold", False)),
         )
 
 
@@ -298,6 +308,50 @@ _CJK_PUNCTUATION_RE = re.compile(r"[\s,，。.、；;：:！!？?~～…]+")
 _CODE_RUN_RE = re.compile(r"(?<!0)0{4,6}(?!0)")
 
 
+# Placeholders publishers and senders leave where a link was (see ``variant_fold``).
+_LINK_PLACEHOLDER_RE = re.compile(
+    r"[\[【(（<{《]\s*(?:链接|网址|网站|短链|短网址|link|url|website)(?:已屏蔽|已隐藏)?\s*[\]】)）>}》]"
+    r"|\((?:网址|链接)已屏蔽\)"
+)
+_STAR_RUN_RE = re.compile(r"[*＊]{2,}")
+# Cyrillic and Greek letters that look like Latin ones (lower case: the text is folded).
+_LATIN_LOOKALIKES = str.maketrans(
+    {
+        "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "х": "x", "у": "y", "і": "i",
+        "ј": "j", "ѕ": "s", "ԁ": "d", "ӏ": "l", "һ": "h", "ԛ": "q", "ԝ": "w", "к": "k",
+        "м": "m", "т": "t", "в": "b", "н": "h", "α": "a", "ο": "o", "ν": "v", "ι": "i",
+        "κ": "k", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ε": "e", "β": "b",
+    }
+)  # fmt: skip
+_LOOKALIKE_RE = re.compile(f"[{''.join(chr(k) for k in _LATIN_LOOKALIKES)}]")
+# Three or more single letters split by one dot, dash, star or underscore: "c.l.i.c.k".
+_SPLIT_LETTERS_RE = re.compile(r"(?<![a-z0-9])[a-z](?:[.\-*_][a-z]){2,}(?![a-z0-9])")
+_SPLIT_MARKS_RE = re.compile(r"[.\-*_]")
+_ZERO_IN_WORD_RE = re.compile(r"(?<=[a-z])0(?=[a-z])")
+_CONTACT_VARIANTS = (
+    (re.compile(r"[薇威徽嶶维唯]信|v信|vx(?![a-z])|wx(?![a-z])"), "微信"),
+    (re.compile(r"扣扣|蔻蔻|抠抠"), "qq"),
+)
+
+
+def _variant_fold(text: str, cjk: bool) -> str:
+    """One model text with the hiding variants read as what they hide (``variant_fold``)."""
+    if "[" in text or "【" in text or "(" in text or "（" in text or "<" in text or "《" in text:
+        text = _LINK_PLACEHOLDER_RE.sub(_URL_TOKEN, text)
+    if "**" in text or "＊＊" in text:
+        text = _STAR_RUN_RE.sub(lambda m: "0" * len(m.group(0)), text)
+    if not text.isascii() and _LOOKALIKE_RE.search(text):
+        text = text.translate(_LATIN_LOOKALIKES)
+    if cjk:
+        for pattern, name in _CONTACT_VARIANTS:
+            text = pattern.sub(name, text)
+    else:
+        text = _SPLIT_LETTERS_RE.sub(lambda m: _SPLIT_MARKS_RE.sub("", m.group(0)), text)
+        if "0" in text:
+            text = _ZERO_IN_WORD_RE.sub("o", text)
+    return text
+
+
 def model_text(prepared: str, config: FeatureConfig) -> str:
     """The text whose n-grams the model sees (see ``FeatureConfig.cjk_punctuation``).
 
@@ -315,9 +369,15 @@ def model_text(prepared: str, config: FeatureConfig) -> str:
 
 def _model_texts(prepared: Sequence[str], cjk: Sequence[bool], config: FeatureConfig) -> list[str]:
     texts = list(prepared)
+    if config.variant_fold:
+        texts = [_variant_fold(t, c) for t, c in zip(texts, cjk, strict=True)]
     if config.url_token:
         # Every link form contains a dot (normalisation has undone `hxxp`, `[.]` and the like).
-        texts = [_URL_RE.sub(_URL_TOKEN, t) if "." in t else t for t in texts]
+        # (With ``variant_fold``, also a masked link such as ``http://***``, which has none.)
+        texts = [
+            _URL_RE.sub(_URL_TOKEN, t) if "." in t or (config.variant_fold and "://" in t) else t
+            for t in texts
+        ]
     if not config.cjk_punctuation:
         texts = [
             _CJK_PUNCTUATION_RE.sub("", t) if c else t for t, c in zip(texts, cjk, strict=True)
@@ -672,7 +732,8 @@ def fit_model(
     config : FeatureConfig or None
         Feature settings (default: char 1-4-grams and Latin word 1-2-grams, split by
         script with a shared block, links as one token, Chinese sentence punctuation
-        dropped, 4-6 digit codes of Latin-script messages folded).
+        dropped, 4-6 digit codes of Latin-script messages folded, hiding variants read as
+        what they hide).
     c : float
         Inverse L2 strength of the SVM.
     inner_folds : int
@@ -700,6 +761,7 @@ def fit_model(
         shared_block=True,
         url_token=True,
         latin_code_fold=True,
+        variant_fold=True,
     )
     y = np.asarray(labels, dtype=np.int8)
     if len(texts) != len(y):

@@ -574,6 +574,11 @@ class IndicatorExtractor:
         )
         self._bulk = {}
 
+    @property
+    def official_domains(self) -> frozenset[str]:
+        """Registrable domains the brands of the lexicon own (a host under one is genuine)."""
+        return self._official
+
     def extract(self, text: str, *, normalised: bool = False) -> tuple[Indicator, ...]:
         """Return every indicator in ``text``, in order of kind then appearance.
 

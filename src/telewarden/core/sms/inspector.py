@@ -12,7 +12,11 @@ evidence (requests, threats, urgency, lures, impersonated brands, risky indicato
 :class:`telewarden.core.sms.fraud_typer.FraudTyper`) reaches ``ScamRule.with_score``, else
 ``spam``; a message scored below the threshold is still ``scam`` when it names a brand or
 public body or carries a risky indicator (the *anchor*) and its evidence reaches
-``ScamRule.alone``, else ``ok``.
+``ScamRule.alone``, else ``ok``. Finally a message that is not ``ok`` but has the shape of a
+clean transactional notice (:func:`telewarden.core.sms.notices.notice_kind`: a one-time code
+with its "do not share" line, an account movement, a parcel, a booking, an anti-fraud
+advisory, with no link off a brand's own domain, no risky indicator, no marketing and no call
+to act) is ``ok``: the training sets taught the model that every such notice is spam.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from telewarden.core.sms.classifier import SmsModel
 from telewarden.core.sms.fraud_typer import FraudTyper, ScamEvidence, TypeScore
 from telewarden.core.sms.indicators import Indicator, IndicatorExtractor
 from telewarden.core.sms.normalise import fold_for_model, normalise
+from telewarden.core.sms.notices import notice_kind
 
 if TYPE_CHECKING:
     from telewarden.core.screening import ContentFinding
@@ -218,6 +223,7 @@ class SmsClassifier:
         found = self.extractor.extract_many(norm, normalised=True)
         evidence_of = self.typer.evidence
         with_score, alone = self.rule.with_score, self.rule.alone
+        official = self.extractor.official_domains
         out: list[SmsResult] = []
         for text, indicators, p, thr in zip(
             norm, found, scores.tolist(), thresholds.tolist(), strict=True
@@ -229,6 +235,10 @@ class SmsClassifier:
             elif spam_scored:
                 verdict = ContentVerdict.SPAM
             else:
+                verdict = ContentVerdict.OK
+            if verdict is not ContentVerdict.OK and notice_kind(text, indicators, official):
+                # A clean transactional notice (code, account movement, parcel, booking,
+                # advisory) with nothing that vetoes it: see telewarden.core.sms.notices.
                 verdict = ContentVerdict.OK
             types = self.typer.rank(text, self.top_types) if verdict is ContentVerdict.SCAM else ()
             out.append(_new_result(verdict, p, thr, indicators, evidence, types))
