@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from telewarden.core.registry import DataRef, ModelKind, ModelVersion
+from telewarden.core.screening import PolicySettings
 from tests.api.conftest import NOW, Service, build
 
 
@@ -17,6 +18,10 @@ def svc(tmp_path: Path) -> Service:
     from telewarden.services.model_registry import file_sha256
 
     service = build(console=False)
+    service.store.set_policy(  # the SMS routes read message bodies: open the gate, with a basis
+        PolicySettings(content_inspection=True, content_legal_basis="test: synthetic messages"),
+        actor="test",
+    )
     registry = MemoryModelRegistry(service.store)
     service.client.app.state.api.ctx.models = registry  # type: ignore[attr-defined]
     path = save_model(load_default_model(), tmp_path / "m.npz")

@@ -35,6 +35,8 @@ def _fails(*args: str) -> BaseException | None:
 def test_register_shadow_promote_drift_and_roll_back(home: Path, tmp_path: Path) -> None:
     from telewarden.adapters.sms_model import load_default_model, save_model
 
+    basis = "test: synthetic messages"
+    _run("policy", "set", "content_inspection", "true", "--legal-basis", basis)
     shipped = load_default_model()
     eager = copy.copy(shipped)
     eager.threshold_ = 1e-6

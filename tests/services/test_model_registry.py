@@ -20,6 +20,7 @@ from telewarden.adapters.storage.sql import SqlStore
 from telewarden.core.errors import ConfigurationError, ConflictError, InvalidInputError
 from telewarden.core.ports import FixedClock
 from telewarden.core.registry import DataRef, ModelKind, ScoreSummary
+from telewarden.core.screening import PolicySettings
 from telewarden.services.audit import verify_audit
 from telewarden.services.context import AppContext
 from telewarden.services.model_registry import (
@@ -106,6 +107,11 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def _registry() -> tuple[MemoryModelRegistry, MemoryStore]:
     store = MemoryStore(clock=FixedClock(T0))
+    # The serving paths read message bodies: this store's gate is opened, with a basis.
+    store.set_policy(
+        PolicySettings(content_inspection=True, content_legal_basis="test: synthetic messages"),
+        actor="test",
+    )
     return MemoryModelRegistry(store), store
 
 

@@ -507,7 +507,8 @@ class FactCatalogue:
 
         Examples
         --------
-        >>> values = PolicyValues.from_settings(PolicySettings(), has_inspector=False)
+        >>> opened = PolicySettings(content_inspection=True, content_legal_basis="doctest")
+        >>> values = PolicyValues.from_settings(opened, has_inspector=False)
         >>> FactCatalogue(values).fold(event.sms & policy.has_inspector)
         Const(value=False)
         >>> FactCatalogue(values).fold(~~event.sms & policy.content_inspection)

@@ -126,7 +126,11 @@ def notice_kind(
     'account'
     >>> notice_kind("【建设银行】您尾号6688的储蓄卡支出58.00元，请点击链接解冻") is None
     True
-    >>> notice_kind("Your parcel will be delivered today. Track at evil-track.top", ()) is None
+    >>> parcel = "Your parcel will be delivered today. Track at evil-track.top"
+    >>> notice_kind(parcel)  # without its indicators, the shape alone
+    'parcel'
+    >>> link = Indicator(IndicatorKind.URL, "http://evil-track.top", "link", 0.2)
+    >>> notice_kind(parcel, [link], official=("sf-express.com",)) is None  # off-brand link
     True
     """
     indicators = tuple(indicators)
