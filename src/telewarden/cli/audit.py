@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from telewarden.cli.screen import open_store, print_json, stdout
+from telewarden.cli.common import open_store, print_json, stdout
 
 app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from telewarden.cli.screen import ACTOR_HELP, open_store, print_json, resolve_actor, stdout
+from telewarden.cli.common import ACTOR_HELP, open_store, print_json, resolve_actor, stdout
 
 app = typer.Typer(
     help="Notify platforms of linked accounts (signed webhooks).", no_args_is_help=True

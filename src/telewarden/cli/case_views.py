@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from telewarden.cli.screen import print_json, stdout
+from telewarden.cli.common import print_json, stdout
 
 if TYPE_CHECKING:
     from telewarden.core.disposal import Case

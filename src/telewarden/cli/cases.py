@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from telewarden.cli.case_views import case_summary, render_case
-from telewarden.cli.screen import ACTOR_HELP, open_store, print_json, resolve_actor, stdout
+from telewarden.cli.common import ACTOR_HELP, open_store, print_json, resolve_actor, stdout
 from telewarden.core.errors import InvalidInputError
 
 if TYPE_CHECKING:

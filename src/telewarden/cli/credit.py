@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from telewarden.cli.screen import ACTOR_HELP, open_store, print_json, resolve_actor, stdout
+from telewarden.cli.common import ACTOR_HELP, open_store, print_json, resolve_actor, stdout
 
 if TYPE_CHECKING:
     from telewarden.services.credit import CreditService

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from telewarden.cli.screen import ACTOR_HELP, open_store, resolve_actor, stdout
+from telewarden.cli.common import ACTOR_HELP, open_store, resolve_actor, stdout
 
 app = typer.Typer(help="Retention of the decision log.", no_args_is_help=True)
 

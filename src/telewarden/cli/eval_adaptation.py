@@ -57,7 +57,7 @@ def eval_adaptation(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Recall on a new campaign after N reports, with precision on legitimate traffic held."""
-    from telewarden.cli.screen import print_json, stderr, stdout
+    from telewarden.cli.common import print_json, stderr, stdout
     from telewarden.services.evaluation_adaptation import evaluate_adaptation
 
     folder = require_data(data, folds)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from telewarden.cli.screen import stderr, stdout
+from telewarden.cli.common import stderr, stdout
 
 if TYPE_CHECKING:
     from telewarden.services.evaluation_own_scorer import DayFigures, OwnScorerEvaluation

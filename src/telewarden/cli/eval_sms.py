@@ -44,7 +44,7 @@ def eval_sms(
 ) -> None:
     """Reproduce the SMS evaluation figures (cross-validated) and print them."""
     from telewarden.adapters.clock import SystemClock
-    from telewarden.cli.screen import print_json, stderr, stdout
+    from telewarden.cli.common import print_json, stderr, stdout
     from telewarden.services.evaluation_sms import evaluate_sms
 
     folder = require_data(data, folds)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from telewarden.cli.screen import stderr, stdout
+from telewarden.cli.common import stderr, stdout
 
 if TYPE_CHECKING:
     from telewarden.core.warning.evaluation import WarningEvaluation

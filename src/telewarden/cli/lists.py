@@ -12,8 +12,8 @@ from typing import Annotated
 
 import typer
 
+from telewarden.cli.common import ACTOR_HELP, open_store, print_json, resolve_actor, stderr, stdout
 from telewarden.cli.reading import EncodingOption, MaxQuarantineShareOption
-from telewarden.cli.screen import ACTOR_HELP, open_store, print_json, resolve_actor, stderr, stdout
 
 app = typer.Typer(help="Deny and allow lists of numbers and prefixes.", no_args_is_help=True)
 

@@ -6,7 +6,7 @@ import typer
 
 from telewarden.cli.case_views import render_case
 from telewarden.cli.cases import disposal_service
-from telewarden.cli.screen import ACTOR_HELP, print_json, resolve_actor, stdout
+from telewarden.cli.common import ACTOR_HELP, print_json, resolve_actor, stdout
 from telewarden.core.errors import InvalidInputError
 
 app = typer.Typer(help="Graded measures on cards and their approval.", no_args_is_help=True)

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from telewarden.cli.common import ACTOR_HELP, open_store, print_json, resolve_actor, stdout
 from telewarden.cli.reading import EncodingOption, MaxQuarantineShareOption
-from telewarden.cli.screen import ACTOR_HELP, open_store, print_json, resolve_actor, stdout
 
 if TYPE_CHECKING:
     from telewarden.core.registry import ModelRegistry, ModelVersion, ServingEvent
@@ -42,7 +42,7 @@ ReasonOption = Annotated[str, typer.Option("--reason", help="Why (kept in the au
 @contextmanager
 def registry() -> Iterator[tuple[ModelRegistry, AppContext]]:
     """The registry beside the configured store, and the services' context (closed after)."""
-    from telewarden.cli.screen import app_context
+    from telewarden.cli.common import app_context
 
     store = open_store()
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from telewarden.cli.screen import (
+from telewarden.cli.common import (
     ACTOR_HELP,
     open_store,
     print_json,

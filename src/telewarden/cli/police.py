@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from telewarden.cli.cases import disposal_service
-from telewarden.cli.screen import ACTOR_HELP, resolve_actor, stdout
+from telewarden.cli.common import ACTOR_HELP, resolve_actor, stdout
 from telewarden.core.errors import InvalidInputError
 
 app = typer.Typer(help="Police referral packets and feedback.", no_args_is_help=True)

@@ -10,7 +10,7 @@ import json
 
 import typer
 
-from telewarden.cli.screen import ACTOR_HELP, open_store, print_json, resolve_actor, stdout
+from telewarden.cli.common import ACTOR_HELP, open_store, print_json, resolve_actor, stdout
 
 app = typer.Typer(help="Show and change the screening policy.", no_args_is_help=True)
 

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from telewarden.cli.reading import EncodingOption, MaxQuarantineShareOption
-from telewarden.cli.screen import (
+from telewarden.cli.common import (
     ACTOR_HELP,
     open_store,
     print_json,
@@ -21,6 +20,7 @@ from telewarden.cli.screen import (
     stderr,
     stdout,
 )
+from telewarden.cli.reading import EncodingOption, MaxQuarantineShareOption
 
 if TYPE_CHECKING:
     from telewarden.adapters.storage.reports_sql import SqlReportStore

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from telewarden.adapters.storage.sql import SqlStore
     from telewarden.core.service_ports import ServiceStore
 
-from telewarden.cli.screen import ACTOR_HELP, open_store, print_json, resolve_actor, stdout
+from telewarden.cli.common import ACTOR_HELP, open_store, print_json, resolve_actor, stdout
 
 users = typer.Typer(help="People who log in to the API and console.", no_args_is_help=True)
 keys = typer.Typer(help="Integrators' API keys (screening only).", no_args_is_help=True)

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from telewarden.adapters.files.messages import MessageFormat
+from telewarden.cli.common import print_json, stderr, stdout
 from telewarden.cli.eval_sms import eval_sms
 from telewarden.cli.reading import EncodingOption, MaxQuarantineShareOption
-from telewarden.cli.screen import print_json, stderr, stdout
 from telewarden.core.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ NumbersOption = Annotated[
 @contextmanager
 def _context() -> Iterator[AppContext]:
     """The services' context: the stored policy (the legal gate) and the process settings."""
-    from telewarden.cli.screen import app_context, open_store
+    from telewarden.cli.common import app_context, open_store
 
     store = open_store()
     try:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from telewarden.cli.screen import open_store, stderr, stdout
+from telewarden.cli.common import open_store, stderr, stdout
 
 if TYPE_CHECKING:
     from telewarden.core.ports import Flag
