@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,21 +29,6 @@ RING = KeyRing(NumberKey("2", b"n" * 32))
 NUMBER_KEY = "2:" + "n" * 32
 
 
-@pytest.fixture(scope="module")
-def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    base = request.getfixturevalue("postgres_url")
-    schema = f"tw_rehash_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"create schema {schema}")
-    try:
-        yield f"{base}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"drop schema if exists {schema} cascade")
-        admin.dispose()
-
-
 @pytest.fixture(
     params=[
         pytest.param("sqlite", id="sqlite"),
@@ -56,7 +40,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'telewarden.db'}"
     else:
-        url = request.getfixturevalue("pg_url")
+        url = request.getfixturevalue("pg_schema_url")
     store = SqlStore.open(url, clock=FixedClock(T0), keyring=RING)
     with store.engine.begin() as conn:
         for table in ("optins", "audit_log", "decision_log"):
