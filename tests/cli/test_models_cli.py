@@ -6,20 +6,10 @@ import copy
 import json
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from telewarden.cli.main import app
 from telewarden.core.errors import ConfigurationError, ConflictError, InvalidInputError
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    monkeypatch.setenv("TELEWARDEN_HOME", str(home))
-    monkeypatch.delenv("TELEWARDEN_DATABASE_URL", raising=False)
-    monkeypatch.delenv("TELEWARDEN_CONFIG", raising=False)
-    return home
 
 
 def _run(*args: str, code: int = 0) -> str:

@@ -24,15 +24,6 @@ CALLEE = "13800138000"
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    monkeypatch.setenv("TELEWARDEN_HOME", str(home))
-    monkeypatch.delenv("TELEWARDEN_DATABASE_URL", raising=False)
-    monkeypatch.delenv("TELEWARDEN_CONFIG", raising=False)
-    return home
-
-
-@pytest.fixture
 def pg_home(home: Path, monkeypatch: pytest.MonkeyPatch, postgres_url: str) -> Iterator[str]:
     """TELEWARDEN_DATABASE_URL pointing at a fresh PostgreSQL schema, dropped afterwards."""
     schema = f"tw_cli_{uuid.uuid4().hex[:12]}"

@@ -13,15 +13,6 @@ from telewarden.cli.main import app
 from telewarden.core.errors import InvalidInputError, NotFoundError
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    monkeypatch.setenv("TELEWARDEN_HOME", str(home))
-    monkeypatch.delenv("TELEWARDEN_DATABASE_URL", raising=False)
-    monkeypatch.delenv("TELEWARDEN_CONFIG", raising=False)
-    return home
-
-
 @pytest.fixture(scope="module")
 def sim_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sim")
