@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,25 @@ def postgres_url() -> str:
             pytest.fail(f"PostgreSQL is required in CI but unreachable at {POSTGRES_URL}: {exc}")
         pytest.skip(f"no PostgreSQL at {POSTGRES_URL}: {exc}")
     return POSTGRES_URL
+
+
+@pytest.fixture
+def fresh_pg_url(postgres_url: str) -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a schema of its own for one test, dropped after."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    schema = f"tw_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(postgres_url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"create schema {schema}")
+    try:
+        yield f"{postgres_url}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"drop schema if exists {schema} cascade")
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

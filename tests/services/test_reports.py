@@ -8,12 +8,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import itertools
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from telewarden.adapters.memory import MemoryStore
 from telewarden.adapters.memory_disposal import MemoryDisposalStore
@@ -54,25 +52,15 @@ BAD = [
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
-    clock = FixedClock(T0)
     if request.param == "sqlite":
-        opened = SqlStore.open(f"sqlite:///{tmp_path / 'tw.db'}", clock=clock)
-        yield opened
-        opened.close()
-        return
-    base = request.getfixturevalue("postgres_url")
-    schema = f"tw_rep_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"create schema {schema}")
-    opened = SqlStore.open(f"{base}?options=-csearch_path%3D{schema}", clock=clock)
+        url = f"sqlite:///{tmp_path / 'tw.db'}"
+    else:
+        url = request.getfixturevalue("fresh_pg_url")
+    opened = SqlStore.open(url, clock=FixedClock(T0))
     try:
         yield opened
     finally:
         opened.close()
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"drop schema if exists {schema} cascade")
-        admin.dispose()
 
 
 def test_the_sql_report_store_passes_the_conformance_suite(store: SqlStore) -> None:
