@@ -8,6 +8,7 @@ before it (its look-back) and every later contact with a flagged number is judge
 
 from __future__ import annotations
 
+import datetime as dt
 import zlib
 from collections.abc import Sequence
 from typing import Any
@@ -31,11 +32,39 @@ def _record_id(position: str) -> int:
 _CONFIGURATION = ("is_subscriber", "age_bands", "risk_model", "keep_queue")
 
 
+PRUNE_EVERY = dt.timedelta(hours=6)
+"""How often (in event time) the exposure index forgets pairs past their look-back."""
+
+PRUNE_MARGIN = dt.timedelta(days=1)
+"""Pruning judges from this long before a batch's first event: a flag may name a moment
+earlier than the batch it arrives in (a rule looking back over its window), and what it looks
+back over must still be there."""
+
+
 class LoopWarner:
-    """Feeds the loop's flags and delivered events to early warning, in event time."""
+    """Feeds the loop's flags and delivered events to early warning, in event time.
+
+    Every ``PRUNE_EVERY`` of event time it prunes the exposure index, which keeps a run of
+    weeks in bounded memory; pruning never changes a warning (see
+    :meth:`~telewarden.core.warning.exposure.ExposureIndex.prune`), so when it happens is not
+    part of the checkpointed state.
+    """
 
     def __init__(self, early: EarlyWarning) -> None:
         self.early = early
+        self._pruned_at: dt.datetime | None = None
+        self.pruned = 0
+        """Summaries the exposure index has forgotten so far in this process."""
+
+    def _prune(self, delivered: pl.DataFrame) -> None:
+        if not delivered.height:
+            return
+        first = delivered.get_column("at").min()
+        if not isinstance(first, dt.datetime):
+            return
+        if self._pruned_at is None or first - self._pruned_at >= PRUNE_EVERY:
+            self.pruned += self.early.engine.index.prune(first - PRUNE_MARGIN)
+            self._pruned_at = first
 
     def state(self) -> dict[str, Any]:
         """What early warning learnt (exposure index, flagged subjects, rate limits), to pickle.
@@ -65,6 +94,7 @@ class LoopWarner:
         a time, interleaved with the flags by event time: the same warnings as
         :meth:`on_batch_by_record`, which takes every record one by one.
         """
+        self._prune(delivered)
         early = self.early
         engine = early.engine
         pending = sorted(flags, key=lambda f: f.at)

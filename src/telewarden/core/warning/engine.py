@@ -331,7 +331,9 @@ class WarningEngine:
     ) -> WarningNotice | None:
         if msisdn in self._flagged:
             return None  # a flagged card is not a victim to warn
-        if not subject.endswith(SPOOF_SUFFIX) and self.index.has_subject(subject + SPOOF_SUFFIX):
+        if not subject.endswith(SPOOF_SUFFIX) and self.index.has_subject(
+            subject + SPOOF_SUFFIX, since=now - self.index.lookback
+        ):
             # A domestic number presented on an international gateway is a spoofed caller ID:
             # only the calls presented that way were the fraudster's; the owner's own calls,
             # and calls back to the owner, are no exposure.

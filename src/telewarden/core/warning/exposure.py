@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 __all__ = [
@@ -282,7 +283,11 @@ class ExposureIndex:
     Parameters
     ----------
     lookback : datetime.timedelta
-        How far before a flag contacts still count; older summaries are dropped by ``prune``.
+        How far before a flag contacts still count. It is also the expiry of a pair: a
+        subscriber and a subject with no contact for longer than ``lookback`` are strangers
+        again (the next contact starts a new summary), so :meth:`prune` can forget them at any
+        time without changing any answer for a moment at or after its ``now``: that is what
+        keeps the index's memory bounded on a run of weeks.
 
     Examples
     --------
@@ -368,7 +373,7 @@ class ExposureIndex:
                 if per_subject is None:
                     per_subject = self._by_subject[subject] = {}
                 summary = per_subject.get(msisdn)
-                if summary is None:
+                if summary is None or self._expired(summary, piece.first_at):
                     per_subject[msisdn] = piece
                 else:
                     summary.merge(piece)
@@ -384,16 +389,22 @@ class ExposureIndex:
         if per_subject is None:
             per_subject = self._by_subject[contact.subject] = {}
         summary = per_subject.get(contact.msisdn)
-        if summary is None:
+        if summary is None or self._expired(summary, contact.known_at):
             summary = per_subject[contact.msisdn] = ContactSummary(
                 contact.known_at, contact.known_at
             )
         summary.add(contact)
         return summary
 
-    def has_subject(self, subject: str) -> bool:
-        """Whether any subscriber has a contact with ``subject``."""
-        return subject in self._by_subject or subject in self._cold_subjects
+    def _expired(self, summary: ContactSummary, at: dt.datetime) -> bool:
+        """Whether a contact at ``at`` finds the pair of ``summary`` strangers again."""
+        return summary.last_at < at - self.lookback
+
+    def has_subject(self, subject: str, *, since: dt.datetime | None = None) -> bool:
+        """Whether any subscriber has a contact with ``subject`` (at or after ``since``)."""
+        if since is None:
+            return subject in self._by_subject or subject in self._cold_subjects
+        return any(True for _ in self.exposed_to(subject, since=since))
 
     def summary(self, subject: str, msisdn: str) -> ContactSummary | None:
         """The summary of one pair, None when they never met."""
@@ -403,23 +414,136 @@ class ExposureIndex:
     def exposed_to(
         self, subject: str, *, since: dt.datetime
     ) -> Iterator[tuple[str, ContactSummary]]:
-        """Subscribers whose last contact with ``subject`` is at or after ``since``."""
+        """Subscribers whose last contact with ``subject`` is at or after ``since``, by number.
+
+        In number order, not the order the pairs were first seen: that order depends on when
+        the index was last pruned, and what a flag yields must not.
+        """
         self.warm((subject,))
-        for msisdn, summary in self._by_subject.get(subject, {}).items():
+        pairs = self._by_subject.get(subject, {})
+        for msisdn in sorted(pairs):
+            summary = pairs[msisdn]
             if summary.last_at >= since:
                 yield msisdn, summary
 
     def prune(self, now: dt.datetime) -> int:
-        """Drop summaries whose last contact is older than the look-back; return how many."""
+        """Forget the pairs whose last contact is more than the look-back before ``now``.
+
+        Also compacts the columnar part to one summary per pair (the per-batch pieces of a pair
+        folded as :meth:`warm` would fold them, expiry included), so what is held is bounded
+        by the pairs in touch within the look-back, not by the batches seen. Returns how many
+        summaries (per-pair, and pieces) were dropped or folded away. A pair is judged on its
+        latest contact, so a pair still in touch keeps its history. Invisible to every
+        question asked for a moment at or after ``now`` (:meth:`exposed_to` with ``since`` at
+        or after ``now - lookback``, a new contact, which would find the pair expired anyway),
+        so when the loop calls it does not change what it decides.
+        """
         horizon = now - self.lookback
-        self.warm(list(self._cold_subjects))
-        self._cold = []
-        dropped = 0
-        for subject in list(self._by_subject):
-            pairs = self._by_subject[subject]
-            for msisdn in [m for m, s in pairs.items() if s.last_at < horizon]:
+        held = sum(frame.height for frame in self._cold)
+        cold = pl.concat(self._cold, how="vertical") if self._cold else None
+        if cold is not None and cold.height:
+            cold = self._compact(self._unfolded(cold)).filter(pl.col("last_at") >= horizon)
+        dropped = held - (cold.height if cold is not None else 0)
+        in_cold = (
+            cold.select("subject", "msisdn")
+            if cold is not None and cold.height
+            else pl.DataFrame(schema={"subject": pl.String, "msisdn": pl.String})
+        )
+        expired = [
+            (subject, msisdn)
+            for subject, pairs in self._by_subject.items()
+            for msisdn, summary in pairs.items()
+            if summary.last_at < horizon
+        ]
+        if expired:
+            candidates = pl.DataFrame(
+                {"subject": [e[0] for e in expired], "msisdn": [e[1] for e in expired]},
+                schema={"subject": pl.String, "msisdn": pl.String},
+            )
+            # A pair whose later contacts are still columnar is in touch: keep its history.
+            gone = candidates.join(in_cold, on=["subject", "msisdn"], how="anti")
+            for subject, msisdn in gone.iter_rows():
+                pairs = self._by_subject[subject]
                 del pairs[msisdn]
                 dropped += 1
-            if not pairs:
-                del self._by_subject[subject]
+                if not pairs:
+                    del self._by_subject[subject]
+        self._cold = [cold] if cold is not None and cold.height else []
+        self._cold_subjects = (
+            set(cold.get_column("subject").unique().to_list()) if self._cold else set()
+        )
+        # Subjects with nothing left anywhere need no fold bookkeeping either.
+        live = self._cold_subjects | set(self._by_subject)
+        self._folded_before = {s: q for s, q in self._folded_before.items() if s in live}
         return dropped
+
+    def _unfolded(self, cold: pl.DataFrame) -> pl.DataFrame:
+        """``cold`` without the pieces already folded into the per-pair part (stale copies)."""
+        if not self._folded_before:
+            return cold
+        folded = pl.DataFrame(
+            {"subject": list(self._folded_before), "_folded": list(self._folded_before.values())},
+            schema={"subject": pl.String, "_folded": pl.Int64},
+        )
+        return (
+            cold.join(folded, on="subject", how="left", maintain_order="left")
+            .filter(pl.col("_folded").is_null() | (pl.col("_seq") >= pl.col("_folded")))
+            .drop("_folded")
+        )
+
+    def _compact(self, cold: pl.DataFrame) -> pl.DataFrame:
+        """One piece per pair: its pieces folded in order, restarting where a pair expired.
+
+        A restart is a piece whose first contact comes more than the look-back after the
+        latest contact of the pair's pieces before it (what :meth:`warm` checks piece by
+        piece); only the pieces from a pair's last restart on are folded. Done on NumPy
+        arrays over the pairs sorted once: Polars' per-group windows cost microseconds a
+        group, and most pairs have a piece or two.
+        """
+        if not cold.height:
+            return cold
+        pair = ("subject", "msisdn")
+        ordered = cold.sort(*pair, "_seq").with_columns(
+            pl.struct(*pair).rle_id().cast(pl.Int64).alias("_pair")
+        )
+        pair_id = ordered.get_column("_pair").to_numpy()
+        first_us = ordered.get_column("first_at").dt.epoch("us").to_numpy()
+        last_us = ordered.get_column("last_at").dt.epoch("us").to_numpy()
+        starts = np.flatnonzero(np.diff(pair_id, prepend=np.int64(-1)))
+        # The latest contact of the pieces before each one, within its pair: a running
+        # maximum over all rows, each pair lifted above the ones before it.
+        base = int(last_us.min())
+        span = int(last_us.max()) - base + 1
+        if span * (int(pair_id[-1]) + 1) < 2**62:
+            lifted = pair_id * span + (last_us - base)
+            running = np.maximum.accumulate(lifted) - pair_id * span + base
+        else:  # a span of centuries: one running maximum per pair
+            running = np.concatenate(
+                [np.maximum.accumulate(part) for part in np.split(last_us, starts[1:])]
+            )
+        before = np.empty_like(running)
+        before[1:] = running[:-1]
+        restart = (first_us - before) > int(self.lookback / dt.timedelta(microseconds=1))
+        restart[starts] = True
+        segment = np.cumsum(restart)
+        sizes = np.diff(np.append(starts, len(pair_id)))
+        last_segment = np.repeat(segment[np.append(starts[1:], len(pair_id)) - 1], sizes)
+        latest = ("last_at", "_seq")
+        return (
+            ordered.filter(pl.Series(segment == last_segment))
+            .group_by("_pair", maintain_order=True)
+            .agg(
+                pl.col("subject").first(),
+                pl.col("msisdn").first(),
+                pl.col("first_at").min(),
+                pl.col("last_at").max(),
+                *(pl.col(name).sum() for name, _ in _COUNTED),
+                pl.col("longest_answered_s").max(),
+                pl.col("answered_total_s").sum(),
+                pl.col("last_record_kind").sort_by(*latest).last(),
+                pl.col("last_record_id").sort_by(*latest).last(),
+                pl.col("_seq").max(),
+            )
+            .select(cold.columns)
+            .cast(dict(cold.schema))
+        )
