@@ -470,7 +470,7 @@ class ExposureIndex:
                     del self._by_subject[subject]
         self._cold = [cold] if cold is not None and cold.height else []
         self._cold_subjects = (
-            set(cold.get_column("subject").unique().to_list()) if self._cold else set()
+            set(self._cold[0].get_column("subject").unique().to_list()) if self._cold else set()
         )
         # Subjects with nothing left anywhere need no fold bookkeeping either.
         live = self._cold_subjects | set(self._by_subject)
@@ -545,5 +545,5 @@ class ExposureIndex:
                 pl.col("_seq").max(),
             )
             .select(cold.columns)
-            .cast(dict(cold.schema))
+            .cast(cold.schema)
         )
