@@ -25,7 +25,7 @@ from telewarden.core.sms import classifier, notices
 from telewarden.core.sms.classifier import SmsModel, prepare
 from telewarden.core.sms.fraud_typer import FraudTyper
 from telewarden.core.sms.indicators import IndicatorExtractor
-from telewarden.core.sms.normalise import normalise
+from telewarden.core.sms.normalise import fold_for_model, normalise
 
 from . import sms_model_reference as ref
 from .sms_reference import sms_texts
@@ -238,3 +238,20 @@ def test_lexicon_scores_equal_the_previous_ones_on_generated_texts(text: str) ->
 
 
 _TYPER = FraudTyper()
+
+
+# Every character str.isspace() takes (Py_UNICODE_ISSPACE), and digits of other scripts.
+_SPACES = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+_DIGITS = "0123456789٣٤۵७১๒０１"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab 中X." + _SPACES + _DIGITS, max_size=40))
+def test_whitespace_and_digits_fold_as_before(text: str) -> None:
+    from . import sms_reference
+
+    assert normalise(text) == sms_reference.normalise(text)
+    assert fold_for_model(text) == sms_reference.fold_for_model(text)
+    assert fold_for_model(normalise(text)) == sms_reference.fold_for_model(
+        sms_reference.normalise(text)
+    )
