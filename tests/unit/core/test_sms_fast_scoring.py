@@ -255,3 +255,33 @@ def test_whitespace_and_digits_fold_as_before(text: str) -> None:
     assert fold_for_model(normalise(text)) == sms_reference.fold_for_model(
         sms_reference.normalise(text)
     )
+
+
+def _plain_brand(typer: FraudTyper, text: str) -> str | None:
+    """The previous ``FraudTyper._brand``: the Latin names found by a regex scan."""
+    m = typer._cjk_re.search(text)
+    if m:
+        return m.group(0)
+    if re.search("[A-Za-z]", text):
+        lower = text.lower()
+        for m in typer._latin_re.finditer(lower):
+            before = lower[m.start() - 1] if m.start() else " "
+            after = lower[m.end()] if m.end() < len(lower) else " "
+            if not ("a" <= before <= "z" or "a" <= after <= "z"):
+                return m.group(0)
+    return None
+
+
+def test_brands_equal_the_previous_ones() -> None:
+    typer = FraudTyper()
+    names = list(typer._latin_names)
+    rng = random.Random(8)
+    # Names run together, overlapping and inside words, in any case.
+    texts = [
+        "".join(rng.choice([*names, "x", "a", " ", "-", "s"]) for _ in range(rng.randint(0, 8)))
+        for _ in range(3000)
+    ]
+    texts += [t.upper() for t in texts[:500]] + _check_texts() + _random_texts(300, seed=9)
+    found = [typer._brand(t) for t in texts]
+    assert found == [_plain_brand(typer, t) for t in texts]
+    assert sum(f is not None for f in found) > 1000

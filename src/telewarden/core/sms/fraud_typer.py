@@ -331,14 +331,23 @@ class FraudTyper:
             if not self._latin_names:
                 return None
             lower = text.lower()
-            # The alternation only finds what the automaton finds first (and cheaper).
-            if next(self._latin_automaton.iter(lower), None) is None:
-                return None
-            for m in self._latin_re.finditer(lower):
-                before = lower[m.start() - 1] if m.start() else " "
-                after = lower[m.end()] if m.end() < len(lower) else " "
+            # The matches of ``_latin_re.finditer(lower)`` from the automaton's occurrences
+            # (the regex scan cost ~40 us on 400 characters): the leftmost, there the longest
+            # name (the alternation is sorted longest first), then on from its end.
+            found = sorted(
+                (end + 1 - len(name), -len(name), name)
+                for end, name in self._latin_automaton.iter(lower)
+            )
+            resume = 0
+            for start, minus_length, name in found:
+                if start < resume:
+                    continue
+                end = start - minus_length
+                resume = end
+                before = lower[start - 1] if start else " "
+                after = lower[end] if end < len(lower) else " "
                 if not ("a" <= before <= "z" or "a" <= after <= "z"):
-                    return m.group(0)
+                    return str(name)
         return None
 
     @staticmethod
