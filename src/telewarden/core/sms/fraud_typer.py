@@ -21,7 +21,7 @@ from telewarden.core.sms.fraud_types_data import PARENT_TYPES
 from telewarden.core.sms.fraudtypes import TAXONOMY, FraudType
 from telewarden.core.sms.indicators import DEFAULT_BRANDS, SCAM_KINDS, Brand, Indicator
 
-__all__ = ["FraudTyper", "ScamEvidence", "TypeScore"]
+__all__ = ["FraudTyper", "ScamEvidence", "TypeScore", "literal_needles"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from collections.abc import Collection, Iterable
 
 from telewarden.core.sms.indicators import SCAM_KINDS, Indicator, IndicatorKind
 
-__all__ = ["NOTICE_SHAPES", "notice_kind"]
+__all__ = ["NOTICE_SHAPES", "any_of", "notice_kind"]
 
 _AMOUNT = (
     r"(?:[$£€¥]|rs\.?|inr|sgd|gbp|usd|aud|hkd|人民币|rmb)\s?[\d,]+(?:\.\d{1,2})?"
