@@ -195,6 +195,7 @@ _SPACED_SCHEME_RE = re.compile(r"\b(https?)\s*[:：]\s*/\s*/\s*", re.IGNORECASE)
 _MASK_X_RE = re.compile(r"[xX](?<![A-Za-wyz][xX])[xX]*(?![A-Za-wyz])")
 _MASK_STAR_RE = re.compile(r"(?<=\d)[*＊]+|[*＊]+(?=\d)")
 _DIGIT_RE = re.compile(r"\d")
+_ASCII_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 
 
 def deobfuscate_links(text: str) -> str:
@@ -274,7 +275,10 @@ def normalise(text: str) -> str:
         text = _SPACED_LATIN_RE.sub(lambda m: m.group(0).replace(" ", ""), text)
     text = deobfuscate_links(text)
     if "  " in text or _ODD_WS_RE.search(text):
-        text = _WS_RE.sub(" ", text)
+        # _WS_RE.sub(" ", text).strip(): str.split, re's \s and str.strip all take the
+        # characters of Py_UNICODE_ISSPACE as whitespace (about 1 us against 5 for 400
+        # characters).
+        return " ".join(text.split())
     # Otherwise every whitespace run is one plain space, which _WS_RE would keep as it is.
     return text.strip()
 
@@ -307,4 +311,8 @@ def fold_for_model(text: str) -> str:
         text = _MASK_X_RE.sub(lambda m: "0" * len(m.group(0)), text)
     if "*" in text or "＊" in text:
         text = _MASK_STAR_RE.sub(lambda m: "0" * len(m.group(0)), text)
-    return _DIGIT_RE.sub("0", text.lower())
+    text = text.lower()
+    if text.isascii():
+        # The ASCII digits are all \d matches there: one table lookup per byte.
+        return text.encode("ascii").translate(_ASCII_DIGITS_TO_ZERO).decode("ascii")
+    return _DIGIT_RE.sub("0", text)
