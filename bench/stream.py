@@ -12,10 +12,14 @@ simulated into a temporary folder). Reported, in one run:
   event's release to the end of the step that produced its verdict, p50 and p99;
 - **NATS, 1 and 2 workers** (when ``--nats`` is given; each worker runs the whole loop, as
   ``telewarden run --broker`` does, and publishes verdicts, flags, measures and warnings): the
-  day published by ``telewarden run feed`` at a set rate while the workers (subprocesses) run;
-  each worker reports events/s and lag from the broker's storage time of each event to the
-  broker's acknowledgement of its effects, p50 and p99. The bench deletes and recreates the
-  ``TW_*`` streams on that server: give it a server of its own;
+  day published by ``telewarden run feed`` at ``--nats-rate`` events/s (batch messages of
+  ``--nats-batch-events`` events) while the workers (subprocesses) run; each worker reports
+  events/s over its whole run (start-up wait and the 5 s idle exit included, as before) and
+  over its active span (first micro-batch taken to the last one's effects stored), its CPU
+  time, the events/s of its loop steps alone (the bound when NATS is not), and lag from the
+  broker's storage time of each event to the broker's acknowledgement of its effects, p50 and
+  p99. The bench deletes and recreates the ``TW_*`` streams on that server: give it a server
+  of its own. ``--nats-only`` skips the embedded part;
 - the previous path in the same run: the whole loop with early warning taking every
   delivered record one by one (``LoopWarner.on_batch_by_record``), batch 20,000, and the
   ratio of the columnar path's time to it;
@@ -132,7 +136,9 @@ def paced(records: Path, events: pl.DataFrame, rate: float, window: float) -> di
     }
 
 
-def on_nats(records: Path, url: str, workers: int, rate: float) -> dict[str, float]:
+def on_nats(
+    records: Path, url: str, workers: int, rate: float, batch_events: int = 1_000
+) -> dict[str, float]:
     command = [sys.executable, "-m", "telewarden.cli.main", "run"]
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(
@@ -164,7 +170,8 @@ def on_nats(records: Path, url: str, workers: int, rate: float) -> dict[str, flo
         time.sleep(3)  # workers start (imports, tables) before the feed
         subprocess.run(
             [*command, "feed", "--records", str(records), "--broker", url,
-             "--partitions", str(workers), "--rate", str(rate)],
+             "--partitions", str(workers), "--rate", str(rate),
+             "--batch-events", str(batch_events)],
             check=True, capture_output=True,
         )  # fmt: skip
         reports = []
@@ -178,6 +185,10 @@ def on_nats(records: Path, url: str, workers: int, rate: float) -> dict[str, flo
         "offered_rate": rate,
         "events": sum(r["events"] for r in reports),
         "events_per_s": sum(r["events_per_second"] for r in reports),
+        "events_per_active_s": sum(r["events_per_active_second"] for r in reports),
+        "cpu_s": sum(r["cpu_s"] for r in reports),
+        "loop_events_per_s": sum(r["events"] / r["loop_s"] for r in reports if r["loop_s"]),
+        "messages": sum(r["messages"] for r in reports),
         "lag_p50_s": statistics.median(r["lag_p50_s"] for r in reports),
         "lag_p99_s": max(r["lag_p99_s"] for r in reports),
     }
@@ -199,7 +210,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=Path)
     parser.add_argument("--nats")
-    parser.add_argument("--nats-rate", type=float, default=20_000)
+    parser.add_argument("--nats-rate", type=float, default=60_000)
+    parser.add_argument("--nats-batch-events", type=int, default=1_000)
+    parser.add_argument("--nats-only", action="store_true")
     parser.add_argument("--window", type=float, default=0.2)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -213,6 +226,11 @@ def main() -> None:
             )  # fmt: skip
         events = load_day(records)
         print(f"{events.height:,} events ({records})")
+        if args.nats_only:
+            for workers in (1, 2):
+                _print_nats(on_nats(records, args.nats, workers, args.nats_rate,
+                                    args.nats_batch_events))  # fmt: skip
+            return
         best = 0.0
         results = {}
         for batch, by_record in ((20_000, True), (5_000, False), (20_000, False)):
@@ -243,12 +261,21 @@ def main() -> None:
         )
         if args.nats:
             for workers in (1, 2):
-                result = on_nats(records, args.nats, workers, args.nats_rate)
-                print(
-                    f"NATS, {workers} worker(s), offered {result['offered_rate']:,.0f}/s: "
-                    f"{result['events']:,} events, {result['events_per_s']:,.0f} events/s, "
-                    f"lag p50 {result['lag_p50_s']:.3f} s, p99 {result['lag_p99_s']:.3f} s"
-                )
+                _print_nats(on_nats(records, args.nats, workers, args.nats_rate,
+                                    args.nats_batch_events))  # fmt: skip
+
+
+def _print_nats(result: dict[str, float]) -> None:
+    print(
+        f"NATS, {result['workers']:.0f} worker(s), offered {result['offered_rate']:,.0f}/s: "
+        f"{result['events']:,.0f} events, {result['events_per_s']:,.0f} events/s over the run, "
+        f"{result['events_per_active_s']:,.0f}/s active, {result['messages']:,.0f} messages "
+        f"published, workers' CPU {result['cpu_s']:.1f} s; loop steps alone "
+        f"{result['loop_events_per_s']:,.0f} events/s (active/loop alone "
+        f"{result['events_per_active_s'] / result['loop_events_per_s']:.2f}x); lag p50 {result['lag_p50_s']:.3f} s, "
+        f"p99 {result['lag_p99_s']:.3f} s",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -52,6 +52,10 @@ def run(
         float,
         typer.Option("--checkpoint-every", min=0, help="Worker: seconds between checkpoints."),
     ] = 10.0,
+    fetch_timeout: Annotated[
+        float,
+        typer.Option("--fetch-timeout", min=0.001, help="Worker: seconds a fetch waits."),
+    ] = 0.1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Run the live loop (see `telewarden run --help`)."""
@@ -99,6 +103,7 @@ def run(
             loop_factory,
             path,
             batch=batch,
+            fetch_timeout_s=fetch_timeout,
             idle_exit_s=idle_exit,
             checkpoint_every_s=checkpoint_every,
         )
@@ -107,9 +112,19 @@ def run(
             "events": report.events,
             "dead_lettered": report.dead_lettered,
             "effects": report.effects,
+            "messages": report.messages,
+            "batches": report.batches,
+            "replayed_batches": report.replayed_batches,
             "resumed_from_seq": report.resumed_from,
             "last_seq": report.last_seq,
+            "seconds": round(report.seconds, 2),
+            "active_s": round(report.active_s, 2),
+            "loop_s": round(report.loop_s, 2),
+            "cpu_s": round(report.cpu_s, 2),
             "events_per_second": round(report.events / report.seconds) if report.seconds else 0,
+            "events_per_active_second": (
+                round(report.events / report.active_s) if report.active_s else 0
+            ),
             "lag_p50_s": report.lag_percentile(0.5),
             "lag_p99_s": report.lag_percentile(0.99),
         }
@@ -157,8 +172,14 @@ def feed(
     rate: Annotated[
         float | None, typer.Option("--rate", min=1, help="Events per second (default: at once).")
     ] = None,
+    batch_events: Annotated[
+        int, typer.Option("--batch-events", min=1, help="At most this many events a message.")
+    ] = 1_000,
+    batch_bytes: Annotated[
+        int, typer.Option("--batch-bytes", min=1_024, help="At most about this many bytes.")
+    ] = 256 * 1024,
 ) -> None:
-    """Publish the records' calls and SMS to the broker, partitioned by caller."""
+    """Publish the records' calls and SMS to the broker, partitioned by caller, in batches."""
     import asyncio
 
     from telewarden.adapters.brokers.nats_jetstream import JetStream
@@ -169,7 +190,13 @@ def feed(
     async def publish() -> int:
         js = await JetStream.connect(broker)
         try:
-            return await js.publish_events(events.iter_rows(named=True), partitions, rate=rate)
+            return await js.publish_events(
+                events,
+                partitions,
+                rate=rate,
+                max_events=batch_events,
+                max_bytes=batch_bytes,
+            )
         finally:
             await js.close()
 
