@@ -194,6 +194,54 @@ def on_nats(
     }
 
 
+def worker_costs(records: Path, events: pl.DataFrame, rows: int = 200_000) -> dict[str, float]:
+    """A NATS worker's own costs beside its loop, in one process, CPU seconds per event.
+
+    The first ``rows`` events packed as feed messages (one partition), decoded back, run
+    through the loop in micro-batches of 20,000 with their effects encoded as batch messages,
+    then one checkpoint of the loop's state written; the loop step is the baseline.
+    """
+    from telewarden.adapters.brokers.nats_jetstream import decode_batch, pack_events
+    from telewarden.runners.live import Checkpoint, effect_batches, hook_states
+    from telewarden.services.live_loop import LOOP_EVENT_SCHEMA
+
+    head = events.select(list(LOOP_EVENT_SCHEMA)).head(rows)
+    cpu = time.process_time()
+    messages = pack_events(head, 1)
+    pack = time.process_time() - cpu
+    cpu = time.process_time()
+    frames = [decode_batch(seq, m.body)[0] for seq, m in enumerate(messages, 1)]
+    decode = time.process_time() - cpu
+    assert sum(f.height for f in frames) == head.height
+    loop = whole_loop(records)
+    step = encode = 0.0
+    for offset in range(0, head.height, 20_000):
+        cpu = time.process_time()
+        effects = loop.step(head.slice(offset, 20_000))
+        step += time.process_time() - cpu
+        cpu = time.process_time()
+        effect_batches(effects, 0, offset, offset + 1, 1 << 20)
+        encode += time.process_time() - cpu
+    with tempfile.TemporaryDirectory() as tmp:
+        wall, cpu = time.perf_counter(), time.process_time()
+        Checkpoint(1, head.height, loop.detector.state(), hook_states(loop)).save(
+            Path(tmp) / "p.ckpt"
+        )
+        ckpt_wall, ckpt_cpu = time.perf_counter() - wall, time.process_time() - cpu
+        ckpt_mb = (Path(tmp) / "p.ckpt").stat().st_size / 1e6
+    n = head.height
+    return {
+        "events": n,
+        "pack_us": 1e6 * pack / n,
+        "decode_us": 1e6 * decode / n,
+        "step_us": 1e6 * step / n,
+        "encode_us": 1e6 * encode / n,
+        "checkpoint_wall_s": ckpt_wall,
+        "checkpoint_cpu_s": ckpt_cpu,
+        "checkpoint_mb": ckpt_mb,
+    }
+
+
 _PURGE = """
 import asyncio, sys, nats
 async def main():
@@ -213,6 +261,9 @@ def main() -> None:
     parser.add_argument("--nats-rate", type=float, default=60_000)
     parser.add_argument("--nats-batch-events", type=int, default=1_000)
     parser.add_argument("--nats-only", action="store_true")
+    parser.add_argument(
+        "--worker-costs", action="store_true", help="only a NATS worker's own costs, no broker"
+    )
     parser.add_argument("--window", type=float, default=0.2)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -226,10 +277,21 @@ def main() -> None:
             )  # fmt: skip
         events = load_day(records)
         print(f"{events.height:,} events ({records})")
+        if args.worker_costs:
+            c = worker_costs(records, events)
+            print(
+                f"worker costs over {c['events']:,.0f} events, CPU us an event: feed packing "
+                f"{c['pack_us']:.2f}, decoding {c['decode_us']:.2f}, loop step {c['step_us']:.2f},"
+                f" effects encoding {c['encode_us']:.2f} (decode + encode / loop step "
+                f"{(c['decode_us'] + c['encode_us']) / c['step_us']:.3f}x); one checkpoint "
+                f"{c['checkpoint_mb']:.0f} MB, {c['checkpoint_wall_s']:.2f} s wall, "
+                f"{c['checkpoint_cpu_s']:.2f} s CPU"
+            )
+            return
         if args.nats_only:
             for workers in (1, 2):
                 _print_nats(on_nats(records, args.nats, workers, args.nats_rate,
-                                    args.nats_batch_events))  # fmt: skip
+                                    args.nats_batch_events), events.height)  # fmt: skip
             return
         best = 0.0
         results = {}
@@ -262,10 +324,12 @@ def main() -> None:
         if args.nats:
             for workers in (1, 2):
                 _print_nats(on_nats(records, args.nats, workers, args.nats_rate,
-                                    args.nats_batch_events))  # fmt: skip
+                                    args.nats_batch_events), events.height)  # fmt: skip
 
 
-def _print_nats(result: dict[str, float]) -> None:
+def _print_nats(result: dict[str, float], total: int) -> None:
+    if result["events"] != total:
+        print(f"INCOMPLETE: the workers took {result['events']:,.0f} of {total:,} events")
     print(
         f"NATS, {result['workers']:.0f} worker(s), offered {result['offered_rate']:,.0f}/s: "
         f"{result['events']:,.0f} events, {result['events_per_s']:,.0f} events/s over the run, "

@@ -43,7 +43,15 @@ def run(
     out: Annotated[
         Path | None, typer.Option("--out", help="Embedded: where verdicts and flags go.")
     ] = None,
-    batch: Annotated[int, typer.Option("--batch", min=1, help="Events per micro-batch.")] = 5_000,
+    batch: Annotated[
+        int | None,
+        typer.Option(
+            "--batch",
+            min=1,
+            help="Events per micro-batch (default: 5,000 embedded; 20,000 as a worker, at most "
+            "what has arrived, whole feed messages).",
+        ),
+    ] = None,
     idle_exit: Annotated[
         float | None,
         typer.Option("--idle-exit", help="Worker: stop after this many idle seconds."),
@@ -102,7 +110,7 @@ def run(
             partition,
             loop_factory,
             path,
-            batch=batch,
+            batch=batch or 20_000,
             fetch_timeout_s=fetch_timeout,
             idle_exit_s=idle_exit,
             checkpoint_every_s=checkpoint_every,
@@ -133,7 +141,7 @@ def run(
     import polars as pl
 
     loop = loop_factory()
-    result = replay_records(loop, load_day(records), batch_size=batch)
+    result = replay_records(loop, load_day(records), batch_size=batch or 5_000)
     if out is not None:
         from telewarden.adapters.records_io import write_parquet_atomic
 

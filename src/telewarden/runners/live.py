@@ -442,7 +442,7 @@ async def run_nats_worker(
     reader = await broker.partition_reader(partition, checkpoint.last_seq)
     started, cpu_started = time.perf_counter(), time.process_time()
     first_batch_at: float | None = None
-    idle_since = time.perf_counter()
+    idle_s = 0.0
     saved_at = time.perf_counter()
     interval = checkpoint_every_s
     dirty = False
@@ -477,17 +477,21 @@ async def run_nats_worker(
                 replay.pop(0)
                 report.replayed_batches += 1
             else:
+                asked = time.perf_counter()
                 fetched = await reader.next_batch(batch, fetch_timeout_s)
                 if not fetched:
+                    # Idle time is time spent waiting for events, not writing a checkpoint (a
+                    # long checkpoint followed by one empty fetch is not an idle stream).
+                    idle_s += time.perf_counter() - asked
                     if dirty:
                         save()
-                    if idle_exit_s is not None and time.perf_counter() - idle_since >= idle_exit_s:
+                    if idle_exit_s is not None and idle_s >= idle_exit_s:
                         break
                     continue
                 intents.append(fetched[0].seq, fetched[-1].seq)
             if first_batch_at is None:
                 first_batch_at = time.perf_counter()
-            idle_since = time.perf_counter()
+            idle_s = 0.0
             frames, dead = [], []
             for item in fetched:
                 frame, bad = decode_message(item)
