@@ -9,9 +9,10 @@ micro-batch's stream-sequence range ``first last`` to its **intent log**, flushe
 by one (``dlq:<seq>:<line>``), (3) runs the loop step, (4) publishes one message per effect kind
 (JSON Lines, each line with its effect's own idempotency key; ``Nats-Msg-Id`` =
 ``<kind>:p<k>:<first>-<last>:<part>``) and waits once for all the broker's acknowledgements,
-and only then (5) moves its position; every ``checkpoint_every_s`` it writes a checkpoint (the
-last sequence processed with the detector's and the hooks' state, to a temporary file renamed
-into place) and then rewrites the intent log without the ranges the checkpoint covers.
+and only then (5) moves its position; every ``checkpoint_every_s`` it takes a checkpoint (the
+last sequence processed with the detector's and the hooks' state, pickled on the worker's path,
+then written by a thread to a temporary file, fsynced and renamed into place while the loop goes
+on) and, once the file is in place, rewrites the intent log without the ranges it covers.
 
 A worker killed anywhere restarts from its last checkpoint and first replays the ranges of its
 intent log as exactly the same micro-batches (the reader stops a batch at the logged sequence
@@ -82,6 +83,7 @@ __all__ = [
     "hook_states",
     "restore_hooks",
     "run_nats_worker",
+    "write_atomic",
 ]
 
 
@@ -139,25 +141,30 @@ class Checkpoint:
                 "from the beginning of the stream"
             ) from exc
 
+    def encode(self) -> bytes:
+        """The checkpoint file's bytes (a snapshot: the loop may go on once this returns)."""
+        fields = {
+            "last_seq": self.last_seq,
+            "events": self.events,
+            "detector": self.detector,
+            "hooks": self.hooks,
+        }
+        return _MAGIC + pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL)
+
     def save(self, path: Path) -> None:
         """Write atomically: a temporary file in the same folder, flushed, renamed into place."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        with tmp.open("wb") as handle:
-            handle.write(_MAGIC)
-            pickle.dump(
-                {
-                    "last_seq": self.last_seq,
-                    "events": self.events,
-                    "detector": self.detector,
-                    "hooks": self.hooks,
-                },
-                handle,
-                protocol=pickle.HIGHEST_PROTOCOL,
-            )
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        write_atomic(path, self.encode())
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """``data`` into ``path`` through a temporary file in the same folder, fsynced, renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
 
 
 def hook_states(loop: LiveLoop) -> dict[str, Any]:
@@ -448,21 +455,44 @@ async def run_nats_worker(
     dirty = False
     position = checkpoint.last_seq
 
+    logged = list(replay)
+    """The ranges in the intent log after the last checkpoint known to be on disk."""
+    writing: asyncio.Future[None] | None = None
+    writing_seq = 0
+
     def save() -> None:
-        nonlocal saved_at, dirty, interval
+        # The state is taken and pickled here, on the worker's path (the loop must not move
+        # meanwhile); the file is written and fsynced by a thread while the loop goes on.
+        nonlocal saved_at, dirty, interval, writing, writing_seq
         began = time.perf_counter()
         checkpoint.last_seq = position
         checkpoint.detector = loop.detector.state()
         checkpoint.hooks = hook_states(loop)
-        checkpoint.save(checkpoint_path)
-        # Only now may the ranges the checkpoint covers leave the log (a crash in between
-        # leaves them there; they end at or before the checkpoint and are skipped on load).
-        intents.rewrite(replay)
+        data = checkpoint.encode()
+        writing, writing_seq = (
+            asyncio.ensure_future(asyncio.to_thread(write_atomic, checkpoint_path, data)),
+            position,
+        )
         saved_at, dirty = time.perf_counter(), False
         interval = min(
             max(checkpoint_every_s, CHECKPOINT_COST_RATIO * (saved_at - began)),
             DUPLICATE_WINDOW_S / 3,
         )
+
+    async def saved(*, wait: bool) -> bool:
+        """Whether no checkpoint is being written (after taking over one that was written)."""
+        nonlocal writing, logged
+        if writing is None:
+            return True
+        if not wait and not writing.done():
+            return False
+        await writing  # a failed write raises: the worker stops, the log stays whole
+        writing = None
+        # Only now may the ranges the checkpoint covers leave the log (a crash before this
+        # leaves them there; they end at or before the checkpoint and are skipped on load).
+        logged = [r for r in logged if r[0] > writing_seq]
+        intents.rewrite(logged)
+        return True
 
     try:
         while True:
@@ -483,12 +513,17 @@ async def run_nats_worker(
                     # Idle time is time spent waiting for events, not writing a checkpoint (a
                     # long checkpoint followed by one empty fetch is not an idle stream).
                     idle_s += time.perf_counter() - asked
-                    if dirty:
+                    if dirty and await saved(wait=False):
                         save()
                     if idle_exit_s is not None and idle_s >= idle_exit_s:
+                        await saved(wait=True)
+                        if dirty:
+                            save()
+                            await saved(wait=True)
                         break
                     continue
                 intents.append(fetched[0].seq, fetched[-1].seq)
+                logged.append((fetched[0].seq, fetched[-1].seq))
             if first_batch_at is None:
                 first_batch_at = time.perf_counter()
             idle_s = 0.0
@@ -515,7 +550,7 @@ async def run_nats_worker(
             report.dead_lettered += len(dead)
             checkpoint.events += events.height
             dirty = True
-            if time.perf_counter() - saved_at >= interval:
+            if await saved(wait=False) and time.perf_counter() - saved_at >= interval:
                 save()
             stored = time.time()
             step = max(1, len(fetched) // 20)
