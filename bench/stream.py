@@ -19,7 +19,10 @@ simulated into a temporary folder). Reported, in one run:
   time, the events/s of its loop steps alone (the bound when NATS is not), and lag from the
   broker's storage time of each event to the broker's acknowledgement of its effects, p50 and
   p99. The bench deletes and recreates the ``TW_*`` streams on that server: give it a server
-  of its own. ``--nats-only`` skips the embedded part;
+  of its own. ``--nats-only`` skips the embedded part; ``--nats-linger S`` passes the
+  workers ``--linger S``; ``--worker-costs`` prints only a worker's own costs without a broker
+  (CPU us an event for packing, decoding, the loop step and encoding; one checkpoint's size and
+  time);
 - the previous path in the same run: the whole loop with early warning taking every
   delivered record one by one (``LoopWarner.on_batch_by_record``), batch 20,000, and the
   ratio of the columnar path's time to it;
@@ -137,7 +140,12 @@ def paced(records: Path, events: pl.DataFrame, rate: float, window: float) -> di
 
 
 def on_nats(
-    records: Path, url: str, workers: int, rate: float, batch_events: int = 1_000
+    records: Path,
+    url: str,
+    workers: int,
+    rate: float,
+    batch_events: int = 1_000,
+    linger_s: float = 0.0,
 ) -> dict[str, float]:
     command = [sys.executable, "-m", "telewarden.cli.main", "run"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -160,6 +168,8 @@ def on_nats(
                     f"{tmp}/p{p}.ckpt",
                     "--idle-exit",
                     "5",
+                    "--linger",
+                    str(linger_s),
                     "--json",
                 ],
                 stdout=subprocess.PIPE,
@@ -183,6 +193,7 @@ def on_nats(
     return {
         "workers": workers,
         "offered_rate": rate,
+        "linger_s": linger_s,
         "events": sum(r["events"] for r in reports),
         "events_per_s": sum(r["events_per_second"] for r in reports),
         "events_per_active_s": sum(r["events_per_active_second"] for r in reports),
@@ -261,6 +272,7 @@ def main() -> None:
     parser.add_argument("--nats-rate", type=float, default=60_000)
     parser.add_argument("--nats-batch-events", type=int, default=1_000)
     parser.add_argument("--nats-only", action="store_true")
+    parser.add_argument("--nats-linger", type=float, default=0.0, help="workers' --linger")
     parser.add_argument(
         "--worker-costs", action="store_true", help="only a NATS worker's own costs, no broker"
     )
@@ -291,7 +303,7 @@ def main() -> None:
         if args.nats_only:
             for workers in (1, 2):
                 _print_nats(on_nats(records, args.nats, workers, args.nats_rate,
-                                    args.nats_batch_events), events.height)  # fmt: skip
+                                    args.nats_batch_events, args.nats_linger), events.height)  # fmt: skip
             return
         best = 0.0
         results = {}
@@ -324,14 +336,15 @@ def main() -> None:
         if args.nats:
             for workers in (1, 2):
                 _print_nats(on_nats(records, args.nats, workers, args.nats_rate,
-                                    args.nats_batch_events), events.height)  # fmt: skip
+                                    args.nats_batch_events, args.nats_linger), events.height)  # fmt: skip
 
 
 def _print_nats(result: dict[str, float], total: int) -> None:
     if result["events"] != total:
         print(f"INCOMPLETE: the workers took {result['events']:,.0f} of {total:,} events")
     print(
-        f"NATS, {result['workers']:.0f} worker(s), offered {result['offered_rate']:,.0f}/s: "
+        f"NATS, {result['workers']:.0f} worker(s), offered {result['offered_rate']:,.0f}/s, "
+        f"linger {result['linger_s']:.2f} s: "
         f"{result['events']:,.0f} events, {result['events_per_s']:,.0f} events/s over the run, "
         f"{result['events_per_active_s']:,.0f}/s active, {result['messages']:,.0f} messages "
         f"published, workers' CPU {result['cpu_s']:.1f} s; loop steps alone "

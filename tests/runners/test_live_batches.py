@@ -262,3 +262,26 @@ def test_effect_batches_carry_every_effect_once_under_its_own_key(records: Path)
     kinds = {m.subject for m in messages}
     assert {"tw.effects.flag", "tw.effects.measure"} <= kinds
     assert sum(m.subject == "tw.effects.flag" for m in messages) == 1
+
+
+class _OneAtATime(_Sub):
+    async def fetch(self, batch: int, timeout: float) -> list[_Msg]:
+        if not self.messages:
+            raise TimeoutError
+        out, self.messages = self.messages[:1], self.messages[1:]
+        return out
+
+
+def test_a_lingering_micro_batch_takes_what_arrives_within_the_linger(records: Path) -> None:
+    messages = _partition_messages(records, 0)[:20]
+    events = sum(int(m.headers["Tw-Count"]) for m in messages)
+    quick = asyncio.run(PartitionReader(_OneAtATime(list(messages), 0)).next_batch(10_000, 0.01))
+    assert len(quick) == 1  # without a linger: what one fetch brings
+    reader = PartitionReader(_OneAtATime(list(messages), 0))
+    lingering = asyncio.run(reader.next_batch(10_000, 0.01, linger_s=0.5))
+    assert [f.seq for f in lingering] == list(range(1, 21))
+    assert sum(f.count for f in lingering) == events
+    capped = asyncio.run(
+        PartitionReader(_OneAtATime(list(messages), 0)).next_batch(30, 0.01, linger_s=0.5)
+    )
+    assert 0 < sum(f.count for f in capped) <= 30 < events

@@ -64,6 +64,10 @@ def run(
         float,
         typer.Option("--fetch-timeout", min=0.001, help="Worker: seconds a fetch waits."),
     ] = 0.1,
+    linger: Annotated[
+        float,
+        typer.Option("--linger", min=0, help="Worker: seconds a micro-batch waits for more."),
+    ] = 0.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Run the live loop (see `telewarden run --help`)."""
@@ -112,6 +116,7 @@ def run(
             path,
             batch=batch or 20_000,
             fetch_timeout_s=fetch_timeout,
+            linger_s=linger,
             idle_exit_s=idle_exit,
             checkpoint_every_s=checkpoint_every,
         )

@@ -420,6 +420,7 @@ async def run_nats_worker(
     *,
     batch: int = 20_000,
     fetch_timeout_s: float = 0.1,
+    linger_s: float = 0.0,
     idle_exit_s: float | None = None,
     checkpoint_every_s: float = 10.0,
     on_batch: Callable[[WorkerReport], None] | None = None,
@@ -427,8 +428,8 @@ async def run_nats_worker(
     """Run one partition's worker until idle for ``idle_exit_s`` (None: forever).
 
     A micro-batch is what has arrived, whole messages up to ``batch`` events; a fetch waits at
-    most ``fetch_timeout_s`` for the first message, so a lone event waits no longer than that
-    plus one step. A checkpoint carries the whole loop state, so it is written at most every
+    most ``fetch_timeout_s`` for the first message, and the batch takes what else arrives within
+    ``linger_s`` of it, so a lone event waits no longer than ``linger_s`` plus one step. A checkpoint carries the whole loop state, so it is written at most every
     ``checkpoint_every_s`` seconds (and before an idle exit), not after every batch, and never
     more often than every ``CHECKPOINT_COST_RATIO`` times its own last writing time: a day's
     exposure index and detector windows take seconds to pickle, which must not eat the
@@ -508,7 +509,7 @@ async def run_nats_worker(
                 report.replayed_batches += 1
             else:
                 asked = time.perf_counter()
-                fetched = await reader.next_batch(batch, fetch_timeout_s)
+                fetched = await reader.next_batch(batch, fetch_timeout_s, linger_s=linger_s)
                 if not fetched:
                     # Idle time is time spent waiting for events, not writing a checkpoint (a
                     # long checkpoint followed by one empty fetch is not an idle stream).

@@ -570,20 +570,28 @@ class PartitionReader:
         return bool(msgs)
 
     async def next_batch(
-        self, max_events: int, timeout: float, *, until_seq: int | None = None
+        self,
+        max_events: int,
+        timeout: float,
+        *,
+        until_seq: int | None = None,
+        linger_s: float = 0.0,
     ) -> list[Fetched]:
         """The next micro-batch of whole messages.
 
         Without ``until_seq``: the messages already fetched and, when they hold fewer than
-        ``max_events`` events, what one fetch brings within ``timeout`` seconds, up to
-        ``max_events`` events (a larger first message comes alone); an empty list when nothing
-        came. With ``until_seq``: every message up to and including that sequence, whatever
-        their number, fetching as long as needed (a replayed micro-batch).
+        ``max_events`` events, what one fetch brings within ``timeout`` seconds, and further
+        fetches for up to ``linger_s`` seconds after the first (a step has a fixed cost, so a
+        slow stream is taken in fewer, larger batches), up to ``max_events`` events (a larger
+        first message comes alone); an empty list when nothing came. With ``until_seq``: every
+        message up to and including that sequence, whatever their number, fetching as long as
+        needed (a replayed micro-batch).
         """
         out: list[Fetched] = []
         events = 0
         fetched_once = False
         empty_fetches = 0
+        first_at = 0.0
         while True:
             while self._pending:
                 head = self._pending[0]
@@ -597,9 +605,15 @@ class PartitionReader:
                 if until_seq is not None and head.seq == until_seq:
                     return out
             if until_seq is None:
-                if fetched_once or events >= max_events:
+                if events >= max_events:
                     return out
-                fetched_once = True
+                if fetched_once:
+                    left = linger_s - (time.perf_counter() - first_at)
+                    if not out or left <= 0:
+                        return out
+                    await self._fetch(min(timeout, left))
+                    continue
+                fetched_once, first_at = True, time.perf_counter()
                 await self._fetch(timeout if not out else min(timeout, 0.01))
                 continue
             if not await self._fetch(timeout):
