@@ -12,10 +12,17 @@ simulated into a temporary folder). Reported, in one run:
   event's release to the end of the step that produced its verdict, p50 and p99;
 - **NATS, 1 and 2 workers** (when ``--nats`` is given; each worker runs the whole loop, as
   ``telewarden run --broker`` does, and publishes verdicts, flags, measures and warnings): the
-  day published by ``telewarden run feed`` at a set rate while the workers (subprocesses) run;
-  each worker reports events/s and lag from the broker's storage time of each event to the
-  broker's acknowledgement of its effects, p50 and p99. The bench deletes and recreates the
-  ``TW_*`` streams on that server: give it a server of its own;
+  day published by ``telewarden run feed`` at ``--nats-rate`` events/s (batch messages of
+  ``--nats-batch-events`` events) while the workers (subprocesses) run; each worker reports
+  events/s over its whole run (start-up wait and the 5 s idle exit included, as before) and
+  over its active span (first micro-batch taken to the last one's effects stored), its CPU
+  time, the events/s of its loop steps alone (the bound when NATS is not), and lag from the
+  broker's storage time of each event to the broker's acknowledgement of its effects, p50 and
+  p99. The bench deletes and recreates the ``TW_*`` streams on that server: give it a server
+  of its own. ``--nats-only`` skips the embedded part; ``--nats-linger S`` passes the
+  workers ``--linger S``; ``--worker-costs`` prints only a worker's own costs without a broker
+  (CPU us an event for packing, decoding, the loop step and encoding; one checkpoint's size and
+  time);
 - the previous path in the same run: the whole loop with early warning taking every
   delivered record one by one (``LoopWarner.on_batch_by_record``), batch 20,000, and the
   ratio of the columnar path's time to it;
@@ -132,7 +139,14 @@ def paced(records: Path, events: pl.DataFrame, rate: float, window: float) -> di
     }
 
 
-def on_nats(records: Path, url: str, workers: int, rate: float) -> dict[str, float]:
+def on_nats(
+    records: Path,
+    url: str,
+    workers: int,
+    rate: float,
+    batch_events: int = 1_000,
+    linger_s: float = 0.0,
+) -> dict[str, float]:
     command = [sys.executable, "-m", "telewarden.cli.main", "run"]
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(
@@ -154,6 +168,8 @@ def on_nats(records: Path, url: str, workers: int, rate: float) -> dict[str, flo
                     f"{tmp}/p{p}.ckpt",
                     "--idle-exit",
                     "5",
+                    "--linger",
+                    str(linger_s),
                     "--json",
                 ],
                 stdout=subprocess.PIPE,
@@ -164,7 +180,8 @@ def on_nats(records: Path, url: str, workers: int, rate: float) -> dict[str, flo
         time.sleep(3)  # workers start (imports, tables) before the feed
         subprocess.run(
             [*command, "feed", "--records", str(records), "--broker", url,
-             "--partitions", str(workers), "--rate", str(rate)],
+             "--partitions", str(workers), "--rate", str(rate),
+             "--batch-events", str(batch_events)],
             check=True, capture_output=True,
         )  # fmt: skip
         reports = []
@@ -176,10 +193,63 @@ def on_nats(records: Path, url: str, workers: int, rate: float) -> dict[str, flo
     return {
         "workers": workers,
         "offered_rate": rate,
+        "linger_s": linger_s,
         "events": sum(r["events"] for r in reports),
         "events_per_s": sum(r["events_per_second"] for r in reports),
+        "events_per_active_s": sum(r["events_per_active_second"] for r in reports),
+        "cpu_s": sum(r["cpu_s"] for r in reports),
+        "loop_events_per_s": sum(r["events"] / r["loop_s"] for r in reports if r["loop_s"]),
+        "messages": sum(r["messages"] for r in reports),
         "lag_p50_s": statistics.median(r["lag_p50_s"] for r in reports),
         "lag_p99_s": max(r["lag_p99_s"] for r in reports),
+    }
+
+
+def worker_costs(records: Path, events: pl.DataFrame, rows: int = 200_000) -> dict[str, float]:
+    """A NATS worker's own costs beside its loop, in one process, CPU seconds per event.
+
+    The first ``rows`` events packed as feed messages (one partition), decoded back, run
+    through the loop in micro-batches of 20,000 with their effects encoded as batch messages,
+    then one checkpoint of the loop's state written; the loop step is the baseline.
+    """
+    from telewarden.adapters.brokers.nats_jetstream import decode_batch, pack_events
+    from telewarden.runners.live import Checkpoint, effect_batches, hook_states
+    from telewarden.services.live_loop import LOOP_EVENT_SCHEMA
+
+    head = events.select(list(LOOP_EVENT_SCHEMA)).head(rows)
+    cpu = time.process_time()
+    messages = pack_events(head, 1)
+    pack = time.process_time() - cpu
+    cpu = time.process_time()
+    frames = [decode_batch(seq, m.body)[0] for seq, m in enumerate(messages, 1)]
+    decode = time.process_time() - cpu
+    assert sum(f.height for f in frames) == head.height
+    loop = whole_loop(records)
+    step = encode = 0.0
+    for offset in range(0, head.height, 20_000):
+        cpu = time.process_time()
+        effects = loop.step(head.slice(offset, 20_000))
+        step += time.process_time() - cpu
+        cpu = time.process_time()
+        effect_batches(effects, 0, offset, offset + 1, 1 << 20)
+        encode += time.process_time() - cpu
+    with tempfile.TemporaryDirectory() as tmp:
+        wall, cpu = time.perf_counter(), time.process_time()
+        Checkpoint(1, head.height, loop.detector.state(), hook_states(loop)).save(
+            Path(tmp) / "p.ckpt"
+        )
+        ckpt_wall, ckpt_cpu = time.perf_counter() - wall, time.process_time() - cpu
+        ckpt_mb = (Path(tmp) / "p.ckpt").stat().st_size / 1e6
+    n = head.height
+    return {
+        "events": n,
+        "pack_us": 1e6 * pack / n,
+        "decode_us": 1e6 * decode / n,
+        "step_us": 1e6 * step / n,
+        "encode_us": 1e6 * encode / n,
+        "checkpoint_wall_s": ckpt_wall,
+        "checkpoint_cpu_s": ckpt_cpu,
+        "checkpoint_mb": ckpt_mb,
     }
 
 
@@ -199,7 +269,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=Path)
     parser.add_argument("--nats")
-    parser.add_argument("--nats-rate", type=float, default=20_000)
+    parser.add_argument("--nats-rate", type=float, default=60_000)
+    parser.add_argument("--nats-batch-events", type=int, default=1_000)
+    parser.add_argument("--nats-only", action="store_true")
+    parser.add_argument("--nats-linger", type=float, default=0.0, help="workers' --linger")
+    parser.add_argument(
+        "--worker-costs", action="store_true", help="only a NATS worker's own costs, no broker"
+    )
     parser.add_argument("--window", type=float, default=0.2)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -213,6 +289,22 @@ def main() -> None:
             )  # fmt: skip
         events = load_day(records)
         print(f"{events.height:,} events ({records})")
+        if args.worker_costs:
+            c = worker_costs(records, events)
+            print(
+                f"worker costs over {c['events']:,.0f} events, CPU us an event: feed packing "
+                f"{c['pack_us']:.2f}, decoding {c['decode_us']:.2f}, loop step {c['step_us']:.2f},"
+                f" effects encoding {c['encode_us']:.2f} (decode + encode / loop step "
+                f"{(c['decode_us'] + c['encode_us']) / c['step_us']:.3f}x); one checkpoint "
+                f"{c['checkpoint_mb']:.0f} MB, {c['checkpoint_wall_s']:.2f} s wall, "
+                f"{c['checkpoint_cpu_s']:.2f} s CPU"
+            )
+            return
+        if args.nats_only:
+            for workers in (1, 2):
+                _print_nats(on_nats(records, args.nats, workers, args.nats_rate,
+                                    args.nats_batch_events, args.nats_linger), events.height)  # fmt: skip
+            return
         best = 0.0
         results = {}
         for batch, by_record in ((20_000, True), (5_000, False), (20_000, False)):
@@ -243,12 +335,24 @@ def main() -> None:
         )
         if args.nats:
             for workers in (1, 2):
-                result = on_nats(records, args.nats, workers, args.nats_rate)
-                print(
-                    f"NATS, {workers} worker(s), offered {result['offered_rate']:,.0f}/s: "
-                    f"{result['events']:,} events, {result['events_per_s']:,.0f} events/s, "
-                    f"lag p50 {result['lag_p50_s']:.3f} s, p99 {result['lag_p99_s']:.3f} s"
-                )
+                _print_nats(on_nats(records, args.nats, workers, args.nats_rate,
+                                    args.nats_batch_events, args.nats_linger), events.height)  # fmt: skip
+
+
+def _print_nats(result: dict[str, float], total: int) -> None:
+    if result["events"] != total:
+        print(f"INCOMPLETE: the workers took {result['events']:,.0f} of {total:,} events")
+    print(
+        f"NATS, {result['workers']:.0f} worker(s), offered {result['offered_rate']:,.0f}/s, "
+        f"linger {result['linger_s']:.2f} s: "
+        f"{result['events']:,.0f} events, {result['events_per_s']:,.0f} events/s over the run, "
+        f"{result['events_per_active_s']:,.0f}/s active, {result['messages']:,.0f} messages "
+        f"published, workers' CPU {result['cpu_s']:.1f} s; loop steps alone "
+        f"{result['loop_events_per_s']:,.0f} events/s (active/loop alone "
+        f"{result['events_per_active_s'] / result['loop_events_per_s']:.2f}x); lag p50 {result['lag_p50_s']:.3f} s, "
+        f"p99 {result['lag_p99_s']:.3f} s",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from telewarden.adapters.brokers.nats_jetstream import (
     JetStream,
     encode_event,
     partition_of,
+    unpack_effects,
 )
 from telewarden.runners.live import Checkpoint, effect_messages
 from telewarden.services.demo import enterprise_registry
@@ -49,6 +50,9 @@ FEED_RATE = 100
 """Events per second: the half day (about 4,800 events) takes some 48 s to publish, about what
 20 kills take on a busy 2-core machine (a restarted worker needs some 3 s to take its first
 batch), so the kills land while the workers are taking events."""
+FEED_BATCH = 10
+"""Events per feed message (per partition): a message every 0.2 s, so the workers' micro-batches
+(up to 300 events) are cut by what has arrived, differently on every restart."""
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 """The workers' environment. They start two dozen times: with byte-code caching the first start
 compiles what the others load (phonenumbers' data alone is megabytes of source, seconds of CPU
@@ -86,18 +90,19 @@ def nats_url(tmp_path: Path) -> Iterator[str]:
         server.wait(timeout=10)
 
 
-def _expected(records: Path, partitions: int) -> dict[str, set[bytes]]:
+def _expected(records: Path, partitions: int) -> dict[str, list[object]]:
     """The effects of an uninterrupted embedded run, one loop per partition as the workers own.
 
-    A key maps to the payloads it may carry: one, except for a warning two partitions both
-    raised (same victim, same flagged number), where the broker keeps whichever came first.
+    A key maps to the effects (parsed JSON) it may carry: one, except for a warning two
+    partitions both raised (same victim, same flagged number), where the broker keeps whichever
+    came first.
     """
     events = load_day(records)
     owner = events["caller"].map_elements(
         lambda c: partition_of(c, partitions), return_dtype=pl.Int64
     )
     hash_key = load_settings().effective_hash_key()
-    expected: dict[str, set[bytes]] = {}
+    expected: dict[str, list[object]] = {}
     for partition in range(partitions):
         loop = make_whole_loop(
             records,
@@ -112,7 +117,7 @@ def _expected(records: Path, partitions: int) -> dict[str, set[bytes]]:
                 assert key not in seen, f"the loop itself emitted {key} twice"
                 assert kind == "warning" or key not in expected, f"{key} in two partitions"
                 seen.add(key)
-                expected.setdefault(key, set()).add(payload)
+                expected.setdefault(key, []).append(json.loads(payload))
     return expected
 
 
@@ -159,7 +164,8 @@ def test_killed_workers_deliver_every_effect_exactly_once(
         assert any(k.startswith(f"{kind}:") for k in expected), f"the half day has {kind}s"
     feed = subprocess.Popen(
         [sys.executable, "-m", "telewarden.cli.main", "run", "feed", "--records", str(records),
-         "--broker", nats_url, "--partitions", str(PARTITIONS), "--rate", str(FEED_RATE)],
+         "--broker", nats_url, "--partitions", str(PARTITIONS), "--rate", str(FEED_RATE),
+         "--batch-events", str(FEED_BATCH)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV,
     )  # fmt: skip
     partitions = range(PARTITIONS)
@@ -208,9 +214,15 @@ def test_killed_workers_deliver_every_effect_exactly_once(
     assert any(r["resumed_from_seq"] > 0 for r in reports), "the workers resumed from checkpoints"
 
     stored = asyncio.run(_effects(nats_url))
-    keys = [headers.get("Nats-Msg-Id") for headers, _ in stored]
-    assert len(keys) == len(set(keys)), "an effect reached the stream twice"
-    got = {headers["Nats-Msg-Id"]: data for headers, data in stored}
+    ids = [headers["Nats-Msg-Id"] for headers, _ in stored]
+    assert len(ids) == len(set(ids)), "a message reached the stream twice"
+    assert any(i.startswith("verdict:p") for i in ids), "verdicts travel in batch messages"
+    # Every effect of every message, unpacked: each key once, none lost, none twice.
+    effects = [pair for headers, data in stored for pair in unpack_effects(headers, data)]
+    keys = [key for key, _ in effects]
+    twice = sorted(k for k in set(keys) if keys.count(k) > 1) if len(keys) != len(set(keys)) else []
+    assert not twice, f"effects stored twice: {twice[:5]}"
+    got = dict(effects)
     missing = set(expected) - set(got)
     extra = set(got) - set(expected)
     assert not missing and not extra, (sorted(missing)[:5], sorted(extra)[:5])
@@ -241,6 +253,16 @@ def test_a_malformed_or_oversized_event_goes_to_the_dead_letter_subject(
             )
             good = load_day(records).row(0, named=True)
             await js.js.publish("tw.events.p0", encode_event(good), headers={"Nats-Msg-Id": "good"})
+            # A batch message: two good events around a bad one.
+            second = {**load_day(records).row(1, named=True), "at": good["at"].isoformat()}
+            bad = {**second, "position": "bad-3", "channel": "fax"}
+            lines = [json.dumps(x, default=str).encode() for x in (second, bad)]
+            lines.append(encode_event(load_day(records).row(2, named=True)))
+            await js.js.publish(
+                "tw.events.p0",
+                b"\n".join(lines) + b"\n",
+                headers={"Nats-Msg-Id": "batch-1", "Tw-Format": "ndjson", "Tw-Count": "3"},
+            )
         finally:
             await js.close()
 
@@ -256,6 +278,12 @@ def test_a_malformed_or_oversized_event_goes_to_the_dead_letter_subject(
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 0, stderr.decode()
     report = json.loads(stdout.decode().strip().splitlines()[-1])
-    assert (report["events"], report["dead_lettered"]) == (1, 2)
-    reasons = sorted(headers["Tw-Reason"] for headers, _ in asyncio.run(dead()))
-    assert reasons[0].startswith("event of") and reasons[1].startswith("not JSON")
+    assert (report["events"], report["dead_lettered"]) == (3, 3)
+    letters = {
+        h["Nats-Msg-Id"]: (h["Tw-Seq"], h["Tw-Line"], h["Tw-Reason"])
+        for h, _ in asyncio.run(dead())
+    }
+    assert letters["dlq:1:0"][2].startswith("not JSON")
+    assert letters["dlq:2:0"][2].startswith("event of")
+    assert letters["dlq:4:1"] == ("4", "1", "channel must be call or sms, not 'fax'")
+    assert len(letters) == 3

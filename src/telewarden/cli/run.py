@@ -43,7 +43,15 @@ def run(
     out: Annotated[
         Path | None, typer.Option("--out", help="Embedded: where verdicts and flags go.")
     ] = None,
-    batch: Annotated[int, typer.Option("--batch", min=1, help="Events per micro-batch.")] = 5_000,
+    batch: Annotated[
+        int | None,
+        typer.Option(
+            "--batch",
+            min=1,
+            help="Events per micro-batch (default: 5,000 embedded; 20,000 as a worker, at most "
+            "what has arrived, whole feed messages).",
+        ),
+    ] = None,
     idle_exit: Annotated[
         float | None,
         typer.Option("--idle-exit", help="Worker: stop after this many idle seconds."),
@@ -52,6 +60,14 @@ def run(
         float,
         typer.Option("--checkpoint-every", min=0, help="Worker: seconds between checkpoints."),
     ] = 10.0,
+    fetch_timeout: Annotated[
+        float,
+        typer.Option("--fetch-timeout", min=0.001, help="Worker: seconds a fetch waits."),
+    ] = 0.1,
+    linger: Annotated[
+        float,
+        typer.Option("--linger", min=0, help="Worker: seconds a micro-batch waits for more."),
+    ] = 0.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Run the live loop (see `telewarden run --help`)."""
@@ -98,7 +114,9 @@ def run(
             partition,
             loop_factory,
             path,
-            batch=batch,
+            batch=batch or 20_000,
+            fetch_timeout_s=fetch_timeout,
+            linger_s=linger,
             idle_exit_s=idle_exit,
             checkpoint_every_s=checkpoint_every,
         )
@@ -107,9 +125,19 @@ def run(
             "events": report.events,
             "dead_lettered": report.dead_lettered,
             "effects": report.effects,
+            "messages": report.messages,
+            "batches": report.batches,
+            "replayed_batches": report.replayed_batches,
             "resumed_from_seq": report.resumed_from,
             "last_seq": report.last_seq,
+            "seconds": round(report.seconds, 2),
+            "active_s": round(report.active_s, 2),
+            "loop_s": round(report.loop_s, 2),
+            "cpu_s": round(report.cpu_s, 2),
             "events_per_second": round(report.events / report.seconds) if report.seconds else 0,
+            "events_per_active_second": (
+                round(report.events / report.active_s) if report.active_s else 0
+            ),
             "lag_p50_s": report.lag_percentile(0.5),
             "lag_p99_s": report.lag_percentile(0.99),
         }
@@ -118,7 +146,7 @@ def run(
     import polars as pl
 
     loop = loop_factory()
-    result = replay_records(loop, load_day(records), batch_size=batch)
+    result = replay_records(loop, load_day(records), batch_size=batch or 5_000)
     if out is not None:
         from telewarden.adapters.records_io import write_parquet_atomic
 
@@ -157,8 +185,14 @@ def feed(
     rate: Annotated[
         float | None, typer.Option("--rate", min=1, help="Events per second (default: at once).")
     ] = None,
+    batch_events: Annotated[
+        int, typer.Option("--batch-events", min=1, help="At most this many events a message.")
+    ] = 1_000,
+    batch_bytes: Annotated[
+        int, typer.Option("--batch-bytes", min=1_024, help="At most about this many bytes.")
+    ] = 256 * 1024,
 ) -> None:
-    """Publish the records' calls and SMS to the broker, partitioned by caller."""
+    """Publish the records' calls and SMS to the broker, partitioned by caller, in batches."""
     import asyncio
 
     from telewarden.adapters.brokers.nats_jetstream import JetStream
@@ -169,7 +203,13 @@ def feed(
     async def publish() -> int:
         js = await JetStream.connect(broker)
         try:
-            return await js.publish_events(events.iter_rows(named=True), partitions, rate=rate)
+            return await js.publish_events(
+                events,
+                partitions,
+                rate=rate,
+                max_events=batch_events,
+                max_bytes=batch_bytes,
+            )
         finally:
             await js.close()
 

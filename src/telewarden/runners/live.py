@@ -3,15 +3,27 @@ effects delivered, embedded (events from files or the simulator) or as one worke
 partition on NATS JetStream.
 
 Exactly-once effects on JetStream. A worker owns one partition of the events (by caller). For
-each micro-batch it (1) decodes the events, setting malformed or oversized ones aside on the
-dead-letter subject, (2) runs the loop step, (3) publishes every effect with its idempotency
-key as ``Nats-Msg-Id`` and waits for the broker's acknowledgements, and only then (4) writes a
-checkpoint: the last stream sequence processed with the detector's and the disposer's state,
-to a temporary file renamed into place. A worker killed anywhere restarts from its last
-checkpoint and re-reads the events after it; the loop is deterministic and batch-size
-independent, so it re-derives the same effects under the same keys, and JetStream stores each
-key once. Nothing is lost (positions advance only after the effects are stored) and nothing is
-counted twice (keys are deduplicated).
+each micro-batch (whole feed messages, each a JSON Lines batch of events) it (1) appends the
+micro-batch's stream-sequence range ``first last`` to its **intent log**, flushed and fsynced,
+(2) decodes the events, setting malformed or oversized ones aside on the dead-letter subject one
+by one (``dlq:<seq>:<line>``), (3) runs the loop step, (4) publishes one message per effect kind
+(JSON Lines, each line with its effect's own idempotency key; ``Nats-Msg-Id`` =
+``<kind>:p<k>:<first>-<last>:<part>``) and waits once for all the broker's acknowledgements,
+and only then (5) moves its position; every ``checkpoint_every_s`` it takes a checkpoint (the
+last sequence processed with the detector's and the hooks' state, pickled on the worker's path,
+then written by a thread to a temporary file, fsynced and renamed into place while the loop goes
+on) and, once the file is in place, rewrites the intent log without the ranges it covers.
+
+A worker killed anywhere restarts from its last checkpoint and first replays the ranges of its
+intent log as exactly the same micro-batches (the reader stops a batch at the logged sequence
+and keeps what it fetched beyond for the next). The loop is deterministic and batch-size
+independent, so each replayed micro-batch re-derives the same effects, the same message bodies
+and the same message ids, and JetStream stores each id once. Without the log a restarted worker
+could cut its micro-batches elsewhere (fetches return what has arrived), publish the same
+effects under other ids, and the broker would keep both. A range is logged before anything of
+its micro-batch is published, so a micro-batch whose range did not reach the log published
+nothing, and may be cut anew. Nothing is lost (positions advance only after the effects are
+stored) and nothing is counted twice (message ids are deduplicated and carry the same lines).
 
 The worker runs the whole loop, as ``telewarden run`` does embedded: screen, detect, dispose and
 warn. For the re-derived effects to carry the same keys, everything the loop decides from is in
@@ -48,22 +60,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import polars as pl
+
 from telewarden.adapters.brokers.nats_jetstream import (
     DUPLICATE_WINDOW_S,
+    FORMAT_HEADER,
+    NDJSON,
     JetStream,
-    decode_event,
-    frame_of,
+    Outgoing,
+    dead_letter_message,
+    decode_message,
 )
 from telewarden.core.errors import ConfigurationError
 from telewarden.services.live_loop import LOOP_EVENT_SCHEMA, LiveLoop, StepEffects, flag_key
 
 __all__ = [
     "Checkpoint",
+    "IntentLog",
     "WorkerReport",
+    "effect_batches",
     "effect_messages",
     "hook_states",
     "restore_hooks",
     "run_nats_worker",
+    "write_atomic",
 ]
 
 
@@ -121,25 +141,30 @@ class Checkpoint:
                 "from the beginning of the stream"
             ) from exc
 
+    def encode(self) -> bytes:
+        """The checkpoint file's bytes (a snapshot: the loop may go on once this returns)."""
+        fields = {
+            "last_seq": self.last_seq,
+            "events": self.events,
+            "detector": self.detector,
+            "hooks": self.hooks,
+        }
+        return _MAGIC + pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL)
+
     def save(self, path: Path) -> None:
         """Write atomically: a temporary file in the same folder, flushed, renamed into place."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        with tmp.open("wb") as handle:
-            handle.write(_MAGIC)
-            pickle.dump(
-                {
-                    "last_seq": self.last_seq,
-                    "events": self.events,
-                    "detector": self.detector,
-                    "hooks": self.hooks,
-                },
-                handle,
-                protocol=pickle.HIGHEST_PROTOCOL,
-            )
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        write_atomic(path, self.encode())
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """``data`` into ``path`` through a temporary file in the same folder, fsynced, renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
 
 
 def hook_states(loop: LiveLoop) -> dict[str, Any]:
@@ -173,9 +198,14 @@ def _dump(data: dict[str, Any]) -> bytes:
 
 
 def effect_messages(effects: StepEffects) -> list[tuple[str, str, bytes]]:
-    """Every effect of a step as ``(kind, idempotency key, JSON payload)``."""
+    """Every effect of a step as ``(kind, idempotency key, JSON payload)``, one by one."""
+    return _effect_payloads(effects, verdicts=True)
+
+
+def _effect_payloads(effects: StepEffects, *, verdicts: bool) -> list[tuple[str, str, bytes]]:
     out: list[tuple[str, str, bytes]] = []
-    for position, verdict, reason, rule in effects.decisions.select(
+    decisions = effects.decisions if verdicts else effects.decisions.clear()
+    for position, verdict, reason, rule in decisions.select(
         "position", "verdict", "reason", "rule"
     ).iter_rows():
         out.append(
@@ -221,6 +251,130 @@ def _as_dict(item: Any) -> dict[str, Any]:
     return dict(vars(item))
 
 
+BATCHED_KINDS = ("verdict", "flag", "measure")
+"""Effect kinds published as one message per micro-batch. Warnings go one message each under
+their own key: two partitions may raise the same warning, and only its own ``Nats-Msg-Id`` lets
+the broker keep one."""
+
+
+def _line(key: str, payload: bytes) -> bytes:
+    return (
+        b'{"key":' + json.dumps(key, ensure_ascii=False).encode() + b',"effect":' + payload + b"}"
+    )
+
+
+def effect_lines(effects: StepEffects) -> dict[str, list[bytes]]:
+    """Every effect of a step as JSON Lines ``{"key": ..., "effect": ...}``, by kind.
+
+    The verdicts (one per event, the bulk) are written by Polars in one pass; the effect of a
+    line is the payload of :func:`effect_messages` for the same key.
+    """
+    out: dict[str, list[bytes]] = {}
+    decisions = effects.decisions
+    if decisions.height:
+        body = decisions.select(
+            key=pl.concat_str(pl.lit("verdict:"), pl.col("position").cast(pl.String)),
+            effect=pl.struct("position", "verdict", "reason", "rule"),
+        ).write_ndjson()
+        out["verdict"] = body.encode().split(b"\n")[: decisions.height]
+    for kind, key, payload in _effect_payloads(effects, verdicts=False):
+        out.setdefault(kind, []).append(_line(key, payload))
+    return out
+
+
+def effect_batches(
+    effects: StepEffects, partition: int, first_seq: int, last_seq: int, max_bytes: int
+) -> list[Outgoing]:
+    """The messages of one micro-batch's effects (sequences ``first_seq`` to ``last_seq``).
+
+    One message per kind in ``BATCHED_KINDS``, split into parts only to keep each body under
+    ``max_bytes``; ``Nats-Msg-Id`` = ``<kind>:p<partition>:<first_seq>-<last_seq>:<part>``, the
+    same whenever the same micro-batch is processed again. Warnings: one message each.
+    """
+    out: list[Outgoing] = []
+    headers = {FORMAT_HEADER: NDJSON}
+    for kind, lines in effect_lines(effects).items():
+        if kind not in BATCHED_KINDS:
+            for line in lines:
+                key = json.loads(line)["key"]
+                out.append(Outgoing(f"tw.effects.{kind}", key, line + b"\n", headers))
+            continue
+        part, start, size = 0, 0, 0
+        for i, line in enumerate([*lines, b""]):
+            last = i == len(lines)
+            if last or (i > start and size + len(line) + 1 > max_bytes):
+                out.append(
+                    Outgoing(
+                        f"tw.effects.{kind}",
+                        f"{kind}:p{partition}:{first_seq}-{last_seq}:{part}",
+                        b"\n".join(lines[start:i]) + b"\n",
+                        {**headers, "Tw-Count": str(i - start)},
+                    )
+                )
+                part, start, size = part + 1, i, 0
+            size += len(line) + 1
+    return out
+
+
+class IntentLog:
+    """The sequence ranges of a worker's micro-batches since its checkpoint, one per line.
+
+    A range is appended (flushed and fsynced) before any effect of its micro-batch is
+    published, and the log is rewritten atomically when a checkpoint is saved, keeping only the
+    ranges after it. A torn last line (a crash while appending) is dropped: its micro-batch
+    published nothing.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle: Any = None
+
+    def load(self, after_seq: int) -> list[tuple[int, int]]:
+        """The logged ranges that end after ``after_seq``, in order; a gap is a clear error."""
+        if not self.path.exists():
+            return []
+        ranges: list[tuple[int, int]] = []
+        for line in self.path.read_bytes().split(b"\n"):
+            parts = line.split()
+            if len(parts) != 2 or not all(p.isdigit() for p in parts):
+                continue
+            first, last = int(parts[0]), int(parts[1])
+            if last > after_seq:
+                ranges.append((first, last))
+        for (_, before), (after, _) in zip(ranges, ranges[1:], strict=False):
+            if after <= before:
+                raise ConfigurationError(
+                    f"intent log {self.path} is out of order; move it and the checkpoint away "
+                    "to restart the partition from the beginning of the stream"
+                )
+        return ranges
+
+    def append(self, first_seq: int, last_seq: int) -> None:
+        """Log one micro-batch's range durably."""
+        if self._handle is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = self.path.open("ab")
+        self._handle.write(f"{first_seq} {last_seq}\n".encode())
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+
+    def rewrite(self, ranges: list[tuple[int, int]]) -> None:
+        """Replace the log by ``ranges`` (those a new checkpoint does not cover), atomically."""
+        self.close()
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        with tmp.open("wb") as handle:
+            handle.write(b"".join(f"{a} {b}\n".encode() for a, b in ranges))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.path)
+
+    def close(self) -> None:
+        """Close the append handle."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
 @dataclass
 class WorkerReport:
     """What one worker run did."""
@@ -229,10 +383,19 @@ class WorkerReport:
     events: int = 0
     dead_lettered: int = 0
     effects: int = 0
+    messages: int = 0
+    """Messages published: effects and dead letters."""
     batches: int = 0
+    replayed_batches: int = 0
+    """Micro-batches replayed from the intent log after a restart."""
     resumed_from: int = 0
     last_seq: int = 0
     seconds: float = 0.0
+    active_s: float = 0.0
+    """From the first micro-batch taken to the last one's effects stored."""
+    loop_s: float = 0.0
+    """Of which in the loop's steps (the rest: decoding, encoding, the broker)."""
+    cpu_s: float = 0.0
     lag_s: list[float] = field(default_factory=list)
     """Sampled end-to-end lags: broker storage of an event to its effects being stored."""
 
@@ -244,29 +407,40 @@ class WorkerReport:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def intent_log_path(checkpoint_path: Path) -> Path:
+    """Where the intent log of the checkpoint at ``checkpoint_path`` lives (beside it)."""
+    return checkpoint_path.with_name(f"{checkpoint_path.name}.intents")
+
+
 async def run_nats_worker(
     url: str,
     partition: int,
     make_loop: Callable[[], LiveLoop],
     checkpoint_path: Path,
     *,
-    batch: int = 5_000,
-    fetch_timeout_s: float = 0.5,
+    batch: int = 20_000,
+    fetch_timeout_s: float = 0.1,
+    linger_s: float = 0.0,
     idle_exit_s: float | None = None,
     checkpoint_every_s: float = 10.0,
     on_batch: Callable[[WorkerReport], None] | None = None,
 ) -> WorkerReport:
     """Run one partition's worker until idle for ``idle_exit_s`` (None: forever).
 
-    A checkpoint carries the whole loop state, so it is written at most every
+    A micro-batch is what has arrived, whole messages up to ``batch`` events; a fetch waits at
+    most ``fetch_timeout_s`` for the first message, and the batch takes what else arrives within
+    ``linger_s`` of it, so a lone event waits no longer than ``linger_s`` plus one step. A checkpoint carries the whole loop state, so it is written at most every
     ``checkpoint_every_s`` seconds (and before an idle exit), not after every batch, and never
     more often than every ``CHECKPOINT_COST_RATIO`` times its own last writing time: a day's
     exposure index and detector windows take seconds to pickle, which must not eat the
-    worker's time. After a crash the events since the last checkpoint are re-derived under the
-    same keys, so the broker's duplicate window (``DUPLICATE_WINDOW_S``) must exceed the
-    interval plus a restart; the interval is capped at a third of the window.
+    worker's time. After a crash the micro-batches since the last checkpoint are replayed from
+    the intent log under the same message ids, so the broker's duplicate window
+    (``DUPLICATE_WINDOW_S``) must exceed the interval plus a restart; the interval is capped at
+    a third of the window.
     """
     checkpoint = Checkpoint.load(checkpoint_path)
+    intents = IntentLog(intent_log_path(checkpoint_path))
+    replay = intents.load(checkpoint.last_seq)
     loop = make_loop()
     if checkpoint.detector is not None:
         loop.detector.restore(checkpoint.detector)
@@ -274,63 +448,124 @@ async def run_nats_worker(
     report = WorkerReport(partition, resumed_from=checkpoint.last_seq, last_seq=checkpoint.last_seq)
     broker = await JetStream.connect(url)
     reader = await broker.partition_reader(partition, checkpoint.last_seq)
-    started = time.perf_counter()
-    idle_since = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
+    first_batch_at: float | None = None
+    idle_s = 0.0
     saved_at = time.perf_counter()
     interval = checkpoint_every_s
     dirty = False
     position = checkpoint.last_seq
 
+    logged = list(replay)
+    """The ranges in the intent log after the last checkpoint known to be on disk."""
+    writing: asyncio.Future[None] | None = None
+    writing_seq = 0
+
     def save() -> None:
-        nonlocal saved_at, dirty, interval
+        # The state is taken and pickled here, on the worker's path (the loop must not move
+        # meanwhile); the file is written and fsynced by a thread while the loop goes on.
+        nonlocal saved_at, dirty, interval, writing, writing_seq
         began = time.perf_counter()
         checkpoint.last_seq = position
         checkpoint.detector = loop.detector.state()
         checkpoint.hooks = hook_states(loop)
-        checkpoint.save(checkpoint_path)
+        data = checkpoint.encode()
+        writing, writing_seq = (
+            asyncio.ensure_future(asyncio.to_thread(write_atomic, checkpoint_path, data)),
+            position,
+        )
         saved_at, dirty = time.perf_counter(), False
         interval = min(
             max(checkpoint_every_s, CHECKPOINT_COST_RATIO * (saved_at - began)),
             DUPLICATE_WINDOW_S / 3,
         )
 
+    async def saved(*, wait: bool) -> bool:
+        """Whether no checkpoint is being written (after taking over one that was written)."""
+        nonlocal writing, logged
+        if writing is None:
+            return True
+        if not wait and not writing.done():
+            return False
+        await writing  # a failed write raises: the worker stops, the log stays whole
+        writing = None
+        # Only now may the ranges the checkpoint covers leave the log (a crash before this
+        # leaves them there; they end at or before the checkpoint and are skipped on load).
+        logged = [r for r in logged if r[0] > writing_seq]
+        intents.rewrite(logged)
+        return True
+
     try:
         while True:
-            fetched = await reader.fetch(batch, fetch_timeout_s)
-            fetched = [f for f in fetched if f.seq > position]
-            if not fetched:
-                if dirty:
-                    save()
-                if idle_exit_s is not None and time.perf_counter() - idle_since >= idle_exit_s:
-                    break
-                continue
-            idle_since = time.perf_counter()
-            rows = []
+            if replay:
+                fetched = await reader.next_batch(batch, fetch_timeout_s, until_seq=replay[0][1])
+                if not fetched or fetched[0].seq != replay[0][0]:
+                    raise ConfigurationError(
+                        f"the intent log's range {replay[0]} does not follow the checkpoint at "
+                        f"sequence {position}; move the checkpoint and its intent log away to "
+                        "restart the partition from the beginning of the stream"
+                    )
+                replay.pop(0)
+                report.replayed_batches += 1
+            else:
+                asked = time.perf_counter()
+                fetched = await reader.next_batch(batch, fetch_timeout_s, linger_s=linger_s)
+                if not fetched:
+                    # Idle time is time spent waiting for events, not writing a checkpoint (a
+                    # long checkpoint followed by one empty fetch is not an idle stream).
+                    idle_s += time.perf_counter() - asked
+                    if dirty and await saved(wait=False):
+                        save()
+                    if idle_exit_s is not None and idle_s >= idle_exit_s:
+                        await saved(wait=True)
+                        if dirty:
+                            save()
+                            await saved(wait=True)
+                        break
+                    continue
+                intents.append(fetched[0].seq, fetched[-1].seq)
+                logged.append((fetched[0].seq, fetched[-1].seq))
+            if first_batch_at is None:
+                first_batch_at = time.perf_counter()
+            idle_s = 0.0
+            frames, dead = [], []
             for item in fetched:
-                try:
-                    rows.append(decode_event(item.data))
-                except ValueError as exc:
-                    await broker.dead_letter(item.seq, item.data, str(exc))
-                    report.dead_lettered += 1
-            effects = loop.step(frame_of(rows, LOOP_EVENT_SCHEMA)) if rows else None
-            if effects is not None:
-                report.effects += await broker.publish_effects(effect_messages(effects))
-            # The position moves only now that every effect of the batch is stored.
+                frame, bad = decode_message(item)
+                frames.append(frame)
+                dead += bad
+            events = pl.concat(frames) if len(frames) > 1 else frames[0]
+            outgoing = [dead_letter_message(d) for d in dead]
+            if events.height:
+                began = time.perf_counter()
+                effects = loop.step(events.select(list(LOOP_EVENT_SCHEMA)))
+                report.loop_s += time.perf_counter() - began
+                batches = effect_batches(
+                    effects, partition, fetched[0].seq, fetched[-1].seq, broker.max_body_bytes
+                )
+                report.effects += sum(int((m.headers or {}).get("Tw-Count", 1)) for m in batches)
+                outgoing += batches
+            await broker.publish_all(outgoing)
+            # The position moves only now that every message of the batch is stored.
             position = fetched[-1].seq
-            checkpoint.events += len(rows)
+            report.messages += len(outgoing)
+            report.dead_lettered += len(dead)
+            checkpoint.events += events.height
             dirty = True
-            if time.perf_counter() - saved_at >= interval:
+            if await saved(wait=False) and time.perf_counter() - saved_at >= interval:
                 save()
             stored = time.time()
             step = max(1, len(fetched) // 20)
             report.lag_s += [stored - f.stored_at for f in fetched[::step]]
-            report.events += len(rows)
+            report.events += events.height
             report.batches += 1
             report.last_seq = position
+            report.active_s = time.perf_counter() - first_batch_at
             if on_batch is not None:
                 on_batch(report)
     finally:
         report.seconds = time.perf_counter() - started
+        report.cpu_s = time.process_time() - cpu_started
+        intents.close()
         await reader.close()
         await broker.close()
     return report
