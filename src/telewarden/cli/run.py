@@ -4,7 +4,7 @@ Both ways run the whole loop: screening, the streaming detectors, disposal (over
 case store holding the simulated carrier's cards) and early warning.
 
 Embedded (default): the records' calls and SMS are replayed through the loop in event time and
-the verdicts and flags are written to ``--out``. With ``--broker nats://...`` the command is one
+the verdicts and flags are written to ``--out``. With ``--broker nats://...`` (or ``kafka://...``) the command is one
 worker of a partition (``--partition K`` of ``--partitions N``), checkpointing to
 ``--checkpoint``; ``telewarden run feed`` publishes the records' events to the broker.
 """
@@ -31,7 +31,10 @@ def run(
     ctx: typer.Context,
     records: Annotated[Path | None, typer.Option("--records", help=RECORDS_HELP)] = None,
     broker: Annotated[
-        str | None, typer.Option("--broker", help="nats://host:port: run as a partition worker.")
+        str | None,
+        typer.Option(
+            "--broker", help="nats://host:port or kafka://host:port: run as a partition worker."
+        ),
     ] = None,
     partition: Annotated[int, typer.Option("--partition", min=0)] = 0,
     partitions: Annotated[
@@ -180,7 +183,9 @@ def _lines(summary: Mapping[str, object]) -> str:
 @app.command("feed")
 def feed(
     records: Annotated[Path, typer.Option("--records", help=RECORDS_HELP)],
-    broker: Annotated[str, typer.Option("--broker", help="nats://host:port")],
+    broker: Annotated[
+        str, typer.Option("--broker", help="nats://host:port or kafka://host:port[?partitions=N]")
+    ],
     partitions: Annotated[int, typer.Option("--partitions", min=1)] = 1,
     rate: Annotated[
         float | None, typer.Option("--rate", min=1, help="Events per second (default: at once).")
@@ -195,13 +200,13 @@ def feed(
     """Publish the records' calls and SMS to the broker, partitioned by caller, in batches."""
     import asyncio
 
-    from telewarden.adapters.brokers.nats_jetstream import JetStream
+    from telewarden.adapters.brokers import connect_broker
     from telewarden.services.loop_replay import load_day
 
     events = load_day(records)
 
     async def publish() -> int:
-        js = await JetStream.connect(broker)
+        js = await connect_broker(broker)
         try:
             return await js.publish_events(
                 events,

@@ -62,11 +62,11 @@ from typing import Any, Protocol
 
 import polars as pl
 
+from telewarden.adapters.brokers import connect_broker
 from telewarden.adapters.brokers.nats_jetstream import (
     DUPLICATE_WINDOW_S,
     FORMAT_HEADER,
     NDJSON,
-    JetStream,
     Outgoing,
     dead_letter_message,
     decode_message,
@@ -446,7 +446,7 @@ async def run_nats_worker(
         loop.detector.restore(checkpoint.detector)
         restore_hooks(loop, checkpoint.hooks or {})
     report = WorkerReport(partition, resumed_from=checkpoint.last_seq, last_seq=checkpoint.last_seq)
-    broker = await JetStream.connect(url)
+    broker = await connect_broker(url)
     reader = await broker.partition_reader(partition, checkpoint.last_seq)
     started, cpu_started = time.perf_counter(), time.process_time()
     first_batch_at: float | None = None
