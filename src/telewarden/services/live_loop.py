@@ -149,7 +149,9 @@ class LiveLoop:
         The screening snapshot; a callable is asked once per batch, so a policy or list change
         swaps the snapshot between batches (the screener consults the disposer's measures).
     detector : StreamDetector
-        The streaming detectors' state for this partition.
+        The streaming detectors' state for this partition, fed one micro-batch at a time
+        (``observe_batch``; a :class:`~telewarden.core.detectors.BatchDetector` in the
+        shipped loops, the per-call reference gives the same alerts).
     disposer, warner : optional
         The disposal and early-warning hooks; without them flags are only emitted.
     """
@@ -221,17 +223,19 @@ class LiveLoop:
         if not calls.height:
             return []
         epoch = (pl.col("at").dt.epoch("us") / 1_000_000).alias("t")
-        columns = calls.select(
-            "caller", "callee", epoch, "ring_s", "answered", "ingress", "cell_id", "imei", "imsi"
-        ).get_columns()
-        rows = zip(*(column.to_list() for column in columns), strict=True)  # faster than iter_rows
-        observe = self.detector.observe_epoch
-        alerts: list[Alert] = []
-        for row in rows:
-            found = observe(*row)
-            if found:
-                alerts += found
-        return alerts
+        return self.detector.observe_batch(
+            calls.select(
+                "caller",
+                "callee",
+                epoch,
+                "ring_s",
+                "answered",
+                "ingress",
+                "cell_id",
+                "imei",
+                "imsi",
+            )
+        )
 
     def _rescreen(
         self, screener: Screener, batch: pl.DataFrame, decided: pl.DataFrame, flags: list[Flag]
