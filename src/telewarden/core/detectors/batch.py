@@ -41,8 +41,9 @@ checkpoint (version 1), so either detector restores the other's checkpoint.
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections import Counter, deque
+from collections import deque
 from typing import Any
 
 import polars as pl
@@ -87,6 +88,27 @@ _IMEI_KEY = (
     + pl.col("imei")
     + pl.when(pl.col("cell_id").is_null()).then(pl.lit("!")).otherwise("|" + pl.col("cell_id"))
 ).alias("_key")
+
+_CLUSTER_LOG_SCHEMA: dict[str, pl.DataType] = {
+    "_ckey": pl.String(),
+    "cell_id": pl.String(),
+    "_doc": pl.String(),
+    "t": pl.Float64(),
+    "caller": pl.String(),
+}
+_CLUSTER_LOG_COLUMNS = list(_CLUSTER_LOG_SCHEMA)
+_CLUSTER_KEY = (
+    pl.col("cell_id").str.len_chars().cast(pl.String)
+    + ":"
+    + pl.col("cell_id")
+    + "|"
+    + pl.col("_doc")
+).alias("_ckey")
+
+
+def _cluster_key(cell: str, doc: str) -> str:
+    """:data:`_CLUSTER_KEY` of one (cell, ID document)."""
+    return f"{len(cell)}:{cell}|{doc}"
 
 
 def _imei_key(imei: str, cell: str | None) -> str:
@@ -136,6 +158,14 @@ class BatchDetector(StreamDetector):
         self._imei_log: list[pl.DataFrame] = []
         self._imei_rows = 0
         self._imei_compact_at = _MIN_COMPACT_ROWS
+        self._cluster_busy: set[str] = set()
+        self._cluster_log: list[tuple[float, pl.DataFrame]] = []
+        self._cluster_rows = 0
+        self._cluster_compact_at = _MIN_COMPACT_ROWS
+        self._docs = pl.DataFrame(
+            {"caller": list(self._doc), "_doc": list(self._doc.values())},
+            schema={"caller": pl.String, "_doc": pl.String},
+        )
 
     # -- the reference path, call by call -------------------------------------------------
 
@@ -156,6 +186,8 @@ class BatchDetector(StreamDetector):
         self._clock = max(self._clock, t)
         if imsi is not None and imei is not None:
             self._imei_index[_imei_key(imei, cell_id)] = None  # the reference keeps its window
+        if imsi is not None and cell_id is not None and (doc := self._doc.get(caller)) is not None:
+            self._cluster_busy.add(_cluster_key(cell_id, doc))
         return super().observe_epoch(
             caller, callee, t, ring_s, answered, ingress, cell_id, imei, imsi
         )
@@ -468,11 +500,10 @@ class BatchDetector(StreamDetector):
         seqs: set[int] = set()
         if busy:
             on_busy = keyed.filter(pl.col("_key").is_in(busy))
-            for seq, caller, imei, cell in zip(
-                *_columns(on_busy.select("seq", "caller", "imei", "cell_id")), strict=True
-            ):
+            for seq, caller in zip(*_columns(on_busy.select("seq", "caller")), strict=True):
                 seqs.add(seq)
                 wake.add(caller)
+            for imei, cell in on_busy.select("imei", "cell_id").unique().iter_rows():
                 wake.update(m for _, m in self._imei.get((imei, cell), {}).values())
             keyed = keyed.filter(~pl.col("_key").is_in(busy))
         last = keyed.group_by("_key", "imsi", maintain_order=True).agg(
@@ -518,42 +549,91 @@ class BatchDetector(StreamDetector):
             self._imei_index[key] = None
 
     def _cluster_windows(self, frame: pl.DataFrame, wake: set[str]) -> set[int]:
-        """Bulk-update the (cell, ID document) windows below the threshold; the others' calls."""
+        """Record the first calls of (cell, ID document) keys below the threshold; the others'.
+
+        As for the IMEI keys: a key is *busy* (the reference's ``_cell_starts``, the rule's
+        code) once the first calls it kept within ``cluster_window_s`` before the batch, with
+        the batch's, could reach ``cluster_min_cards``; a quiet key's first calls stay in a
+        table (:attr:`_cluster_log`), where expiry is the deque's when times never go back.
+        """
         cfg = self.config
-        firsts = frame.filter(
-            pl.col("_first") & pl.col("subscriber") & pl.col("cell_id").is_not_null()
-        ).select("seq", "caller", "t", "cell_id")
+        window = cfg.cluster_window_s
+        firsts = (
+            frame.filter(pl.col("_first") & pl.col("subscriber") & pl.col("cell_id").is_not_null())
+            .select("seq", "caller", "t", "cell_id")
+            .join(self._docs, on="caller", how="inner", maintain_order="left")
+            .with_columns(_CLUSTER_KEY)
+        )
         if not firsts.height:
             return set()
-        doc = self._doc.get
-        rows = [
-            (seq, caller, t, (cell, mine))
-            for seq, caller, t, cell in zip(*_columns(firsts), strict=True)
-            if (mine := doc(caller)) is not None
-        ]
-        starts = self._cell_starts
-        counts = Counter(key for *_, key in rows)
-        busy = {
-            key
-            for key, n in counts.items()
-            if n + len(starts.get(key, ())) >= cfg.cluster_min_cards
-        }
-        for key in busy:
-            wake.update(m for _, m in starts.get(key, ()))
+        busy = list(self._cluster_busy)
+        rest = firsts.filter(~pl.col("_ckey").is_in(busy)) if busy else firsts
+        since = firsts.get_column("t").min()
+        assert isinstance(since, float)
+        recent = [chunk for top, chunk in self._cluster_log if top >= since - window]
+        counts = rest.group_by("_ckey").len()
+        if recent:
+            kept = (
+                pl.concat(recent)
+                .filter(pl.col("t") >= since - window)
+                .group_by("_ckey")
+                .agg(pl.len().alias("_kept"))
+            )
+            counts = counts.join(kept, on="_ckey", how="left").with_columns(
+                pl.col("len") + pl.col("_kept").fill_null(0)
+            )
+        promoted = counts.filter(pl.col("len") >= cfg.cluster_min_cards).get_column("_ckey")
+        if promoted.len():
+            self._promote_cluster(promoted.to_list())
+            busy += promoted.to_list()
         seqs: set[int] = set()
-        window = cfg.cluster_window_s
-        for seq, caller, t, key in rows:
-            if key in busy:
+        keys_seen: set[tuple[str, str]] = set()
+        if busy:
+            on_busy = firsts.filter(pl.col("_ckey").is_in(busy))
+            for seq, caller, cell, doc in zip(
+                *_columns(on_busy.select("seq", "caller", "cell_id", "_doc")), strict=True
+            ):
                 seqs.add(seq)
                 wake.add(caller)
-                continue
-            group = starts.get(key)
-            if group is None:
-                group = starts[key] = deque()
-            group.append((t, caller))
-            while group[0][0] < t - window:
-                group.popleft()
+                if (cell, doc) not in keys_seen:
+                    keys_seen.add((cell, doc))
+                    wake.update(m for _, m in self._cell_starts.get((cell, doc), ()))
+            rest = firsts.filter(~pl.col("_ckey").is_in(busy))
+        if rest.height:
+            top = rest.get_column("t").max()
+            assert isinstance(top, float)
+            self._cluster_log.append((top, rest.select(_CLUSTER_LOG_COLUMNS)))
+            self._cluster_rows += rest.height
+            if self._cluster_rows > self._cluster_compact_at:
+                log = self._cluster_cold_table()
+                self._cluster_log = [(since, log)] if log.height else []
+                self._cluster_rows = log.height
+                self._cluster_compact_at = max(2 * log.height, _MIN_COMPACT_ROWS)
         return seqs
+
+    def _cluster_cold_table(self) -> pl.DataFrame:
+        """The quiet keys' first calls still in their window (the deques' contents)."""
+        if not self._cluster_log:
+            return pl.DataFrame(schema=_CLUSTER_LOG_SCHEMA)
+        log = pl.concat([chunk for _, chunk in self._cluster_log])
+        if self._cluster_busy:
+            log = log.filter(~pl.col("_ckey").is_in(list(self._cluster_busy)))
+        return log.filter(
+            pl.col("t") >= pl.col("t").max().over("_ckey") - self.config.cluster_window_s
+        )
+
+    def _promote_cluster(self, keys: list[str]) -> None:
+        """Move ``keys`` from the quiet table to the reference's ``_cell_starts`` (for good)."""
+        if self._cluster_log:
+            log = pl.concat([chunk for _, chunk in self._cluster_log]).filter(
+                pl.col("_ckey").is_in(keys)
+            )
+            log = log.filter(
+                pl.col("t") >= pl.col("t").max().over("_ckey") - self.config.cluster_window_s
+            )
+            for _, cell, doc, t, caller in zip(*_columns(log), strict=True):
+                self._cell_starts.setdefault((cell, doc), deque()).append((t, caller))
+        self._cluster_busy.update(keys)
 
     # -- the cold tier --------------------------------------------------------------------
 
@@ -609,7 +689,13 @@ class BatchDetector(StreamDetector):
         return outbound, inbound
 
     def _materialise_all(self) -> None:
-        if not (self._cold_attempts or self._cold_out or self._cold_in or self._imei_log):
+        if not (
+            self._cold_attempts
+            or self._cold_out
+            or self._cold_in
+            or self._imei_log
+            or self._cluster_log
+        ):
             return
         names = dict.fromkeys(self._cold_attempts)
         for chunk in self._cold_in:
@@ -624,6 +710,11 @@ class BatchDetector(StreamDetector):
             self._promote_imei(quiet)
         self._imei_log.clear()
         self._imei_rows = 0
+        quiet_starts = self._cluster_cold_table().get_column("_ckey").unique().to_list()
+        if quiet_starts:
+            self._promote_cluster(quiet_starts)
+        self._cluster_log.clear()
+        self._cluster_rows = 0
 
     # -- checkpoints ----------------------------------------------------------------------
 
@@ -647,6 +738,10 @@ class BatchDetector(StreamDetector):
         for _, imsi, imei, cell, t, caller in zip(*_columns(self._imei_cold_table()), strict=True):
             quiet.setdefault((imei, cell), {})[imsi] = (t, caller)
         state["imei"] += [[imei, cell, sims] for (imei, cell), sims in quiet.items()]
+        starts: dict[tuple[str, str], list[tuple[float, str]]] = {}
+        for _, cell, doc, t, caller in zip(*_columns(self._cluster_cold_table()), strict=True):
+            starts.setdefault((cell, doc), []).append((t, caller))
+        state["cell_starts"] += [[cell, doc, q] for (cell, doc), q in starts.items()]
         return state
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -695,6 +790,24 @@ class BatchDetector(StreamDetector):
             self._imei_log.append(pl.DataFrame(log, schema=_IMEI_LOG_SCHEMA, orient="row"))
         self._imei_rows = len(log)
         self._imei_compact_at = max(2 * len(log), _MIN_COMPACT_ROWS)
+        self._cluster_busy = set()
+        self._cluster_log = []
+        firsts: list[tuple[str, str, str, float, str]] = []
+        for (cell, doc), group in list(self._cell_starts.items()):
+            key = _cluster_key(cell, doc)
+            times = [t for t, _ in group]
+            if any(b < a for a, b in itertools.pairwise(times)) or (
+                times and times[0] < times[-1] - self.config.cluster_window_s
+            ):
+                self._cluster_busy.add(key)
+                continue
+            del self._cell_starts[(cell, doc)]
+            firsts.extend((key, cell, doc, t, m) for t, m in group)
+        if firsts:
+            frame = pl.DataFrame(firsts, schema=_CLUSTER_LOG_SCHEMA, orient="row")
+            self._cluster_log.append((max(f[3] for f in firsts), frame))
+        self._cluster_rows = len(firsts)
+        self._cluster_compact_at = max(2 * len(firsts), _MIN_COMPACT_ROWS)
 
     def _regular(self, number: _Number) -> bool:
         """Whether the cold tier's expiry reproduces the number's windows exactly."""
