@@ -476,9 +476,14 @@ class BatchDetector(StreamDetector):
         changed: list[str] = []
         for key, n, imsi in zip(*_columns(per_key), strict=True):
             known = index.get(key, False)  # False: a new key; None: a busy one
-            if known is None:
+            if known is False:
+                if n == 1 and cfg.imei_max_sims > 1:
+                    index[key] = (imsi,)  # a new handset in a new cell: the usual new key
+                else:
+                    changed.append(key)
+            elif known is None:
                 busy.append(key)
-            elif known is False or known is True or n != 1 or imsi not in known:
+            elif known is True or n != 1 or imsi not in known:
                 changed.append(key)
         promoted: list[str] = []
         if changed:
