@@ -6,8 +6,10 @@ sorted by event time, into effects:
 
 1. **Screen** the whole batch at once with ``decide_frame`` against the policy, lists, opt-ins
    and measures in force when the batch starts (the vectorised path).
-2. **Detect**: every call attempt goes through the streaming detectors in event order; an alert
-   becomes a :class:`~telewarden.core.ports.Flag` at the event that completed the evidence.
+2. **Detect**: the batch's call attempts go to the streaming detectors in event order, as one
+   micro-batch (``observe_batch``: the rules' code runs only for the calls that could complete
+   one); an alert becomes a :class:`~telewarden.core.ports.Flag` at the event that completed
+   the evidence.
 3. **Dispose**: the disposal hook turns flags into measures (suspend, restrict ...) through the
    disposal policy; a measure is in force from its time on.
 4. **Re-screen** the batch's later events (strictly after the measure's time) of a card that
