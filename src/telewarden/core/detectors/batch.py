@@ -167,6 +167,11 @@ class BatchDetector(StreamDetector):
             schema={"caller": pl.String, "_doc": pl.String},
         )
 
+    @property
+    def rule_numbers(self) -> int:
+        """How many numbers are kept as objects (their calls run the rules' code)."""
+        return len(self._numbers)
+
     # -- the reference path, call by call -------------------------------------------------
 
     def observe_epoch(
