@@ -25,6 +25,9 @@ simulated into a temporary folder). Reported, in one run:
 - the baseline: screening alone (``decide_frame`` over the same batches) in the same run, so
   the ratio shows what detection, measures and re-screening cost on top.
 
+The detectors alone are also run on the day's first 60,000 calls in batches of 50, 200, 1,000
+and 5,000, both paths, to show where the batch path's fixed cost per batch stops paying.
+
 ``--profile`` instead runs the whole loop once under ``cProfile`` (CPU time, batch 20,000) and
 prints the cumulative seconds of each stage.
 """
@@ -155,6 +158,36 @@ def flat_out(
         "screening_alone_per_s": events.height / base,
         "loop_vs_screening_alone": wall / base,
     }
+
+
+def detection_by_batch_size(
+    records: Path, events: pl.DataFrame, sizes: tuple[int, ...], calls: int = 60_000
+) -> list[tuple[int, float, float]]:
+    """The day's first ``calls`` calls through each detector alone: (size, per-call, batch) CPU s.
+
+    The batch path pays a fixed cost per batch (a few dozen column operations), so below some
+    batch size the per-call path is cheaper; this finds where.
+    """
+    subscribers = pl.read_parquet(records / "subscribers.parquet")
+    epoch = (pl.col("at").dt.epoch("us") / 1_000_000).alias("t")
+    frame = (
+        events.filter(pl.col("channel") == "call")
+        .select(
+            "caller", "callee", epoch, "ring_s", "answered", "ingress", "cell_id", "imei", "imsi"
+        )
+        .head(calls)
+    )
+    out = []
+    for size in sizes:
+        seconds = []
+        for cls in (StreamDetector, BatchDetector):
+            detector = cls(DetectorConfig(), subscribers)
+            cpu = time.process_time()
+            for chunk in micro_batches(frame, size):
+                detector.observe_batch(chunk)
+            seconds.append(time.process_time() - cpu)
+        out.append((size, seconds[0], seconds[1]))
+    return out
 
 
 def profile(records: Path, events: pl.DataFrame, batch: int) -> dict[str, float]:
@@ -352,6 +385,13 @@ def main() -> None:
             f"{alone['rule_numbers']:,.0f} of {alone['callers']:,.0f} callers kept as objects "
             f"(their calls ran the rules' code)"
         )
+        for size, per_call, batched in detection_by_batch_size(
+            records, events, (50, 200, 1_000, 5_000)
+        ):
+            print(
+                f"detectors alone, first 60,000 calls in batches of {size:,}: per-call "
+                f"{per_call:.2f} CPU s, batch {batched:.2f} CPU s: {per_call / batched:.2f}x"
+            )
         result = paced(records, events, best / 2, args.window)
         print(
             f"embedded paced at {result['rate']:,.0f}/s: sustained "

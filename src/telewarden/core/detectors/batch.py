@@ -162,10 +162,6 @@ class BatchDetector(StreamDetector):
         self._cluster_log: list[tuple[float, pl.DataFrame]] = []
         self._cluster_rows = 0
         self._cluster_compact_at = _MIN_COMPACT_ROWS
-        self._docs = pl.DataFrame(
-            {"caller": list(self._doc), "_doc": list(self._doc.values())},
-            schema={"caller": pl.String, "_doc": pl.String},
-        )
 
     @property
     def rule_numbers(self) -> int:
@@ -568,14 +564,19 @@ class BatchDetector(StreamDetector):
         """
         cfg = self.config
         window = cfg.cluster_window_s
-        firsts = (
-            frame.filter(pl.col("_first") & pl.col("subscriber") & pl.col("cell_id").is_not_null())
-            .select("seq", "caller", "t", "cell_id")
-            .join(self._docs, on="caller", how="inner", maintain_order="left")
-            .with_columns(_CLUSTER_KEY)
-        )
+        firsts = frame.filter(
+            pl.col("_first") & pl.col("subscriber") & pl.col("cell_id").is_not_null()
+        ).select("seq", "caller", "t", "cell_id")
         if not firsts.height:
             return set()
+        # A dictionary look-up per first call: a join would hash the whole subscribers table
+        # for every batch, however small.
+        doc = self._doc.get
+        docs = pl.Series("_doc", [doc(m) for m in firsts.get_column("caller").to_list()], pl.String)
+        firsts = firsts.with_columns(docs).filter(pl.col("_doc").is_not_null())
+        if not firsts.height:
+            return set()
+        firsts = firsts.with_columns(_CLUSTER_KEY)
         busy = list(self._cluster_busy)
         rest = firsts.filter(~pl.col("_ckey").is_in(busy)) if busy else firsts
         since = firsts.get_column("t").min()
