@@ -111,6 +111,10 @@ def _cluster_key(cell: str, doc: str) -> str:
     return f"{len(cell)}:{cell}|{doc}"
 
 
+_NEW_KEY: tuple[str, ...] = ("",)
+"""Stands for a key not in the IMEI index (compared by identity)."""
+
+
 def _imei_key(imei: str, cell: str | None) -> str:
     """:data:`_IMEI_KEY` of one (IMEI, cell)."""
     return f"{len(imei)}:{imei}!" if cell is None else f"{len(imei)}:{imei}|{cell}"
@@ -476,15 +480,15 @@ class BatchDetector(StreamDetector):
         busy: list[str] = []
         changed: list[str] = []
         for key, n, imsi in zip(*_columns(per_key), strict=True):
-            known = index.get(key, False)  # False: a new key; None: a busy one
-            if known is False:
+            known = index.get(key, _NEW_KEY)  # None: a busy key
+            if known is _NEW_KEY:
                 if n == 1 and cfg.imei_max_sims > 1:
                     index[key] = (imsi,)  # a new handset in a new cell: the usual new key
                 else:
                     changed.append(key)
             elif known is None:
                 busy.append(key)
-            elif known is True or n != 1 or imsi not in known:
+            elif n != 1 or imsi not in known:
                 changed.append(key)
         promoted: list[str] = []
         if changed:
