@@ -23,11 +23,20 @@ simulated into a temporary folder). Reported, in one run:
   workers ``--linger S``; ``--worker-costs`` prints only a worker's own costs without a broker
   (CPU us an event for packing, decoding, the loop step and encoding; one checkpoint's size and
   time);
-- the previous path in the same run: the whole loop with early warning taking every
+- the previous paths in the same run: the whole loop with early warning taking every
   delivered record one by one (``LoopWarner.on_batch_by_record``), batch 20,000, and the
-  ratio of the columnar path's time to it;
+  ratio of the columnar path's time to it; the whole loop with the per-call detectors
+  (``StreamDetector``, the reference) instead of ``BatchDetector`` (issue #15), batch 20,000,
+  and the ratio; and the detectors alone over the day's calls, both paths, batch 20,000, in
+  calls per CPU second (same alerts checked);
 - the baseline: screening alone (``decide_frame`` over the same batches) in the same run, so
   the ratio shows what detection, measures and re-screening cost on top.
+
+The detectors alone are also run on the day's first 60,000 calls in batches of 50, 200, 1,000
+and 5,000, both paths, to show where the batch path's fixed cost per batch stops paying.
+
+``--profile`` instead runs the whole loop once under ``cProfile`` (CPU time, batch 20,000) and
+prints the cumulative seconds of each stage.
 """
 
 from __future__ import annotations
@@ -46,6 +55,7 @@ import polars as pl
 
 from telewarden.adapters.memory import MemoryStore
 from telewarden.adapters.memory_disposal import MemoryDisposalStore
+from telewarden.core.detectors import BatchDetector, DetectorConfig, StreamDetector
 from telewarden.core.screening import decide_frame
 from telewarden.services.demo import enterprise_registry
 from telewarden.services.live_loop import LiveLoop, micro_batches
@@ -69,26 +79,69 @@ class _WarnByRecord(LoopWarner):
         return self.on_batch_by_record(flags, delivered)
 
 
-def whole_loop(records: Path, *, warn_by_record: bool = False) -> LiveLoop:
-    """The loop as the demo runs it: disposal over an in-memory case store, early warning."""
+def whole_loop(
+    records: Path, *, warn_by_record: bool = False, per_call_detector: bool = False
+) -> LiveLoop:
+    """The loop as the demo runs it: disposal over an in-memory case store, early warning.
+
+    ``per_call_detector``: the reference detectors, call by call (the path before issue #15's
+    batch detector).
+    """
     store = MemoryDisposalStore(MemoryStore())
     register_cards(store, records, b"bench-key" * 4)
     subscribers = pl.read_parquet(records / "subscribers.parquet")
     warner = (_WarnByRecord if warn_by_record else LoopWarner)(
         EarlyWarning(build_engine(subscribers))
     )
-    return make_loop(
+    loop = make_loop(
         records,
         allow=enterprise_registry(),
         disposer=LoopDisposal.over(store),
         warner=warner,
     )
+    if per_call_detector:
+        loop.detector = StreamDetector(DetectorConfig(), subscribers)
+    return loop
+
+
+def detection_only(records: Path, events: pl.DataFrame, batch: int) -> dict[str, float]:
+    """The day's calls through each detector alone, in micro-batches: CPU s and calls/CPU-s."""
+    subscribers = pl.read_parquet(records / "subscribers.parquet")
+    epoch = (pl.col("at").dt.epoch("us") / 1_000_000).alias("t")
+    calls = events.filter(pl.col("channel") == "call").select(
+        "caller", "callee", epoch, "ring_s", "answered", "ingress", "cell_id", "imei", "imsi"
+    )
+    out: dict[str, float] = {
+        "calls": calls.height,
+        "callers": calls.get_column("caller").n_unique(),
+    }
+    alerts = {}
+    for name, cls in (("per_call", StreamDetector), ("batch", BatchDetector)):
+        detector = cls(DetectorConfig(), subscribers)
+        found = []
+        wall, cpu = time.perf_counter(), time.process_time()
+        for chunk in micro_batches(calls, batch):
+            found += detector.observe_batch(chunk)
+        out[f"{name}_cpu_s"] = time.process_time() - cpu
+        out[f"{name}_wall_s"] = time.perf_counter() - wall
+        alerts[name] = [a.as_row() for a in found]
+        if isinstance(detector, BatchDetector):
+            out["rule_numbers"] = detector.rule_numbers
+    if alerts["per_call"] != alerts["batch"]:
+        raise SystemExit("the batch detector's alerts differ from the per-call reference's")
+    out["alerts"] = len(alerts["batch"])
+    return out
 
 
 def flat_out(
-    records: Path, events: pl.DataFrame, batch: int, *, warn_by_record: bool = False
+    records: Path,
+    events: pl.DataFrame,
+    batch: int,
+    *,
+    warn_by_record: bool = False,
+    per_call_detector: bool = False,
 ) -> dict[str, float]:
-    loop = whole_loop(records, warn_by_record=warn_by_record)
+    loop = whole_loop(records, warn_by_record=warn_by_record, per_call_detector=per_call_detector)
     wall, cpu = time.perf_counter(), time.process_time()
     for chunk in micro_batches(events, batch):
         loop.step(chunk)
@@ -104,11 +157,69 @@ def flat_out(
         "wall_s": wall,
         "cpu_s": cpu,
         "warnings": loop.counters.warnings,
+        "flags": loop.counters.flags,
+        "detect_wall_s": loop.counters.detect_s,
         "blocked": loop.counters.blocked,
         "events_per_s": events.height / wall,
         "events_per_cpu_s": events.height / cpu,
         "screening_alone_per_s": events.height / base,
         "loop_vs_screening_alone": wall / base,
+    }
+
+
+def detection_by_batch_size(
+    records: Path, events: pl.DataFrame, sizes: tuple[int, ...], calls: int = 60_000
+) -> list[tuple[int, float, float]]:
+    """The day's first ``calls`` calls through each detector alone: (size, per-call, batch) CPU s.
+
+    The batch path pays a fixed cost per batch (a few dozen column operations), so below some
+    batch size the per-call path is cheaper; this finds where.
+    """
+    subscribers = pl.read_parquet(records / "subscribers.parquet")
+    epoch = (pl.col("at").dt.epoch("us") / 1_000_000).alias("t")
+    frame = (
+        events.filter(pl.col("channel") == "call")
+        .select(
+            "caller", "callee", epoch, "ring_s", "answered", "ingress", "cell_id", "imei", "imsi"
+        )
+        .head(calls)
+    )
+    out = []
+    for size in sizes:
+        seconds = []
+        for cls in (StreamDetector, BatchDetector):
+            detector = cls(DetectorConfig(), subscribers)
+            cpu = time.process_time()
+            for chunk in micro_batches(frame, size):
+                detector.observe_batch(chunk)
+            seconds.append(time.process_time() - cpu)
+        out.append((size, seconds[0], seconds[1]))
+    return out
+
+
+def profile(records: Path, events: pl.DataFrame, batch: int) -> dict[str, float]:
+    """The whole loop under ``cProfile`` (CPU time): cumulative seconds per stage."""
+    import cProfile
+    import pstats
+
+    loop = whole_loop(records)
+    profiler = cProfile.Profile(timer=time.process_time)
+    profiler.enable()
+    for chunk in micro_batches(events, batch):
+        loop.step(chunk)
+    profiler.disable()
+    stats: dict[Any, Any] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    stages = {
+        "loop": "step",
+        "screening": "decide_frame",
+        "detection": "_detect",
+        "disposal": "on_flags",
+        "re-screening": "_rescreen",
+        "early warning": "on_batch",
+    }
+    return {
+        stage: sum(v[3] for key, v in stats.items() if key[2] == function)
+        for stage, function in stages.items()
     }
 
 
@@ -277,6 +388,11 @@ def main() -> None:
         "--worker-costs", action="store_true", help="only a NATS worker's own costs, no broker"
     )
     parser.add_argument("--window", type=float, default=0.2)
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="only profile the whole loop (batch 20,000): CPU seconds per stage",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         records = args.records
@@ -305,28 +421,69 @@ def main() -> None:
                 _print_nats(on_nats(records, args.nats, workers, args.nats_rate,
                                     args.nats_batch_events, args.nats_linger), events.height)  # fmt: skip
             return
+        if args.profile:
+            stages = profile(records, events, 20_000)
+            print(
+                "cProfile, CPU s (inflates Python-heavy code most): "
+                + ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in stages.items())
+            )
+            return
         best = 0.0
         results = {}
-        for batch, by_record in ((20_000, True), (5_000, False), (20_000, False)):
-            result = results[batch, by_record] = flat_out(
-                records, events, batch, warn_by_record=by_record
+        runs = (
+            (20_000, "by_record", "warning record by record (previous path)"),
+            (20_000, "per_call", "per-call detectors (previous path)"),
+            (5_000, "new", "batch detectors, columnar warning"),
+            (20_000, "new", "batch detectors, columnar warning"),
+        )
+        for batch, variant, path in runs:
+            result = results[batch, variant] = flat_out(
+                records,
+                events,
+                batch,
+                warn_by_record=variant == "by_record",
+                per_call_detector=variant == "per_call",
             )
-            if not by_record:
+            if variant == "new":
                 best = max(best, result["events_per_s"])
-            path = "warning record by record (previous path)" if by_record else "columnar warning"
             print(
                 f"embedded flat out, batch {batch:>6,}, {path}: "
                 f"{result['events_per_s']:>9,.0f} events/s "
                 f"({result['events_per_cpu_s']:,.0f}/CPU-s); screening alone "
                 f"{result['screening_alone_per_s']:,.0f}/s; loop/screening time "
-                f"{result['loop_vs_screening_alone']:.2f}x; "
+                f"{result['loop_vs_screening_alone']:.2f}x; detection "
+                f"{result['detect_wall_s']:.1f} s wall; {result['flags']:,.0f} flags, "
                 f"{result['blocked']:,.0f} blocked, {result['warnings']:,.0f} warnings"
             )
-        new, old = results[20_000, False], results[20_000, True]
+        new = results[20_000, "new"]
+        for variant, name in (
+            ("by_record", "record-by-record warning"),
+            ("per_call", "per-call detectors"),
+        ):
+            old = results[20_000, variant]
+            print(
+                f"vs {name}, batch 20,000: {old['cpu_s'] / new['cpu_s']:.2f}x "
+                f"in CPU time, {old['wall_s'] / new['wall_s']:.2f}x in wall time"
+            )
+        alone = detection_only(records, events, 20_000)
         print(
-            f"columnar vs previous path, batch 20,000: {old['cpu_s'] / new['cpu_s']:.2f}x "
-            f"in CPU time, {old['wall_s'] / new['wall_s']:.2f}x in wall time"
+            f"detectors alone, {alone['calls']:,.0f} calls in batches of 20,000, "
+            f"{alone['alerts']:,.0f} alerts (identical): per-call "
+            f"{alone['calls'] / alone['per_call_cpu_s']:,.0f} calls/CPU-s "
+            f"({alone['per_call_cpu_s']:.2f} CPU s), batch "
+            f"{alone['calls'] / alone['batch_cpu_s']:,.0f} calls/CPU-s "
+            f"({alone['batch_cpu_s']:.2f} CPU s): {alone['per_call_cpu_s'] / alone['batch_cpu_s']:.2f}x "
+            f"in CPU time, {alone['per_call_wall_s'] / alone['batch_wall_s']:.2f}x in wall time; "
+            f"{alone['rule_numbers']:,.0f} of {alone['callers']:,.0f} callers kept as objects "
+            f"(their calls ran the rules' code)"
         )
+        for size, per_call, batched in detection_by_batch_size(
+            records, events, (50, 200, 1_000, 5_000)
+        ):
+            print(
+                f"detectors alone, first 60,000 calls in batches of {size:,}: per-call "
+                f"{per_call:.2f} CPU s, batch {batched:.2f} CPU s: {per_call / batched:.2f}x"
+            )
         result = paced(records, events, best / 2, args.window)
         print(
             f"embedded paced at {result['rate']:,.0f}/s: sustained "

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import polars as pl
 import pytest
 
+from telewarden.core.detectors import BatchDetector
 from telewarden.core.detectors.streaming import DetectorConfig, StreamDetector
 from telewarden.core.ports import Flag
 from telewarden.core.screening import ListEntry, MatchKind, NumberList, Screener
@@ -106,11 +107,13 @@ def _events() -> pl.DataFrame:
     return pl.DataFrame(rows, schema=LOOP_EVENT_SCHEMA)
 
 
-def _run(batch_size: int) -> tuple[pl.DataFrame, LiveLoop]:
+def _run(
+    batch_size: int, detector: type[StreamDetector] = StreamDetector
+) -> tuple[pl.DataFrame, LiveLoop]:
     deny = NumberList()
     loop = LiveLoop(
         Screener(deny=deny),
-        StreamDetector(DetectorConfig()),
+        detector(DetectorConfig()),
         disposer=SuspendOnFlag(deny),
     )
     out = [loop.step(b).decisions for b in micro_batches(_events(), batch_size)]
@@ -139,6 +142,21 @@ def test_verdicts_do_not_depend_on_the_micro_batch_size(batch_size: int) -> None
     assert sliced.select("position", "verdict", "reason").equals(
         whole.select("position", "verdict", "reason")
     )
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 7, 50, 1_000])
+def test_the_batch_detector_gives_the_per_call_detectors_verdicts_and_flags(
+    batch_size: int,
+) -> None:
+    reference, reference_loop = _run(batch_size=batch_size)
+    batched, loop = _run(batch_size=batch_size, detector=BatchDetector)
+    assert batched.equals(reference)
+    assert loop.counters.flags == reference_loop.counters.flags == 4
+    state, expected = loop.detector.state(), reference_loop.detector.state()
+    for part in ("imei", "cell_starts"):  # lists of keys: their order carries nothing
+        state[part] = sorted(state[part], key=repr)
+        expected[part] = sorted(expected[part], key=repr)
+    assert state == expected
 
 
 def test_flag_keys_name_source_and_subject() -> None:

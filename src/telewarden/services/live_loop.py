@@ -6,8 +6,10 @@ sorted by event time, into effects:
 
 1. **Screen** the whole batch at once with ``decide_frame`` against the policy, lists, opt-ins
    and measures in force when the batch starts (the vectorised path).
-2. **Detect**: every call attempt goes through the streaming detectors in event order; an alert
-   becomes a :class:`~telewarden.core.ports.Flag` at the event that completed the evidence.
+2. **Detect**: the batch's call attempts go to the streaming detectors in event order, as one
+   micro-batch (``observe_batch``: the rules' code runs only for the calls that could complete
+   one); an alert becomes a :class:`~telewarden.core.ports.Flag` at the event that completed
+   the evidence.
 3. **Dispose**: the disposal hook turns flags into measures (suspend, restrict ...) through the
    disposal policy; a measure is in force from its time on.
 4. **Re-screen** the batch's later events (strictly after the measure's time) of a card that
@@ -149,7 +151,9 @@ class LiveLoop:
         The screening snapshot; a callable is asked once per batch, so a policy or list change
         swaps the snapshot between batches (the screener consults the disposer's measures).
     detector : StreamDetector
-        The streaming detectors' state for this partition.
+        The streaming detectors' state for this partition, fed one micro-batch at a time
+        (``observe_batch``; a :class:`~telewarden.core.detectors.BatchDetector` in the
+        shipped loops, the per-call reference gives the same alerts).
     disposer, warner : optional
         The disposal and early-warning hooks; without them flags are only emitted.
     """
@@ -221,17 +225,19 @@ class LiveLoop:
         if not calls.height:
             return []
         epoch = (pl.col("at").dt.epoch("us") / 1_000_000).alias("t")
-        columns = calls.select(
-            "caller", "callee", epoch, "ring_s", "answered", "ingress", "cell_id", "imei", "imsi"
-        ).get_columns()
-        rows = zip(*(column.to_list() for column in columns), strict=True)  # faster than iter_rows
-        observe = self.detector.observe_epoch
-        alerts: list[Alert] = []
-        for row in rows:
-            found = observe(*row)
-            if found:
-                alerts += found
-        return alerts
+        return self.detector.observe_batch(
+            calls.select(
+                "caller",
+                "callee",
+                epoch,
+                "ring_s",
+                "answered",
+                "ingress",
+                "cell_id",
+                "imei",
+                "imsi",
+            )
+        )
 
     def _rescreen(
         self, screener: Screener, batch: pl.DataFrame, decided: pl.DataFrame, flags: list[Flag]

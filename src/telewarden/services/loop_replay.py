@@ -22,7 +22,8 @@ from typing import Any
 
 import polars as pl
 
-from telewarden.core.detectors.streaming import DetectorConfig, StreamDetector
+from telewarden.core.detectors.batch import BatchDetector
+from telewarden.core.detectors.streaming import DetectorConfig
 from telewarden.core.ports import Flag
 from telewarden.core.screening import (
     DEFAULT_RULES,
@@ -126,7 +127,7 @@ def loop_for(
     )
     return LiveLoop(
         screener,
-        StreamDetector(detector or DetectorConfig(), subscribers),
+        BatchDetector(detector or DetectorConfig(), subscribers),
         disposer=disposer,
         warner=warner,
     )

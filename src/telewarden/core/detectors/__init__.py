@@ -9,6 +9,7 @@ of a day and for a live feed), so "time to detect" is measured in call attempts 
 
 from __future__ import annotations
 
+from telewarden.core.detectors.batch import BatchDetector
 from telewarden.core.detectors.streaming import Alert, DetectorConfig, StreamDetector, detect_stream
 
-__all__ = ["Alert", "DetectorConfig", "StreamDetector", "detect_stream"]
+__all__ = ["Alert", "BatchDetector", "DetectorConfig", "StreamDetector", "detect_stream"]

@@ -317,6 +317,25 @@ class StreamDetector:
         self._flagged.add((msisdn, detector))
         out.append(Alert(msisdn, detector, at.value(), self._number(msisdn).attempts, reason))
 
+    def observe_batch(self, calls: pl.DataFrame) -> list[Alert]:
+        """Take a micro-batch of call attempts in order; the alerts, in the order they complete.
+
+        ``calls`` has the columns of :meth:`observe_epoch` in its order (:data:`BATCH_COLUMNS`:
+        ``caller, callee, t, ring_s, answered, ingress, cell_id, imei, imsi``, ``t`` in POSIX
+        seconds). Here every call goes through :meth:`observe_epoch` (the reference path);
+        :class:`~telewarden.core.detectors.batch.BatchDetector` gives the same alerts from
+        columnar state.
+        """
+        columns = calls.select(BATCH_COLUMNS).get_columns()
+        rows = zip(*(column.to_list() for column in columns), strict=True)  # faster than iter_rows
+        observe = self.observe_epoch
+        alerts: list[Alert] = []
+        for row in rows:
+            found = observe(*row)
+            if found:
+                alerts += found
+        return alerts
+
     def observe(
         self,
         caller: str,
@@ -569,6 +588,21 @@ class StreamDetector:
         if times is None:
             times = self._country[code] = _TimeWindow()
         recent, earlier = times.add(t, cfg.surge_window_s, cfg.surge_baseline_s)
+        self._surge_check(caller, state, at, t, code, recent, earlier, out)
+
+    def _surge_check(
+        self,
+        caller: str,
+        state: _Number,
+        at: _LazyTime,
+        t: float,
+        code: str,
+        recent: int,
+        earlier: int,
+        out: list[Alert],
+    ) -> None:
+        """The surge rule once the country's window has taken the call (``recent``, ``earlier``)."""
+        cfg = self.config
         baseline = earlier / (cfg.surge_baseline_s / cfg.surge_window_s)
         if recent < cfg.surge_min_calls or recent < cfg.surge_factor * max(baseline, 1.0):
             return
@@ -580,6 +614,19 @@ class StreamDetector:
             )
             self._alert(caller, "intl_surge", at, reason, out)
 
+
+BATCH_COLUMNS = [
+    "caller",
+    "callee",
+    "t",
+    "ring_s",
+    "answered",
+    "ingress",
+    "cell_id",
+    "imei",
+    "imsi",
+]
+"""The columns of :meth:`StreamDetector.observe_batch`, ``t`` the start in POSIX seconds."""
 
 _STREAM_COLUMNS = (
     "caller",
