@@ -324,7 +324,7 @@ def worker_costs(records: Path, events: pl.DataFrame, rows: int = 200_000) -> di
     then one checkpoint of the loop's state written; the loop step is the baseline.
     """
     from telewarden.adapters.brokers.nats_jetstream import decode_batch, pack_events
-    from telewarden.runners.live import Checkpoint, effect_batches, hook_states
+    from telewarden.runners.live import Checkpoint, detector_state, effect_batches, hook_states
     from telewarden.services.live_loop import LOOP_EVENT_SCHEMA
 
     head = events.select(list(LOOP_EVENT_SCHEMA)).head(rows)
@@ -346,7 +346,7 @@ def worker_costs(records: Path, events: pl.DataFrame, rows: int = 200_000) -> di
         encode += time.process_time() - cpu
     with tempfile.TemporaryDirectory() as tmp:
         wall, cpu = time.perf_counter(), time.process_time()
-        Checkpoint(1, head.height, loop.detector.state(), hook_states(loop)).save(
+        Checkpoint(1, head.height, detector_state(loop.detector), hook_states(loop)).save(
             Path(tmp) / "p.ckpt"
         )
         ckpt_wall, ckpt_cpu = time.perf_counter() - wall, time.process_time() - cpu

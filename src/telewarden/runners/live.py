@@ -167,6 +167,13 @@ def write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def detector_state(detector: Any) -> dict[str, Any]:
+    """The detector's checkpoint: the batch detector's snapshot (its columnar tier as tables,
+    milliseconds) where it offers one, else the reference's ``state()``."""
+    snapshot = getattr(detector, "snapshot", None)
+    return snapshot() if snapshot is not None else dict(detector.state())
+
+
 def hook_states(loop: LiveLoop) -> dict[str, Any]:
     """The states of the loop's disposal and warning hooks (those that offer one)."""
     out: dict[str, Any] = {}
@@ -467,7 +474,7 @@ async def run_nats_worker(
         nonlocal saved_at, dirty, interval, writing, writing_seq
         began = time.perf_counter()
         checkpoint.last_seq = position
-        checkpoint.detector = loop.detector.state()
+        checkpoint.detector = detector_state(loop.detector)
         checkpoint.hooks = hook_states(loop)
         data = checkpoint.encode()
         writing, writing_seq = (

@@ -262,3 +262,28 @@ def test_random_streams_in_random_batches_give_the_reference_alerts_and_checkpoi
 def test_an_empty_batch_gives_nothing() -> None:
     detector = BatchDetector(DetectorConfig())
     assert detector.observe_batch(_frame([])) == []
+
+
+def test_a_snapshot_resumes_the_batch_detector_exactly(
+    tiny_day: tuple[pl.DataFrame, pl.DataFrame],
+    reference_day: tuple[list[tuple[Any, ...]], dict[str, Any]],
+) -> None:
+    import pickle
+
+    calls, subscribers = tiny_day
+    cut = calls.height // 2
+    first = BatchDetector(DetectorConfig(), subscribers)
+    alerts = []
+    for offset in range(0, cut, 1_000):
+        alerts += first.observe_batch(calls.slice(offset, min(1_000, cut - offset)))
+    snapshot = pickle.loads(pickle.dumps(first.snapshot()))
+    assert not {"_doc", "_activated", "_city"} & set(snapshot["fields"]), "configuration left out"
+    second = BatchDetector(DetectorConfig(), subscribers)
+    second.restore(snapshot)
+    for offset in range(cut, calls.height, 1_000):
+        alerts += second.observe_batch(calls.slice(offset, 1_000))
+    assert _rows(alerts) == reference_day[0]
+    assert _normal(second.state()) == reference_day[1]
+    other = BatchDetector(DetectorConfig(imei_max_sims=9), subscribers)
+    with pytest.raises(ValueError, match="another detector configuration"):
+        other.restore(snapshot)
