@@ -7,18 +7,23 @@ Builds distinct feature rows from the published Sichuan features (``--data``,
 jittered by a few per cent, so no two rows are alike and nothing can be cached. Then, in the
 same process and with the shipped model:
 
-1. the previous code's paths, as baselines: LightGBM's own predictor for the scores (what
-   ``numbers score`` ran before the compiled engine), and every flag explained (before that);
+1. the baseline: the previous code's scores-only path, i.e. the model it shipped
+   (``--previous-model``, e.g. the file from ``git show <commit>:src/telewarden/data/numbers/
+   model.json.gz``: boosting + a 300-tree forest) compiled, on one thread; without it,
+   LightGBM's own predictor with the shipped model;
 2. scores alone with the compiled trees (``telewarden numbers compile``; built here when not
-   cached, its build time printed) on one thread and on every core, and the check that scores
-   are within 1e-9 of LightGBM's, flags equal and reasons equal;
-3. scores plus reasons for the flagged rows (LightGBM's exact TreeSHAP, ``pred_contrib``), at
-   the share the model flags on these rows (about a third on Sichuan, far above a carrier's)
-   and, from the measured parts, at 1 % and 5 %;
+   cached, its build time printed) on one thread and on every core, LightGBM's predictor, the
+   cost of each member, a check that a compiled predict call releases the GIL (a Python thread
+   keeps counting during it), and that scores are within 1e-9 of LightGBM's with equal flags;
+3. scores plus reasons for the flagged rows (LightGBM's exact TreeSHAP, ``pred_contrib``) on
+   one thread and on every core, the same reasons as LightGBM alone, the cost of one explained
+   row (and the previous model's), and from the measured parts the rates at 1 % flagged and
+   at the share the model flags on these rows (about a third on Sichuan, far above a carrier's);
 4. ``score_numbers`` end to end (compiled engine, scores only), streamed from a Parquet file
    written batch by batch in ``--chunk-rows`` chunks, at ``--stream-rows`` and at a fifth of
    it, each in a fresh subprocess reporting its peak resident memory: equal peaks mean memory
    is bounded by the chunk, not by the file; 100 million rows are extrapolated from the larger.
+   At the smaller size the same file is also scored on one thread and with the previous model.
 
 Rates are given from the wall clock and from the CPU time of the process (on a shared machine
 the wall clock counts time spent waiting for a core; CPU time does not), with ratios against
@@ -87,13 +92,21 @@ def write_stream_file(source: pl.DataFrame, rows: int, path: Path, chunk_rows: i
     writer.close()
 
 
-def _stream_child(features: str, output: str, chunk_rows: str) -> None:
+def _stream_child(features: str, output: str, chunk_rows: str, model: str, threads: str) -> None:
     """Score a file end to end (``score_numbers``) and print seconds and peak RSS as JSON."""
+    from telewarden.adapters.compiled_trees import default_cache_dir
     from telewarden.services.number_scoring import score_numbers
 
     c0, t0 = time.process_time(), time.perf_counter()
     report = score_numbers(
-        Path(features), Path(output), explain="none", chunk_rows=int(chunk_rows), engine="compiled"
+        Path(features),
+        Path(output),
+        model=Path(model) if model != "-" else None,
+        explain="none",
+        chunk_rows=int(chunk_rows),
+        threads=int(threads),
+        engine="compiled",
+        cache_dir=default_cache_dir(None),  # the shipped model's cache holds both models
     )
     print(
         json.dumps(
@@ -113,20 +126,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="20,000 rows, 100,000 streamed")
     parser.add_argument("--rows", type=int, default=100_000, help="rows scored in process")
-    parser.add_argument("--baseline-rows", type=int, default=1_000)
+    parser.add_argument("--explain-rows", type=int, default=4_000, help="rows scored with reasons")
+    parser.add_argument(
+        "--previous-model",
+        type=Path,
+        default=None,
+        help="the model the previous code shipped (the baseline of the ratios)",
+    )
     parser.add_argument("--stream-rows", type=int, default=1_000_000)
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--chunk-rows", type=int, default=100_000, help="rows per streamed chunk")
     parser.add_argument(
         "--stream-only", action="store_true", help="only the streamed runs (step 4)"
     )
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _stream_child(*args.child)
         return
     if args.small:
-        args.rows, args.stream_rows, args.baseline_rows = 20_000, 100_000, 500
+        args.rows, args.stream_rows, args.explain_rows = 20_000, 100_000, 2_000
         args.chunk_rows = 10_000
     data = args.data or Path(
         os.environ.get("TELEWARDEN_SHARED_DATA", str(ROOT.parent / "shared" / "data"))
@@ -142,77 +161,148 @@ def main() -> None:
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
 
 
+def _gil_check(member: object, x: np.ndarray) -> tuple[float, int, float]:
+    """Does a compiled predict call release the GIL? A Python thread counts while it runs.
+
+    Returns the call's wall time, the counter's increments during the call and the counter's
+    rate alone (increments a second, measured just before). If the call held the GIL, the
+    counter could not move during it (at most one switch interval, 5 ms, of counting).
+    """
+    import threading
+
+    count = [0]
+    stop = threading.Event()
+
+    def spin() -> None:
+        while not stop.is_set():
+            count[0] += 1
+
+    spinner = threading.Thread(target=spin)
+    spinner.start()
+    time.sleep(0.2)
+    n0, t0 = count[0], time.perf_counter()
+    time.sleep(0.5)  # the main thread sleeps (GIL released): the counter's rate alone
+    rate = (count[0] - n0) / (time.perf_counter() - t0)
+    n1, t1 = count[0], time.perf_counter()
+    member.predict(x, 1)  # type: ignore[attr-defined]  # one ctypes call into native code
+    wall, during = time.perf_counter() - t1, count[0] - n1
+    stop.set()
+    spinner.join()
+    return wall, during, rate
+
+
 def in_process(args: argparse.Namespace, source: pl.DataFrame) -> None:
     """Steps 1-3: scores and reasons in this process, against the previous code."""
     from telewarden.adapters.compiled_trees import compile_scorer, default_cache_dir
-    from telewarden.adapters.number_model import load_default_model
+    from telewarden.adapters.number_model import load_default_model, load_model
 
-    scorer = load_default_model()
+    cache = default_cache_dir(None)  # one cache for both models: objects are keyed by content
+    lgbm = load_default_model()
     fast = load_default_model()
-    w, c, built = _timed(lambda: compile_scorer(fast, default_cache_dir(None)))
+    w, c, built = _timed(lambda: compile_scorer(fast, cache))
     assert built is not None
     hows = ", ".join(f"{name} {how}" for name, how, _ in built.members)  # type: ignore[attr-defined]
-    print(f"compiled trees ({hows}): {w:.1f} s wall, {c:.1f} s CPU")
+    print(f"compiled trees of the shipped model ({hows}): {w:.1f} s wall, {c:.1f} s CPU")
+    previous = None
+    if args.previous_model is not None:
+        previous = load_model(args.previous_model)
+        w, c, built = _timed(lambda: compile_scorer(previous, cache))
+        assert built is not None
+        hows = ", ".join(f"{n} {h}" for n, h, _ in built.members)  # type: ignore[attr-defined]
+        print(f"compiled trees of the previous model ({hows}): {w:.1f} s wall, {c:.1f} s CPU")
     frame = synthetic_features(source, args.rows)
     cores = os.cpu_count() or 1
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {cores} cores")
-    scorer.score_many(frame.head(200), explain="none")  # warm up
-    fast.score_many(frame.head(200), explain="none")
+    for model in (lgbm, fast, previous):
+        if model is not None:
+            model.score_many(frame.head(200), explain="none")  # warm up
+    print(f"rows: {args.rows:,} distinct (Sichuan resampled, jittered)")
 
-    base = frame.head(args.baseline_rows)
-    w, c, before = _timed(lambda: scorer.score_many(base, explain="flagged", threads=1))
-    assert isinstance(before, pl.DataFrame)
-    share = float(before["flagged"].mean() or 0.0)
-    old_rate = (args.baseline_rows / w, args.baseline_rows / c)
-    print(f"rows: {args.rows:,} distinct (Sichuan resampled, jittered); flagged share {share:.1%}")
-    print(
-        f"{'oldest path (every flag explained, 1 thread)':<46}: {old_rate[0]:>9,.0f} rows/s"
-        f"{'':9}   CPU {old_rate[1]:>9,.0f} rows/s  ({args.baseline_rows:,} rows)"
-    )
-    w0, c0, want = _timed(lambda: scorer.score_many(frame, explain="none", threads=1))
+    # The baseline of every ratio: the previous code's scores-only path (the previous shipped
+    # model, compiled, one thread) or, without --previous-model, LightGBM's own predictor.
+    if previous is not None:
+        w0, c0, _ = _timed(lambda: previous.score_many(frame, explain="none", threads=1))
+        label = "previous code: previous model compiled, 1 thread"
+    else:
+        w0, c0, _ = _timed(lambda: lgbm.score_many(frame, explain="none", threads=1))
+        label = "baseline: LightGBM scores only, 1 thread"
     base_rate = (args.rows / w0, args.rows / c0)
     print(
-        f"{'previous code: LightGBM scores only, 1 thread':<46}: {base_rate[0]:>9,.0f} rows/s"
-        f"{'':9}   CPU {base_rate[1]:>9,.0f} rows/s  (baseline)"
+        f"{label:<50}: {base_rate[0]:>9,.0f} rows/s{'':9}   CPU {base_rate[1]:>9,.0f} rows/s"
+        "  (baseline)"
     )
 
     def line(name: str, rows: int, wall: float, cpu: float) -> None:
         print(
-            f"{name:<46}: {rows / wall:>9,.0f} rows/s  x{rows / wall / base_rate[0]:>6.1f}"
-            f"   CPU {rows / cpu:>9,.0f} rows/s  x{rows / cpu / base_rate[1]:>6.1f}"
+            f"{name:<50}: {rows / wall:>9,.0f} rows/s  x{rows / wall / base_rate[0]:>6.2f}"
+            f"   CPU {rows / cpu:>9,.0f} rows/s  x{rows / cpu / base_rate[1]:>6.2f}"
         )
 
+    w, c, want = _timed(lambda: lgbm.score_many(frame, explain="none", threads=1))
+    line("shipped model, LightGBM's predictor, 1 thread", args.rows, w, c)
     w1, c1, got = _timed(lambda: fast.score_many(frame, explain="none", threads=1))
-    line("compiled scores only, 1 thread", args.rows, w1, c1)
+    line("shipped model compiled, scores only, 1 thread", args.rows, w1, c1)
     w2, c2, _ = _timed(lambda: fast.score_many(frame, explain="none", threads=cores))
-    line(f"compiled scores only, {cores} threads", args.rows, w2, c2)
+    line(f"shipped model compiled, scores only, {cores} threads", args.rows, w2, c2)
+    if previous is not None:
+        w, c, _ = _timed(lambda: previous.score_many(frame, explain="none", threads=cores))
+        line(f"previous model compiled, {cores} threads", args.rows, w, c)
     x = fast._matrix(frame, None, fast.known_)
-    for member, name in ((0, "boosted member (700 trees)"), (1, "forest member (300 trees)")):
-        _, c_old, _ = _timed(lambda m=member: scorer._member_raw(m, x, 1))
-        _, c_new, _ = _timed(lambda m=member: fast._member_raw(m, x, 1))
-        print(
-            f"  {name}: LightGBM {c_old / args.rows * 1e6:6.1f} us CPU a row, compiled "
-            f"{c_new / args.rows * 1e6:6.1f} us (x{c_old / c_new:.1f})"
-        )
+    for name, model in (("shipped", fast), ("previous", previous)):
+        if model is None:
+            continue
+        members = [(0, "boosted")] + ([(1, "forest")] if model.forest_ is not None else [])
+        for member, what in members:
+            _, cost, _ = _timed(lambda m=member, s=model: s._member_raw(m, x, 1))
+            per_row = cost / args.rows * 1e6
+            print(f"  {name} model, {what} member compiled: {per_row:6.1f} us CPU a row")
+    assert fast.compiled_ is not None
+    call, during, rate = _gil_check(fast.compiled_[0], x)
+    print(
+        f"GIL check: a Python thread counted {during:,} times during one {call:.3f} s compiled "
+        f"predict call of {args.rows:,} rows ({during / max(rate * call, 1):.0%} of its rate "
+        f"alone, {rate:,.0f}/s): the call releases the GIL"
+        if during > rate * 0.005 * 2
+        else f"GIL check: the counter stood still during the predict call ({during:,}): held"
+    )
     assert isinstance(got, pl.DataFrame) and isinstance(want, pl.DataFrame)
     worst = float((got["score"] - want["score"]).abs().max())  # type: ignore[arg-type]
     print(
         f"compiled vs LightGBM on {args.rows:,} rows: largest score difference {worst:.2g}, "
         f"same flags: {got['flagged'].equals(want['flagged'])}"
     )
-    sample = frame.head(max(args.baseline_rows * 2, 2_000))
+    share = float(got["flagged"].mean() or 0.0)
+    print(f"flagged share (shipped model): {share:.1%}")
+
+    # Reasons: LightGBM's exact TreeSHAP (pred_contrib) for the flagged rows only.
+    sample = frame.head(args.explain_rows)
+    flagged_rows = int(fast.score_many(sample, explain="none")["flagged"].sum())
     w3, c3, after = _timed(lambda: fast.score_many(sample, explain="flagged", threads=1))
     line("compiled + reasons for flags, 1 thread", sample.height, w3, c3)
-    w4, c4, _ = _timed(lambda: fast.score_many(sample, explain="flagged", threads=cores))
+    w4, c4, after2 = _timed(lambda: fast.score_many(sample, explain="flagged", threads=cores))
     line(f"compiled + reasons for flags, {cores} threads", sample.height, w4, c4)
-    assert isinstance(after, pl.DataFrame)
-    same = after.head(args.baseline_rows).drop("score").equals(before.drop("score"))
-    print(f"same flags and reasons as the oldest path on its rows: {same}")
-    flagged_rows = max(int(after["flagged"].sum()), 1)
-    explain_cpu = max(c3 - c1 * sample.height / args.rows, 1e-9) / flagged_rows
-    explain_wall = max(w4 - w2 * sample.height / args.rows, 1e-9) / flagged_rows
-    print(f"  one explained row: {explain_cpu * 1e3:.2f} ms CPU (exact TreeSHAP, 700 trees)")
-    for flag_share in (0.01, 0.05):
+    _, _, ref = _timed(lambda: lgbm.score_many(sample, explain="flagged", threads=1))
+    assert isinstance(after, pl.DataFrame) and isinstance(after2, pl.DataFrame)
+    assert isinstance(ref, pl.DataFrame)
+    same = after.drop("score").equals(ref.drop("score")) and after2.equals(after)
+    print(f"same flags and reasons as LightGBM alone, 1 and {cores} threads: {same}")
+    explain_cpu = max(c3 - c1 * sample.height / args.rows, 1e-9) / max(flagged_rows, 1)
+    explain_wall = max(w4 - w2 * sample.height / args.rows, 1e-9) / max(flagged_rows, 1)
+    print(
+        f"  one explained row: {explain_cpu * 1e3:.2f} ms CPU ({1 / explain_cpu:,.0f} explained "
+        f"rows per CPU-s), {explain_wall * 1e3:.2f} ms wall on {cores} threads "
+        f"({flagged_rows:,} rows explained)"
+    )
+    if previous is not None:
+        wp, cp, _ = _timed(lambda: previous.score_many(sample, explain="flagged", threads=1))
+        prev_flags = int(previous.score_many(sample, explain="none")["flagged"].sum())
+        _, cs, _ = _timed(lambda: previous.score_many(sample, explain="none", threads=1))
+        prev_cpu = max(cp - cs, 1e-9) / max(prev_flags, 1)
+        print(
+            f"  previous model: one explained row {prev_cpu * 1e3:.2f} ms CPU "
+            f"({prev_flags:,} rows explained); shipped/previous CPU x{prev_cpu / explain_cpu:.2f}"
+        )
+    for flag_share in (0.01, share):
         per_row = c1 / args.rows + flag_share * explain_cpu
         per_row_wall = w2 / args.rows + flag_share * explain_wall
         print(
@@ -222,36 +312,66 @@ def in_process(args: argparse.Namespace, source: pl.DataFrame) -> None:
         )
 
 
+def _stream_run(args: argparse.Namespace, path: Path, tmp: str, model: str, threads: int) -> dict:
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            str(path),
+            str(Path(tmp) / "scores.csv"),
+            str(args.chunk_rows),
+            model,
+            str(threads),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    got: dict = json.loads(out.stdout.strip().splitlines()[-1])
+    return got
+
+
 def streamed(args: argparse.Namespace, source: pl.DataFrame) -> None:
-    """Step 4: ``score_numbers`` end to end in fresh processes, peak memory, 100M estimate."""
+    """Step 4: ``score_numbers`` end to end in fresh processes, peak memory, 100M estimate.
+
+    At the smaller size the previous model (``--previous-model``) and one thread run too, on
+    the same file: the ratios against the previous code and of two threads against one.
+    """
+    cores = os.cpu_count() or 1
     print(f"load average before streaming: {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as tmp:
         results = []
         for rows in (args.stream_rows // 5, args.stream_rows):
             path = Path(tmp) / f"features_{rows}.parquet"
             write_stream_file(source, rows, path, args.chunk_rows)
-            out = subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--child",
-                    str(path),
-                    str(Path(tmp) / "scores.csv"),
-                    str(args.chunk_rows),
-                ],
-                check=True,
-                capture_output=True,
-                text=True,
-            )
+            runs = [("shipped", "-", cores)]
+            if rows == args.stream_rows // 5:
+                runs.append(("shipped", "-", 1))
+                if args.previous_model is not None:
+                    runs.append(("previous", str(args.previous_model), cores))
+            got_runs = {}
+            for name, model, threads in runs:
+                got = _stream_run(args, path, tmp, model, threads)
+                assert got["rows"] == rows and got["quarantined"] == 0, got
+                got_runs[(name, threads)] = got
+                print(
+                    f"score_numbers streamed, {name} model ({got['engine']}), {threads} "
+                    f"thread{'s' if threads > 1 else ''}, {rows:>11,} rows: "
+                    f"{rows / got['wall']:>9,.0f} rows/s   CPU {rows / got['cpu']:>9,.0f} rows/s"
+                    f"   CPU/wall {got['cpu'] / got['wall']:.2f}   peak RSS "
+                    f"{got['peak_mib']:,.0f} MiB   (load {os.getloadavg()[0]:.1f})"
+                )
             path.unlink()
-            got_stream = json.loads(out.stdout.strip().splitlines()[-1])
-            results.append(got_stream)
-            assert got_stream["rows"] == rows and got_stream["quarantined"] == 0, got_stream
-            print(
-                f"score_numbers streamed ({got_stream['engine']}), {rows:>11,} rows: "
-                f"{rows / got_stream['wall']:>9,.0f} rows/s   CPU {rows / got_stream['cpu']:>9,.0f}"
-                f" rows/s   peak RSS {got_stream['peak_mib']:,.0f} MiB"
-            )
+            mine = got_runs[("shipped", cores)]
+            for key, what in ((("shipped", 1), "1 thread"), (("previous", cores), "previous")):
+                if key in got_runs and key != ("shipped", cores):
+                    other = got_runs[key]
+                    print(
+                        f"  shipped, {cores} threads against {what}: wall "
+                        f"x{other['wall'] / mine['wall']:.2f}, CPU x{other['cpu'] / mine['cpu']:.2f}"
+                    )
+            results.append(mine)
         peaks = [r["peak_mib"] for r in results]
         print(
             f"peak RSS ratio {args.stream_rows:,} / {args.stream_rows // 5:,} rows: "

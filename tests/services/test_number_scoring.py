@@ -158,3 +158,43 @@ def test_unknown_engine_or_explain_is_invalid_input(
     with pytest.raises(InvalidInputError, match="explain"):
         score_numbers(features, tmp_path / "x.csv", model=model, explain="some")  # type: ignore[arg-type]
     assert not (tmp_path / "x.csv").exists()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_two_threads_write_what_one_thread_writes(
+    trained: tuple[Path, Path, NumberScorer], tmp_path: Path, suffix: str
+) -> None:
+    # Two threads read the next chunk and write the previous one on helper threads.
+    features, model, _ = trained
+    one = score_numbers(features, tmp_path / f"one{suffix}", model=model, chunk_rows=17, threads=1)
+    two = score_numbers(features, tmp_path / f"two{suffix}", model=model, chunk_rows=17, threads=2)
+    assert (tmp_path / f"one{suffix}").read_bytes() == (tmp_path / f"two{suffix}").read_bytes()
+    assert (one.numbers, one.flagged, one.quarantined) == (
+        two.numbers,
+        two.flagged,
+        two.quarantined,
+    )
+    assert (tmp_path / "two.quarantine.csv").read_bytes() == (
+        tmp_path / "one.quarantine.csv"
+    ).read_bytes()
+
+
+def test_a_failure_on_the_third_chunk_leaves_no_output_with_two_threads(
+    trained: tuple[Path, Path, NumberScorer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    features, model, _ = trained
+    calls = {"n": 0}
+    real = NumberScorer.score_many
+
+    def failing(self: NumberScorer, *args: object, **kwargs: object) -> pl.DataFrame:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("scoring failed")
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(NumberScorer, "score_many", failing)
+    out = tmp_path / "out" / "scores.csv"
+    with pytest.raises(RuntimeError, match="scoring failed"):
+        score_numbers(features, out, model=model, chunk_rows=17, threads=2)
+    assert calls["n"] == 3
+    assert list(out.parent.iterdir()) == []  # no output, no temporary file left behind

@@ -53,7 +53,8 @@ class SichuanEvaluation:
     edges: int
     seconds: float
     models: tuple[ModelFigures, ...]
-    """The scorer, its boosting member alone, plain LightGBM at 0.5 (same folds)."""
+    """The boosting + forest blend, the boosted trees alone (the shipped scorer since
+    2026-12-04), plain LightGBM at 0.5 (same folds)."""
 
     @property
     def fraud_share(self) -> float:
@@ -85,8 +86,8 @@ def evaluate_sichuan(
     x = frame.drop("label")
     started = time.perf_counter()
     report = cross_validate(x, y, edges, folds=folds, seed=seed, on_fold=on_fold)
-    # The boosting member alone (the scorer before the forest joined), same folds: the paired
-    # comparison that justifies the blend.
+    # The boosting member alone (the shipped scorer: the forest left in issue #18 part 2), same
+    # folds: the paired comparison of the two.
     boosting = cross_validate(
         x,
         y,
@@ -111,8 +112,10 @@ def evaluate_sichuan(
         edges=0 if edges is None else edges.height,
         seconds=seconds,
         models=(
-            figures("telewarden scorer (55 + graph; boosting + forest, calibrated)", report.folds),
-            figures("its boosting member alone (55 + graph, calibrated)", boosting.folds),
+            figures("boosting + forest blend (55 + graph, calibrated)", report.folds),
+            figures(
+                "telewarden scorer: boosted trees alone (55 + graph, calibrated)", boosting.folds
+            ),
             figures("plain LightGBM on the 55, threshold 0.5 (same folds)", report.baseline),
         ),
     )
@@ -291,12 +294,12 @@ def _sichuan_markdown(result: SichuanEvaluation) -> str:
     scorer, boosting = result.models[0], result.models[1]
     lines += [
         "",
-        "Per fold (scorer): "
+        "Per fold (blend): "
         + ", ".join(
             f"AUC {f['auc']:.4f} / F1 {f['f1']:.4f} @ {f['threshold']:.3f}" for f in scorer.folds
         ),
         "",
-        "Per fold AUC, scorer minus boosting alone (paired): "
+        "Per fold AUC, blend minus boosting alone (paired): "
         + ", ".join(
             f"{r['auc']:.4f} - {b['auc']:.4f} = {r['auc'] - b['auc']:+.4f}"
             for r, b in zip(scorer.folds, boosting.folds, strict=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
@@ -22,6 +24,7 @@ from telewarden.adapters.files.quarantine import check_quarantine_share
 from telewarden.core.errors import InvalidInputError, NotFoundError
 from telewarden.core.features.sichuan import KEY
 from telewarden.services.number_inputs import (
+    FeaturesFile,
     iter_features,
     quarantine_path,
     read_edges,
@@ -135,6 +138,26 @@ class _StreamedTable:
         self.temporary.unlink(missing_ok=True)
 
 
+def _read_ahead(chunks: Iterator[FeaturesFile], pool: ThreadPoolExecutor) -> Iterator[FeaturesFile]:
+    """``chunks`` with the next one read on ``pool`` while the caller scores the current one.
+
+    At most two chunks are in memory (the one handed out and the one being read), so memory
+    stays bounded by the chunk; an error reading a chunk is raised where the chunk is asked for.
+    """
+    sentinel = object()
+
+    def step() -> Any:
+        return next(chunks, sentinel)
+
+    pending: Future[Any] = pool.submit(step)
+    while True:
+        chunk = pending.result()
+        if chunk is sentinel:
+            return
+        pending = pool.submit(step)
+        yield chunk
+
+
 def score_numbers(
     features_path: Path,
     output: Path,
@@ -160,6 +183,11 @@ def score_numbers(
     rows go to ``<output stem>.quarantine.csv``. An output that is an input is refused; a run
     that quarantines every row (or more than ``max_quarantine_share``) is InvalidInputError
     after writing.
+
+    With two threads or more, the work around the trees moves off the scoring thread too: the
+    next chunk is read and checked, and the previous chunk's scores written, on helper threads
+    while the current chunk is scored (Parquet and CSV I/O, Polars, the compiled trees and
+    LightGBM's contributions all release the GIL). One thread does everything in turn.
     """
     from telewarden.adapters.number_model import load_model
 
@@ -175,8 +203,14 @@ def score_numbers(
     bad_table: _StreamedTable | None = None  # quarantined rows, streamed too
     numbers = flagged = quarantined = 0
     key_column = KEY
+    # Helper threads (reader, writer) only with two threads or more; the writer's queue is one
+    # chunk deep (the write of chunk n is awaited before chunk n + 1's is queued).
+    reader = ThreadPoolExecutor(1, "score-read") if workers > 1 else None
+    writer = ThreadPoolExecutor(1, "score-write") if workers > 1 else None
+    written: Future[None] | None = None
+    chunks = iter_features(features_path, chunk_rows, encoding)
     try:
-        for chunk in iter_features(features_path, chunk_rows, encoding):
+        for chunk in _read_ahead(chunks, reader) if reader is not None else chunks:
             key_column = chunk.key_column
             if chunk.quarantine.height:
                 if bad_table is None:
@@ -190,7 +224,13 @@ def score_numbers(
                 out = out.rename({KEY: key_column})  # answer in the caller's own vocabulary
             numbers += out.height
             flagged += int(out["flagged"].sum())
-            table.write(out)
+            if written is not None:
+                written.result()
+            written = writer.submit(table.write, out) if writer is not None else None
+            if writer is None:
+                table.write(out)
+        if written is not None:
+            written.result()
         empty = pl.DataFrame(
             schema={
                 key_column: pl.String,
@@ -203,10 +243,17 @@ def score_numbers(
         if bad_table is not None:
             bad_table.commit(pl.DataFrame(schema={"line": pl.Int64, "reason": pl.String}))
     except BaseException:
+        for pool in (reader, writer):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
         table.discard()
         if bad_table is not None:
             bad_table.discard()
         raise
+    finally:
+        for pool in (reader, writer):
+            if pool is not None:
+                pool.shutdown(wait=True)
     bad_path = quarantine_path(output) if bad_table is not None else None
     check_quarantine_share(numbers + quarantined, quarantined, max_quarantine_share, bad_path)
     return ScoreReport(

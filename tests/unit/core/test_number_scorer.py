@@ -205,6 +205,34 @@ def test_explain_modes_and_threads_give_the_same_scores_and_reasons(
         scorer.score_many(frame, edges, explain="some")  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("forest_rounds", [0, 5])
+def test_reasons_carry_lightgbm_exact_contributions_on_any_thread_count(
+    forest_rounds: int,
+) -> None:
+    # The values shown to users are LightGBM's pred_contrib of the boosting member, scaled by
+    # its blend weight when there is a forest, whatever the threads or the rows explained.
+    frame, y, edges = _data()
+    scorer = NumberScorer(num_boost_round=20, forest_rounds=forest_rounds, calibration_folds=2)
+    scorer.fit(frame, y, edges)
+    x = scorer._matrix(frame, edges, scorer.known_)
+    assert scorer.booster_ is not None
+    want = np.asarray(scorer.booster_.predict(x, pred_contrib=True, num_threads=1))
+    a = scorer.blend_[0] if forest_rounds else 2.0
+    for threads in (1, 2):
+        got = scorer._contributions(x, threads)
+        features = len(scorer.feature_names_)
+        assert np.max(np.abs(got[:, :features] - 0.5 * a * want[:, :features])) <= 1e-9
+    flagged = scorer.score_many(frame, edges, threads=2).filter(pl.col("flagged"))
+    assert flagged.height > 0
+    rows = np.flatnonzero(scorer.score_many(frame, edges)["flagged"].to_numpy())
+    for i, reasons in zip(rows, flagged["reasons"], strict=True):
+        top = np.argsort(-want[i, :features], kind="stable")[: scorer.explain_top]
+        shown = [f"{scorer.feature_names_[j]}=" for j in top]
+        assert [r.split("=")[0] + "=" for r in reasons.split("; ")] == shown
+        values = [float(r.rsplit("(", 1)[1].rstrip(")")) for r in reasons.split("; ")]
+        assert values == [round(0.5 * a * want[i, j], 2) for j in top]
+
+
 def test_chunks_score_as_the_whole_frame(
     fitted: tuple[NumberScorer, pl.DataFrame, np.ndarray, pl.DataFrame],
 ) -> None:
