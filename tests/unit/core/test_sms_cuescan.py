@@ -3,7 +3,8 @@
 ``core/sms/cuescan.py`` finds each pattern's literal first words in the lower-cased text and
 tries ``pattern.match`` there (issue #18 part 3). The reference is the plain loop
 ``pattern.search(text)`` over every row, and ``ReferenceTyper.evidence`` /
-``_plain_raw_scores`` (the code before the speed work), on the shipped check sets, long
+``_plain_raw_scores`` (the code before the speed work), and the frozen ``notice_kind`` of
+``sms_model_reference.py``, on the shipped check sets, long
 messages made of them, random texts and generated ones.
 """
 
@@ -16,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from telewarden.core.sms import notices
 from telewarden.core.sms.cuescan import CueTable, literal_prefixes
 from telewarden.core.sms.fraud_typer import (
     _CASE_ODD_RE,
@@ -24,8 +26,10 @@ from telewarden.core.sms.fraud_typer import (
     _SCHEME_TABLE,
     FraudTyper,
 )
+from telewarden.core.sms.indicators import IndicatorExtractor
 from telewarden.core.sms.normalise import normalise
 
+from . import sms_model_reference as ref_model
 from . import sms_reference as ref
 from .sms_reference import sms_texts
 from .test_sms_fast_scoring import _check_texts, _plain_raw_scores, _random_texts
@@ -145,6 +149,13 @@ def test_literal_prefixes(source: str, flags: int, heads: tuple[str, ...] | None
     assert literal_prefixes(re.compile(source, flags)) == heads
 
 
+def test_character_classes_of_plain_characters_are_first_words() -> None:
+    pattern = re.compile(r"[\[【](?:链接|网址)|[Ab]x|[^a]y", re.IGNORECASE)
+    assert literal_prefixes(pattern) is None  # [^a] is not a list of characters
+    pattern = re.compile(r"[\[【](?:链接|网址)|[Ab]x", re.IGNORECASE)
+    assert literal_prefixes(pattern) == ("[链接", "[网址", "【链接", "【网址", "ax", "bx")
+
+
 def test_leftmost_match_among_several_starts() -> None:
     table = CueTable([re.compile(r"\bab+c|bb?c", re.IGNORECASE)], [None])
     assert table.prefixes == (("a", "b"),)
@@ -152,3 +163,22 @@ def test_leftmost_match_among_several_starts() -> None:
     for _ in range(2000):
         text = "".join(rng.choice("abc AB") for _ in range(rng.randint(0, 14)))
         assert _fast(table, text) == _plain(list(table.patterns), text), text
+
+
+def test_notice_rows_begin_with_literal_words() -> None:
+    # All but the digit-led rows are tried at their first words only.
+    assert sum(p is None for p in notices._TABLE.prefixes) <= 3
+
+
+def test_notice_kinds_equal_the_previous_ones_on_long_messages() -> None:
+    extractor = IndicatorExtractor()
+    official = extractor.official_domains
+    texts = _ALL_TEXTS[::2]
+    found = extractor.extract_many(texts, normalised=True)
+    kinds = [notices.notice_kind(t, i, official) for t, i in zip(texts, found, strict=True)]
+    assert kinds == [
+        ref_model.notice_kind(t, i, official) for t, i in zip(texts, found, strict=True)
+    ]
+    plain = [ref_model.notice_kind(t) for t in texts]
+    assert [notices.notice_kind(t) for t in texts] == plain
+    assert len({k for k in plain if k}) >= 4  # every shape seen

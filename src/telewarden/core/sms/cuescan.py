@@ -28,7 +28,7 @@ from typing import Any
 
 import ahocorasick
 
-__all__ = ["CueTable", "literal_prefixes"]
+__all__ = ["CueTable", "TextScan", "literal_prefixes"]
 
 _CASE_ODD_RE = re.compile("[\u0130\u0131\u017f\u212a]")
 _MAX_PREFIXES = 256
@@ -61,6 +61,14 @@ def _sequence(items: Any) -> tuple[list[str], bool]:
             prefixes = [p + h for p in prefixes for h in heads]
             if not all(complete for _, complete in alternatives):
                 return prefixes, False
+            continue
+        if op is sre.IN and all(
+            o is sre.LITERAL and _safe_char(chr(c)) for o, c in av
+        ):  # a class of plain characters, such as [$£€]
+            heads = list(dict.fromkeys(chr(c).lower() for _, c in av))
+            if len(prefixes) * len(heads) > _MAX_PREFIXES:
+                return prefixes, False
+            prefixes = [p + h for p in prefixes for h in heads]
             continue
         if op is sre.SUBPATTERN and not av[1] and not av[2]:
             heads, complete = _sequence(av[3])
@@ -150,13 +158,8 @@ class CueTable:
         self._automaton = _automaton(words)
         self._ascii_automaton = _automaton({w: v for w, v in words.items() if w.isascii()})
 
-    def any_match(self, text: str, lower: str | None = None) -> bool:
-        """Whether any row matches ``text``."""
-        return bool(self.first_matches(text, lower))
-
-    def first_matches(self, text: str, lower: str | None = None) -> list[tuple[int, re.Match[str]]]:
-        """``(row, pattern.search(text))`` for every row that matches, in row order."""
-        patterns = self.patterns
+    def scan(self, text: str, lower: str | None = None) -> TextScan:
+        """Where each row can match in ``text`` (one automaton pass); ask it with ``match``."""
         automaton: Any
         if text.isascii():
             automaton = self._ascii_automaton or _EMPTY
@@ -164,8 +167,7 @@ class CueTable:
             automaton = _EMPTY  # every row is searched (none has words)
         elif _CASE_ODD_RE.search(text):
             # str.lower does not find what re.IGNORECASE matches: every row, searched.
-            found = ((i, p.search(text)) for i, p in enumerate(patterns))
-            return [(i, m) for i, m in found if m]
+            return TextScan(self, text, None, set())
         else:
             automaton = self._automaton
         starts: dict[int, list[int]] = {}
@@ -180,18 +182,62 @@ class CueTable:
                 else:
                     starts[i] = [begin]
             searched.update(containing)
-        out: list[tuple[int, re.Match[str]]] = []
-        for i in sorted(searched.union(starts)):
-            pattern = patterns[i]
-            m: re.Match[str] | None = None
-            if i in starts:
-                match = pattern.match
-                for begin in sorted(starts[i]):
-                    m = match(text, begin)
-                    if m:
-                        break
-            else:
-                m = pattern.search(text)
+        return TextScan(self, text, starts, searched)
+
+    def any_match(self, text: str, lower: str | None = None) -> bool:
+        """Whether any row matches ``text``."""
+        scan = self.scan(text, lower)
+        return any(scan.match(i) for i in scan.rows())
+
+    def first_matches(self, text: str, lower: str | None = None) -> list[tuple[int, re.Match[str]]]:
+        """``(row, pattern.search(text))`` for every row that matches, in row order."""
+        scan = self.scan(text, lower)
+        found = ((i, scan.match(i)) for i in scan.rows())
+        return [(i, m) for i, m in found if m]
+
+
+class TextScan:
+    """The places where the rows of a :class:`CueTable` can match one text.
+
+    Parameters
+    ----------
+    table : CueTable
+        The rows.
+    text : str
+        The text.
+    starts : dict[int, list[int]] or None
+        For each row with literal first words, where they are in the text (None: the text
+        has a character ``str.lower`` does not fold as ``re`` does; every row is searched).
+    searched : set[int]
+        Rows without first words that may match (one of their needles is in the text).
+    """
+
+    __slots__ = ("searched", "starts", "table", "text")
+
+    def __init__(
+        self, table: CueTable, text: str, starts: dict[int, list[int]] | None, searched: set[int]
+    ) -> None:
+        self.table, self.text, self.starts, self.searched = table, text, starts, searched
+
+    def rows(self) -> list[int]:
+        """The rows that may match, in order."""
+        if self.starts is None:
+            return list(range(len(self.table.patterns)))
+        return sorted(self.searched.union(self.starts))
+
+    def match(self, row: int) -> re.Match[str] | None:
+        """``pattern.search(text)`` of the row."""
+        pattern = self.table.patterns[row]
+        if self.starts is None:
+            return pattern.search(self.text)
+        if self.table.prefixes[row] is None:
+            return pattern.search(self.text) if row in self.searched else None
+        begins = self.starts.get(row)
+        if begins is None:
+            return None
+        match, text = pattern.match, self.text
+        for begin in sorted(begins):
+            m = match(text, begin)
             if m:
-                out.append((i, m))
-        return out
+                return m
+        return None
