@@ -182,3 +182,34 @@ def test_notice_kinds_equal_the_previous_ones_on_long_messages() -> None:
     plain = [ref_model.notice_kind(t) for t in texts]
     assert [notices.notice_kind(t) for t in texts] == plain
     assert len({k for k in plain if k}) >= 4  # every shape seen
+
+
+# normalise: the spaced-letter guard now asks for the end of a word after the last letter, the
+# hxxp substitution for "xp" or "*p", and whitespace is always joined with str.split.
+_LETTERS = "abXY I a 中1_.,-*\t\n\u3000"
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    text=st.one_of(
+        st.text(alphabet=_LETTERS, max_size=40),
+        st.lists(st.sampled_from(["a", "B", " ", "  ", "hxxp", "h**ps", ":", "//", "x", "\n"])).map(
+            "".join
+        ),
+        sms_texts(),
+    )
+)
+def test_normalise_equals_the_plain_one(text: str) -> None:
+    assert normalise(text) == ref.normalise(text)
+
+
+def test_normalise_equals_the_plain_one_on_long_messages() -> None:
+    texts = _ALL_TEXTS + [
+        "Ok I am a b c.",
+        "F R E E",
+        "x a b c",
+        "hXXps://a.b",
+        "h*xp :x",
+        " a  b ",
+    ]
+    assert [normalise(t) for t in texts] == [ref.normalise(t) for t in texts]
