@@ -21,7 +21,7 @@ by row with ``pattern.search``, as before.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from re import _constants as sre
 from re import _parser as sre_parse
 from typing import Any
@@ -186,14 +186,41 @@ class CueTable:
 
     def any_match(self, text: str, lower: str | None = None) -> bool:
         """Whether any row matches ``text``."""
-        scan = self.scan(text, lower)
-        return any(scan.match(i) for i in scan.rows())
+        return bool(self.first_matches(text, lower, first_only=True))
 
-    def first_matches(self, text: str, lower: str | None = None) -> list[tuple[int, re.Match[str]]]:
-        """``(row, pattern.search(text))`` for every row that matches, in row order."""
+    def first_matches(
+        self, text: str, lower: str | None = None, *, first_only: bool = False
+    ) -> list[tuple[int, re.Match[str]]]:
+        """``(row, pattern.search(text))`` for every row that matches, in row order.
+
+        With ``first_only``, stop at the first row that matches.
+        """
         scan = self.scan(text, lower)
-        found = ((i, scan.match(i)) for i in scan.rows())
-        return [(i, m) for i, m in found if m]
+        starts = scan.starts
+        out: list[tuple[int, re.Match[str]]] = []
+        if starts is None:
+            rows: Iterable[int] = range(len(self.patterns))
+        elif not starts and not scan.searched:
+            return out  # nothing to try: the common case of a short message
+        else:
+            rows = sorted(scan.searched.union(starts))
+        patterns, prefixes, searched = self.patterns, self.prefixes, scan.searched
+        for i in rows:
+            pattern = patterns[i]
+            m: re.Match[str] | None = None
+            if starts is None or (prefixes[i] is None and i in searched):
+                m = pattern.search(text)
+            elif i in starts:
+                match = pattern.match
+                for begin in sorted(starts[i]):
+                    m = match(text, begin)
+                    if m:
+                        break
+            if m:
+                out.append((i, m))
+                if first_only:
+                    break
+        return out
 
 
 class TextScan:
