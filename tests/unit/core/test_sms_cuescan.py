@@ -217,7 +217,13 @@ def test_normalise_equals_the_plain_one_on_long_messages() -> None:
 
 def test_indicators_equal_the_plain_ones_on_long_messages() -> None:
     # The five-digit pre-check counts ASCII digits with str.count in an ASCII text.
-    texts = _ALL_TEXTS[::2] + ["call 0800 123", "call 08001 23", "٣٤۵७১ 12345", "1 2 3 4"]
+    texts = _ALL_TEXTS[::2] + [
+        "call 0800 123",
+        "call 08001 23",
+        "٣٤۵७১ 12345",
+        "1 2 3 4",
+        "call 99999",
+    ]
     fast, plain = IndicatorExtractor(), ref.ReferenceExtractor()
     found = fast.extract_many(texts, normalised=True)
     assert found == [plain.extract(t, normalised=True) for t in texts]
