@@ -228,3 +228,20 @@ def test_indicators_equal_the_plain_ones_on_long_messages() -> None:
     found = fast.extract_many(texts, normalised=True)
     assert found == [plain.extract(t, normalised=True) for t in texts]
     assert sum(len(f) for f in found) > 200
+
+
+@pytest.mark.parametrize("names", [("Acme Bank",), ("Acme Bank", "阿克米银行")])
+def test_brand_of_an_ascii_text_skips_the_non_ascii_names(names: tuple[str, ...]) -> None:
+    from telewarden.core.sms.indicators import Brand
+
+    typer = FraudTyper(brands=[Brand("acme", names)])
+    plain = ref.ReferenceTyper(brands=[Brand("acme", names)])
+    for text in [
+        "hello",
+        "ACME BANK alert",
+        "阿克米银行",
+        "x 阿克米银行 acme bank",
+        "",
+        *_ALL_TEXTS[:200],
+    ]:
+        assert typer._brand(text) == plain._brand(text), text
