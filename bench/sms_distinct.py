@@ -9,10 +9,10 @@ consecutive uci_sms messages, ~400 characters; 2,500, 500 with ``--small``) and 
 Chinese/English mix (zh_sms + uci_sms; 10,000, 2,000 with ``--small``). Each is classified
 in 2,000-message batches (``SmsClassifier._classify_distinct``, shipped model, default
 extractor of ``sms classify``) by the previous code and by the current code, alternately, three rounds. The
-previous code is the SMS model, notice and fraud-typer modules (``classifier.py``,
-``notices.py``, ``fraud_typer.py``, ``inspector.py`` of ``core/sms``) read from git at
-``--base`` (default: the commit before this work) and run beside the current package; the
-rest (normalisation, indicators) is shared. Prints CPU microseconds per message
+previous code is the normalisation, SMS model, notice and fraud-typer modules
+(``normalise.py``, ``classifier.py``, ``notices.py``, ``fraud_typer.py``, ``inspector.py`` of
+``core/sms``) read from git at ``--base`` (default: the commit before this work) and run
+beside the current package; the rest (indicators) is shared. Prints CPU microseconds per message
 (``time.process_time``), wall microseconds, messages per CPU second, the ratio, and whether
 every result (verdict, score bits, indicators, evidence, fraud types) is identical; then the
 same for the model's scores alone (``SmsModel.decision_many``).
@@ -39,7 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # The branch point of issue #18 part 3's scoring work (bench/sms_score.py's commit).
 BASE = "f3953cf"
 BATCH = 2_000
-MODULES = ("classifier", "notices", "fraud_typer", "inspector")
+# Loaded in this order, each importing the old versions of those before it.
+MODULES = ("normalise", "classifier", "notices", "fraud_typer", "inspector")
 
 
 def _read(path: Path) -> list[str]:

@@ -274,7 +274,9 @@ def _plain_brand(typer: FraudTyper, text: str) -> str | None:
 
 def test_brands_equal_the_previous_ones() -> None:
     typer = FraudTyper()
-    names = list(typer._latin_names)
+    # Sorted: the lexicon's order of names of one length follows string hashing, which changes
+    # between processes, and with it the texts drawn below (the count ranged over 995-1,000+).
+    names = sorted(typer._latin_names)
     rng = random.Random(8)
     # Names run together, overlapping and inside words, in any case.
     texts = [
@@ -284,4 +286,4 @@ def test_brands_equal_the_previous_ones() -> None:
     texts += [t.upper() for t in texts[:500]] + _check_texts() + _random_texts(300, seed=9)
     found = [typer._brand(t) for t in texts]
     assert found == [_plain_brand(typer, t) for t in texts]
-    assert sum(f is not None for f in found) > 1000
+    assert sum(f is not None for f in found) > 1000, sum(f is not None for f in found)

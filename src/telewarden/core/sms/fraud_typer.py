@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import ahocorasick
 
+from telewarden.core.sms.cuescan import CueTable
 from telewarden.core.sms.fraud_types_data import PARENT_TYPES
 from telewarden.core.sms.fraudtypes import TAXONOMY, FraudType
 from telewarden.core.sms.indicators import DEFAULT_BRANDS, SCAM_KINDS, Brand, Indicator
@@ -195,28 +195,14 @@ _CUES_WITH_NEEDLES = tuple(zip(_COMPILED_CUES, _CUE_NEEDLES, strict=True))
 _SCHEME_CUES = tuple(row for row in _CUES_WITH_NEEDLES if row[0][0] == "scheme")
 
 
-def _needle_automaton(rows: tuple[tuple[object, tuple[str, ...] | None], ...]) -> Any:
-    """One Aho-Corasick pass over a text finds which of ``rows`` have a needle in it
-    (None when no row has one)."""
-    by_needle: dict[str, list[int]] = {}
-    for i, (_, needles) in enumerate(rows):
-        for needle in needles or ():
-            by_needle.setdefault(needle, []).append(i)
-    if not by_needle:
-        return None
-    automaton = ahocorasick.Automaton()
-    for needle, idx in by_needle.items():
-        automaton.add_word(needle, tuple(idx))
-    automaton.make_automaton()
-    return automaton
-
-
-# Asked for every message the model scores ok that names no brand: one pass of the automaton
-# (about 1 us) instead of up to 20 substring scans and regex searches.
-_SCHEME_AUTOMATON = _needle_automaton(_SCHEME_CUES)
-# The same for every row of the cue table (rows without needles are always searched).
-_CUE_AUTOMATON = _needle_automaton(_CUES_WITH_NEEDLES)
-_ROWS_WITHOUT_NEEDLES = tuple(i for i, (_, n) in enumerate(_CUES_WITH_NEEDLES) if n is None)
+# One Aho-Corasick pass over the lower-cased text, then each row tried only where one of its
+# literal first words is (rows without: searched when one of their needles is in the text;
+# see core/sms/cuescan.py). With the needles alone, searching the rows whose needle is in
+# the text still cost ~31 us a message on 400 English characters, mostly rows whose needle
+# is a common fragment ("ring" of "during", "send", "won") and whose \b-led, case-insensitive
+# pattern cannot skip ahead.
+_CUE_TABLE = CueTable([p for _, p, _ in _COMPILED_CUES], _CUE_NEEDLES)
+_SCHEME_TABLE = CueTable([p for (_, p, _), _ in _SCHEME_CUES], [n for _, n in _SCHEME_CUES])
 
 
 SCHEME_EXTRA = 1.0
@@ -293,7 +279,8 @@ class FraudTyper:
         names = sorted({n for b in self.brands for n in b.names}, key=len, reverse=True)
         # Plain literal alternations (no look-arounds) keep re's fast literal scan; Latin
         # names are then checked as whole words, so "EMS" does not fire inside "items".
-        self._cjk_re = re.compile("|".join(re.escape(n) for n in names if not n.isascii()))
+        self._cjk_names = tuple(n for n in names if not n.isascii())
+        self._cjk_re = re.compile("|".join(re.escape(n) for n in self._cjk_names))
         self._latin_names = tuple(n.lower() for n in names if n.isascii())
         self._latin_re = re.compile("|".join(re.escape(n) for n in self._latin_names))
         # Whether any Latin name is in a message, in one pass: with the 78 Latin-script names
@@ -304,10 +291,10 @@ class FraudTyper:
             self._latin_automaton.add_word(name, name)
         if self._latin_names:
             self._latin_automaton.make_automaton()
-        # The lexicon rows, numbered; those made of literal words only are searched when one
-        # of their words is in the message (one automaton pass), the others always: a scam
-        # message's ~200 lexicon searches cost ~700 us on 400 English characters, where most
-        # words are absent.
+        # The lexicon rows, numbered; each is tried where one of its literal first words is
+        # (one automaton pass, core/sms/cuescan.py), the others searched when one of their
+        # words is in the message or, without words, always: a scam message's ~200 lexicon
+        # searches cost ~700 us on 400 English characters, where most words are absent.
         rows = [(code, ftype.lexicon) for code, ftype in taxonomy.items()]
         self._lexicon_rows = tuple(
             (
@@ -320,11 +307,15 @@ class FraudTyper:
             for code, lexicon in rows
         )
         flat = [entry for _, entries in self._lexicon_rows for entry in entries]
-        self._always_searched = frozenset(i for i, e in enumerate(flat) if e[2] is None)
-        self._lexicon_automaton = _needle_automaton(tuple((None, e[2]) for e in flat))
+        self._lexicon_table = CueTable([e[0] for e in flat], [e[2] for e in flat])
+        self._lexicon_of_row = tuple(
+            (code, weight) for code, entries in self._lexicon_rows for _, weight, _ in entries
+        )
 
     def _brand(self, text: str) -> str | None:
-        m = self._cjk_re.search(text)
+        # The non-ASCII names cannot be in an ASCII text (1.2 us of regex scan on 400
+        # characters); with no such name the empty pattern matches "", which is returned.
+        m = None if text.isascii() and self._cjk_names else self._cjk_re.search(text)
         if m:
             return m.group(0)
         if _LATIN_LETTER_RE.search(text):
@@ -353,37 +344,26 @@ class FraudTyper:
     @staticmethod
     def _has_scheme(text: str, lower: str) -> bool:
         """Whether a ``scheme`` cue row matches (an anchor of the scam rule)."""
-        if text.isascii() or not _CASE_ODD_RE.search(text):
-            rows: set[int] = set()
-            for _, idx in _SCHEME_AUTOMATON.iter(lower):
-                rows.update(idx)
-            return any(_SCHEME_CUES[i][0][1].search(text) for i in sorted(rows))
-        return any(pattern.search(text) for (_, pattern, _), _ in _SCHEME_CUES)
+        return _SCHEME_TABLE.any_match(text, lower)
 
     def raw_scores(self, text: str) -> dict[str, tuple[float, tuple[str, ...]]]:
         """Summed cue weight and matched fragments for every type with at least one cue."""
         out: dict[str, tuple[float, tuple[str, ...]]] = {}
-        searched: frozenset[int] | set[int] | None = None
-        if self._lexicon_automaton is not None and (
-            text.isascii() or not _CASE_ODD_RE.search(text)
-        ):
-            searched = set(self._always_searched)
-            for _, idx in self._lexicon_automaton.iter(text.lower()):
-                searched.update(idx)
-        i = -1
-        for code, entries in self._lexicon_rows:
-            raw = 0.0
-            cues: list[str] = []
-            for pattern, weight, _ in entries:
-                i += 1
-                if searched is not None and i not in searched:
-                    continue  # none of its words is in the text: no match
-                m = pattern.search(text)
-                if m:
-                    raw += weight
-                    cues.append(m.group(0))
-            if raw:
-                out[code] = (raw, tuple(cues))
+        of_row = self._lexicon_of_row
+        current: str | None = None
+        raw = 0.0
+        cues: list[str] = []
+        # Rows come in order, so a type's matches are consecutive and its cues in row order.
+        for i, m in self._lexicon_table.first_matches(text):
+            code, weight = of_row[i]
+            if code != current:
+                if current is not None and raw:
+                    out[current] = (raw, tuple(cues))
+                current, raw, cues = code, 0.0, []
+            raw += weight
+            cues.append(m.group(0))
+        if current is not None and raw:
+            out[current] = (raw, tuple(cues))
         return out
 
     def rank(self, text: str, top_k: int = 3) -> tuple[TypeScore, ...]:
@@ -459,20 +439,10 @@ class FraudTyper:
         lower = text.lower()
         if require_anchor and not cues and not self._has_scheme(text, lower):
             return _NO_EVIDENCE
-        rows: Iterable[tuple[tuple[str, re.Pattern[str], float], object]]
-        if text.isascii() or not _CASE_ODD_RE.search(text):
-            # The rows with a needle in the text (one automaton pass) and those without needles.
-            found = set(_ROWS_WITHOUT_NEEDLES)
-            for _, idx in _CUE_AUTOMATON.iter(lower):
-                found.update(idx)
-            rows = [_CUES_WITH_NEEDLES[i] for i in sorted(found)]
-        else:
-            rows = _CUES_WITH_NEEDLES
-        for (family, pattern, weight), _ in rows:
-            m = pattern.search(text)
-            if m:
-                score += weight
-                cues.append(f"{family}:{m.group(0)}")
-                if family == "scheme":
-                    score += _scheme_extra(pattern, text)
+        for i, m in _CUE_TABLE.first_matches(text, lower):
+            family, pattern, weight = _COMPILED_CUES[i]
+            score += weight
+            cues.append(f"{family}:{m.group(0)}")
+            if family == "scheme":
+                score += _scheme_extra(pattern, text)
         return ScamEvidence(round(score, 3), tuple(cues))

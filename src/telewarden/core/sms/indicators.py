@@ -298,6 +298,7 @@ _URL_PRE_GUARD_RE = re.compile(rf"\.[{_CI_LETTERS}](?<=[0-9{_CI_LETTERS}]\.[{_CI
 _IDN_RE = re.compile(r"(?<![\w.-])((?:[\w-]+\.)+(?:com|cn|net|org|xyz|top))(?![\w-])")
 # Its end, which every match has: searched first because it starts with a literal.
 _IDN_GUARD_RE = re.compile(r"\.(?:com|cn|net|org|xyz|top)(?![\w-])")
+_ASCII_DIGITS = "0123456789"
 _DIGIT_RE = re.compile(r"\d")
 _IP_RE = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 _NUMBER_RE = re.compile(r"(?<![A-Za-z0-9.])(?:\+|00)?\d(?:[\d\- ]{3,22})\d(?![A-Za-z0-9])")
@@ -667,8 +668,12 @@ class IndicatorExtractor:
                     not label.isascii() and label.isalnum() for label in host.split(".")
                 ):
                     found.append(self._idn(host, host))
-        # At least five digits anywhere (what the number pattern below needs at the least).
-        if len(_DIGIT_RE.findall(text)) >= 5:
+        # At least five digits anywhere (what the number pattern below needs at the least). In
+        # an ASCII text \d is 0-9 only: ten str.count scans (~1 us on 400 characters) instead of
+        # a list of every digit (~5 us).
+        if (
+            sum(map(text.count, _ASCII_DIGITS)) if text.isascii() else len(_DIGIT_RE.findall(text))
+        ) >= 5:
             self._numbers(text, found, analyse)
         if len(text) >= 14:
             self._crypto(text, found)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable
 
+from telewarden.core.sms.cuescan import CueTable, TextScan, literal_prefixes
 from telewarden.core.sms.indicators import SCAM_KINDS, Indicator, IndicatorKind
 
 __all__ = ["NOTICE_SHAPES", "any_of", "notice_kind"]
@@ -204,28 +205,49 @@ def any_of(source: str, flags: int = 0) -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(s, flags) for s in sources)
 
 
-# The patterns above as any_of splits them (same yes or no, see any_of), and each shape's parts.
-_VETO = any_of(_VETO_RE.pattern, re.IGNORECASE)
-_ADVISORY = any_of(_ADVISORY_RE.pattern, re.IGNORECASE)
-_ADVISORY_VETO = any_of(_ADVISORY_VETO_RE.pattern, re.IGNORECASE)
-_CONTACT = any_of(_CONTACT_RE.pattern, re.IGNORECASE)
-_SHAPE_TESTS = tuple(
-    (kind, tuple(any_of(part, re.IGNORECASE) for part in parts)) for kind, parts in _SHAPE_PARTS
-)
+# Every pattern below is a row of one CueTable (core/sms/cuescan.py): one automaton pass over
+# the message finds where each row can start, and a row is then tried there only. A group is
+# the alternatives of one source, split by any_of and again into those that begin with
+# literal words and the others (searched as before): the cased rows, which start with ``\b``
+# or a letter under IGNORECASE, cost up to 54 us each on 400 English characters.
+_ROWS: list[re.Pattern[str]] = []
 
 
-def _found(patterns: tuple[re.Pattern[str], ...], text: str, last_start: int) -> bool:
-    """Whether one of the patterns matches starting at or before ``last_start``."""
-    for pattern in patterns:
+def _group(source: str, flags: int = re.IGNORECASE) -> tuple[int, ...]:
+    """The rows (appended to ``_ROWS``) one of which matches exactly when ``source`` does."""
+    alternatives = _alternatives(source)
+    led = [a for a in alternatives if literal_prefixes(re.compile(a, flags)) is not None]
+    rest = [a for a in alternatives if literal_prefixes(re.compile(a, flags)) is None]
+    patterns = [p for part in (led, rest) if part for p in any_of("|".join(part), flags)]
+    _ROWS.extend(patterns)
+    return tuple(range(len(_ROWS) - len(patterns), len(_ROWS)))
+
+
+# The patterns above as groups of rows (same yes or no, see any_of), and each shape's parts.
+_VETO = _group(_VETO_RE.pattern)
+_ADVISORY = _group(_ADVISORY_RE.pattern)
+_ADVISORY_VETO = _group(_ADVISORY_VETO_RE.pattern)
+_CONTACT = _group(_CONTACT_RE.pattern)
+_SHAPE_TESTS = tuple((kind, tuple(_group(part) for part in parts)) for kind, parts in _SHAPE_PARTS)
+_TABLE = CueTable(_ROWS, [None] * len(_ROWS))
+
+
+def _found(rows: tuple[int, ...], text: str, last_start: int, scan: TextScan | None = None) -> bool:
+    """Whether one of the rows matches starting at or before ``last_start``."""
+    if scan is None:
+        scan = _TABLE.scan(text)
+    for row in rows:
         # The leftmost match: if it starts too late, so does every other.
-        m = pattern.search(text)
+        m = scan.match(row)
         if m is not None and m.start() <= last_start:
             return True
     return False
 
 
-def _shape(text: str) -> str | None:
+def _shape(text: str, scan: TextScan | None = None) -> str | None:
     """``NOTICE_SHAPES``' first kind whose pattern matches (the same answer, faster)."""
+    if scan is None:
+        scan = _TABLE.scan(text)
     end = len(text)
     # ``^(?=.*PART)``: PART must start on the first line (``.`` stops at a line feed).
     first_line_end = text.find("\n")
@@ -233,7 +255,7 @@ def _shape(text: str) -> str | None:
         first_line_end = end
     for kind, parts in _SHAPE_TESTS:
         last = end if len(parts) == 1 else first_line_end
-        if all(_found(part, text, last) for part in parts):
+        if all(_found(part, text, last, scan) for part in parts):
             return kind
     return None
 
@@ -274,16 +296,17 @@ def notice_kind(
     True
     """
     indicators = tuple(indicators)
+    scan = _TABLE.scan(text)
     if (
         not indicators
-        and _found(_ADVISORY, text, len(text))
-        and not _found(_CONTACT, text, len(text))
-        and not _found(_ADVISORY_VETO, text, len(text))
+        and _found(_ADVISORY, text, len(text), scan)
+        and not _found(_CONTACT, text, len(text), scan)
+        and not _found(_ADVISORY_VETO, text, len(text), scan)
     ):
         # An anti-fraud advisory names the scams it warns of; with no link, number or
         # contact to reach, it asks nothing of the reader.
         return "advisory"
-    if _found(_VETO, text, len(text)):
+    if _found(_VETO, text, len(text), scan):
         return None
     for ind in indicators:
         if ind.kind in SCAM_KINDS or ind.kind is IndicatorKind.SHORT_LINK:
@@ -296,4 +319,4 @@ def notice_kind(
     # ("【工商银行】") is.
     if ("[" in text or "【" in text) and _PLACEHOLDER_RE.search(text):
         return None
-    return _shape(text)
+    return _shape(text, scan)
