@@ -506,7 +506,8 @@ def _print_nats(result: dict[str, float], total: int) -> None:
         f"{result['events_per_active_s']:,.0f}/s active, {result['messages']:,.0f} messages "
         f"published, workers' CPU {result['cpu_s']:.1f} s; loop steps alone "
         f"{result['loop_events_per_s']:,.0f} events/s (active/loop alone "
-        f"{result['events_per_active_s'] / result['loop_events_per_s']:.2f}x); lag p50 {result['lag_p50_s']:.3f} s, "
+        f"{result['events_per_active_s'] / max(result['loop_events_per_s'], 1e-9):.2f}x); "
+        f"lag p50 {result['lag_p50_s']:.3f} s, "
         f"p99 {result['lag_p99_s']:.3f} s",
         flush=True,
     )
