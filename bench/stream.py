@@ -37,6 +37,10 @@ and 5,000, both paths, to show where the batch path's fixed cost per batch stops
 
 ``--profile`` instead runs the whole loop once under ``cProfile`` (CPU time, batch 20,000) and
 prints the cumulative seconds of each stage.
+
+``--screening`` instead runs the whole loop and screening alone (batch 20,000) with each way of
+analysing a batch's non-mobile numbers, in bulk always (the previous path) and one by one when
+there are few (now), and prints the CPU and wall ratios (the decisions are checked identical).
 """
 
 from __future__ import annotations
@@ -195,6 +199,45 @@ def detection_by_batch_size(
             seconds.append(time.process_time() - cpu)
         out.append((size, seconds[0], seconds[1]))
     return out
+
+
+def screening_paths(records: Path, events: pl.DataFrame, batch: int) -> dict[str, float]:
+    """The whole loop and screening alone with each way of analysing a batch's few non-mobile
+    numbers: in bulk whatever their count (the previous path, ``_BULK_FROM = 0``) and one by
+    one below ``_BULK_FROM`` (now). Run previous, now, now, previous (load drifts) and keep
+    each path's smaller CPU and wall seconds; the decisions must be identical."""
+    from telewarden.core.screening import batch as screening_batch
+
+    default = screening_batch._BULK_FROM
+    columns = ["position", "channel", "caller", "callee", "ingress", "at", "text"]
+    out: dict[str, float] = {}
+    decisions: dict[str, list[pl.DataFrame]] = {}
+    try:
+        for name in ("previous", "now", "now", "previous"):
+            screening_batch._BULK_FROM = 0 if name == "previous" else default
+            loop = whole_loop(records)
+            got = decisions[name] = []
+            wall, cpu = time.perf_counter(), time.process_time()
+            for chunk in micro_batches(events, batch):
+                got.append(loop.step(chunk).decisions)
+            _keep_least(out, f"{name}_loop_cpu_s", time.process_time() - cpu)
+            _keep_least(out, f"{name}_loop_wall_s", time.perf_counter() - wall)
+            out[f"{name}_warnings"] = loop.counters.warnings
+            screener = make_loop(records, allow=enterprise_registry()).screener()
+            wall, cpu = time.perf_counter(), time.process_time()
+            for chunk in micro_batches(events, batch):
+                decide_frame(screener, chunk.select(columns))
+            _keep_least(out, f"{name}_alone_cpu_s", time.process_time() - cpu)
+            _keep_least(out, f"{name}_alone_wall_s", time.perf_counter() - wall)
+    finally:
+        screening_batch._BULK_FROM = default
+    if not pl.concat(decisions["previous"]).equals(pl.concat(decisions["now"])):
+        raise SystemExit("the loop's decisions differ between the two number paths")
+    return out
+
+
+def _keep_least(out: dict[str, float], key: str, seconds: float) -> None:
+    out[key] = min(out.get(key, seconds), seconds)
 
 
 def profile(records: Path, events: pl.DataFrame, batch: int) -> dict[str, float]:
@@ -393,6 +436,11 @@ def main() -> None:
         action="store_true",
         help="only profile the whole loop (batch 20,000): CPU seconds per stage",
     )
+    parser.add_argument(
+        "--screening",
+        action="store_true",
+        help="only the screening stage's number paths, previous and now (batch 20,000)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         records = args.records
@@ -420,6 +468,19 @@ def main() -> None:
             for workers in (1, 2):
                 _print_nats(on_nats(records, args.nats, workers, args.nats_rate,
                                     args.nats_batch_events, args.nats_linger), events.height)  # fmt: skip
+            return
+        if args.screening:
+            r = screening_paths(records, events, 20_000)
+            for part, what in (("loop", "whole loop"), ("alone", "screening alone")):
+                prev, now = r[f"previous_{part}_cpu_s"], r[f"now_{part}_cpu_s"]
+                print(
+                    f"{what}, batch 20,000, bulk number path (previous) {prev:.2f} CPU s "
+                    f"({events.height / prev:,.0f}/CPU-s), few numbers one by one (now) "
+                    f"{now:.2f} CPU s ({events.height / now:,.0f}/CPU-s): {prev / now:.2f}x in "
+                    f"CPU time, {r[f'previous_{part}_wall_s'] / r[f'now_{part}_wall_s']:.2f}x "
+                    "in wall time"
+                )
+            print(f"decisions identical; {r['now_warnings']:,.0f} warnings")
             return
         if args.profile:
             stages = profile(records, events, 20_000)

@@ -12,6 +12,7 @@ from telewarden.core.detectors import BatchDetector
 from telewarden.core.detectors.streaming import DetectorConfig, StreamDetector
 from telewarden.core.ports import Flag
 from telewarden.core.screening import ListEntry, MatchKind, NumberList, Screener
+from telewarden.core.screening import batch as screening_batch
 from telewarden.services.live_loop import (
     LOOP_EVENT_SCHEMA,
     LiveLoop,
@@ -162,3 +163,18 @@ def test_the_batch_detector_gives_the_per_call_detectors_verdicts_and_flags(
 def test_flag_keys_name_source_and_subject() -> None:
     flag = Flag(BANK[0], "msisdn", "sim_bank_imei", T0, "three SIMs")
     assert flag_key(flag) == f"sim_bank_imei:{BANK[0]}"
+
+
+def test_screening_a_batchs_few_new_numbers_one_by_one_changes_no_verdict(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The previous path: every batch's non-mobile numbers through the bulk tables.
+    monkeypatch.setattr(screening_batch, "_BULK_FROM", 0)
+    reference, reference_loop = _run(batch_size=7, detector=BatchDetector)
+    monkeypatch.undo()
+    got, loop = _run(batch_size=7, detector=BatchDetector)
+    assert got.equals(reference)
+    timings = ("screen_s", "detect_s", "dispose_s", "warn_s")
+    counters = {k: v for k, v in loop.counters.as_dict().items() if k not in timings}
+    want = {k: v for k, v in reference_loop.counters.as_dict().items() if k not in timings}
+    assert counters == want and counters["rescreened"] > 0

@@ -704,6 +704,10 @@ def analyse_international(
     plan = plan or compile_plan()
     series = raws if isinstance(raws, pl.Series) else pl.Series("raw", list(raws), dtype=pl.String)
     frame, rest = _international(series.alias("raw").cast(pl.String))
+    if frame.height == 0:
+        # Nothing for the tables (a live loop's later batches often bring no new foreign
+        # number): skip the fixed cost of the bulk path.
+        return pl.DataFrame(schema=INFO_SCHEMA), rest.get_column("raw")
     intl = pl.col("_intl")
     # _extract_country_code: country codes are prefix-free, so the first hit is the only one.
     cc = (

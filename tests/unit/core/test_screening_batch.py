@@ -27,6 +27,7 @@ from telewarden.core.screening import (
     ScreeningEvent,
     decide_frame,
 )
+from telewarden.core.screening import batch as screening_batch
 
 T0 = dt.datetime(2026, 5, 20, tzinfo=dt.UTC)
 SUBSCRIBERS = [f"13{d}{i:08d}" for d in range(10) for i in range(0, 10**8, 10**7)]
@@ -346,3 +347,39 @@ def test_mobile_template_rows_are_kept_per_analyser_and_dropped_with_its_cache()
     ]
     (table,) = numbers.derived.values()
     assert sorted(table["_prefix"].to_list()) == ["13800", "15000"]
+
+
+@pytest.mark.parametrize("bulk_from", [0, 10**9], ids=["in-bulk", "one-by-one"])
+def test_number_facts_in_bulk_and_one_by_one_give_decides_frame(
+    monkeypatch: pytest.MonkeyPatch, bulk_from: int
+) -> None:
+    # A frame with fewer than _BULK_FROM distinct strings that are not mainland mobiles (a
+    # live loop's micro-batch) has them analysed one by one; more go through the bulk tables.
+    # Either way the frame is decide's.
+    seen: list[int] = []
+    bulk = screening_batch.analyse_frame
+
+    def spy(numbers: object, raws: pl.Series) -> pl.DataFrame:
+        seen.append(raws.len())
+        return bulk(numbers, raws)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(screening_batch, "analyse_frame", spy)
+    monkeypatch.setattr(screening_batch, "_BULK_FROM", bulk_from)
+    strays = FOREIGN + SERVICES + FAKES + INVALID + EMERGENCY + NEAR_MOBILES + DOMESTIC
+    frame = pl.concat(
+        [
+            mixed_events(11, 2000).select("caller", "callee", "channel", "ingress"),
+            pl.DataFrame(
+                {
+                    "caller": strays,
+                    "callee": strays[::-1],
+                    "channel": ["call", "sms"] * (len(strays) // 2) + ["call"] * (len(strays) % 2),
+                    "ingress": ["international"] * len(strays),
+                }
+            ),
+        ]
+    )
+    got = decide_frame(build_screener(), frame)
+    # A fresh screener, so the reference never reads what the frame path left in the cache.
+    assert observed(got) == expected(build_screener(), frame)
+    assert bool(seen) == (bulk_from == 0) and (not seen or max(seen) > 0)

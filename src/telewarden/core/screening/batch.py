@@ -9,7 +9,9 @@ looked up from the outcome. Facts come from the same extraction as on the per-ev
   string: explicit international numbers in bulk from the compiled numbering plan
   (:func:`telewarden.core.numbering.analyse_frame`, exact agreement with the per-string
   analysis; not written to the number cache), everything else through
-  :meth:`NumberIntel.analyse_many`. Mainland mobiles written as 11
+  :meth:`NumberIntel.analyse_many`; when fewer than ``_BULK_FROM`` strings remain (a live
+  loop's micro-batch brings a few dozen), all of them go one by one through the number cache,
+  since the bulk path's fixed cost is larger. Mainland mobiles written as 11
   digits, ``+86`` or ``0086`` plus 11 digits (most distinct numbers in real traffic) skip even
   that: they are recognised with string expressions and take their fields from
   :meth:`NumberIntel.mobile_template`, one call per distinct prefix (their results are not
@@ -33,7 +35,7 @@ from typing import Any
 
 import polars as pl
 
-from telewarden.core.numbering import analyse_frame
+from telewarden.core.numbering import analyse_frame, infos_frame
 from telewarden.core.numbers import MOBILE_TEMPLATE_DIGITS, NumberIntel
 from telewarden.core.screening.conditions import (
     AllOf,
@@ -222,6 +224,10 @@ def _templates(numbers: NumberIntel, prefixes: pl.Series) -> pl.DataFrame:
     return table
 
 
+_BULK_FROM = 128
+"""Fewest strings :func:`analyse_frame` takes in bulk; fewer are analysed one by one."""
+
+
 def _number_table(
     numbers: NumberIntel, raws: pl.Series, role: str, attributes: set[str]
 ) -> pl.DataFrame:
@@ -236,9 +242,15 @@ def _number_table(
         mobiles = _mobile_table(numbers, raws, role).select(list(schema))
         parts.append(mobiles)
         raws = _others(raws, mobiles)
-    # Explicit international numbers (most distinct foreign callers) are answered from the
-    # compiled numbering plan in bulk, the rest one by one through the number cache.
-    infos = analyse_frame(numbers, raws)
+    if raws.len() >= _BULK_FROM:
+        # Explicit international numbers (most distinct foreign callers) are answered from the
+        # compiled numbering plan in bulk, the rest one by one through the number cache.
+        infos = analyse_frame(numbers, raws)
+    else:
+        # A few strings (a live loop's micro-batch holds a few dozen distinct numbers that are
+        # not mainland mobiles): the bulk path's fixed cost, about 8 ms a frame, is more than
+        # analysing them one by one through the number cache (under 0.1 ms each).
+        infos = infos_frame(numbers.analyse_many(raws.to_list()))
     parts.append(
         infos.select(
             pl.col("raw").alias("_raw"), *(pl.col(n).alias(f"{role}.{n}") for n in names)
@@ -257,7 +269,7 @@ def _others(raws: pl.Series, answered: pl.DataFrame) -> pl.Series:
 # -- lazy groups -------------------------------------------------------------------------------
 
 
-def _listing_table(snap: PolicySnapshot, e164s: list[str], role: str) -> pl.DataFrame:
+def _listing_table(snap: PolicySnapshot, e164s: pl.Series, role: str) -> pl.DataFrame:
     """Per distinct E.164: the list facts and injected lookups of ``role``."""
     lookup_names = [name for name, _ in snap.lookups]
     schema: dict[str, pl.DataType] = {f"{role}.e164": pl.String()}
@@ -265,8 +277,8 @@ def _listing_table(snap: PolicySnapshot, e164s: list[str], role: str) -> pl.Data
     schema |= {f"{role}.{name}": pl.String() for name in lookup_names}
     columns: dict[str, list[Any]] = {name: [] for name in schema}
     listing = snap.listing
-    e164s, unlisted = _listed_candidates(snap, e164s)
-    for e164 in e164s:
+    listed, unlisted = _listed_candidates(snap, e164s)
+    for e164 in listed:
         facts = listing(e164)
         columns[f"{role}.e164"].append(e164)
         columns[f"{role}.allow_listed"].append(facts.allow_listed)
@@ -289,15 +301,15 @@ def _listing_table(snap: PolicySnapshot, e164s: list[str], role: str) -> pl.Data
     return table
 
 
-def _listed_candidates(snap: PolicySnapshot, e164s: list[str]) -> tuple[list[str], pl.Series]:
+def _listed_candidates(snap: PolicySnapshot, e164s: pl.Series) -> tuple[list[str], pl.Series]:
     """Split ``e164s`` into the numbers a list entry or a lookup may name, and the rest.
 
     A superset of the matches, computed on the column: exact patterns, prefixes of each length
     present, and the numbers a lookup offers as ``candidates()``. A lookup without that method
     gets every number. Only the first part goes through ``snap.listing`` one by one.
     """
-    column = pl.Series("e164", e164s, dtype=pl.String)
-    hit = pl.Series("hit", [False] * len(e164s), dtype=pl.Boolean)
+    column = e164s.cast(pl.String).alias("e164")
+    hit = pl.repeat(False, column.len(), dtype=pl.Boolean, eager=True).alias("hit")
     for lst in (snap.allow, snap.deny):
         if not lst.active:
             continue
@@ -310,7 +322,7 @@ def _listed_candidates(snap: PolicySnapshot, e164s: list[str]) -> tuple[list[str
     for _, lookup in snap.lookups:
         candidates = getattr(lookup, "candidates", None)
         if candidates is None:
-            return e164s, column.clear()
+            return column.to_list(), column.clear()
         hit = hit | column.is_in(pl.Series(list(candidates()), dtype=pl.String))
     return column.filter(hit).to_list(), column.filter(~hit)
 
@@ -477,7 +489,9 @@ def _with_listing(snap: PolicySnapshot, table: pl.DataFrame, role: str) -> pl.Da
     rules: it is one look-up per number, and it keeps the facts off the per-row joins.
     """
     key = f"{role}.e164"
-    e164s = [] if snap.lists_are_empty else table.get_column(key).drop_nulls().unique().to_list()
+    e164s = table.get_column(key).drop_nulls().unique()
+    if snap.lists_are_empty:
+        e164s = e164s.clear()
     return table.join(_listing_table(snap, e164s, role), on=key, how="left")
 
 
