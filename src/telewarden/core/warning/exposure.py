@@ -563,9 +563,16 @@ class ExposureIndex:
         segment = np.cumsum(restart)
         sizes = np.diff(np.append(starts, len(pair_id)))
         last_segment = np.repeat(segment[np.append(starts[1:], len(pair_id)) - 1], sizes)
-        latest = ("last_at", "_seq")
-        return (
-            ordered.filter(pl.Series(segment == last_segment))
+        kept = ordered.filter(pl.Series(segment == last_segment))
+        # The last record is that of the pair's latest piece (latest ``last_at``, then latest
+        # ``_seq``: the rows are in ``_seq`` order within a pair), found as the largest of one
+        # integer per row rather than by a sort within every group.
+        n = kept.height
+        latest = pl.col("last_at").rank("dense").cast(pl.Int64) * n + pl.int_range(
+            n, dtype=pl.Int64
+        )
+        folded = (
+            kept.with_columns(latest.alias("_latest"))
             .group_by("_pair", maintain_order=True)
             .agg(
                 pl.col("subject").first(),
@@ -575,9 +582,15 @@ class ExposureIndex:
                 *(pl.col(name).sum() for name, _ in _COUNTED),
                 pl.col("longest_answered_s").max(),
                 pl.col("answered_total_s").sum(),
-                pl.col("last_record_kind").sort_by(*latest).last(),
-                pl.col("last_record_id").sort_by(*latest).last(),
+                (pl.col("_latest").max() % n).alias("_row"),
                 pl.col("_seq").max(),
+            )
+        )
+        rows = folded.get_column("_row")
+        return (
+            folded.with_columns(
+                kept.get_column("last_record_kind").gather(rows),
+                kept.get_column("last_record_id").gather(rows),
             )
             .select(cold.columns)
             .cast(cold.schema)
