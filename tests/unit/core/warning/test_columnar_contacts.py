@@ -45,7 +45,7 @@ TEXTS = [
 
 def _records(seed: int, n: int) -> pl.DataFrame:
     rng = random.Random(seed)
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for k in range(n):
         at = T0 + dt.timedelta(seconds=rng.choice([0, 0, 5, 60]) * (k // 3))
         caller = rng.choice(SUBSCRIBERS + OTHERS)
