@@ -15,6 +15,7 @@ from collections.abc import Callable
 import polars as pl
 
 from telewarden.core.warning.exposure import (
+    NAMING_HINT,
     SPOOF_SUFFIX,
     Contact,
     ContactKind,
@@ -61,9 +62,10 @@ def contacts_frame(records: pl.DataFrame, is_subscriber: Callable[[str], bool]) 
         pl.col("_seq").cast(pl.Int64), pl.col("at").cast(schema["known_at"])
     )
     numbers = pl.concat([frame.get_column("caller"), frame.get_column("callee")]).unique()
-    subscribers = pl.Series(
-        [n for n in numbers.to_list() if n is not None and is_subscriber(n)], dtype=pl.String
-    )
+    numbers = numbers.drop_nulls()
+    # One call per distinct number, in C (map), and only a mask goes back to Polars.
+    asked = pl.Series(list(map(is_subscriber, numbers.to_list())), dtype=pl.Boolean)
+    subscribers = numbers.filter(asked).implode()
     frame = frame.with_columns(
         pl.col("caller").is_in(subscribers).fill_null(False).alias("_caller_sub"),
         pl.col("callee").is_in(subscribers).fill_null(False).alias("_callee_sub"),
@@ -125,15 +127,22 @@ def contacts_frame(records: pl.DataFrame, is_subscriber: Callable[[str], bool]) 
             *sms_columns,
         )
     )
-    texts = [t for t in sms.get_column("text").unique().to_list() if t]
-    named = {t: [subject for subject, _ in text_subjects(t)] for t in texts}
-    named = {t: subjects for t, subjects in named.items() if subjects}
-    if named:
+    # Only the texts NAMING_HINT finds can name anything: the regexes run on those alone.
+    text = sms.get_column("text").unique().drop_nulls()
+    texts = text.filter(text.str.contains(NAMING_HINT)).to_list()
+    # The link table flat (text, subject, its place in the text): a list column built from
+    # Python lists costs a Series per text.
+    flat: tuple[list[str], list[str], list[int]] = ([], [], [])
+    for t in texts:
+        for place, (subject, _kind) in enumerate(text_subjects(t), start=2):
+            flat[0].append(t)
+            flat[1].append(subject)
+            flat[2].append(place)
+    if flat[0]:
         table = pl.DataFrame(
-            {"text": list(named), "subject": list(named.values())},
-            schema={"text": pl.String, "subject": pl.List(pl.String)},
-        ).explode("subject")
-        table = table.with_columns((pl.int_range(pl.len()).over("text") + 2).alias("_part"))
+            {"text": flat[0], "subject": flat[1], "_part": flat[2]},
+            schema={"text": pl.String, "subject": pl.String, "_part": pl.Int64},
+        )
         parts.append(
             sms.join(table, on="text", how="inner").select(
                 "_seq",

@@ -11,6 +11,7 @@ explanation, what the gate decided); the sent ones also become a :class:`Warning
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,10 @@ from telewarden.core.warning.risk import FraudType, Risk, RiskModel, fraud_type_
 from telewarden.core.warning.templates import render
 
 __all__ = ["QueueEntry", "WarningEngine", "WarningNotice", "default_is_subscriber"]
+
+_render = functools.lru_cache(maxsize=4096)(render)
+""":func:`render` remembered: every subscriber warned about one flag gets the same text (a
+pure function of the fraud type and the subject; the result is frozen)."""
 
 
 def default_is_subscriber(msisdn: str) -> bool:
@@ -379,7 +384,7 @@ class WarningEngine:
         now: dt.datetime,
     ) -> WarningNotice:
         flag = flagged.flag
-        text = render(flagged.fraud_type, flag.subject, flag.kind)
+        text = _render(flagged.fraud_type, flag.subject, flag.kind)
         digest = hashlib.sha256(f"{msisdn}|{flagged.campaign_key}|{now.isoformat()}".encode())
         assert plan.send_at is not None
         return WarningNotice(

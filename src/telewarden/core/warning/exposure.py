@@ -31,6 +31,7 @@ __all__ = [
     "ContactSummary",
     "ExposureIndex",
     "call_contacts",
+    "NAMING_HINT",
     "SPOOF_SUFFIX",
     "sms_contacts",
     "spoof_key",
@@ -217,6 +218,16 @@ _WALLET_RE = re.compile(
 )
 
 
+NAMING_HINT = (
+    r"(?i)[a-z0-9\u0130\u0131\u017f\u212a]\.[a-z\u0130\u0131\u017f\u212a]{2}"
+    r"|(?-i:T[1-9A-HJ-NP-Za-km-z]{33}|0x[0-9a-fA-F]{40}|bc1[02-9ac-hj-np-z]{25,59})"
+)
+"""A pattern (for Polars' regex engine) every text :func:`text_subjects` names anything in
+matches: a letter or digit, a dot and two letters (the end of any host ``_HOST_RE`` finds;
+the four non-ASCII letters are those Python's case-insensitive ``[a-z]`` also takes), or a
+wallet without its look-arounds. A column filter with it leaves the texts worth the regexes."""
+
+
 _ASCII_RUN_RE = re.compile(r"[A-Za-z0-9]{26}")
 
 
@@ -271,6 +282,47 @@ _COUNTED = (
     ("sms", ContactKind.SMS),
     ("links", ContactKind.LINK),
 )
+
+
+def _summaries(contacts: pl.DataFrame) -> pl.DataFrame:
+    """One :class:`ContactSummary` row per (subject, subscriber) pair of ``contacts``, in the
+    order the pairs first appear: what :meth:`ExposureIndex.add` of each row in order builds.
+
+    Every aggregation is a plain one over a column prepared beforehand (a filter or a
+    comparison inside ``agg`` is evaluated group by group, microseconds a group). The last
+    record is the last row among those at the pair's latest ``known_at``: the row with the
+    largest (rank of ``known_at``, row number), one integer.
+    """
+    kind = pl.col("kind")
+    n = contacts.height
+    answered = kind == ContactKind.ANSWERED_CALL.value
+    talking = answered | (kind == ContactKind.CALLBACK.value)
+    latest = pl.col("known_at").rank("dense").cast(pl.Int64) * n + pl.int_range(n, dtype=pl.Int64)
+    summaries = (
+        contacts.select(
+            "subject",
+            "msisdn",
+            "known_at",
+            *((kind == k.value).cast(pl.UInt32).alias(name) for name, k in _COUNTED),
+            pl.when(answered).then(pl.col("duration_s")).alias("longest_answered_s"),
+            pl.when(talking).then(pl.col("duration_s")).otherwise(0).alias("answered_total_s"),
+            latest.alias("_latest"),
+        )
+        .group_by("subject", "msisdn", maintain_order=True)
+        .agg(
+            pl.col("known_at").min().alias("first_at"),
+            pl.col("known_at").max().alias("last_at"),
+            *(pl.col(name).sum() for name, _ in _COUNTED),
+            pl.col("longest_answered_s").max().fill_null(0),
+            pl.col("answered_total_s").sum(),
+            (pl.col("_latest").max() % n).alias("_row"),
+        )
+    )
+    rows = summaries.get_column("_row")
+    return summaries.drop("_row").with_columns(
+        contacts.get_column("record_kind").gather(rows).alias("last_record_kind"),
+        contacts.get_column("record_id").gather(rows).alias("last_record_id"),
+    )
 
 
 _COLD_TABLES = 32
@@ -331,24 +383,7 @@ class ExposureIndex:
         """
         if not contacts.height:
             return
-        kind = pl.col("kind")
-        latest = pl.col("known_at") == pl.col("known_at").max()
-        summaries = contacts.group_by("subject", "msisdn", maintain_order=True).agg(
-            pl.col("known_at").min().alias("first_at"),
-            pl.col("known_at").max().alias("last_at"),
-            *((kind == k.value).sum().alias(name) for name, k in _COUNTED),
-            pl.col("duration_s")
-            .filter(kind == ContactKind.ANSWERED_CALL.value)
-            .max()
-            .fill_null(0)
-            .alias("longest_answered_s"),
-            pl.col("duration_s")
-            .filter(kind.is_in([ContactKind.ANSWERED_CALL.value, ContactKind.CALLBACK.value]))
-            .sum()
-            .alias("answered_total_s"),
-            pl.col("record_kind").filter(latest).last().alias("last_record_kind"),
-            pl.col("record_id").filter(latest).last().alias("last_record_id"),
-        )
+        summaries = _summaries(contacts)
         self._cold.append(summaries.with_columns(pl.lit(self._next_seq, pl.Int64).alias("_seq")))
         self._next_seq += 1
         if len(self._cold) > _COLD_TABLES:
@@ -528,9 +563,16 @@ class ExposureIndex:
         segment = np.cumsum(restart)
         sizes = np.diff(np.append(starts, len(pair_id)))
         last_segment = np.repeat(segment[np.append(starts[1:], len(pair_id)) - 1], sizes)
-        latest = ("last_at", "_seq")
-        return (
-            ordered.filter(pl.Series(segment == last_segment))
+        kept = ordered.filter(pl.Series(segment == last_segment))
+        # The last record is that of the pair's latest piece (latest ``last_at``, then latest
+        # ``_seq``: the rows are in ``_seq`` order within a pair), found as the largest of one
+        # integer per row rather than by a sort within every group.
+        n = kept.height
+        latest = pl.col("last_at").rank("dense").cast(pl.Int64) * n + pl.int_range(
+            n, dtype=pl.Int64
+        )
+        folded = (
+            kept.with_columns(latest.alias("_latest"))
             .group_by("_pair", maintain_order=True)
             .agg(
                 pl.col("subject").first(),
@@ -540,9 +582,15 @@ class ExposureIndex:
                 *(pl.col(name).sum() for name, _ in _COUNTED),
                 pl.col("longest_answered_s").max(),
                 pl.col("answered_total_s").sum(),
-                pl.col("last_record_kind").sort_by(*latest).last(),
-                pl.col("last_record_id").sort_by(*latest).last(),
+                (pl.col("_latest").max() % n).alias("_row"),
                 pl.col("_seq").max(),
+            )
+        )
+        rows = folded.get_column("_row")
+        return (
+            folded.with_columns(
+                kept.get_column("last_record_kind").gather(rows),
+                kept.get_column("last_record_id").gather(rows),
             )
             .select(cold.columns)
             .cast(cold.schema)
