@@ -51,8 +51,8 @@ def run(
         typer.Option(
             "--batch",
             min=1,
-            help="Events per micro-batch (default: 5,000 embedded; 20,000 as a worker, at most "
-            "what has arrived, whole feed messages).",
+            help="Events per micro-batch (default 20,000; as a worker, at most what has "
+            "arrived, whole feed messages).",
         ),
     ] = None,
     idle_exit: Annotated[
@@ -149,7 +149,7 @@ def run(
     import polars as pl
 
     loop = loop_factory()
-    result = replay_records(loop, load_day(records), batch_size=batch or 5_000)
+    result = replay_records(loop, load_day(records), batch_size=batch or 20_000)
     if out is not None:
         from telewarden.adapters.records_io import write_parquet_atomic
 
