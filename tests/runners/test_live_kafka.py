@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
-import signal
 import socket
 import subprocess
 import sys
@@ -31,8 +29,8 @@ from tests.runners.test_live_nats import (
     PARTITIONS,
     _expected,
     _free_port,
-    _seq,
     _worker,
+    kill_and_restart,
 )
 
 KILLS = 6
@@ -105,24 +103,8 @@ def test_killed_workers_on_kafka_deliver_every_effect_once_per_key(
     partitions = range(PARTITIONS)
     checkpoints = [tmp_path / f"p{p}.ckpt" for p in partitions]
     workers = {p: _worker(records, kafka_url, p, checkpoints[p], None) for p in partitions}
-    since = {p: _seq(checkpoints[p]) for p in partitions}
-    rng = random.Random(7)
-    kills = 0
     try:
-        while kills < KILLS:
-            deadline = time.monotonic() + 6
-            ready: list[int] = []
-            while not ready and time.monotonic() < deadline:
-                ready = [p for p in partitions if _seq(checkpoints[p]) > since[p]]
-                if not ready:
-                    time.sleep(0.05)
-            victim = rng.choice(ready or list(partitions))
-            time.sleep(rng.uniform(0.0, 0.6))
-            workers[victim].send_signal(signal.SIGKILL)
-            workers[victim].wait()
-            kills += 1
-            since[victim] = _seq(checkpoints[victim])
-            workers[victim] = _worker(records, kafka_url, victim, checkpoints[victim], None)
+        kills = kill_and_restart(workers, records, kafka_url, checkpoints, KILLS, seed=7, wait_s=6)
         _, feed_errors = feed.communicate(timeout=180)
         assert feed.returncode == 0, feed_errors.decode()
     finally:

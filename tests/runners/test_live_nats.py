@@ -145,6 +145,43 @@ def _seq(checkpoint: Path) -> int:
         return 0
 
 
+def kill_and_restart(
+    workers: dict[int, subprocess.Popen[bytes]],
+    records: Path,
+    url: str,
+    checkpoints: list[Path],
+    kills: int,
+    *,
+    seed: int,
+    wait_s: float,
+) -> int:
+    """SIGKILL a worker ``kills`` times at random points, restarting it each time.
+
+    The victim is a worker that has taken a batch since it (re)started, so the kills land in
+    processing, not only in start-up (waiting at most ``wait_s`` for one); while it is chosen,
+    the other starts. ``workers`` is updated in place; returns the kills done.
+    """
+    partitions = range(len(checkpoints))
+    since = {p: _seq(checkpoints[p]) for p in partitions}
+    rng = random.Random(seed)
+    done = 0
+    while done < kills:
+        deadline = time.monotonic() + wait_s
+        ready: list[int] = []
+        while not ready and time.monotonic() < deadline:
+            ready = [p for p in partitions if _seq(checkpoints[p]) > since[p]]
+            if not ready:
+                time.sleep(0.05)
+        victim = rng.choice(ready or list(partitions))
+        time.sleep(rng.uniform(0.0, 0.6))
+        workers[victim].send_signal(signal.SIGKILL)
+        workers[victim].wait()
+        done += 1
+        since[victim] = _seq(checkpoints[victim])
+        workers[victim] = _worker(records, url, victim, checkpoints[victim], None)
+    return done
+
+
 async def _effects(url: str) -> list[tuple[dict[str, str], bytes]]:
     js = await JetStream.connect(url)
     try:
@@ -171,26 +208,8 @@ def test_killed_workers_deliver_every_effect_exactly_once(
     partitions = range(PARTITIONS)
     checkpoints = [tmp_path / f"p{p}.ckpt" for p in partitions]
     workers = {p: _worker(records, nats_url, p, checkpoints[p], None) for p in partitions}
-    since = {p: _seq(checkpoints[p]) for p in partitions}
-    rng = random.Random(5)
-    kills = 0
     try:
-        while kills < KILLS:
-            # The victim is a worker that has taken a batch since it (re)started, so the kills
-            # land in processing, not only in start-up; while it is chosen, the other starts.
-            deadline = time.monotonic() + 4
-            ready: list[int] = []
-            while not ready and time.monotonic() < deadline:
-                ready = [p for p in partitions if _seq(checkpoints[p]) > since[p]]
-                if not ready:
-                    time.sleep(0.05)
-            victim = rng.choice(ready or list(partitions))
-            time.sleep(rng.uniform(0.0, 0.6))
-            workers[victim].send_signal(signal.SIGKILL)
-            workers[victim].wait()
-            kills += 1
-            since[victim] = _seq(checkpoints[victim])
-            workers[victim] = _worker(records, nats_url, victim, checkpoints[victim], None)
+        kills = kill_and_restart(workers, records, nats_url, checkpoints, KILLS, seed=5, wait_s=4)
         phases["kills"] = time.monotonic() - started
         _, feed_errors = feed.communicate(timeout=120)
         phases["feed"] = time.monotonic() - started

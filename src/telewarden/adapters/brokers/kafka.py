@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -44,10 +43,11 @@ from telewarden.adapters.brokers.nats_jetstream import (
     FORMAT_HEADER,
     HEADER_ROOM,
     NDJSON,
+    EventMessage,
     Fetched,
     Outgoing,
     PartitionReader,
-    pack_events,
+    feed_events,
 )
 from telewarden.core.errors import ConfigurationError
 
@@ -164,38 +164,28 @@ class KafkaBroker:
     ) -> int:
         """Publish events to their partitions in batch messages (as JetStream's feed does)."""
         self._check_partition(partitions - 1)
-        max_bytes = min(max_bytes, self.max_body_bytes)
-        step = max_events * partitions
-        started = time.perf_counter()
-        pending: list[asyncio.Future[Any]] = []
-        for offset in range(0, events.height, step):
-            if rate is not None:
-                ahead = offset / rate - (time.perf_counter() - started)
-                if ahead > 0:
-                    await asyncio.sleep(ahead)
-            chunk = events.slice(offset, step)
-            for message in pack_events(
-                chunk, partitions, max_events=max_events, max_bytes=max_bytes
-            ):
-                partition = int(message.subject.rpartition(".p")[2])
-                headers = [
-                    (FORMAT_HEADER, NDJSON.encode()),
-                    (COUNT_HEADER, str(message.count).encode()),
-                ]
-                pending.append(
-                    await self.producer.send(
-                        EVENTS_TOPIC,
-                        message.body,
-                        key=message.msg_id.encode(),
-                        partition=partition,
-                        headers=headers,
-                    )
-                )
-            if len(pending) >= 1_000:
-                await _acknowledged(pending)
-                pending = []
-        await _acknowledged(pending)
-        return events.height
+
+        async def send(message: EventMessage) -> Any:
+            headers = [
+                (FORMAT_HEADER, NDJSON.encode()),
+                (COUNT_HEADER, str(message.count).encode()),
+            ]
+            return await self.producer.send(
+                EVENTS_TOPIC,
+                message.body,
+                key=message.msg_id.encode(),
+                partition=int(message.subject.rpartition(".p")[2]),
+                headers=headers,
+            )
+
+        return await feed_events(
+            events,
+            partitions,
+            send,
+            rate=rate,
+            max_events=max_events,
+            max_bytes=min(max_bytes, self.max_body_bytes),
+        )
 
     # -- worker --------------------------------------------------------------------------------
 

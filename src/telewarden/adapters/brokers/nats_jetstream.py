@@ -42,7 +42,7 @@ import json
 import time
 import zlib
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -439,29 +439,20 @@ class JetStream:
         the same message ids. ``rate`` (events per second) paces the feed slice by slice, as
         live traffic arrives.
         """
-        max_bytes = min(max_bytes, self.max_body_bytes)
-        step = max_events * partitions
-        started = time.perf_counter()
-        pending: list[asyncio.Future[Any]] = []
-        for offset in range(0, events.height, step):
-            if rate is not None:
-                ahead = offset / rate - (time.perf_counter() - started)
-                if ahead > 0:
-                    await asyncio.sleep(ahead)
-            chunk = events.slice(offset, step)
-            for message in pack_events(
-                chunk, partitions, max_events=max_events, max_bytes=max_bytes
-            ):
-                pending.append(
-                    await self.js.publish_async(
-                        message.subject, message.body, headers=message.headers
-                    )
-                )
-            if len(pending) >= 1_000:
-                await _acknowledged(pending)
-                pending = []
-        await _acknowledged(pending)
-        return events.height
+
+        async def send(message: EventMessage) -> Any:
+            return await self.js.publish_async(
+                message.subject, message.body, headers=message.headers
+            )
+
+        return await feed_events(
+            events,
+            partitions,
+            send,
+            rate=rate,
+            max_events=max_events,
+            max_bytes=min(max_bytes, self.max_body_bytes),
+        )
 
     # -- worker --------------------------------------------------------------------------------
 
@@ -521,6 +512,42 @@ class JetStream:
                 out.append((dict(msg.headers or {}), msg.data))
         await sub.unsubscribe()
         return out
+
+
+async def feed_events(
+    events: pl.DataFrame,
+    partitions: int,
+    send: Callable[[EventMessage], Awaitable[Any]],
+    *,
+    rate: float | None,
+    max_events: int,
+    max_bytes: int,
+) -> int:
+    """The feed on any broker: ``events`` packed slice by slice and handed to ``send``.
+
+    The events are taken in slices of ``max_events * partitions`` (so each partition's
+    message holds about ``max_events``) and each slice is packed with :func:`pack_events`: the
+    cut depends only on the events and the settings, so a re-run of the same feed sends the same
+    message ids. ``rate`` (events per second) paces the feed slice by slice, as live traffic
+    arrives. ``send`` publishes one message and returns the future of its acknowledgement;
+    acknowledgements are awaited every thousand messages and at the end.
+    """
+    step = max_events * partitions
+    started = time.perf_counter()
+    pending: list[asyncio.Future[Any]] = []
+    for offset in range(0, events.height, step):
+        if rate is not None:
+            ahead = offset / rate - (time.perf_counter() - started)
+            if ahead > 0:
+                await asyncio.sleep(ahead)
+        chunk = events.slice(offset, step)
+        for message in pack_events(chunk, partitions, max_events=max_events, max_bytes=max_bytes):
+            pending.append(await send(message))
+        if len(pending) >= 1_000:
+            await _acknowledged(pending)
+            pending = []
+    await _acknowledged(pending)
+    return events.height
 
 
 def dead_letter_message(dead: DeadLetter) -> Outgoing:
