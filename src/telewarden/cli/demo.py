@@ -188,6 +188,7 @@ def demo(
                     "notices": loop.notices,
                     "warnings_sent": len(loop.run.warnings),
                     "loop_seconds": round(loop.run.seconds, 2),
+                    "scorer": loop.scorer,
                     **extra,
                 },
                 indent=2,

@@ -76,6 +76,14 @@ def render_loop(console: Console, loop: LoopDemo) -> None:
         f"{len(loop.run.warnings):,} warnings; legitimate events blocked "
         f"{totals['legitimate_blocked']:,} (subscribers {totals['legitimate_subscribers_blocked']})"
     )
+    if loop.scorer is not None:
+        s = loop.scorer
+        console.print(
+            f"number scorer: features of {s['subscribers_with_features']:,} subscribers kept "
+            f"incrementally ({s['partial_rows_held']:,} partial rows), {s['scorings']} scorings, "
+            f"{s['numbers_scored']:,} numbers scored, {s['flags']} flags acted on"
+            + (f"; withheld: {s['withheld_because']}" if s["withheld_because"] else "")
+        )
 
 
 def _median(values: list[int] | list[float]) -> str:

@@ -1,7 +1,9 @@
 """`telewarden run`: the live loop, embedded over simulator records or as a NATS worker.
 
-Both ways run the whole loop: screening, the streaming detectors, disposal (over an in-memory
-case store holding the simulated carrier's cards) and early warning.
+Both ways run the whole loop: screening, the streaming detectors, the number scorer over
+incremental features (``--model``, ``--scorer-acts``, ``--score-every``; ``--no-scorer`` leaves
+it out), disposal (over an in-memory case store holding the simulated carrier's cards) and
+early warning.
 
 Embedded (default): the records' calls and SMS are replayed through the loop in event time and
 the verdicts and flags are written to ``--out``. With ``--broker nats://...`` (or ``kafka://...``) the command is one
@@ -71,6 +73,26 @@ def run(
         float,
         typer.Option("--linger", min=0, help="Worker: seconds a micro-batch waits for more."),
     ] = 0.0,
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", help="Number scorer file (default: the shipped, advisory one)."),
+    ] = None,
+    scorer_acts: Annotated[
+        bool,
+        typer.Option(
+            "--scorer-acts",
+            help="Act on the scorer's flags whatever the history (the --model's card must "
+            "allow it, as for `detect --scorer-acts`).",
+        ),
+    ] = False,
+    score_every: Annotated[
+        float,
+        typer.Option("--score-every", min=1, help="Minutes of event time between scorings."),
+    ] = 60.0,
+    no_scorer: Annotated[
+        bool,
+        typer.Option("--no-scorer", help="Leave the number scorer and its features out."),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Run the live loop (see `telewarden run --help`)."""
@@ -91,12 +113,25 @@ def run(
     from telewarden.settings import load_settings
 
     hash_key = load_settings().effective_hash_key()
+    import datetime as dt
+
+    from telewarden.services.loop_scoring import ScoringSettings
+
+    scoring = (
+        None
+        if no_scorer
+        else ScoringSettings(model, scorer_acts, dt.timedelta(minutes=score_every))
+    )
 
     def loop_factory() -> LiveLoop:
         assert records is not None
         if broker is None:
             return make_whole_loop(
-                records, hash_key=hash_key, allow=enterprise_registry(), id_scope="run"
+                records,
+                hash_key=hash_key,
+                allow=enterprise_registry(),
+                id_scope="run",
+                scoring=scoring,
             )
         from telewarden.adapters.brokers.nats_jetstream import partition_of
 
@@ -106,6 +141,7 @@ def run(
             allow=enterprise_registry(),
             id_scope=f"p{partition}",
             owns=lambda msisdn: partition_of(msisdn, partitions) == partition,
+            scoring=scoring,
         )
 
     if broker is not None:
@@ -173,6 +209,9 @@ def run(
         "events_per_second": round(result.events_per_second),
         **{k: v for k, v in result.counters.items() if k != "by_reason"},
     }
+    scorer = getattr(loop.scorer, "counters", None)
+    if scorer is not None:
+        summary["scorer"] = scorer.as_dict()
     typer.echo(json.dumps(summary) if as_json else _lines(summary))
 
 

@@ -92,6 +92,8 @@ SMS_COLUMNS: tuple[str, ...] = ("phone_no_m", "opposite_no_m", "calltype_id", "r
 APP_COLUMNS: tuple[str, ...] = ("phone_no_m", "busi_name", "flow", "month_id")
 
 _LOCAL = "Asia/Shanghai"
+CONTEST_ZONE = _LOCAL
+"""The zone the contest's times are written in (Beijing time)."""
 _FMT = "%Y-%m-%d %H:%M:%S"
 
 

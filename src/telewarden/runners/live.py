@@ -174,10 +174,14 @@ def detector_state(detector: Any) -> dict[str, Any]:
     return snapshot() if snapshot is not None else dict(detector.state())
 
 
+def _hooks(loop: LiveLoop) -> tuple[tuple[str, Any], ...]:
+    return (("disposer", loop.disposer), ("warner", loop.warner), ("scorer", loop.scorer))
+
+
 def hook_states(loop: LiveLoop) -> dict[str, Any]:
-    """The states of the loop's disposal and warning hooks (those that offer one)."""
+    """The states of the loop's disposal, warning and scoring hooks (those that offer one)."""
     out: dict[str, Any] = {}
-    for name, hook in (("disposer", loop.disposer), ("warner", loop.warner)):
+    for name, hook in _hooks(loop):
         if hook is not None and hasattr(hook, "state"):
             out[name] = hook.state()
     return out
@@ -189,7 +193,7 @@ def restore_hooks(loop: LiveLoop, states: dict[str, Any]) -> None:
     A state the loop has no hook for (or a hook without a state) is a configuration change
     since the checkpoint: an error, as the partition would otherwise resume half-forgotten.
     """
-    for name, hook in (("disposer", loop.disposer), ("warner", loop.warner)):
+    for name, hook in _hooks(loop):
         state = states.get(name)
         if (state is None) != (hook is None or not hasattr(hook, "restore")):
             raise ConfigurationError(
@@ -197,7 +201,7 @@ def restore_hooks(loop: LiveLoop, states: dict[str, Any]) -> None:
                 "checkpoint away to restart the partition from the beginning of the stream"
             )
         if state is not None:
-            hook.restore(state)  # type: ignore[union-attr]
+            hook.restore(state)
 
 
 def _dump(data: dict[str, Any]) -> bytes:

@@ -9,7 +9,8 @@ sorted by event time, into effects:
 2. **Detect**: the batch's call attempts go to the streaming detectors in event order, as one
    micro-batch (``observe_batch``: the rules' code runs only for the calls that could complete
    one); an alert becomes a :class:`~telewarden.core.ports.Flag` at the event that completed
-   the evidence.
+   the evidence. With a scoring hook, the batch also updates the subscribers' incremental
+   features, and on its cadence the number scorer's flags that stand join the detectors'.
 3. **Dispose**: the disposal hook turns flags into measures (suspend, restrict ...) through the
    disposal policy; a measure is in force from its time on.
 4. **Re-screen** the batch's later events (strictly after the measure's time) of a card that
@@ -38,6 +39,7 @@ from telewarden.core.screening import Channel, Ingress, Screener, ScreeningEvent
 __all__ = [
     "LOOP_EVENT_SCHEMA",
     "Disposer",
+    "FlagSource",
     "LiveLoop",
     "LoopCounters",
     "StepEffects",
@@ -60,6 +62,7 @@ LOOP_EVENT_SCHEMA: dict[str, pl.DataType] = {
     "imei": pl.String(),
     "imsi": pl.String(),
     "text": pl.String(),
+    "callee_cell_id": pl.String(),  # the callee's serving cell (on-net callees), for features
 }
 """The columns of a micro-batch: calls and SMS in one table, sorted by ``at``."""
 
@@ -97,6 +100,14 @@ class Disposer(Protocol):
         ...
 
 
+class FlagSource(Protocol):
+    """Raises flags from a whole micro-batch (the number scorer on its cadence)."""
+
+    def on_batch(self, batch: pl.DataFrame) -> list[Flag]:
+        """Take the batch's events in event-time order; the flags that stand."""
+        ...
+
+
 class Warner(Protocol):
     """Finds and warns the subscribers a flagged number reached (early warning)."""
 
@@ -130,6 +141,7 @@ class LoopCounters:
     rescreened: int = 0
     screen_s: float = 0.0
     detect_s: float = 0.0
+    score_s: float = 0.0
     dispose_s: float = 0.0
     warn_s: float = 0.0
     by_reason: dict[str, int] = field(default_factory=dict)
@@ -156,6 +168,9 @@ class LiveLoop:
         shipped loops, the per-call reference gives the same alerts).
     disposer, warner : optional
         The disposal and early-warning hooks; without them flags are only emitted.
+    scorer : optional
+        The number scorer's hook (:class:`~telewarden.services.loop_scoring.LoopScorer`): its
+        flags join the detectors' on their way to disposal and early warning.
     """
 
     def __init__(
@@ -165,11 +180,13 @@ class LiveLoop:
         *,
         disposer: Disposer | None = None,
         warner: Warner | None = None,
+        scorer: FlagSource | None = None,
     ) -> None:
         self._screener = screener
         self.detector = detector
         self.disposer = disposer
         self.warner = warner
+        self.scorer = scorer
         self.counters = LoopCounters()
 
     def screener(self) -> Screener:
@@ -191,6 +208,10 @@ class LiveLoop:
         alerts = self._detect(batch)
         flags = [flag_from_alert(a) for a in alerts]
         counters.detect_s += time.perf_counter() - started
+        if self.scorer is not None:
+            started = time.perf_counter()
+            flags += self.scorer.on_batch(batch)
+            counters.score_s += time.perf_counter() - started
 
         measures: list[Any] = []
         rescreened = 0
@@ -319,6 +340,7 @@ def events_from_records(calls: pl.DataFrame, sms: pl.DataFrame) -> pl.DataFrame:
         "imei",
         "imsi",
         pl.lit(None, pl.String).alias("text"),
+        "callee_cell_id",
     )
     sms_events = sms.select(
         (pl.lit("sms:") + pl.col("id").cast(pl.String)).alias("position"),
@@ -334,6 +356,7 @@ def events_from_records(calls: pl.DataFrame, sms: pl.DataFrame) -> pl.DataFrame:
         pl.lit(None, pl.String).alias("imei"),
         pl.lit(None, pl.String).alias("imsi"),
         "text",
+        pl.lit(None, pl.String).alias("callee_cell_id"),
     )
     events = pl.concat([call_events, sms_events], how="vertical_relaxed").with_columns(
         # Screening only needs to know whether an event came through an international gateway;

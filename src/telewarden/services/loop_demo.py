@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -40,6 +41,12 @@ from telewarden.services.loop_replay import (
     make_loop,
     replay_records,
 )
+from telewarden.services.loop_scoring import (
+    SHIPPED_SCORING,
+    LoopScorer,
+    ScoringSettings,
+    loop_scorer_for,
+)
 from telewarden.services.loop_warning import LoopWarner
 from telewarden.services.warning import EarlyWarning, build_engine
 
@@ -63,6 +70,7 @@ def make_whole_loop(
     allow: NumberList | None = None,
     id_scope: str | None = None,
     owns: Callable[[str], bool] | None = None,
+    scoring: ScoringSettings | None = SHIPPED_SCORING,
 ) -> LiveLoop:
     """The whole loop for the simulated carrier in ``records``: screen, detect, dispose, warn.
 
@@ -72,7 +80,11 @@ def make_whole_loop(
     ``id_scope`` makes the loop a partition worker's: cases and measures get counted ids in
     that scope (:class:`~telewarden.services.loop_disposal.SequentialIds`), so a restarted
     worker re-derives the same ids, and neither warnings nor the warning queue are kept in
-    memory (they leave as effects). ``owns`` says which flagged cards the partition disposes of.
+    memory (they leave as effects). ``owns`` says which flagged cards the partition disposes of
+    (and which numbers it scores).
+
+    ``scoring`` adds the number scorer over incremental features
+    (:class:`~telewarden.services.loop_scoring.LoopScorer`); None leaves it out.
     """
     store = MemoryDisposalStore(MemoryStore())
     register_cards(store, records, hash_key)
@@ -86,9 +98,14 @@ def make_whole_loop(
     warner = LoopWarner(
         EarlyWarning(build_engine(subscribers, keep_queue=not worker), keep=not worker)
     )
-    return make_loop(
+    loop = make_loop(
         records, policy=policy, content=content, allow=allow, disposer=disposal, warner=warner
     )
+    if scoring is not None:
+        loop.scorer = loop_scorer_for(
+            records, model_path=scoring.model, acts=scoring.acts, every=scoring.every, owns=owns
+        )
+    return loop
 
 
 @dataclass
@@ -101,6 +118,8 @@ class LoopDemo:
     notices: int
     cases: MemoryDisposalStore
     """The cases, measures and notices of the day (``demo --serve`` keeps them in a store)."""
+    scorer: dict[str, Any] | None = None
+    """What the number scorer did in the loop (its counters), None without one."""
 
 
 def run_loop_demo(
@@ -133,7 +152,8 @@ def run_loop_demo(
     report = loop_report(records, run, alone, warned=warned, measure_times=disposal.measured_at)
     store = disposal.service.store
     assert isinstance(store, MemoryDisposalStore)
-    return LoopDemo(run, report, disposal.intake, disposal.intake.notices, store)
+    scorer = loop.scorer.summary() if isinstance(loop.scorer, LoopScorer) else None
+    return LoopDemo(run, report, disposal.intake, disposal.intake.notices, store, scorer)
 
 
 def adaptive_stage_chunks(config: SimConfig, step_s: int) -> int:

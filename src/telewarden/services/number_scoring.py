@@ -79,6 +79,17 @@ def compile_model(model: Path | None = None, cache_dir: Path | None = None) -> C
     return CompileModelReport(directory, report.members, time.perf_counter() - started)
 
 
+def load_for_scoring(
+    model: Path | None = None, engine: Engine = "auto", cache_dir: Path | None = None
+) -> NumberScorer:
+    """The model, with its compiled trees attached where they are cached (``engine`` auto)."""
+    from telewarden.adapters.number_model import load_model
+
+    scorer = load_model(model)
+    _with_engine(scorer, model, engine, cache_dir)
+    return scorer
+
+
 def _with_engine(
     scorer: NumberScorer, model: Path | None, engine: Engine, cache_dir: Path | None
 ) -> str:

@@ -85,6 +85,7 @@ EVENT_FIELDS = (
     "imei",
     "imsi",
     "text",
+    "callee_cell_id",
 )
 REQUIRED_FIELDS = ("position", "channel", "at", "caller", "callee")
 
@@ -102,6 +103,7 @@ _WIRE_SCHEMA: dict[str, pl.DataType] = {
     "imei": pl.String(),
     "imsi": pl.String(),
     "text": pl.String(),
+    "callee_cell_id": pl.String(),
 }
 """An event line as read from the wire: ``at`` still a string, checked afterwards."""
 

@@ -1,0 +1,444 @@
+"""The number scorer inside the live loop: incremental features, scores on a cadence, flags.
+
+What belongs here: :class:`LoopScorer`, the loop's scoring hook. Each micro-batch's calls and
+SMS of the carrier's subscribers are mapped to the contest's rows (the same
+:class:`~telewarden.core.sichuan.SichuanMapper` the batch ``detect`` uses) and reduced into
+per-day partial aggregates (:class:`~telewarden.core.features.partials.FeaturePartials`). Every
+``every`` of event time the numbers touched since the last scoring are scored from their
+features over the window, exactly the values ``telewarden numbers features`` would compute
+over the same records.
+
+When the scorer's flags stand follows ``telewarden detect``: never when the features are out
+of the model's training domain; otherwise only a model that may act on its flags
+(``numbers train`` writes ``act_on_flags`` when its cross-validated precision allows it) or a
+history of at least ``min_history_days``. A flag that stands becomes a
+:class:`~telewarden.core.ports.Flag` with source ``scorer`` and goes to disposal with the
+detectors' flags; a withheld one is only counted (no one reads its reasons, so none are
+worked out).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from telewarden.core.features.partials import FeaturePartials
+from telewarden.core.features.sichuan import (
+    APP_FEATURES,
+    FEATURE_NAMES,
+    KEY,
+    user_features,
+)
+from telewarden.core.ports import Flag
+from telewarden.core.sichuan import CONTEST_ZONE, SichuanMapper
+
+if TYPE_CHECKING:
+    from telewarden.core.models.number_scorer import NumberScorer
+
+__all__ = [
+    "SHIPPED_SCORING",
+    "LoopScorer",
+    "ScoringCounters",
+    "ScoringSettings",
+    "loop_scorer_for",
+]
+
+SCORER_SOURCE = "scorer"
+"""The flags' source (and the first part of their idempotency key)."""
+
+_STATE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ScoringSettings:
+    """How a loop scores numbers: which model, whether its flags may act, how often."""
+
+    model: Path | None = None
+    """The model file (None: the shipped Sichuan-trained model, which stays advisory)."""
+    acts: bool = False
+    """Act on the flags whatever the history (the model's card must allow it)."""
+    every: dt.timedelta = dt.timedelta(hours=1)
+    """Event time between scorings."""
+
+
+SHIPPED_SCORING = ScoringSettings()
+"""The shipped model, advisory, scored hourly: the loops' default."""
+
+
+@dataclass
+class ScoringCounters:
+    """What the loop's scorer did, for reports."""
+
+    scorings: int = 0
+    numbers_scored: int = 0
+    model_flags: int = 0
+    """Numbers the model flagged, whether or not the flags stood."""
+    flags: int = 0
+    """Flags that stood and went to disposal."""
+    withheld: int = 0
+    withheld_because: str | None = None
+    """Why the last scoring's flags were withheld, or why it scored nothing (None: they
+    stood, or no scoring yet)."""
+    features_s: float = 0.0
+    score_s: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in vars(self).items()}
+
+
+class LoopScorer:
+    """Keeps the subscribers' features in event time and scores the changed ones on a cadence.
+
+    Parameters
+    ----------
+    model : NumberScorer or callable returning one
+        The fitted scorer, or how to load it: a callable is called at the first scoring whose
+        flags could stand, so a loop whose scorer never may act never loads LightGBM (seconds
+        of start-up).
+    subscribers, cells : polars.DataFrame
+        The carrier's subscribers (who gets features, and their ARPU) and its cells (city and
+        county of a serving cell), as for ``telewarden detect``.
+    acts : bool
+        The model may act on its flags whatever the history (its card says so).
+    model_path : Path or None
+        Where the model came from, for its training-domain profile (None: the shipped one).
+    every : datetime.timedelta
+        Event time between scorings; a number is scored at most once per scoring.
+    window_days, min_history_days
+        The features' window, and the history below which the flags of a model that may not
+        act are withheld.
+    owns : callable, optional
+        Which numbers this partition scores (all when None).
+    domain_check : bool
+        Withhold the flags of a scoring whose features are out of the model's domain.
+    """
+
+    def __init__(
+        self,
+        model: NumberScorer | Callable[[], NumberScorer],
+        subscribers: pl.DataFrame,
+        cells: pl.DataFrame,
+        *,
+        acts: bool = False,
+        model_path: Path | None = None,
+        every: dt.timedelta = dt.timedelta(hours=1),
+        window_days: int = 30,
+        min_history_days: float = 28.0,
+        owns: Callable[[str], bool] | None = None,
+        domain_check: bool = True,
+    ) -> None:
+        if every <= dt.timedelta(0):
+            raise ValueError("the scoring cadence must be positive")
+        self._model = model
+        self.acts = acts
+        self.model_path = model_path
+        self.every = every
+        self.min_history_days = min_history_days
+        self.domain_check = domain_check
+        self.owns = owns
+        self.partials = FeaturePartials(window_days)
+        self._subscriber_set = set(subscribers["msisdn"].drop_nulls().to_list())
+        # One helper thread takes each batch's rows into the partials while the loop goes on
+        # (Polars releases the GIL): on two cores this hides most of the scorer's per-event
+        # cost. Batches are taken one at a time, in order, so the partials are the same.
+        self._helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loop-scorer")
+        self._taking: Future[list[str]] | None = None
+        self._cells = cells.select("cell_id", "city", "county").unique("cell_id")
+        month = _arpu_month(subscribers)
+        users = SichuanMapper(subscribers, cells).to_user(subscribers, None, month).drop("label")
+        self.users = user_features(users.lazy()).collect()
+        self.counters = ScoringCounters()
+        self.next_at: dt.datetime | None = None
+        self.pending: set[str] = set()
+        self.flagged: set[str] = set()
+
+    # -- the hook ---------------------------------------------------------------------------
+
+    def on_batch(self, batch: pl.DataFrame) -> list[Flag]:
+        """Take a micro-batch (loop events, sorted by ``at``); the scorer flags that stand.
+
+        The batch's rows go into the partials on the helper thread; a scoring (when the batch
+        reaches the next tick of the cadence) first waits for them.
+        """
+        if not batch.height:
+            return []
+        self.settle()
+        self._taking = self._helper.submit(self._take, batch)
+        last = batch["at"][-1]
+        assert isinstance(last, dt.datetime)
+        if self.next_at is None:
+            self.next_at = _next_tick(batch["at"][0], self.every)
+        if last < self.next_at:
+            return []
+        self.next_at = _next_tick(last, self.every)
+        return self.score_pending(last)
+
+    def settle(self) -> None:
+        """Wait until the batches handed over are in the partials (an error there is raised)."""
+        if self._taking is not None:
+            taking, self._taking = self._taking, None
+            self.pending.update(taking.result())
+
+    def _take(self, batch: pl.DataFrame) -> list[str]:
+        """Reduce a batch into the partials; the numbers of this partition it touched."""
+        started = time.perf_counter()
+        present = self._present(batch)
+        events = batch.lazy()
+        touched = self.partials.add(
+            voc=self._voc_rows(events.filter(pl.col("channel") == "call"), present),
+            sms=self._sms_rows(events.filter(pl.col("channel") == "sms"), present),
+        )
+        if self.owns is not None:
+            touched = [n for n in touched if self.owns(n)]
+        self.counters.features_s += time.perf_counter() - started
+        return touched
+
+    def _present(self, batch: pl.DataFrame) -> pl.Series:
+        """The subscribers among the batch's numbers (a set lookup per distinct number is
+        cheaper than hashing the whole subscriber list for every batch)."""
+        numbers = pl.concat([batch["caller"], batch["callee"]]).unique().drop_nulls().to_list()
+        return pl.Series([n for n in numbers if n in self._subscriber_set], dtype=pl.String)
+
+    def _voc_rows(self, calls: pl.LazyFrame, present: pl.Series) -> pl.LazyFrame:
+        """The contest's ``voc`` rows of a batch's answered calls, one per subscriber side.
+
+        The same rows as :meth:`SichuanMapper.to_voc` (a test holds the features equal), with
+        the start kept as a local time rather than written out as text and read back.
+        """
+        subscribers = present.implode()
+        answered = calls.filter(pl.col("answered").fill_null(False))
+        start = pl.col("at").dt.convert_time_zone(CONTEST_ZONE).alias("start_datetime")
+        duration = pl.col("duration_s").cast(pl.Int64).alias("call_dur")
+        out_rows = answered.filter(pl.col("caller").is_in(subscribers)).join(
+            self._cells.lazy(), on="cell_id", how="left"
+        )
+        in_rows = answered.filter(pl.col("callee").is_in(subscribers)).join(
+            self._cells.lazy(), left_on="callee_cell_id", right_on="cell_id", how="left"
+        )
+        return pl.concat(
+            [
+                out_rows.select(
+                    pl.col("caller").alias(KEY),
+                    pl.col("callee").alias("opposite_no_m"),
+                    pl.lit(1, pl.Int64).alias("calltype_id"),
+                    start,
+                    duration,
+                    pl.col("city").alias("city_name"),
+                    pl.col("county").alias("county_name"),
+                    pl.col("imei").alias("imei_m"),
+                ),
+                in_rows.select(
+                    pl.col("callee").alias(KEY),
+                    pl.col("caller").alias("opposite_no_m"),
+                    pl.lit(2, pl.Int64).alias("calltype_id"),
+                    start,
+                    duration,
+                    pl.col("city").alias("city_name"),
+                    pl.col("county").alias("county_name"),
+                    pl.lit(None, pl.String).alias("imei_m"),
+                ),
+            ]
+        )
+
+    def _sms_rows(self, sms: pl.LazyFrame, present: pl.Series) -> pl.LazyFrame:
+        """The contest's ``sms`` rows of a batch's SMS (as :meth:`SichuanMapper.to_sms`)."""
+        subscribers = present.implode()
+        start = pl.col("at").dt.convert_time_zone(CONTEST_ZONE).alias("request_datetime")
+        return pl.concat(
+            [
+                sms.filter(pl.col("caller").is_in(subscribers)).select(
+                    pl.col("caller").alias(KEY),
+                    pl.col("callee").alias("opposite_no_m"),
+                    pl.lit(1, pl.Int64).alias("calltype_id"),
+                    start,
+                ),
+                sms.filter(pl.col("callee").is_in(subscribers)).select(
+                    pl.col("callee").alias(KEY),
+                    pl.col("caller").alias("opposite_no_m"),
+                    pl.lit(2, pl.Int64).alias("calltype_id"),
+                    start,
+                ),
+            ]
+        )
+
+    def score_pending(self, at: dt.datetime) -> list[Flag]:
+        """Score the numbers changed since the last scoring, as of ``at``; the flags that stand.
+
+        When no flag could stand (a model that may not act, on too short a history) nothing is
+        computed: the numbers wait, and are scored once the history is long enough.
+        """
+        self.settle()
+        if not self.pending:
+            return []
+        counters = self.counters
+        counters.scorings += 1
+        days = self.partials.history_days()
+        if not self.acts and days < self.min_history_days:
+            counters.withheld_because = (
+                f"the loop has seen {days} days of records, fewer than {self.min_history_days:g}, "
+                "and the model may not act on shorter histories"
+            )
+            return []
+        started = time.perf_counter()
+        numbers = sorted(self.pending)
+        self.pending.clear()
+        self.partials.tidy()
+        features = self.features(numbers)
+        counters.features_s += time.perf_counter() - started
+        started = time.perf_counter()
+        withheld_because = self._out_of_domain(features)
+        scores = self.model().score_many(
+            features, explain="none" if withheld_because else "flagged", threads=1
+        )
+        counters.numbers_scored += scores.height
+        flagged = scores.filter(pl.col("flagged"))
+        counters.model_flags += flagged.height
+        counters.withheld_because = withheld_because
+        flags: list[Flag] = []
+        if withheld_because is not None:
+            counters.withheld += flagged.height
+        else:
+            for number, score, reasons in flagged.select(KEY, "score", "reasons").iter_rows():
+                if number in self.flagged:
+                    continue
+                self.flagged.add(number)
+                flags.append(
+                    Flag(
+                        subject=number,
+                        kind="msisdn",
+                        source=SCORER_SOURCE,
+                        at=at,
+                        reason=f"number scorer {score:.3f}: {reasons}",
+                        evidence={"score": round(float(score), 6)},
+                    )
+                )
+            counters.flags += len(flags)
+        counters.score_s += time.perf_counter() - started
+        return flags
+
+    def features(self, numbers: list[str] | None = None) -> pl.DataFrame:
+        """The 55 features of ``numbers`` (all with calls or SMS in the window when None)."""
+        self.settle()
+        behaviour = self.partials.features(numbers)
+        return (
+            behaviour.join(self.users, on=KEY, how="left")
+            .with_columns(pl.lit(None, pl.Float64).alias(n) for n in APP_FEATURES)
+            .select(KEY, *FEATURE_NAMES)
+        )
+
+    def model(self) -> NumberScorer:
+        """The scorer (loaded now if it was given as a loader)."""
+        if callable(self._model):  # a loader; a NumberScorer is not callable
+            self._model = self._model()
+        return self._model
+
+    def _out_of_domain(self, features: pl.DataFrame) -> str | None:
+        if not (self.domain_check and features.height):
+            return None
+        from telewarden.services.number_domain import domain_of
+
+        domain = domain_of(features, self.model_path)
+        if domain is not None and not domain.in_domain:
+            return f"the features are out of the model's training domain ({domain.summary()})"
+        return None
+
+    def summary(self) -> dict[str, Any]:
+        """The counters, with how many subscribers have features and the rows held for them."""
+        self.settle()
+        return {
+            **self.counters.as_dict(),
+            "subscribers_with_features": self.partials.numbers(),
+            "partial_rows_held": self.partials.held_rows(),
+        }
+
+    # -- checkpoints ------------------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """Partials, numbers awaiting a score, numbers flagged, cadence and counters."""
+        self.settle()
+        return {
+            "version": _STATE_VERSION,
+            "partials": self.partials.state(),
+            "next_at": self.next_at,
+            "pending": sorted(self.pending),
+            "flagged": sorted(self.flagged),
+            "counters": vars(self.counters).copy(),
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Take over a :meth:`state`."""
+        if state.get("version") != _STATE_VERSION:
+            raise ValueError(f"unknown scorer checkpoint version {state.get('version')!r}")
+        self.partials.restore(state["partials"])
+        self.next_at = state["next_at"]
+        self.pending = set(state["pending"])
+        self.flagged = set(state["flagged"])
+        self.counters = ScoringCounters(**state["counters"])
+
+
+def _next_tick(at: Any, every: dt.timedelta) -> dt.datetime:
+    """The first multiple of ``every`` (from the Unix epoch) strictly after ``at``."""
+    assert isinstance(at, dt.datetime)
+    epoch = dt.datetime(1970, 1, 1, tzinfo=at.tzinfo)
+    return epoch + ((at - epoch) // every + 1) * every
+
+
+def _arpu_month(subscribers: pl.DataFrame) -> dt.datetime:
+    """The month the ARPU columns end in: the latest activation, as ``detect`` takes it."""
+    latest = subscribers["activated_at"].max() if subscribers.height else None
+    return latest if isinstance(latest, dt.datetime) else dt.datetime(2020, 3, 1, tzinfo=dt.UTC)
+
+
+def loop_scorer_for(
+    records: Path,
+    *,
+    model_path: Path | None = None,
+    acts: bool = False,
+    every: dt.timedelta = dt.timedelta(hours=1),
+    owns: Callable[[str], bool] | None = None,
+) -> LoopScorer:
+    """The scoring hook for the simulated carrier in ``records`` with the shipped (or given) model.
+
+    ``acts`` needs a model whose card allows acting on its flags
+    (``ConfigurationError`` otherwise), as ``telewarden detect --scorer-acts`` does.
+    """
+    from telewarden.core.errors import InvalidInputError
+    from telewarden.core.records import CELLS_SCHEMA
+
+    def load() -> NumberScorer:
+        from telewarden.services.number_scoring import load_for_scoring
+
+        return load_for_scoring(model_path)
+
+    if acts and not _may_act(model_path):
+        raise InvalidInputError(
+            "the scorer may act in the loop only with a model whose card allows it "
+            "(`numbers train` on your own outcomes, cross-validated precision >= 0.95)"
+        )
+    cells_path = records / "cells.parquet"
+    cells = (
+        pl.read_parquet(cells_path) if cells_path.exists() else pl.DataFrame(schema=CELLS_SCHEMA)
+    )
+    return LoopScorer(
+        load,
+        pl.read_parquet(records / "subscribers.parquet"),
+        cells,
+        acts=acts,
+        model_path=model_path,
+        every=every,
+        owns=owns,
+    )
+
+
+def _may_act(model_path: Path | None) -> bool:
+    from telewarden.adapters.number_model import load_model_meta
+
+    return bool(load_model_meta(model_path).get("act_on_flags"))
