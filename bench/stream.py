@@ -336,8 +336,10 @@ def on_nats(
     rate: float,
     batch_events: int = 1_000,
     linger_s: float = 0.0,
+    scorer: bool = True,
 ) -> dict[str, float]:
     command = [sys.executable, "-m", "telewarden.cli.main", "run"]
+    without = [] if scorer else ["--no-scorer"]
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(
             [sys.executable, "-c", _PURGE, url], check=True, capture_output=True
@@ -360,6 +362,7 @@ def on_nats(
                     "5",
                     "--linger",
                     str(linger_s),
+                    *without,
                     "--json",
                 ],
                 stdout=subprocess.PIPE,
@@ -464,6 +467,9 @@ def main() -> None:
     parser.add_argument("--nats-only", action="store_true")
     parser.add_argument("--nats-linger", type=float, default=0.0, help="workers' --linger")
     parser.add_argument(
+        "--nats-no-scorer", action="store_true", help="workers without the number scorer"
+    )
+    parser.add_argument(
         "--worker-costs", action="store_true", help="only a NATS worker's own costs, no broker"
     )
     parser.add_argument("--window", type=float, default=0.2)
@@ -509,7 +515,8 @@ def main() -> None:
         if args.nats_only:
             for workers in (1, 2):
                 _print_nats(on_nats(records, args.nats, workers, args.nats_rate,
-                                    args.nats_batch_events, args.nats_linger), events.height)  # fmt: skip
+                                    args.nats_batch_events, args.nats_linger,
+                                    not args.nats_no_scorer), events.height)  # fmt: skip
             return
         if args.scoring:
             runs = {}

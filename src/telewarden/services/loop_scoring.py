@@ -196,16 +196,19 @@ class LoopScorer:
             voc=self._voc_rows(events.filter(pl.col("channel") == "call"), present),
             sms=self._sms_rows(events.filter(pl.col("channel") == "sms"), present),
         )
-        if self.owns is not None:
-            touched = [n for n in touched if self.owns(n)]
         self.counters.features_s += time.perf_counter() - started
         return touched
 
     def _present(self, batch: pl.DataFrame) -> pl.Series:
-        """The subscribers among the batch's numbers (a set lookup per distinct number is
-        cheaper than hashing the whole subscriber list for every batch)."""
+        """This partition's subscribers among the batch's numbers: only their rows are kept.
+
+        A set lookup per distinct number is cheaper than hashing the whole subscriber list for
+        every batch; a partition keeps no rows of the numbers another partition scores.
+        """
         numbers = pl.concat([batch["caller"], batch["callee"]]).unique().drop_nulls().to_list()
-        return pl.Series([n for n in numbers if n in self._subscriber_set], dtype=pl.String)
+        owns = self.owns
+        kept = [n for n in numbers if n in self._subscriber_set and (owns is None or owns(n))]
+        return pl.Series(kept, dtype=pl.String)
 
     def _voc_rows(self, calls: pl.LazyFrame, present: pl.Series) -> pl.LazyFrame:
         """The contest's ``voc`` rows of a batch's answered calls, one per subscriber side.

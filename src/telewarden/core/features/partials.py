@@ -418,8 +418,11 @@ class FeaturePartials:
     # -- checkpoints ------------------------------------------------------------------------
 
     def state(self) -> dict[str, Any]:
-        """The partial tables as they stand (Polars frames pickle as Arrow buffers)."""
-        self.compact()
+        """The partial tables as they stand (Polars frames pickle as Arrow buffers).
+
+        Not compacted first: folding reads every held row (seconds on a busy day), and a
+        checkpoint must pause the loop as little as it can; :meth:`tidy` folds on its cadence.
+        """
         return {
             "version": _STATE_VERSION,
             "window_days": self.window_days,
