@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--features", type=Path, default=ROOT.parent / "shared" / "data" / "sichuan" / "features.csv"
+        "--features",
+        type=Path,
+        default=ROOT.parent / "shared" / "data" / "sichuan" / "features.csv",
     )
     args = parser.parse_args()
     output = ROOT / "src" / "telewarden" / "data" / "numbers" / "domain.json"
