@@ -164,16 +164,19 @@ def test_small_models_match_lightgbm(params: dict[str, Any]) -> None:
 
 
 def test_single_leaf_trees_only_move_the_bias() -> None:
-    # Rows that no split can tell apart: LightGBM keeps one-leaf trees.
+    # Rows that no split can tell apart: LightGBM keeps one-leaf trees, whose value (the
+    # log-odds of the 3:1 labels, in the first) is all the bias there is.
     x = np.ones((200, 3))
-    y = np.r_[np.zeros(100), np.ones(100)]
+    y = np.r_[np.zeros(50), np.ones(150)]
     booster = lgb.train(
         {"objective": "binary", "verbose": -1, "num_threads": 1},
         lgb.Dataset(x, label=y),
         num_boost_round=3,
     )
     assert "num_leaves=1" in booster.model_to_string()
-    _assert_matches_lightgbm(booster, np.r_[x[:3], [[np.nan, 0.0, 5.0]]])
+    got = _assert_matches_lightgbm(booster, np.r_[x[:3], [[np.nan, 0.0, 5.0]]])
+    assert got[:, -1] == pytest.approx(math.log(3))
+    assert (got[:, :-1] == 0).all()
 
 
 # -- a zero cover: the brute-force oracle ---------------------------------------------------------
