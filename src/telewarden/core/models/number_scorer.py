@@ -28,6 +28,7 @@ Leakage rules, enforced here rather than left to callers:
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
@@ -57,6 +58,10 @@ if TYPE_CHECKING:
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+
+_TABLES_BUILT = threading.Lock()
+"""Held while a scorer builds its TreeSHAP tables, so that threads explaining with one scorer
+for the first time (the API's workers) build them once, not once each (83 MiB apiece)."""
 
 MODEL_FORMAT = "telewarden-number-scorer/2"
 _READABLE_FORMATS = ("telewarden-number-scorer/1", MODEL_FORMAT)
@@ -430,13 +435,18 @@ class NumberScorer:
             )
         if self.explainer != "tables":
             raise ConfigurationError(f"explainer must be tables or lightgbm: {self.explainer!r}")
-        if self.shap_tables_ is None:
+        tables = self.shap_tables_
+        if tables is None:
             # Imported here: numba's import and the table build (about a second for the
             # shipped model) are paid only by runs that explain.
             from telewarden.core.models.tree_shap import build_tables
 
-            self.shap_tables_ = build_tables(self._booster().model_to_string())
-        return self.shap_tables_.contributions(x, threads)
+            with _TABLES_BUILT:
+                tables = self.shap_tables_
+                if tables is None:
+                    tables = build_tables(self._booster().model_to_string())
+                    self.shap_tables_ = tables
+        return tables.contributions(x, threads)
 
     def _contributions(self, x: FloatArray, threads: int = 1) -> FloatArray:
         """Contributions to the blended log-odds: one column per feature (the boosting member's
