@@ -1,6 +1,7 @@
 """Throughput and memory of ``numbers score``: compiled trees, reasons only for flags.
 
-Run: ``uv run python bench/scoring.py [--small] [--rows N] [--stream-rows N] [--data DIR]``.
+Run: ``uv run python bench/scoring.py [--small] [--rows N] [--stream-rows N] [--data DIR]
+[--in-process-only | --stream-only]``.
 
 Builds distinct feature rows from the published Sichuan features (``--data``,
 ``$TELEWARDEN_SHARED_DATA`` or ``../shared/data``): rows drawn with replacement and every number
@@ -15,10 +16,13 @@ same process and with the shipped model:
    cached, its build time printed) on one thread and on every core, LightGBM's predictor, the
    cost of each member, a check that a compiled predict call releases the GIL (a Python thread
    keeps counting during it), and that scores are within 1e-9 of LightGBM's with equal flags;
-3. scores plus reasons for the flagged rows (LightGBM's exact TreeSHAP, ``pred_contrib``) on
-   one thread and on every core, the same reasons as LightGBM alone, the cost of one explained
-   row (and the previous model's), and from the measured parts the rates at 1 % flagged and
-   at the share the model flags on these rows (about a third on Sichuan, far above a carrier's);
+3. reasons for the flagged rows: the first explanation's cost (numba import, table build), the
+   TreeSHAP kernel (per-leaf tables, ``core/models/tree_shap.py``) against LightGBM's
+   ``pred_contrib`` on the same flagged rows, one thread and every core, with the largest
+   difference; scores plus reasons end to end with either, the same reasons text as LightGBM
+   alone; then rows/s with reasons at 1 % flagged and at the share the model flags on these
+   rows (about a third on Sichuan, far above a carrier's), measured end to end on rows mixed to
+   that share and estimated from the parts for both explainers;
 4. ``score_numbers`` end to end (compiled engine, scores only), streamed from a Parquet file
    written batch by batch in ``--chunk-rows`` chunks, at ``--stream-rows`` and at a fifth of
    it, each in a fresh subprocess reporting its peak resident memory: equal peaks mean memory
@@ -139,6 +143,9 @@ def main() -> None:
     parser.add_argument(
         "--stream-only", action="store_true", help="only the streamed runs (step 4)"
     )
+    parser.add_argument(
+        "--in-process-only", action="store_true", help="steps 1-3 only (no streamed runs)"
+    )
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -157,7 +164,8 @@ def main() -> None:
     source = pl.read_csv(source_path, infer_schema_length=10_000)
     if not args.stream_only:
         in_process(args, source)
-    streamed(args, source)
+    if not args.in_process_only:
+        streamed(args, source)
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
 
 
@@ -274,42 +282,131 @@ def in_process(args: argparse.Namespace, source: pl.DataFrame) -> None:
     share = float(got["flagged"].mean() or 0.0)
     print(f"flagged share (shipped model): {share:.1%}")
 
-    # Reasons: LightGBM's exact TreeSHAP (pred_contrib) for the flagged rows only.
+    explained(args, frame, fast, lgbm, previous, {1: (w1, c1), cores: (w2, c2)}, line)
+
+
+def _mixed(frame: pl.DataFrame, flagged: np.ndarray, share: float, rows: int) -> pl.DataFrame:
+    """``rows`` rows of ``frame`` of which ``share`` are flagged ones (as the model flags)."""
+    n_flagged = round(share * rows)
+    picked = np.r_[
+        np.flatnonzero(flagged)[:n_flagged], np.flatnonzero(~flagged)[: rows - n_flagged]
+    ]
+    assert len(picked) == rows, "not enough rows of one kind: raise --rows"
+    return frame[np.sort(picked)]
+
+
+def explained(
+    args: argparse.Namespace,
+    frame: pl.DataFrame,
+    fast: object,
+    lgbm: object,
+    previous: object,
+    scores: dict[int, tuple[float, float]],
+    line: Callable[[str, int, float, float], None],
+) -> None:
+    """Step 3: scores plus reasons for the flagged rows, TreeSHAP tables against ``pred_contrib``.
+
+    ``scores`` holds the wall and CPU seconds of scores alone on ``frame`` per thread count.
+    """
+    from telewarden.core.models.number_scorer import NumberScorer
+
+    assert isinstance(fast, NumberScorer) and isinstance(lgbm, NumberScorer)
+    cores = max(scores)
+    lgbm.explainer = "lightgbm"  # the reference: LightGBM's predictor and its pred_contrib
     sample = frame.head(args.explain_rows)
-    flagged_rows = int(fast.score_many(sample, explain="none")["flagged"].sum())
-    w3, c3, after = _timed(lambda: fast.score_many(sample, explain="flagged", threads=1))
-    line("compiled + reasons for flags, 1 thread", sample.height, w3, c3)
-    w4, c4, after2 = _timed(lambda: fast.score_many(sample, explain="flagged", threads=cores))
-    line(f"compiled + reasons for flags, {cores} threads", sample.height, w4, c4)
-    _, _, ref = _timed(lambda: lgbm.score_many(sample, explain="flagged", threads=1))
-    assert isinstance(after, pl.DataFrame) and isinstance(after2, pl.DataFrame)
-    assert isinstance(ref, pl.DataFrame)
-    same = after.drop("score").equals(ref.drop("score")) and after2.equals(after)
-    print(f"same flags and reasons as LightGBM alone, 1 and {cores} threads: {same}")
-    explain_cpu = max(c3 - c1 * sample.height / args.rows, 1e-9) / max(flagged_rows, 1)
-    explain_wall = max(w4 - w2 * sample.height / args.rows, 1e-9) / max(flagged_rows, 1)
+    x = fast._matrix(sample, None, fast.known_)
+    flags = fast.score_many(sample, explain="none")["flagged"].to_numpy()
+    xf = x[flags]
+    n = len(xf)
+
+    # The first explanation pays numba's import, the table build and loading the kernel
+    # (compiled once per machine, then cached by numba beside the module).
+    w, c, _ = _timed(lambda: fast._contributions(xf[:1], 1))
+    tables = fast.shap_tables_
+    assert tables is not None
     print(
-        f"  one explained row: {explain_cpu * 1e3:.2f} ms CPU ({1 / explain_cpu:,.0f} explained "
-        f"rows per CPU-s), {explain_wall * 1e3:.2f} ms wall on {cores} threads "
-        f"({flagged_rows:,} rows explained)"
+        f"first explanation in this process (numba import, tables built, kernel loaded): "
+        f"{w:.2f} s wall, {c:.2f} s CPU; tables {tables.nbytes / 2**20:,.0f} MiB "
+        f"({tables.table.size:,} floats)"
+    )
+    from telewarden.core.models.tree_shap import build_tables
+
+    w, c, _ = _timed(lambda: build_tables(fast._booster().model_to_string()))
+    print(f"  the table build alone: {w:.2f} s wall, {c:.2f} s CPU")
+
+    # The kernel alone against LightGBM's pred_contrib, same flagged rows, same process.
+    booster = fast._booster()
+    explain_cost = {}
+    for threads in sorted({1, cores}):
+        wt, ct, got = _timed(lambda t=threads: tables.contributions(xf, t))
+        wl, cl, want = _timed(
+            lambda t=threads: booster.predict(xf, pred_contrib=True, num_threads=t)
+        )
+        worst = float(np.abs(np.asarray(got) - np.asarray(want)).max())
+        explain_cost[threads] = {"tables": (wt / n, ct / n), "lightgbm": (wl / n, cl / n)}
+        print(
+            f"TreeSHAP of {n:,} flagged rows, {threads} thread{'s' if threads > 1 else ''}: "
+            f"tables {ct / n * 1e6:,.0f} us CPU / {wt / n * 1e6:,.0f} us wall a row, "
+            f"LightGBM pred_contrib {cl / n * 1e6:,.0f} us CPU / {wl / n * 1e6:,.0f} us wall: "
+            f"tables x{cl / ct:.1f} CPU, x{wl / wt:.1f} wall; largest difference {worst:.1g}"
+        )
+
+    # End to end: score_many with reasons for the flags, tables against pred_contrib.
+    outs = {}
+    for name, model in (("tables", fast), ("LightGBM pred_contrib", None)):
+        if model is None:
+            fast.explainer = "lightgbm"
+        for threads in sorted({1, cores}):
+            wr, cr, out = _timed(
+                lambda t=threads: fast.score_many(sample, explain="flagged", threads=t)
+            )
+            line(f"compiled + reasons ({name}), {threads} thr", sample.height, wr, cr)
+            outs[(name, threads)] = out
+        fast.explainer = "tables"
+    _, _, ref = _timed(lambda: lgbm.score_many(sample, explain="flagged", threads=1))
+    assert isinstance(ref, pl.DataFrame)
+    same = all(
+        isinstance(out, pl.DataFrame) and out.drop("score").equals(ref.drop("score"))
+        for out in outs.values()
+    )
+    print(
+        f"same flags and reasons text as LightGBM alone (pred_contrib), every run above: {same} "
+        f"({n:,} rows explained of {sample.height:,})"
     )
     if previous is not None:
+        assert isinstance(previous, NumberScorer)
         wp, cp, _ = _timed(lambda: previous.score_many(sample, explain="flagged", threads=1))
         prev_flags = int(previous.score_many(sample, explain="none")["flagged"].sum())
         _, cs, _ = _timed(lambda: previous.score_many(sample, explain="none", threads=1))
         prev_cpu = max(cp - cs, 1e-9) / max(prev_flags, 1)
         print(
-            f"  previous model: one explained row {prev_cpu * 1e3:.2f} ms CPU "
-            f"({prev_flags:,} rows explained); shipped/previous CPU x{prev_cpu / explain_cpu:.2f}"
+            f"  previous model (tables): one explained row {prev_cpu * 1e3:.2f} ms CPU "
+            f"({prev_flags:,} rows explained)"
         )
+
+    # Rows/s with reasons at a carrier's 1 % flagged share and at the model's own share here,
+    # measured end to end on rows mixed to that share, and from the measured parts.
+    flagged = fast.score_many(frame, explain="none")["flagged"].to_numpy()
+    share = float(flagged.mean())
     for flag_share in (0.01, share):
-        per_row = c1 / args.rows + flag_share * explain_cpu
-        per_row_wall = w2 / args.rows + flag_share * explain_wall
-        print(
-            f"  at a {flag_share:.0%} flagged share (from the measured parts): "
-            f"{1 / per_row:>9,.0f} rows/s CPU per core, {1 / per_row_wall:>9,.0f} rows/s wall "
-            f"on {cores} threads"
-        )
+        mixed = _mixed(frame, flagged, flag_share, min(args.rows, int((~flagged).sum())))
+        for threads in sorted({1, cores}):
+            wm, cm, _ = _timed(
+                lambda t=threads, m=mixed: fast.score_many(m, explain="flagged", threads=t)
+            )
+            estimate = {
+                how: 1
+                / (scores[threads][0] / args.rows + flag_share * explain_cost[threads][how][0])
+                for how in ("tables", "lightgbm")
+            }
+            print(
+                f"  {flag_share:>4.0%} flagged, {threads} thread{'s' if threads > 1 else ' '}: "
+                f"{mixed.height / wm:>9,.0f} rows/s wall, {mixed.height / cm:>9,.0f} rows/s "
+                f"CPU, measured on {mixed.height:,} rows; from the parts: tables "
+                f"{estimate['tables']:>9,.0f} rows/s wall, pred_contrib "
+                f"{estimate['lightgbm']:>7,.0f} (x{estimate['tables'] / estimate['lightgbm']:.1f})"
+                f"  (load {os.getloadavg()[0]:.1f})"
+            )
 
 
 def _stream_run(args: argparse.Namespace, path: Path, tmp: str, model: str, threads: int) -> dict:

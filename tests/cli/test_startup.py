@@ -24,7 +24,7 @@ from telewarden.cli.main import COMMANDS
 IMPORT_BUDGET_CPU_S = 0.6
 """CPU seconds ``import telewarden.cli.main`` may take in a fresh interpreter (best of three)."""
 
-MODEL_LIBRARIES = ("lightgbm", "sklearn", "scipy")
+MODEL_LIBRARIES = ("lightgbm", "sklearn", "scipy", "numba")
 HEAVY_AT_START = (*MODEL_LIBRARIES, "polars", "pyarrow", "numpy", "pandas", "sqlalchemy")
 HEAVY_AT_START += ("pydantic_settings", "phonenumbers", "telewarden.core.models")
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from telewarden.core.errors import InvalidInputError
@@ -42,7 +42,7 @@ class SimulatedDay:
 
     seed: int
     features: pl.DataFrame
-    labels: np.ndarray
+    labels: npt.NDArray[Any]
     kinds: pl.Series
     """Campaign kind of each fraud number, null for the others."""
 
@@ -104,7 +104,7 @@ class DayFigures:
         return (self.flagged - self.true_flagged) / max(self.numbers - self.fraud, 1)
 
 
-def day_figures(day: SimulatedDay, flags: np.ndarray) -> DayFigures:
+def day_figures(day: SimulatedDay, flags: npt.NDArray[Any]) -> DayFigures:
     """Precision, recall and flag share of ``flags`` against the day's truth."""
     y = day.labels == 1
     frame = pl.DataFrame({"kind": day.kinds, "flag": flags}).filter(pl.col("kind").is_not_null())

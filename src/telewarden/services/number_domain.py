@@ -11,8 +11,10 @@ profile of its own training set in the model file).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from telewarden.core.errors import InvalidInputError
@@ -21,7 +23,7 @@ from telewarden.core.features.sichuan import FEATURE_NAMES, align_to_published
 from telewarden.services.number_inputs import read_features
 
 
-def feature_matrix(features: pl.DataFrame) -> np.ndarray:
+def feature_matrix(features: pl.DataFrame) -> npt.NDArray[Any]:
     """The 55 features as the scorer sees them (app features aligned to the published file)."""
     missing = [n for n in FEATURE_NAMES if n not in features.columns]
     if missing:

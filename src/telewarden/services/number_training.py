@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from telewarden.adapters.files.output import atomic_file, refuse_inputs_as_outputs
@@ -52,7 +53,7 @@ class TrainingData:
     """The labelled numbers a scorer is trained on, one row each."""
 
     frame: pl.DataFrame
-    labels: np.ndarray
+    labels: npt.NDArray[Any]
     rows_read: int
     """Readable rows of the features file (before deduplication)."""
     duplicates: int

@@ -241,3 +241,33 @@ def test_chunks_score_as_the_whole_frame(
     chunks = [frame.slice(i, 37) for i in range(0, frame.height, 37)]
     streamed = pl.concat(list(scorer.score_chunks(chunks, edges)))
     assert streamed.equals(whole)
+
+
+def test_lightgbm_explainer_gives_the_tables_reasons_and_others_are_refused(
+    fitted: tuple[NumberScorer, pl.DataFrame, np.ndarray, pl.DataFrame],
+) -> None:
+    # pred_contrib stays available as the reference: same reasons text as the tables.
+    scorer, frame, _, edges = fitted
+    tables = scorer.score_many(frame, edges, explain="all")
+    scorer.explainer = "lightgbm"
+    try:
+        assert scorer.score_many(frame, edges, explain="all").equals(tables)
+        scorer.explainer = "shap"  # type: ignore[assignment]
+        with pytest.raises(ConfigurationError, match="explainer"):
+            scorer.score_many(frame.head(3), edges, explain="all")
+    finally:
+        scorer.explainer = "tables"
+
+
+def test_refitting_drops_the_tables_of_the_earlier_trees() -> None:
+    frame, y, edges = _data()
+    scorer = NumberScorer(num_boost_round=5, forest_rounds=0, calibration_folds=2)
+    scorer.fit(frame, y, edges)
+    scorer.score_many(frame.head(20), edges, explain="all")
+    assert scorer.shap_tables_ is not None
+    scorer.num_boost_round = 9
+    scorer.fit(frame, y, edges)
+    x = scorer._matrix(frame, edges, scorer.known_)
+    assert scorer.booster_ is not None
+    want = scorer.booster_.predict(x, pred_contrib=True)
+    assert np.abs(scorer._contributions(x) - want).max() <= 1e-9

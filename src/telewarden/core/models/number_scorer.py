@@ -2,8 +2,9 @@
 
 What belongs here: the ``Scorer`` protocol, :class:`NumberScorer` (training with an inner
 cross-validation that calibrates probabilities and picks the flagging threshold without touching
-held-out data), per-number explanations from LightGBM's exact tree contributions (TreeSHAP,
-``pred_contrib``), and :func:`cross_validate`, the honest outer evaluation.
+held-out data), per-number explanations from exact tree contributions (TreeSHAP: the same values
+as LightGBM's ``pred_contrib``, computed from per-leaf tables, :mod:`.tree_shap`), and
+:func:`cross_validate`, the honest outer evaluation.
 
 The scorer is a fixed, equal-weight blend of two LightGBM models over the same features: the
 boosted trees of :data:`DEFAULT_PARAMS` and a random forest (LightGBM's ``rf`` mode,
@@ -27,9 +28,10 @@ Leakage rules, enforced here rather than left to callers:
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import lightgbm as lgb
 import numpy as np
@@ -51,8 +53,15 @@ from telewarden.core.errors import ConfigurationError, InvalidInputError
 from telewarden.core.features.graph import graph_features
 from telewarden.core.features.sichuan import FEATURE_NAMES, KEY, align_to_published
 
+if TYPE_CHECKING:
+    from telewarden.core.models.tree_shap import TreeShapTables
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+
+_TABLES_BUILT = threading.Lock()
+"""Held while a scorer builds its TreeSHAP tables, so that threads explaining with one scorer
+for the first time (the API's workers) build them once, not once each (83 MiB apiece)."""
 
 MODEL_FORMAT = "telewarden-number-scorer/2"
 _READABLE_FORMATS = ("telewarden-number-scorer/1", MODEL_FORMAT)
@@ -77,6 +86,12 @@ like the short life of a fraud card, so ``telewarden detect`` withholds the flag
 
 Explain = Literal["flagged", "all", "none"]
 """Which scored rows get reasons: the flagged ones, every row, or none."""
+
+Explainer = Literal["tables", "lightgbm"]
+"""Who computes the boosted member's TreeSHAP values: the per-leaf tables of
+:mod:`telewarden.core.models.tree_shap` (default; about 20 times cheaper a row) or LightGBM's
+own ``pred_contrib`` (the reference the tables are tested against). The values agree to
+rounding (1e-9 is the tested bound)."""
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "binary",
@@ -187,6 +202,9 @@ class NumberScorer:
         Seed of the inner fold split.
     explain_top : int
         How many reasons each scored number carries.
+    explainer : {"tables", "lightgbm"}
+        Who computes the TreeSHAP values behind reasons and :meth:`explain` (see
+        :data:`Explainer`); the tables are built at the first explanation.
 
     Examples
     --------
@@ -212,6 +230,7 @@ class NumberScorer:
     forest_params: dict[str, Any] = field(default_factory=lambda: dict(FOREST_PARAMS))
     seed: int = 0
     explain_top: int = 3
+    explainer: Explainer = "tables"
     key: str = KEY
 
     feature_names_: tuple[str, ...] = field(default=(), init=False)
@@ -226,7 +245,11 @@ class NumberScorer:
         default=None, init=False, repr=False
     )
     """Compiled predictors of the boosted and forest members (scores only); ``None`` scores
-    with LightGBM's own predictor. Contributions always come from LightGBM (``pred_contrib``)."""
+    with LightGBM's own predictor. Contributions come from :attr:`shap_tables_` (the boosted
+    member's TreeSHAP; the forest member's share is its compiled raw score)."""
+    shap_tables_: TreeShapTables | None = field(default=None, init=False, repr=False)
+    """The boosted member's TreeSHAP tables (tens of megabytes), built at the first explanation
+    when :attr:`explainer` is ``"tables"``."""
 
     # -- design matrix ---------------------------------------------------------------------
 
@@ -373,6 +396,7 @@ class NumberScorer:
         self.known_ = self._known(features, y) if self.graph_ else None
         x = self._matrix(features, edges, self.known_)
         self.booster_ = self._train(x, y)
+        self.shap_tables_ = None  # the tables of any earlier fit explain other trees
         self.forest_ = self._train_forest(x, y)
         return self
 
@@ -402,14 +426,34 @@ class NumberScorer:
         forest = self._member_raw(1, x, threads) if self.forest_ is not None else None
         return self._blend(raw, forest)
 
+    def _boosted_contributions(self, x: FloatArray, threads: int) -> FloatArray:
+        """The boosted member's TreeSHAP values (features, then bias) by :attr:`explainer`."""
+        if self.explainer == "lightgbm":
+            return np.asarray(
+                self._booster().predict(x, pred_contrib=True, num_threads=threads),
+                dtype=np.float64,
+            )
+        if self.explainer != "tables":
+            raise ConfigurationError(f"explainer must be tables or lightgbm: {self.explainer!r}")
+        tables = self.shap_tables_
+        if tables is None:
+            # Imported here: numba's import and the table build (about a second for the
+            # shipped model) are paid only by runs that explain.
+            from telewarden.core.models.tree_shap import build_tables
+
+            with _TABLES_BUILT:
+                tables = self.shap_tables_
+                if tables is None:
+                    tables = build_tables(self._booster().model_to_string())
+                    self.shap_tables_ = tables
+        return tables.contributions(x, threads)
+
     def _contributions(self, x: FloatArray, threads: int = 1) -> FloatArray:
         """Contributions to the blended log-odds: one column per feature (the boosting member's
         exact TreeSHAP values, scaled by its blend weight), then ``forest`` (the forest member's
         whole share) when there is one, then the bias. Each row adds up to its blended log-odds.
         """
-        contrib = np.asarray(
-            self._booster().predict(x, pred_contrib=True, num_threads=threads), dtype=np.float64
-        )
+        contrib = self._boosted_contributions(x, threads)
         if self.forest_ is None:
             return contrib
         a, b, c, d = self.blend_
@@ -480,9 +524,10 @@ class NumberScorer:
     ) -> pl.DataFrame:
         """Score every row: key, calibrated ``score``, ``flagged`` and ``reasons`` (``; ``-joined).
 
-        Scores come from the trees alone (LightGBM's prediction, the cheap part); reasons cost
-        an exact TreeSHAP pass over the boosting member (milliseconds per row on one thread),
-        so they are computed only for the rows someone will read.
+        Scores come from the trees alone (LightGBM's prediction or compiled code, the cheap
+        part); reasons cost an exact TreeSHAP pass over the boosting member (about 0.25 ms CPU
+        a row from the tables, 5 ms with LightGBM's ``pred_contrib``), so they are computed
+        only for the rows someone will read.
 
         Parameters
         ----------
@@ -494,8 +539,8 @@ class NumberScorer:
             Which rows get reasons: the flagged ones (default), every row, or none (reasons
             are empty strings; a caller that withholds the flags reads no reasons).
         threads : int
-            LightGBM threads for prediction and contributions (per row, so the values do not
-            depend on it); ``0`` lets OpenMP choose.
+            Threads for prediction and contributions (per row, so the values do not depend on
+            it); ``0`` takes one per CPU.
         graph : polars.DataFrame or None
             The :meth:`graph_table` of ``edges``, when scoring many chunks against one graph.
         """
@@ -508,6 +553,7 @@ class NumberScorer:
         score = self._calibrate(raw)
         flagged = score >= self.threshold_
         reasons = [""] * len(raw)
+        explain_rows: npt.NDArray[np.intp]
         if explain == "all":
             explain_rows = np.arange(len(raw))
         elif explain == "flagged":

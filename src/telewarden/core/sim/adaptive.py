@@ -21,9 +21,10 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from telewarden.core.records import CampaignKind, ExposureKind
@@ -212,9 +213,9 @@ class Stock:
     ``device`` and ``cell`` are -1 for numbers that are not the carrier's cards.
     """
 
-    nodes: np.ndarray
-    device: np.ndarray
-    cell: np.ndarray
+    nodes: npt.NDArray[Any]
+    device: npt.NDArray[Any]
+    cell: npt.NDArray[Any]
     on_net: bool
     cursor: int = 0
 
@@ -238,7 +239,7 @@ class StockBuild:
     main: dict[int, Stock]  # campaign code -> replacements for its own channel
     shift: dict[int, Stock]  # campaign code -> numbers of the channel it shifts to
     subscribers: pl.DataFrame  # stock cards as ``subscribers`` rows
-    imsi_nodes: np.ndarray  # node ids of stock cards
+    imsi_nodes: npt.NDArray[Any]  # node ids of stock cards
     imsi: pl.Series  # their IMSIs
     imeis: list[pl.Series]  # new devices, appended to the IMEI directory in order
 
@@ -249,8 +250,8 @@ def build_stocks(
     subs: Subscribers,
     cells_frame: pl.DataFrame,
     cell_ids: pl.Series,
-    city_start: np.ndarray,
-    city_count: np.ndarray,
+    city_start: npt.NDArray[Any],
+    city_count: npt.NDArray[Any],
     directory: Directory,
     imei_count: int,
     start_us: int,
@@ -267,7 +268,7 @@ def build_stocks(
     main: dict[int, Stock] = {}
     shift: dict[int, Stock] = {}
     rows: list[pl.DataFrame] = []
-    node_parts: list[np.ndarray] = []
+    node_parts: list[npt.NDArray[Any]] = []
     imsi_parts: list[pl.Series] = []
     imei_parts: list[pl.Series] = []
     taken = subs.msisdn.str.slice(3).cast(pl.Int64).to_numpy()
@@ -364,8 +365,8 @@ class Outcomes:
     """Per-campaign counters (index = campaign code)."""
 
     n: int
-    counts: dict[str, np.ndarray] = field(init=False)
-    loss_cny: np.ndarray = field(init=False)
+    counts: dict[str, npt.NDArray[Any]] = field(init=False)
+    loss_cny: npt.NDArray[Any] = field(init=False)
 
     def __post_init__(self) -> None:
         names = (
@@ -468,7 +469,7 @@ class AdaptiveLayer:
         numbers: pl.Series,
         n_subscribers: int,
         n_ordinary: int,
-        susceptibility: np.ndarray,
+        susceptibility: npt.NDArray[Any],
     ) -> None:
         self.config = config
         self.numbers = numbers
@@ -558,7 +559,7 @@ class AdaptiveLayer:
             new_sms["text"] = scam_texts(rng_for(), int(new_sms["t_us"].shape[0]), 0.3)
         return take(calls, call_keep), take(sms, sms_keep), new_sms
 
-    def _walk(self, b: Batch, is_sms: bool, rng_for: _RngFactory) -> np.ndarray:
+    def _walk(self, b: Batch, is_sms: bool, rng_for: _RngFactory) -> npt.NDArray[Any]:
         campaign = np.asarray(b["campaign"])
         keep = np.ones(campaign.shape[0], dtype=bool)
         rows = np.flatnonzero(campaign >= 0)
@@ -749,7 +750,9 @@ class AdaptiveLayer:
     def _react(self, camp: _Campaign, t: int, reaction: str, node: int, detail: str) -> None:
         self.reactions.append((camp.config.campaign_id, t, reaction, node, detail))
 
-    def _convert_to_sms(self, calls: Batch, rows: np.ndarray, rng: np.random.Generator) -> None:
+    def _convert_to_sms(
+        self, calls: Batch, rows: npt.NDArray[Any], rng: np.random.Generator
+    ) -> None:
         """Calls moved to SMS with a link: same sender, recipient and instant."""
         n = rows.shape[0]
         callee = np.asarray(calls["callee"])[rows]
@@ -834,10 +837,10 @@ class LazyRng:
 class _PlanLike(Protocol):
     code: int
     config: CampaignConfig
-    sources: np.ndarray
-    src_start_us: np.ndarray
-    device: np.ndarray
-    cells: np.ndarray
+    sources: npt.NDArray[Any]
+    src_start_us: npt.NDArray[Any]
+    device: npt.NDArray[Any]
+    cells: npt.NDArray[Any]
 
 
 class _RngFactory(Protocol):

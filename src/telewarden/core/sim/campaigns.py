@@ -9,8 +9,10 @@ time and, when the victim goes on to lose money, the loss time and amount.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from telewarden.core.records import CampaignKind, ExposureKind, ReleaseCause
@@ -66,11 +68,11 @@ class CampaignPlan:
     config: CampaignConfig
     start_us: int
     end_us: int
-    sources: np.ndarray  # node ids of the numbers used
-    src_start_us: np.ndarray  # per source: first active instant
-    src_end_us: np.ndarray  # per source: end of activity
-    device: np.ndarray  # per source: IMEI index (-1 for foreign numbers)
-    cells: np.ndarray  # per source: 3 candidate cell indices (-1 for foreign numbers)
+    sources: npt.NDArray[Any]  # node ids of the numbers used
+    src_start_us: npt.NDArray[Any]  # per source: first active instant
+    src_end_us: npt.NDArray[Any]  # per source: end of activity
+    device: npt.NDArray[Any]  # per source: IMEI index (-1 for foreign numbers)
+    cells: npt.NDArray[Any]  # per source: 3 candidate cell indices (-1 for foreign numbers)
     data_activity: float  # data use of its cards (call-centre phones browse a little)
 
     @property
@@ -88,8 +90,8 @@ def plan_campaigns(
     rng: np.random.Generator,
     config: SimConfig,
     subs: Subscribers,
-    cells_city_start: np.ndarray,
-    cells_city_count: np.ndarray,
+    cells_city_start: npt.NDArray[Any],
+    cells_city_count: npt.NDArray[Any],
     directory: Directory,
     imei_parts: list[pl.Series],
     imei_count: int,
@@ -105,9 +107,9 @@ def plan_campaigns(
     sim_end = start_us + config.hours * HOUR_US
     n_cities = cells_city_start.shape[0]
 
-    def cells_in(city: np.ndarray, k: int) -> np.ndarray:
+    def cells_in(city: npt.NDArray[Any], k: int) -> npt.NDArray[Any]:
         u = rng.random((city.shape[0], k))
-        picked: np.ndarray = cells_city_start[city][:, None] + (
+        picked: npt.NDArray[Any] = cells_city_start[city][:, None] + (
             u * cells_city_count[city][:, None]
         ).astype(np.int64)
         return picked
@@ -120,13 +122,13 @@ def plan_campaigns(
         if c_end <= c_start:
             continue
         n = c.sources
-        src_start = np.full(n, c_start, dtype=np.int64)
-        src_end = np.full(n, c_end, dtype=np.int64)
+        src_start: npt.NDArray[np.int64] = np.full(n, c_start, dtype=np.int64)
+        src_end: npt.NDArray[np.int64] = np.full(n, c_end, dtype=np.int64)
         device = np.full(n, -1, dtype=np.int64)
-        cell3 = np.full((n, 3), -1, dtype=np.int64)
+        cell3: npt.NDArray[np.int64] = np.full((n, 3), -1, dtype=np.int64)
         data_activity = 0.0
         if c.kind in _ON_NET_KINDS:
-            sources = np.arange(next_card, next_card + n, dtype=np.int64)
+            sources: npt.NDArray[Any] = np.arange(next_card, next_card + n, dtype=np.int64)
             next_card += n
             # the gang buys its cards at one or two outlets, on a handful of ID documents
             outlet = 9000 + code * 10 + rng.integers(0, 2, n)
@@ -219,35 +221,37 @@ def plan_campaigns(
     return plans
 
 
-def _active_fraction(plan: CampaignPlan, clock: Clock) -> np.ndarray:
+def _active_fraction(plan: CampaignPlan, clock: Clock) -> npt.NDArray[Any]:
     """Per source, the fraction of the chunk's hour it is active."""
     lo = np.maximum(plan.src_start_us, clock.start_us)
     hi = np.minimum(plan.src_end_us, clock.end_us)
-    out: np.ndarray = np.clip((hi - lo) / HOUR_US, 0.0, 1.0)
+    out: npt.NDArray[Any] = np.clip((hi - lo) / HOUR_US, 0.0, 1.0)
     return out
 
 
 def _times(
-    rng: np.random.Generator, plan: CampaignPlan, src_idx: np.ndarray, clock: Clock
-) -> np.ndarray:
+    rng: np.random.Generator, plan: CampaignPlan, src_idx: npt.NDArray[Any], clock: Clock
+) -> npt.NDArray[Any]:
     lo = np.maximum(plan.src_start_us[src_idx], clock.start_us)
     hi = np.minimum(plan.src_end_us[src_idx], clock.end_us)
-    out: np.ndarray = lo + (rng.random(src_idx.shape[0]) * np.maximum(hi - lo, 1)).astype(np.int64)
+    out: npt.NDArray[Any] = lo + (rng.random(src_idx.shape[0]) * np.maximum(hi - lo, 1)).astype(
+        np.int64
+    )
     return out
 
 
-def _random_subscribers(rng: np.random.Generator, world: World, n: int) -> np.ndarray:
+def _random_subscribers(rng: np.random.Generator, world: World, n: int) -> npt.NDArray[Any]:
     return rng.integers(0, world.subs.n_ordinary, n).astype(np.int64)
 
 
 def _victims(
     rng: np.random.Generator,
     plan: CampaignPlan,
-    exposed: np.ndarray,
-    exposed_us: np.ndarray,
+    exposed: npt.NDArray[Any],
+    exposed_us: npt.NDArray[Any],
     kind: ExposureKind,
     loss_delay_median_min: float,
-) -> dict[str, np.ndarray]:
+) -> dict[str, npt.NDArray[Any]]:
     """Exposure and loss columns for records; ``exposed`` marks the exposing records."""
     n = exposed.shape[0]
     loses = exposed & (rng.random(n) < plan.config.loss_p)
@@ -338,15 +342,15 @@ def _fraud_calls(
     plan: CampaignPlan,
     clock: Clock,
     rng: np.random.Generator,
-    caller: np.ndarray,
-    callee: np.ndarray,
-    t_us: np.ndarray,
-    vacant: np.ndarray,
+    caller: npt.NDArray[Any],
+    callee: npt.NDArray[Any],
+    t_us: npt.NDArray[Any],
+    vacant: npt.NDArray[Any],
     ingress: int,
     trunk_code: int,
-    cell: np.ndarray | int,
-    imei: np.ndarray | int,
-    imsi: np.ndarray | int,
+    cell: npt.NDArray[Any] | int,
+    imei: npt.NDArray[Any] | int,
+    imsi: npt.NDArray[Any] | int,
     short_median_s: float,
     hooked_median_s: float = 900.0,
 ) -> Batch:
@@ -362,7 +366,7 @@ def _fraud_calls(
         on_net_callee, world.subs.susceptibility[np.minimum(callee, world.subs.n - 1)], 1.0
     )
     answer_p = 1.0 - (1.0 - c.answer_p) ** susc
-    median = np.full(n, short_median_s)
+    median: npt.NDArray[np.float64] = np.full(n, short_median_s)
     median = np.where(rng.random(n) < 0.2, 60.0, median)
     base = answer_and_durations(rng, answer_p, median, np.full(n, 0.6))
     answered = base["answered"] & ~vacant

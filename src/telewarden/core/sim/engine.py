@@ -14,8 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from telewarden.core.errors import InvalidInputError
@@ -133,12 +135,12 @@ class SimChunk:
     step: int = 0
 
 
-def _nullable(idx: np.ndarray) -> pl.Series:
+def _nullable(idx: npt.NDArray[Any]) -> pl.Series:
     s = pl.Series(idx, dtype=pl.Int64)
     return pl.select(pl.when(s >= 0).then(s)).to_series()
 
 
-def _utc(us: np.ndarray) -> pl.Series:
+def _utc(us: npt.NDArray[Any]) -> pl.Series:
     return pl.Series(us, dtype=pl.Int64).cast(pl.Datetime("us", "UTC"))
 
 
@@ -404,8 +406,8 @@ class Simulation:
             return pl.DataFrame(schema=TRUTH_CARDS_SCHEMA)
         return pl.concat(frames).cast(dict(TRUTH_CARDS_SCHEMA))  # type: ignore[arg-type]
 
-    def _on_net(self, nodes: np.ndarray) -> np.ndarray:
-        on_net: np.ndarray = nodes < self.world.subs.n
+    def _on_net(self, nodes: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        on_net: npt.NDArray[Any] = nodes < self.world.subs.n
         if self._stocks is not None and self._stocks.imsi_nodes.shape[0]:
             on_net |= np.isin(nodes, self._stocks.imsi_nodes)
         return on_net
@@ -654,7 +656,7 @@ class Simulation:
             step=step,
         )
 
-    def _calls_frame(self, b: Batch, ids: np.ndarray) -> pl.DataFrame:
+    def _calls_frame(self, b: Batch, ids: npt.NDArray[Any]) -> pl.DataFrame:
         cells = self.world.cells.ids
         g = np.asarray
         return pl.DataFrame(
@@ -678,7 +680,7 @@ class Simulation:
             schema=CALLS_SCHEMA,
         )
 
-    def _sms_frame(self, b: Batch, ids: np.ndarray) -> pl.DataFrame:
+    def _sms_frame(self, b: Batch, ids: npt.NDArray[Any]) -> pl.DataFrame:
         g = np.asarray
         text = b["text"]
         assert isinstance(text, pl.Series)
@@ -696,7 +698,7 @@ class Simulation:
             schema=SMS_SCHEMA,
         )
 
-    def _events(self, b: Batch, ids: np.ndarray, kind: RecordKind) -> pl.DataFrame:
+    def _events(self, b: Batch, ids: npt.NDArray[Any], kind: RecordKind) -> pl.DataFrame:
         campaign = np.asarray(b["campaign"])
         idx = np.flatnonzero(campaign >= 0)
         role = np.asarray(b["role"])[idx]
@@ -720,7 +722,7 @@ class Simulation:
             schema=TRUTH_EVENTS_SCHEMA,
         )
 
-    def _victims(self, b: Batch, ids: np.ndarray, kind: RecordKind, who: str) -> pl.DataFrame:
+    def _victims(self, b: Batch, ids: npt.NDArray[Any], kind: RecordKind, who: str) -> pl.DataFrame:
         exposure = np.asarray(b["exposure"])
         idx = np.flatnonzero(exposure >= 0)
         codes = np.asarray(b["campaign"])[idx].astype(np.int64)

@@ -8,8 +8,10 @@ Sichuan-based carrier with subscribers roaming in, and working from, neighbourin
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from telewarden.core.records import CELLS_SCHEMA
@@ -107,19 +109,21 @@ class Cells:
     """
 
     ids: pl.Series
-    city: np.ndarray
-    city_start: np.ndarray
-    city_count: np.ndarray
+    city: npt.NDArray[Any]
+    city_start: npt.NDArray[Any]
+    city_count: npt.NDArray[Any]
     frame: pl.DataFrame
 
-    def random_in_city(self, rng: np.random.Generator, city: np.ndarray) -> np.ndarray:
+    def random_in_city(self, rng: np.random.Generator, city: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """Return one uniformly drawn cell index in each given city."""
         u = rng.random(city.shape[0])
-        picked: np.ndarray = self.city_start[city] + (u * self.city_count[city]).astype(np.int64)
+        picked: npt.NDArray[Any] = self.city_start[city] + (u * self.city_count[city]).astype(
+            np.int64
+        )
         return picked.astype(np.int32)
 
 
-def build_cells(rng: np.random.Generator, subscribers_per_city: np.ndarray) -> Cells:
+def build_cells(rng: np.random.Generator, subscribers_per_city: npt.NDArray[Any]) -> Cells:
     """Lay out cells: about one per 250 subscribers (assumption), at least 6 per city.
 
     Examples

@@ -7,7 +7,10 @@ each region and kept only when valid there.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 import phonenumbers
 import polars as pl
 
@@ -37,8 +40,8 @@ def mobile_numbers(
     rng: np.random.Generator,
     n: int,
     prefixes: tuple[int, ...],
-    exclude: np.ndarray | None = None,
-) -> np.ndarray:
+    exclude: npt.NDArray[Any] | None = None,
+) -> npt.NDArray[Any]:
     """Draw ``n`` distinct 11-digit Chinese mobile numbers as int64 (without the 86).
 
     Parameters
@@ -75,7 +78,7 @@ def mobile_numbers(
     return out[:n]
 
 
-def prefixed(numbers: np.ndarray, prefix: str) -> pl.Series:
+def prefixed(numbers: npt.NDArray[Any], prefix: str) -> pl.Series:
     """Turn int64 numbers into strings with a prefix (``"+86"`` for E.164).
 
     Examples
@@ -88,7 +91,7 @@ def prefixed(numbers: np.ndarray, prefix: str) -> pl.Series:
     ).to_series()
 
 
-def _luhn_check_digits(body: np.ndarray) -> np.ndarray:
+def _luhn_check_digits(body: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """Luhn check digit of each 14-digit body (int64)."""
     total = np.zeros(body.shape[0], dtype=np.int64)
     rest = body.copy()

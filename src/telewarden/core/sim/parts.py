@@ -8,7 +8,10 @@ and are split off when a chunk is emitted, so record ids and truth always agree.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from telewarden.core.records import ExposureKind, Ingress, ReleaseCause
@@ -56,7 +59,7 @@ def trunk(name: str) -> int:
     return TRUNKS.index(name)
 
 
-Batch = dict[str, "np.ndarray | pl.Series"]
+Batch = dict[str, "npt.NDArray[Any] | pl.Series"]
 
 CALL_COLUMNS: dict[str, tuple[type, float | int | bool]] = {
     "caller": (np.int64, -1),
@@ -103,7 +106,7 @@ SMS_COLUMNS: dict[str, tuple[type, float | int | bool]] = {
 def new_batch(
     columns: dict[str, tuple[type, float | int | bool]],
     n: int,
-    values: dict[str, np.ndarray | int | float | bool],
+    values: dict[str, npt.NDArray[Any] | int | float | bool],
 ) -> Batch:
     """A batch of ``n`` rows: given values (arrays or scalars), defaults elsewhere.
 
@@ -113,7 +116,7 @@ def new_batch(
     out: Batch = {}
     for name, (dtype, fill) in columns.items():
         v = values.get(name, fill)
-        arr: np.ndarray = np.empty(n, dtype=dtype)
+        arr: npt.NDArray[Any] = np.empty(n, dtype=dtype)
         arr[:] = v
         out[name] = arr
     unknown = set(values) - set(columns)
@@ -138,7 +141,7 @@ def concat(batches: list[Batch], columns: dict[str, tuple[type, float | int | bo
     return out
 
 
-def take(batch: Batch, idx: np.ndarray) -> Batch:
+def take(batch: Batch, idx: npt.NDArray[Any]) -> Batch:
     """Rows ``idx`` of a batch."""
     out: Batch = {}
     for name, col in batch.items():

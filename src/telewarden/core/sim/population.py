@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from telewarden.core.records import SUBSCRIBERS_SCHEMA
@@ -81,7 +83,7 @@ def to_us(at: dt.datetime) -> int:
     return int(round(at.timestamp() * 1_000_000))
 
 
-def id_hash(values: np.ndarray, salt: int) -> pl.Series:
+def id_hash(values: npt.NDArray[Any], salt: int) -> pl.Series:
     """Stable pseudonymous hash strings (splitmix64) of integer ids.
 
     Examples
@@ -113,7 +115,7 @@ class Directory:
     parts: list[pl.Series]
     size: int = 0
 
-    def add(self, numbers: pl.Series) -> np.ndarray:
+    def add(self, numbers: pl.Series) -> npt.NDArray[Any]:
         """Append numbers; return their node ids."""
         ids = np.arange(self.size, self.size + numbers.len(), dtype=np.int64)
         self.parts.append(numbers.cast(pl.String))
@@ -131,26 +133,26 @@ class Subscribers:
 
     n: int
     n_ordinary: int
-    city: np.ndarray  # int16, index into CITIES
-    home_cell: np.ndarray  # int32
-    work_cell: np.ndarray  # int32
-    commuter: np.ndarray  # bool
-    roam_cell: np.ndarray  # int32, -1 when at home
-    activity: np.ndarray  # float64, mean 1 over ordinary subscribers, 0 for fraud cards
-    data_activity: np.ndarray  # float64
-    susceptibility: np.ndarray  # float64, scales fraud answer/hook probabilities
-    role: np.ndarray  # int8: 0 ordinary, 1 courier, 2 sales, 3 fraud card
-    bank: np.ndarray  # int8, index into BANK_PORTS, -1 none
-    imei0: np.ndarray  # int64 index into the IMEI directory
-    imei1: np.ndarray  # int64, handset after a change, -1 none
-    change_us: np.ndarray  # int64, when the handset changes (max int when never)
-    by_number: np.ndarray  # node ids sorted by msisdn (sequential dialling)
+    city: npt.NDArray[Any]  # int16, index into CITIES
+    home_cell: npt.NDArray[Any]  # int32
+    work_cell: npt.NDArray[Any]  # int32
+    commuter: npt.NDArray[Any]  # bool
+    roam_cell: npt.NDArray[Any]  # int32, -1 when at home
+    activity: npt.NDArray[Any]  # float64, mean 1 over ordinary subscribers, 0 for fraud cards
+    data_activity: npt.NDArray[Any]  # float64
+    susceptibility: npt.NDArray[Any]  # float64, scales fraud answer/hook probabilities
+    role: npt.NDArray[Any]  # int8: 0 ordinary, 1 courier, 2 sales, 3 fraud card
+    bank: npt.NDArray[Any]  # int8, index into BANK_PORTS, -1 none
+    imei0: npt.NDArray[Any]  # int64 index into the IMEI directory
+    imei1: npt.NDArray[Any]  # int64, handset after a change, -1 none
+    change_us: npt.NDArray[Any]  # int64, when the handset changes (max int when never)
+    by_number: npt.NDArray[Any]  # node ids sorted by msisdn (sequential dialling)
     msisdn: pl.Series
-    doc: np.ndarray  # int64 identity-document number (hashed on output)
-    activated_us: np.ndarray  # int64
-    plan: np.ndarray  # int64 index into PLANS
-    outlet: np.ndarray  # int64 sales-outlet number
-    arpu: np.ndarray  # float64 yuan per month
+    doc: npt.NDArray[Any]  # int64 identity-document number (hashed on output)
+    activated_us: npt.NDArray[Any]  # int64
+    plan: npt.NDArray[Any]  # int64 index into PLANS
+    outlet: npt.NDArray[Any]  # int64 sales-outlet number
+    arpu: npt.NDArray[Any]  # float64 yuan per month
 
 
 ROLE_ORDINARY, ROLE_COURIER, ROLE_SALES, ROLE_FRAUD = 0, 1, 2, 3
@@ -299,18 +301,21 @@ def finish_frame(
 class Graph:
     """Contacts of each subscriber, in CSR form: ``nbr[indptr[i]:indptr[i+1]]``."""
 
-    indptr: np.ndarray  # int64, length n + 1
-    nbr: np.ndarray  # int64 node ids
-    kind: np.ndarray  # int8 Kind codes
+    indptr: npt.NDArray[Any]  # int64, length n + 1
+    nbr: npt.NDArray[Any]  # int64 node ids
+    kind: npt.NDArray[Any]  # int8 Kind codes
 
-    def degree(self) -> np.ndarray:
+    def degree(self) -> npt.NDArray[Any]:
         """Number of contacts per subscriber."""
         return np.diff(self.indptr)
 
 
 def _group_pairs(
-    rng: np.random.Generator, order: np.ndarray, sizes: np.ndarray, per_member: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray]:
+    rng: np.random.Generator,
+    order: npt.NDArray[Any],
+    sizes: npt.NDArray[Any],
+    per_member: npt.NDArray[Any] | None,
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
     """Pairs inside consecutive groups of ``order`` cut by ``sizes``.
 
     With ``per_member`` None every member links to every other; otherwise each member links to
@@ -339,12 +344,12 @@ def _group_pairs(
 def build_graph(
     rng: np.random.Generator,
     subs: Subscribers,
-    off_net: np.ndarray,
-    intl_family: np.ndarray,
-    intl_business: np.ndarray,
+    off_net: npt.NDArray[Any],
+    intl_family: npt.NDArray[Any],
+    intl_business: npt.NDArray[Any],
     intl_contact_p: float,
     business_p: float,
-) -> tuple[Graph, np.ndarray]:
+) -> tuple[Graph, npt.NDArray[Any]]:
     """Families, workplaces, friends, off-net and international contacts of ordinary subscribers.
 
     Returns the graph and the subscribers who have international contacts.
@@ -357,7 +362,7 @@ def build_graph(
     city_start = np.searchsorted(city, np.arange(len(CITIES)))
     city_count = np.bincount(city, minlength=len(CITIES))
 
-    def within_city_perm() -> np.ndarray:
+    def within_city_perm() -> npt.NDArray[Any]:
         key = city.astype(np.int64) * (n_ord + 1) + rng.permutation(n_ord)
         return np.argsort(key, kind="stable")
 
@@ -432,7 +437,7 @@ def build_graph(
 
 def draw_external(
     rng: np.random.Generator, n_sub: int, directory: Directory
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[Any]]:
     """Off-net domestic pool, family-abroad and HK/MO/TW business numbers (node ids)."""
     off = mobile_numbers(rng, max(50, int(n_sub * 0.6)), OFF_NET_PREFIXES)
     off_ids = directory.add(prefixed(off, "+86"))

@@ -9,7 +9,10 @@ that content alone does not make fraud trivially separable.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 __all__ = [
@@ -101,7 +104,7 @@ def _digits(rng: np.random.Generator, n: int, width: int) -> pl.Series:
     return pl.Series(rng.integers(0, 10**width, n), dtype=pl.Int64).cast(pl.String).str.zfill(width)
 
 
-def bank_notices(rng: np.random.Generator, bank: np.ndarray) -> pl.Series:
+def bank_notices(rng: np.random.Generator, bank: npt.NDArray[Any]) -> pl.Series:
     """Balance notices for customers of ``bank`` (index into ``BANK_PORTS``).
 
     Examples
@@ -129,7 +132,7 @@ def bank_notices(rng: np.random.Generator, bank: np.ndarray) -> pl.Series:
     ).to_series()
 
 
-def courier_notices(rng: np.random.Generator, courier: np.ndarray) -> pl.Series:
+def courier_notices(rng: np.random.Generator, courier: npt.NDArray[Any]) -> pl.Series:
     """Parcel pickup notices; some carry the courier's real link (links alone are not fraud)."""
     n = courier.shape[0]
     sig = pl.Series([s for _, s in COURIER_PORTS]).gather(pl.Series(courier, dtype=pl.Int64))
@@ -148,7 +151,7 @@ def courier_notices(rng: np.random.Generator, courier: np.ndarray) -> pl.Series:
     ).to_series()
 
 
-def verification_codes(rng: np.random.Generator, port: np.ndarray) -> pl.Series:
+def verification_codes(rng: np.random.Generator, port: npt.NDArray[Any]) -> pl.Series:
     """One-time codes from app ports (legit, and a reason OTP words alone are not fraud)."""
     n = port.shape[0]
     sig = pl.Series([s for _, s in VERIFICATION_PORTS]).gather(pl.Series(port, dtype=pl.Int64))

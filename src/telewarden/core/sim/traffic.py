@@ -9,8 +9,10 @@ the recipient. Rates follow the diurnal and weekly rhythms below; everything is 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from telewarden.core.records import ReleaseCause
@@ -64,7 +66,7 @@ _H = np.array(
      5.2, 5.0, 5.8, 6.2, 6.2, 6.0, 5.4, 5.6, 5.8, 5.2, 3.8, 2.0],
     dtype=np.float64,
 )  # fmt: skip
-DIURNAL_CALLS: np.ndarray = _H / _H.sum()
+DIURNAL_CALLS: npt.NDArray[Any] = _H / _H.sum()
 """Share of a day's calls in each local hour (assumption: the usual two-peak office-day curve
 with an evening shoulder; docs/simulator.md)."""
 
@@ -73,7 +75,7 @@ _D = np.array(
      5.5, 5.0, 4.8, 4.8, 5.0, 5.2, 5.5, 6.0, 6.5, 7.0, 6.5, 4.5],
     dtype=np.float64,
 )  # fmt: skip
-DIURNAL_DATA: np.ndarray = _D / _D.sum()
+DIURNAL_DATA: npt.NDArray[Any] = _D / _D.sum()
 """Share of a day's data sessions per local hour (assumption: evening peak)."""
 
 BANK_NOTICES_PER_DAY = 1.0
@@ -144,18 +146,20 @@ class World:
     subs: Subscribers
     graph: Graph
     cells: Cells
-    off_net: np.ndarray  # node ids of off-net domestic numbers
-    vacant: np.ndarray  # node ids of unallocated numbers (dialled by spraying fraudsters)
-    services: np.ndarray  # node ids of SERVICE_NUMBERS
-    bank_ports: np.ndarray  # node ids of BANK_PORTS
-    courier_ports: np.ndarray
-    verification_ports: np.ndarray
+    off_net: npt.NDArray[Any]  # node ids of off-net domestic numbers
+    vacant: npt.NDArray[Any]  # node ids of unallocated numbers (dialled by spraying fraudsters)
+    services: npt.NDArray[Any]  # node ids of SERVICE_NUMBERS
+    bank_ports: npt.NDArray[Any]  # node ids of BANK_PORTS
+    courier_ports: npt.NDArray[Any]
+    verification_ports: npt.NDArray[Any]
     carrier_port: int  # node id of 10086
-    city_lo: np.ndarray  # first ordinary subscriber of each city (they are grouped by city)
-    city_n: np.ndarray  # ordinary subscribers per city
+    city_lo: npt.NDArray[Any]  # first ordinary subscriber of each city (they are grouped by city)
+    city_n: npt.NDArray[Any]  # ordinary subscribers per city
 
 
-def cell_at(world: World, nodes: np.ndarray, clock: Clock, rng: np.random.Generator) -> np.ndarray:
+def cell_at(
+    world: World, nodes: npt.NDArray[Any], clock: Clock, rng: np.random.Generator
+) -> npt.NDArray[Any]:
     """Serving cell of subscribers during the chunk's hour (home, work, or away)."""
     s = world.subs
     at_work = (
@@ -166,21 +170,24 @@ def cell_at(world: World, nodes: np.ndarray, clock: Clock, rng: np.random.Genera
     )
     cell = np.where(at_work, s.work_cell[nodes], s.home_cell[nodes]).astype(np.int64)
     roam = s.roam_cell[nodes]
-    out: np.ndarray = np.where(roam >= 0, roam, cell)
+    out: npt.NDArray[Any] = np.where(roam >= 0, roam, cell)
     return out
 
 
-def imei_at(world: World, nodes: np.ndarray, t_us: np.ndarray) -> np.ndarray:
+def imei_at(world: World, nodes: npt.NDArray[Any], t_us: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """Handset of subscribers at the given times (after a handset change, the new one)."""
     s = world.subs
     changed = (s.imei1[nodes] >= 0) & (t_us >= s.change_us[nodes])
-    out: np.ndarray = np.where(changed, s.imei1[nodes], s.imei0[nodes])
+    out: npt.NDArray[Any] = np.where(changed, s.imei1[nodes], s.imei0[nodes])
     return out
 
 
 def answer_and_durations(
-    rng: np.random.Generator, answer_p: np.ndarray, median_s: np.ndarray, sigma: np.ndarray
-) -> dict[str, np.ndarray]:
+    rng: np.random.Generator,
+    answer_p: npt.NDArray[Any],
+    median_s: npt.NDArray[Any],
+    sigma: npt.NDArray[Any],
+) -> dict[str, npt.NDArray[Any]]:
     """Answered flag, ring, duration and release cause for calls with per-call parameters.
 
     Answered calls ring a few seconds and last a log-normal time; unanswered ones end as no
@@ -213,8 +220,8 @@ def answer_and_durations(
 
 
 def _pick_contacts(
-    rng: np.random.Generator, world: World, callers: np.ndarray, weekend: bool
-) -> tuple[np.ndarray, np.ndarray]:
+    rng: np.random.Generator, world: World, callers: npt.NDArray[Any], weekend: bool
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
     """One weighted contact per caller (callers must have contacts); rejection sampling."""
     g = world.graph
     start = g.indptr[callers]
@@ -234,7 +241,9 @@ def _pick_contacts(
     return g.nbr[pick], g.kind[pick]
 
 
-def _ingress_of(kind: np.ndarray, inbound: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _ingress_of(
+    kind: npt.NDArray[Any], inbound: npt.NDArray[Any]
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
     """Ingress and trunk codes: on-net origin, domestic interconnect or international gateway."""
     on_net = INGRESSES.index("on_net")
     dom = INGRESSES.index("domestic")
@@ -340,12 +349,12 @@ def _finish_calls(
     world: World,
     clock: Clock,
     rng: np.random.Generator,
-    caller: np.ndarray,
-    callee: np.ndarray,
-    t_us: np.ndarray,
-    params: np.ndarray,
-    ingress: np.ndarray,
-    trunk_code: np.ndarray,
+    caller: npt.NDArray[Any],
+    callee: npt.NDArray[Any],
+    t_us: npt.NDArray[Any],
+    params: npt.NDArray[Any],
+    ingress: npt.NDArray[Any],
+    trunk_code: npt.NDArray[Any],
 ) -> Batch:
     """Fill answer, durations, cells and devices for calls between given parties."""
     n = caller.shape[0]
@@ -468,8 +477,8 @@ def _bulk(
     world: World,
     clock: Clock,
     rng: np.random.Generator,
-    recipients: np.ndarray,
-    senders: np.ndarray,
+    recipients: npt.NDArray[Any],
+    senders: npt.NDArray[Any],
     text: pl.Series,
     on_net: bool = False,
 ) -> Batch:
@@ -497,8 +506,8 @@ def legit_usage(
     rng: np.random.Generator,
     directory: pl.Series,
     cell_ids: pl.Series,
-    extra_nodes: np.ndarray,
-    extra_activity: np.ndarray,
+    extra_nodes: npt.NDArray[Any],
+    extra_activity: npt.NDArray[Any],
 ) -> pl.DataFrame:
     """Data usage per subscriber and app for the hour (``USAGE_SCHEMA``).
 

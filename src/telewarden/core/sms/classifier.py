@@ -233,8 +233,8 @@ def _char_ngrams(
     cols: list[npt.NDArray[np.int64]] = []
     starts: list[npt.NDArray[np.int64]] = []
     sizes: list[npt.NDArray[np.int64]] = []
-    h = np.zeros(len(cps), dtype=np.uint64)
-    bad = np.zeros(len(cps), dtype=bool)
+    h: npt.NDArray[np.uint64] = np.zeros(len(cps), dtype=np.uint64)
+    bad: npt.NDArray[np.bool_] = np.zeros(len(cps), dtype=bool)
     where = np.arange(len(cps), dtype=np.int64)
     for n in range(1, hi + 1):
         m = len(cps) - n + 1
@@ -339,7 +339,9 @@ def _word_tokens(
         nbytes = lengths
     # Every byte offset read as a little-endian 32-bit word (of the padded bytes), copied
     # once: gathers from the unaligned view cost about ten times more.
-    words = np.ndarray((len(data) - 3,), dtype="<u4", buffer=data, strides=(1,)).astype(np.uint32)
+    words: npt.NDArray[np.uint32] = np.ndarray(
+        (len(data) - 3,), dtype="<u4", buffer=data, strides=(1,)
+    ).astype(np.uint32)
     return starts, _murmur3(words, offsets, nbytes)
 
 

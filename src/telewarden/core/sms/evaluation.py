@@ -156,8 +156,12 @@ def joint_cross_validate(
         )
         for name, (_, y) in sets.items()
     }
-    proba = {name: np.zeros(len(y)) for name, (_, y) in sets.items()}
-    pred = {name: np.zeros(len(y), dtype=bool) for name, (_, y) in sets.items()}
+    proba: dict[str, npt.NDArray[np.float64]] = {
+        name: np.zeros(len(y)) for name, (_, y) in sets.items()
+    }
+    pred: dict[str, npt.NDArray[np.bool_]] = {
+        name: np.zeros(len(y), dtype=bool) for name, (_, y) in sets.items()
+    }
     models: list[SmsModel] = []
     for k in range(folds):
         tr_t: list[str] = []
