@@ -28,4 +28,9 @@ def test_demo_json_on_a_fresh_simulation_prints_only_json(tmp_path: Path) -> Non
     figures = json.loads(done.stdout)  # the whole of stdout, nothing before or after
     assert "loop_events_per_second" in figures
     assert "fraud_calls_after_first_detection" in figures
+    # The shipped scorer kept every active subscriber's features and, on a day's history,
+    # scored nothing, and says why.
+    assert figures["scorer"]["subscribers_with_features"] > 100
+    assert figures["scorer"]["numbers_scored"] == 0
+    assert "fewer than 28" in figures["scorer"]["withheld_because"]
     assert "Simulat" in done.stderr or "calls" in done.stderr  # the tables went to stderr
