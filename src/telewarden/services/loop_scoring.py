@@ -50,6 +50,9 @@ __all__ = [
     "loop_scorer_for",
 ]
 
+TAKE_EVENTS = 20_000
+"""Events gathered before the helper thread takes them into the partials."""
+
 SCORER_SOURCE = "scorer"
 """The flags' source (and the first part of their idempotency key)."""
 
@@ -151,6 +154,10 @@ class LoopScorer:
         # cost. Batches are taken one at a time, in order, so the partials are the same.
         self._helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loop-scorer")
         self._taking: Future[list[str]] | None = None
+        # Small micro-batches (a slowly fed worker's) wait here until TAKE_EVENTS have come:
+        # taking a batch has a fixed cost of a few dozen Polars queries.
+        self._waiting: list[pl.DataFrame] = []
+        self._waiting_events = 0
         self._cells = cells.select("cell_id", "city", "county").unique("cell_id")
         month = _arpu_month(subscribers)
         users = SichuanMapper(subscribers, cells).to_user(subscribers, None, month).drop("label")
@@ -170,8 +177,10 @@ class LoopScorer:
         """
         if not batch.height:
             return []
-        self.settle()
-        self._taking = self._helper.submit(self._take, batch)
+        self._waiting.append(batch)
+        self._waiting_events += batch.height
+        if self._waiting_events >= TAKE_EVENTS:
+            self._hand_over()
         last = batch["at"][-1]
         assert isinstance(last, dt.datetime)
         if self.next_at is None:
@@ -181,11 +190,24 @@ class LoopScorer:
         self.next_at = _next_tick(last, self.every)
         return self.score_pending(last)
 
-    def settle(self) -> None:
-        """Wait until the batches handed over are in the partials (an error there is raised)."""
+    def _hand_over(self) -> None:
+        """Give the waiting batches to the helper thread (after the previous ones are in)."""
+        self._wait_for_helper()
+        if self._waiting:
+            batch = self._waiting[0] if len(self._waiting) == 1 else pl.concat(self._waiting)
+            self._waiting, self._waiting_events = [], 0
+            self._taking = self._helper.submit(self._take, batch)
+
+    def _wait_for_helper(self) -> None:
         if self._taking is not None:
             taking, self._taking = self._taking, None
             self.pending.update(taking.result())
+
+    def settle(self) -> None:
+        """Wait until every batch given to the hook is in the partials (an error there is
+        raised here)."""
+        self._hand_over()
+        self._wait_for_helper()
 
     def _take(self, batch: pl.DataFrame) -> list[str]:
         """Reduce a batch into the partials; the numbers of this partition it touched."""
@@ -196,6 +218,7 @@ class LoopScorer:
             voc=self._voc_rows(events.filter(pl.col("channel") == "call"), present),
             sms=self._sms_rows(events.filter(pl.col("channel") == "sms"), present),
         )
+        self.partials.tidy()
         self.counters.features_s += time.perf_counter() - started
         return touched
 
@@ -293,7 +316,6 @@ class LoopScorer:
         started = time.perf_counter()
         numbers = sorted(self.pending)
         self.pending.clear()
-        self.partials.tidy()
         features = self.features(numbers)
         counters.features_s += time.perf_counter() - started
         started = time.perf_counter()

@@ -105,6 +105,12 @@ class _Table:
             folded = folded.filter(pl.col("_day") >= since)
         self.pieces = [folded] if folded.height else []
 
+    def fold_recent(self, max_pieces: int) -> None:
+        """Fold the pieces after the first (the last compaction's) into one when there are
+        more than ``max_pieces``: reads only the rows added since, unlike :meth:`compact`."""
+        if len(self.pieces) > max_pieces:
+            self.pieces = [self.pieces[0], _fold(self.pieces[1:], self.keys, self.sums)]
+
     def rows(self) -> int:
         return sum(p.height for p in self.pieces)
 
@@ -278,17 +284,19 @@ class FeaturePartials:
             table.compact(since)
         self._compacted_day = self.latest_day
 
-    def tidy(self, max_pieces: int = 48) -> bool:
-        """:meth:`compact` when a day has left the window or a table holds many pieces.
+    def tidy(self, max_pieces: int = 8) -> bool:
+        """:meth:`compact` when a new day came (one may have left the window); otherwise fold
+        a table's recent pieces together when it holds more than ``max_pieces``.
 
-        Folding reads every held row, so it is not done at every scoring: only when it frees
-        memory (a new day pushed one out of the window) or when reading many small pieces
-        would cost more than folding them. True when it compacted.
+        A compaction reads every held row, so it runs once a day; folding the pieces added
+        since reads only those, and keeps both the feature reads and the checkpoints small.
+        True when it compacted.
         """
-        crowded = any(len(t.pieces) > max_pieces for t in self._tables.values())
-        if crowded or self._compacted_day != self.latest_day:
+        if self._compacted_day != self.latest_day:
             self.compact()
             return True
+        for table in self._tables.values():
+            table.fold_recent(max_pieces)
         return False
 
     def numbers(self) -> int:
