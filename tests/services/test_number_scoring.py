@@ -198,3 +198,52 @@ def test_a_failure_on_the_third_chunk_leaves_no_output_with_two_threads(
         score_numbers(features, out, model=model, chunk_rows=17, threads=2)
     assert calls["n"] == 3
     assert list(out.parent.iterdir()) == []  # no output, no temporary file left behind
+
+
+def _concat(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    return pl.concat(parts) if parts else pl.DataFrame()
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 7, 1000])
+@pytest.mark.parametrize("codec", ["utf-8", "gb18030"])
+def test_csv_features_read_in_blocks_equal_the_whole_file(
+    tmp_path: Path, block: int, codec: str
+) -> None:
+    """Blocks of a CSV give the whole file's rows and quarantine, true lines and all: bad
+    values, wrong field counts (a whole block of them too), blank lines, Chinese keys."""
+    from telewarden.services import number_inputs
+
+    names = ["msisdn", "voc_calltype1", "imeis"]
+    lines = [",".join(names)]
+    for i in range(14):
+        if i in (2, 3):
+            lines.append(f"号码{i},1,2,3")  # a field too many: two such lines in a row
+        elif i == 5:
+            lines.append("")
+        elif i == 8:
+            lines.append(f"n{i},many,1")
+        else:
+            lines.append(f"号码{i},{i}.5,{i % 3}")
+    path = tmp_path / "features.csv"
+    path.write_bytes(("\n".join(lines) + "\n").encode(codec))
+    encoding = None if codec == "utf-8" else codec
+    whole = number_inputs.read_features(path, encoding)
+    chunks = list(number_inputs.iter_features(path, block, encoding))
+    assert len(chunks) > 1 if block < len(lines) - 1 else len(chunks) == 1
+    assert _concat([c.frame for c in chunks]).equals(whole.frame)
+    assert _concat([c.quarantine for c in chunks]).equals(whole.quarantine)
+    assert sorted(whole.quarantine["line"].to_list()) == [4, 5, 10]
+
+
+def test_csv_features_are_never_read_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from telewarden.services import number_inputs
+
+    def whole_file(*_: object, **__: object) -> None:
+        raise AssertionError("the whole file was read")
+
+    path = tmp_path / "features.csv"
+    path.write_text("msisdn,imeis\n" + "".join(f"n{i},{i}\n" for i in range(10)))
+    monkeypatch.setattr(number_inputs, "read_lined", whole_file)
+    monkeypatch.setattr(number_inputs, "read_table", whole_file)
+    chunks = list(number_inputs.iter_features(path, 4))
+    assert [c.frame.height for c in chunks] == [4, 4, 2]

@@ -15,7 +15,14 @@ from pathlib import Path
 import polars as pl
 
 from telewarden.adapters.files.output import atomic_path
-from telewarden.adapters.files.table import LINE, ParquetTable, file_format, read_table
+from telewarden.adapters.files.table import (
+    LINE,
+    ParquetTable,
+    Table,
+    file_format,
+    iter_csv_blocks,
+    read_table,
+)
 from telewarden.adapters.records_io import read_table as read_records_table
 from telewarden.core.errors import InvalidInputError
 from telewarden.core.features.sichuan import KEY
@@ -30,7 +37,11 @@ def read_lined(path: Path, encoding: str | None = None) -> tuple[pl.DataFrame, p
     Returns the usable rows (the ``LINE`` column first) and ``line``, ``reason`` of the rows the
     strict reader set aside (unterminated quotes, wrong field counts).
     """
-    table = read_table(path, required=(), keep_all=True, encoding=encoding, multiline=False)
+    return _lined(read_table(path, required=(), keep_all=True, encoding=encoding, multiline=False))
+
+
+def _lined(table: Table) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """:func:`read_lined`'s result for a table already read (a whole file or one block)."""
     frame = table.whole()
     if LINE not in frame.columns:
         frame = pl.DataFrame({LINE: pl.Series([], dtype=pl.Int64)})
@@ -219,24 +230,18 @@ def iter_features(
 ) -> Iterator[FeaturesFile]:
     """A features file read strictly (as :func:`read_features`) and handed out in chunks.
 
-    A Parquet file is read one record batch at a time, so memory is bounded by a chunk
-    whatever the file's size; a CSV file is read whole by the strict reader (to set aside
-    malformed lines with their true line numbers) and then handed out in chunks. Scoring holds
-    one chunk's matrices and contributions at a time. CSV quarantined rows come with the first
-    chunk, Parquet ones with the chunk they were found in.
+    Memory is bounded by a chunk whatever the file's size: a Parquet file is read one record
+    batch at a time, a CSV file ``chunk_rows`` lines at a time by the strict reader (each
+    block with the file's header and its rows' true line numbers). Scoring holds one chunk's
+    matrices and contributions at a time. Quarantined rows come with the chunk they were
+    found in.
     """
     if file_format(path) == "parquet":
         yield from _iter_parquet_features(path, chunk_rows, encoding)
         return
-    features = read_features(path, encoding)
-    if features.frame.height == 0:
-        yield features
-        return
-    for offset in range(0, features.frame.height, chunk_rows):
-        quarantine = features.quarantine if offset == 0 else features.quarantine.clear()
-        yield FeaturesFile(
-            features.frame.slice(offset, chunk_rows), quarantine, features.key_column
-        )
+    for block in iter_csv_blocks(path, chunk_rows, keep_all=True, encoding=encoding):
+        lined, rejected = _lined(block)
+        yield _accept(path, lined, rejected)
 
 
 def _iter_parquet_features(

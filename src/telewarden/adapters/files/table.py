@@ -13,6 +13,8 @@ expected text (a list or struct) is refused, and real datetime columns are kept 
 
 from __future__ import annotations
 
+import codecs
+import dataclasses
 import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +24,13 @@ from typing import Any
 import polars as pl
 
 from telewarden.adapters.files.quarantine import QuarantinedRow
-from telewarden.adapters.files.text import Record, decode, iter_records, split_lines
+from telewarden.adapters.files.text import (
+    Record,
+    choose_encoding,
+    decode,
+    iter_records,
+    split_lines,
+)
 from telewarden.core.errors import InvalidInputError
 
 LINE = "__line"
@@ -218,6 +226,100 @@ def read_table(
         header = _header(path, text.split("\n", 1)[0]) if text.strip() else []
         optional = [*optional, *(h for h in header if h not in (*required, *optional))]
     return _read_csv(path, text, required, optional, headerless_names, multiline)
+
+
+_LINE_SAFE_CODECS = ("utf-8", "utf-8-sig", "gb18030", "gbk", "gb2312", "ascii", "latin-1")
+"""Codecs in which a ``\n`` byte is always a line feed (never part of a multi-byte character),
+so a file can be cut at line feeds before it is decoded."""
+
+_SAMPLE = 1 << 20
+
+
+def iter_csv_blocks(
+    path: Path,
+    block_lines: int,
+    *,
+    required: Sequence[str] = (),
+    optional: Sequence[str] = (),
+    encoding: str | None = None,
+    keep_all: bool = False,
+) -> Iterator[Table]:
+    """A CSV file read ``block_lines`` physical lines at a time, each block a :class:`Table`.
+
+    Memory is bounded by a block, not by the file. Each block is parsed as
+    :func:`read_table` parses a whole file (``multiline=False``: a record never spans a line
+    feed, so a block boundary is a record boundary), with the header of the file and the true
+    line numbers of its rows and rejects; blocks together give the rows of the whole file.
+    A codec in which a line feed byte may belong to a character (UTF-16) is read whole.
+    """
+    if file_format(path) != "csv":
+        raise InvalidInputError(f"{path}: not a CSV file")
+    if not path.is_file():
+        raise InvalidInputError(f"{path}: no such file")
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise InvalidInputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    with handle:
+        codec = choose_encoding(path, handle.read(_SAMPLE), encoding)
+        handle.seek(0)
+        if codecs.lookup(codec).name not in _LINE_SAFE_CODECS:
+            yield read_table(
+                path,
+                required=required,
+                optional=optional,
+                encoding=encoding,
+                multiline=False,
+                keep_all=keep_all,
+            )
+            return
+        first = handle.readline()
+        header_line = _decode_block(path, first, codec, 1).removeprefix("\ufeff")
+        header_line = header_line.rstrip("\n")
+        if keep_all:
+            header = _header(path, header_line) if header_line.strip() else []
+            optional = [*optional, *(h for h in header if h not in (*required, *optional))]
+        line = 2
+        any_block = False
+        while True:
+            block = [raw for _, raw in zip(range(block_lines), handle, strict=False)]
+            while block and not block[-1].strip():
+                # The reader takes a blank line as a record of empty fields only at the end
+                # of its text: a block never ends on one unless the file does.
+                more = handle.readline()
+                if not more:
+                    break
+                block.append(more)
+            if not block and any_block:
+                return
+            any_block = True
+            body = _decode_block(path, b"".join(block), codec.replace("-sig", ""), line)
+            table = _read_csv(path, header_line + "\n" + body, required, optional, None, False)
+            yield _shifted(table, line - 2)
+            line += len(block)
+            if not block:
+                return
+
+
+def _decode_block(path: Path, data: bytes, codec: str, first_line: int) -> str:
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as exc:
+        line = first_line + data.count(b"\n", 0, exc.start)
+        raise InvalidInputError(
+            f"{path}: line {line} is not valid {codec}: pass the right --encoding"
+        ) from None
+
+
+def _shifted(table: Table, by: int) -> Table:
+    """The table with every row's and reject's line moved on by ``by``."""
+    if not by:
+        return table
+    frame = (
+        table.frame.with_columns(pl.col(LINE) + by) if LINE in table.frame.columns else table.frame
+    )
+    rejected = [dataclasses.replace(r, line=r.line + by) for r in table.rejected]
+    return Table(frame, rejected)
 
 
 def _select(
