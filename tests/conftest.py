@@ -93,3 +93,21 @@ def small_sms_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write(root / "zh_sms" / "zh_sms.tsv", "label\ttext", zh)
     write(root / "uci_sms" / "SMSSpamCollection.tsv", "label\ttext", en)
     return root
+
+
+def write_simulation(out: Path, config: object) -> Path:
+    """Simulate ``config`` (a ``SimConfig``) into ``out`` as records: calls, SMS, subscribers,
+    opt-ins and cells, as `telewarden sim` writes them; the live-loop tests' day."""
+    from telewarden.adapters.records_io import TableWriter
+    from telewarden.core.sim import SimConfig, Simulation
+
+    assert isinstance(config, SimConfig)
+    simulation = Simulation(config)
+    with TableWriter(out) as writer:
+        for chunk in simulation.chunks():
+            writer.write("calls", chunk.calls)
+            writer.write("sms", chunk.sms)
+        writer.write("subscribers", simulation.subscribers())
+        writer.write("optins", simulation.optins())
+        writer.write("cells", simulation.cells())
+    return out

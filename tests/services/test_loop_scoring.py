@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from tests.conftest import write_simulation
 
 from telewarden.adapters.memory import MemoryStore
 from telewarden.adapters.memory_disposal import MemoryDisposalStore
@@ -25,19 +26,9 @@ from telewarden.services.number_features import features_from_records
 
 @pytest.fixture(scope="module")
 def records(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from telewarden.adapters.records_io import TableWriter
-    from telewarden.core.sim import Simulation, preset
+    from telewarden.core.sim import preset
 
-    out = tmp_path_factory.mktemp("tiny")
-    simulation = Simulation(preset("tiny", 5))
-    with TableWriter(out) as writer:
-        for chunk in simulation.chunks():
-            writer.write("calls", chunk.calls)
-            writer.write("sms", chunk.sms)
-        writer.write("subscribers", simulation.subscribers())
-        writer.write("optins", simulation.optins())
-        writer.write("cells", simulation.cells())
-    return out
+    return write_simulation(tmp_path_factory.mktemp("tiny"), preset("tiny", 5))
 
 
 class _FlagsBusyCallers:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from tests.conftest import write_simulation
 
 from telewarden.adapters.memory import MemoryStore
 from telewarden.adapters.memory_disposal import MemoryDisposalStore
@@ -30,18 +31,9 @@ class ByRecord(LoopWarner):
 
 @pytest.fixture(scope="module")
 def records(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from telewarden.adapters.records_io import TableWriter
-    from telewarden.core.sim import Simulation, preset
+    from telewarden.core.sim import preset
 
-    out = tmp_path_factory.mktemp("tiny")
-    simulation = Simulation(preset("tiny", 11))
-    with TableWriter(out) as writer:
-        for chunk in simulation.chunks():
-            writer.write("calls", chunk.calls)
-            writer.write("sms", chunk.sms)
-        writer.write("subscribers", simulation.subscribers())
-        writer.write("optins", simulation.optins())
-    return out
+    return write_simulation(tmp_path_factory.mktemp("tiny"), preset("tiny", 11))
 
 
 def _run(records: Path, warner_class: type[LoopWarner], batch: int) -> tuple[LiveLoop, LoopWarner]:
