@@ -249,29 +249,22 @@ class LoopScorer:
         in_rows = answered.filter(pl.col("callee").is_in(subscribers)).join(
             self._cells.lazy(), left_on="callee_cell_id", right_on="cell_id", how="left"
         )
+
+        def side(rows: pl.LazyFrame, number: str, other: str, calltype: int) -> pl.LazyFrame:
+            imei = pl.col("imei") if calltype == 1 else pl.lit(None, pl.String)
+            return rows.select(
+                pl.col(number).alias(KEY),
+                pl.col(other).alias("opposite_no_m"),
+                pl.lit(calltype, pl.Int64).alias("calltype_id"),
+                start,
+                duration,
+                pl.col("city").alias("city_name"),
+                pl.col("county").alias("county_name"),
+                imei.alias("imei_m"),  # only the caller's handset is known
+            )
+
         return pl.concat(
-            [
-                out_rows.select(
-                    pl.col("caller").alias(KEY),
-                    pl.col("callee").alias("opposite_no_m"),
-                    pl.lit(1, pl.Int64).alias("calltype_id"),
-                    start,
-                    duration,
-                    pl.col("city").alias("city_name"),
-                    pl.col("county").alias("county_name"),
-                    pl.col("imei").alias("imei_m"),
-                ),
-                in_rows.select(
-                    pl.col("callee").alias(KEY),
-                    pl.col("caller").alias("opposite_no_m"),
-                    pl.lit(2, pl.Int64).alias("calltype_id"),
-                    start,
-                    duration,
-                    pl.col("city").alias("city_name"),
-                    pl.col("county").alias("county_name"),
-                    pl.lit(None, pl.String).alias("imei_m"),
-                ),
-            ]
+            [side(out_rows, "caller", "callee", 1), side(in_rows, "callee", "caller", 2)]
         )
 
     def _sms_rows(self, sms: pl.LazyFrame, present: pl.Series) -> pl.LazyFrame:
