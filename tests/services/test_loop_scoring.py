@@ -180,3 +180,49 @@ def test_scorings_follow_the_cadence_in_event_time(records: Path) -> None:
     ends = {hour(b["at"][-1]) for b in micro_batches(events, 500)}
     assert scorer.counters.scorings == len(ends - {hour(events["at"][0])})
     assert scorer.counters.scorings > 12
+
+
+def test_partitions_with_callee_copies_see_their_numbers_whole_traffic(records: Path) -> None:
+    """Two partitions fed by caller, each answered call and SMS to a subscriber copied to the
+    callee's partition: together their features are the embedded loop's, number for number."""
+    from telewarden.adapters.brokers.nats_jetstream import (
+        decode_batch,
+        pack_events,
+        partition_of,
+        split_mirrors,
+    )
+    from telewarden.services.live_loop import LOOP_EVENT_SCHEMA
+    from telewarden.services.loop_scoring import with_copies_for_callees
+
+    events = load_day(records)
+    subscribers = pl.read_parquet(records / "subscribers.parquet")
+    whole = _scorer(records, _never_loaded)
+    embedded = make_loop(records)
+    embedded.scorer = whole
+    _run(embedded, events, 4_000)
+    fed = with_copies_for_callees(events, subscribers).select(
+        *LOOP_EVENT_SCHEMA, "_mirror_to_callee"
+    )
+    messages = pack_events(fed, 2, max_events=700)
+    parts = []
+    for partition in (0, 1):
+        scorer = _scorer(
+            records, _never_loaded, owns=lambda n, p=partition: partition_of(n, 2) == p
+        )
+        loop = make_loop(records)
+        loop.scorer = scorer
+        own = 0
+        for seq, message in enumerate(m for m in messages if m.subject.endswith(f"p{partition}")):
+            frame, dead = decode_batch(seq, message.body)
+            assert not dead
+            mine, copies = split_mirrors(frame.select(list(LOOP_EVENT_SCHEMA)))
+            own += mine.height
+            effects = loop.step(mine, mirrors=copies)
+            assert effects.decisions.height == mine.height  # copies give no verdict
+        parts.append(scorer.features())
+        assert own == events.filter(
+            pl.col("caller").map_elements(lambda c, p=partition: partition_of(c, 2) == p)
+        ).height
+    together = pl.concat(parts).sort(KEY)
+    assert together[KEY].n_unique() == together.height  # each number scored by one partition
+    assert_frame_equal(together, whole.features(), check_exact=True)

@@ -235,14 +235,28 @@ def feed(
     batch_bytes: Annotated[
         int, typer.Option("--batch-bytes", min=1_024, help="At most about this many bytes.")
     ] = 256 * 1024,
+    no_copies: Annotated[
+        bool,
+        typer.Option(
+            "--no-copies",
+            help="Send no copy of a call or SMS to its callee's partition (the scorer's "
+            "features of a partition's subscribers then lack the calls from other partitions).",
+        ),
+    ] = False,
 ) -> None:
     """Publish the records' calls and SMS to the broker, partitioned by caller, in batches."""
     import asyncio
 
+    import polars as pl
+
     from telewarden.adapters.brokers import connect_broker
     from telewarden.services.loop_replay import load_day
+    from telewarden.services.loop_scoring import with_copies_for_callees
 
     events = load_day(records)
+    if not no_copies:
+        subscribers = pl.read_parquet(records / "subscribers.parquet")
+        events = with_copies_for_callees(events, subscribers)
 
     async def publish() -> int:
         js = await connect_broker(broker)

@@ -70,6 +70,7 @@ from telewarden.adapters.brokers.nats_jetstream import (
     Outgoing,
     dead_letter_message,
     decode_message,
+    split_mirrors,
 )
 from telewarden.core.errors import ConfigurationError
 from telewarden.services.live_loop import LOOP_EVENT_SCHEMA, LiveLoop, StepEffects, flag_key
@@ -545,10 +546,11 @@ async def run_nats_worker(
                 frames.append(frame)
                 dead += bad
             events = pl.concat(frames) if len(frames) > 1 else frames[0]
+            events, mirrors = split_mirrors(events.select(list(LOOP_EVENT_SCHEMA)))
             outgoing = [dead_letter_message(d) for d in dead]
-            if events.height:
+            if events.height or mirrors.height:
                 began = time.perf_counter()
-                effects = loop.step(events.select(list(LOOP_EVENT_SCHEMA)))
+                effects = loop.step(events, mirrors=mirrors)
                 report.loop_s += time.perf_counter() - began
                 batches = effect_batches(
                     effects, partition, fetched[0].seq, fetched[-1].seq, broker.max_body_bytes

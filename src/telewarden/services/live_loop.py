@@ -193,8 +193,13 @@ class LiveLoop:
         """The screening snapshot in force for the next batch."""
         return self._screener() if callable(self._screener) else self._screener
 
-    def step(self, batch: pl.DataFrame) -> StepEffects:
-        """Process one micro-batch (``LOOP_EVENT_SCHEMA`` columns, any order of rows)."""
+    def step(self, batch: pl.DataFrame, *, mirrors: pl.DataFrame | None = None) -> StepEffects:
+        """Process one micro-batch (``LOOP_EVENT_SCHEMA`` columns, any order of rows).
+
+        ``mirrors`` are copies of other partitions' events whose callee this partition owns:
+        only the scorer's features read them (the callee's incoming calls and SMS); they are
+        neither screened nor detected, and give no effect.
+        """
         counters = self.counters
         batch = batch.sort("at", maintain_order=True)
         screener = self.screener()
@@ -210,7 +215,12 @@ class LiveLoop:
         counters.detect_s += time.perf_counter() - started
         if self.scorer is not None:
             started = time.perf_counter()
-            flags += self.scorer.on_batch(batch)
+            seen = batch
+            if mirrors is not None and mirrors.height:
+                seen = pl.concat([batch, mirrors.select(batch.columns)]).sort(
+                    "at", maintain_order=True
+                )
+            flags += self.scorer.on_batch(seen)
             counters.score_s += time.perf_counter() - started
 
         measures: list[Any] = []

@@ -48,6 +48,7 @@ __all__ = [
     "ScoringCounters",
     "ScoringSettings",
     "loop_scorer_for",
+    "with_copies_for_callees",
 ]
 
 TAKE_EVENTS = 20_000
@@ -454,6 +455,21 @@ def loop_scorer_for(
         every=every,
         owns=owns,
     )
+
+
+def with_copies_for_callees(events: pl.DataFrame, subscribers: pl.DataFrame) -> pl.DataFrame:
+    """``events`` marked for a copy to their callee's partition where the scorer needs one.
+
+    A feed partitioned by caller brings a subscriber's incoming calls and SMS to other
+    partitions than the one that scores it; the feed sends a copy of each answered call and
+    SMS to a subscriber (``nats_jetstream.MIRROR_COLUMN``) to the callee's partition, so every
+    partition's features are those of its numbers' whole traffic.
+    """
+    from telewarden.adapters.brokers.nats_jetstream import MIRROR_COLUMN
+
+    counted = (pl.col("channel") == "sms") | pl.col("answered").fill_null(False)
+    to_subscriber = pl.col("callee").is_in(subscribers["msisdn"].implode())
+    return events.with_columns((counted & to_subscriber).alias(MIRROR_COLUMN))
 
 
 def _may_act(model_path: Path | None) -> bool:

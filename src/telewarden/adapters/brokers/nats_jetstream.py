@@ -89,6 +89,12 @@ EVENT_FIELDS = (
 )
 REQUIRED_FIELDS = ("position", "channel", "at", "caller", "callee")
 
+MIRROR_COLUMN = "_mirror_to_callee"
+"""A boolean column of a feed: send a copy of the event to its callee's partition too (when
+another partition owns the callee), for the callee's features (the scorer's incoming side)."""
+MIRROR_PREFIX = "mirror:"
+"""A copy's position: ``mirror:<position>``, unique in the stream like every position."""
+
 _WIRE_SCHEMA: dict[str, pl.DataType] = {
     "position": pl.String(),
     "channel": pl.String(),
@@ -202,9 +208,30 @@ def pack_events(
         raise ValueError("a feed message holds at least one event and one byte")
     columns = [c for c in EVENT_FIELDS if c in events.columns]
     owners = partitions_of(events["caller"], partitions)
+    mirrored = MIRROR_COLUMN in events.columns and partitions > 1
+    if mirrored:
+        callee_owners = partitions_of(events["callee"], partitions)
+        mirror = events[MIRROR_COLUMN].fill_null(False) & (callee_owners != owners)
     out: list[EventMessage] = []
     for partition in range(partitions):
-        mine = events.filter(owners == partition).select(columns)
+        if mirrored:
+            # The callee's partition gets a copy of the event (position ``mirror:<position>``)
+            # for the number scorer's features of its own subscriber; nothing else reads it.
+            take = (owners == partition) | (mirror & (callee_owners == partition))
+            position = pl.col("position").cast(pl.String)
+            mine = (
+                events.with_columns((owners != partition).alias("_copy"))
+                .filter(take)
+                .select(
+                    pl.when(pl.col("_copy"))
+                    .then(MIRROR_PREFIX + position)
+                    .otherwise(position)
+                    .alias("position"),
+                    *(c for c in columns if c != "position"),
+                )
+            )
+        else:
+            mine = events.filter(owners == partition).select(columns)
         if not mine.height:
             continue
         lines = mine.write_ndjson().encode().split(b"\n")[: mine.height]
@@ -217,6 +244,16 @@ def pack_events(
             size += len(line) + 1
         out.append(_event_message(partition, lines, positions, start, len(lines)))
     return out
+
+
+def split_mirrors(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A decoded batch's own events, and the copies other partitions sent for its callees
+    (positions back without the ``mirror:`` prefix)."""
+    copy = pl.col("position").str.starts_with(MIRROR_PREFIX)
+    if not events.select(copy.any()).item():
+        return events, events.clear()
+    mirrors = events.filter(copy).with_columns(pl.col("position").str.strip_prefix(MIRROR_PREFIX))
+    return events.filter(~copy), mirrors
 
 
 def _event_message(
