@@ -186,13 +186,14 @@ def test_partitions_with_callee_copies_see_their_numbers_whole_traffic(records: 
     """Two partitions fed by caller, each answered call and SMS to a subscriber copied to the
     callee's partition: together their features are the embedded loop's, number for number."""
     from telewarden.adapters.brokers.nats_jetstream import (
+        MIRROR_COLUMN,
         decode_batch,
         pack_events,
         partition_of,
         split_mirrors,
     )
     from telewarden.services.live_loop import LOOP_EVENT_SCHEMA
-    from telewarden.services.loop_scoring import with_copies_for_callees
+    from telewarden.services.loop_scoring import copies_for_callees
 
     events = load_day(records)
     subscribers = pl.read_parquet(records / "subscribers.parquet")
@@ -200,8 +201,8 @@ def test_partitions_with_callee_copies_see_their_numbers_whole_traffic(records: 
     embedded = make_loop(records)
     embedded.scorer = whole
     _run(embedded, events, 4_000)
-    fed = with_copies_for_callees(events, subscribers).select(
-        *LOOP_EVENT_SCHEMA, "_mirror_to_callee"
+    fed = events.select(*LOOP_EVENT_SCHEMA).with_columns(
+        copies_for_callees(events, subscribers).alias(MIRROR_COLUMN)
     )
     messages = pack_events(fed, 2, max_events=700)
     parts = []
@@ -220,9 +221,12 @@ def test_partitions_with_callee_copies_see_their_numbers_whole_traffic(records: 
             effects = loop.step(mine, mirrors=copies)
             assert effects.decisions.height == mine.height  # copies give no verdict
         parts.append(scorer.features())
-        assert own == events.filter(
-            pl.col("caller").map_elements(lambda c, p=partition: partition_of(c, 2) == p)
-        ).height
+        assert (
+            own
+            == events.filter(
+                pl.col("caller").map_elements(lambda c, p=partition: partition_of(c, 2) == p)
+            ).height
+        )
     together = pl.concat(parts).sort(KEY)
     assert together[KEY].n_unique() == together.height  # each number scored by one partition
     assert_frame_equal(together, whole.features(), check_exact=True)

@@ -47,8 +47,8 @@ __all__ = [
     "LoopScorer",
     "ScoringCounters",
     "ScoringSettings",
+    "copies_for_callees",
     "loop_scorer_for",
-    "with_copies_for_callees",
 ]
 
 TAKE_EVENTS = 20_000
@@ -457,19 +457,17 @@ def loop_scorer_for(
     )
 
 
-def with_copies_for_callees(events: pl.DataFrame, subscribers: pl.DataFrame) -> pl.DataFrame:
-    """``events`` marked for a copy to their callee's partition where the scorer needs one.
+def copies_for_callees(events: pl.DataFrame, subscribers: pl.DataFrame) -> pl.Series:
+    """Which of ``events`` the scorer needs copied to their callee's partition.
 
     A feed partitioned by caller brings a subscriber's incoming calls and SMS to other
-    partitions than the one that scores it; the feed sends a copy of each answered call and
-    SMS to a subscriber (``nats_jetstream.MIRROR_COLUMN``) to the callee's partition, so every
-    partition's features are those of its numbers' whole traffic.
+    partitions than the one that scores it, so the feed sends a copy of each answered call and
+    SMS to a subscriber to the callee's partition (the broker adapter's mirror column): every
+    partition's features are then those of its numbers' whole traffic.
     """
-    from telewarden.adapters.brokers.nats_jetstream import MIRROR_COLUMN
-
     counted = (pl.col("channel") == "sms") | pl.col("answered").fill_null(False)
     to_subscriber = pl.col("callee").is_in(subscribers["msisdn"].implode())
-    return events.with_columns((counted & to_subscriber).alias(MIRROR_COLUMN))
+    return events.select((counted & to_subscriber).alias("copy")).to_series()
 
 
 def _may_act(model_path: Path | None) -> bool:
