@@ -116,7 +116,7 @@ def test_two_workers_write_what_one_process_writes(
     # Small batches and chunks: many chunks in flight at once, bodies that a later batch
     # waits for while a worker still has them, and a memo that fills and starts afresh.
     monkeypatch.setattr(service, "BATCH_ROWS", 16)
-    monkeypatch.setattr(service, "CHUNK_TEXTS", 5)
+    monkeypatch.setattr(service, "CHUNK_CHARS", 100)
     monkeypatch.setattr(service, "MEMO_TEXTS", 40)
     source = tmp_path / "in.tsv"
     _write_input(source, _bodies(kind, 300), malformed)
@@ -198,7 +198,7 @@ def test_a_worker_failure_stops_the_run_with_one_message_and_writes_nothing(
             else "a worker process died"
         )
     monkeypatch.setattr(service, "BATCH_ROWS", 20)
-    monkeypatch.setattr(service, "CHUNK_TEXTS", 5)
+    monkeypatch.setattr(service, "CHUNK_CHARS", 100)
     source = tmp_path / "in.tsv"
     _write_input(source, _bodies("mixed", 200), malformed=True)
     with pytest.raises(WorkerError, match=expected):
