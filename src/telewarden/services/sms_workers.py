@@ -54,8 +54,16 @@ __all__ = [
 MAX_WORKERS = 2
 """Workers used by default at most: the machine this was measured on has two cores."""
 
-MIN_BYTES_FOR_WORKERS: dict[str, int] = {"fork": 256 * 1024, "spawn": 16 * 1024 * 1024}
-"""Input size (bytes) from which worker processes pay for their start-up, per start method."""
+MIN_BYTES_FOR_WORKERS: dict[str, int] = {"fork": 256 * 1024, "spawn": 20 * 1024 * 1024}
+"""Input size (bytes) from which worker processes pay for their start-up, per start method.
+
+One process classifies about 0.6 us of CPU per input byte, distinct long or short messages
+alike (``bench/sms_e2e.py --break-even``: 3,246 KiB of long messages in 2.02 s, 592 KiB of the
+mix in 0.36 s), so bytes measure the work before a row is read. Two workers pay when their
+start-up is less than half the one-process time: forked, 0.03-0.06 s wall (about 0.1 s of
+one-process work, ~200 KiB); spawned, 5.5 CPU s each (a new interpreter importing the
+classifier and the geocoder's tables, 11 s for two in parallel), so about 2 x 5.5 s of work,
+~18 MiB. The bench's measured break-even, per start method, is in docs/benchmarks.md."""
 
 Classified = tuple[str, float, str, str, float]
 """One text's output columns: verdict, score rounded to 6 places, fraud type codes joined by
