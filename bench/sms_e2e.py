@@ -73,6 +73,25 @@ def _children_cpu() -> float:
     return used.ru_utime + used.ru_stime
 
 
+def _burn(_: object) -> float:
+    started = time.perf_counter()
+    total = 0
+    for i in range(3_000_000):
+        total += i
+    return time.perf_counter() - started
+
+
+def free_cores_check() -> str:
+    """How much slower two CPU-bound processes run together than one alone (1.0: a second
+    core is free; 2.0: none is). The machine is shared: worker figures need this beside them."""
+    import multiprocessing
+
+    alone = _burn(None)
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        pair = max(pool.map(_burn, [0, 1]))
+    return f"two CPU-bound processes take x{pair / alone:.2f} the time of one alone"
+
+
 def _distinct_long(english: list[str], n: int) -> list[str]:
     """``n`` distinct messages of five uci_sms messages each (every window, then strides)."""
     out: dict[str, None] = {}
@@ -185,6 +204,7 @@ def main() -> None:
             flush()
 
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"free cores: {free_cores_check()}")
     clf.classify_many(mix[:200])  # warm caches
     with tempfile.TemporaryDirectory() as tmp:
         for name, texts in sets.items():
@@ -222,7 +242,7 @@ def main() -> None:
                 f"  --workers {args.workers:<3} : {n / t_par[0]:>9,.0f} msg/s   CPU {n / cpu_par:>9,.0f}"
                 f" msg/s (all processes)   x{t_new[0] / t_par[0]:.2f} wall against 1 worker"
             )
-    print(f"load average at end: {os.getloadavg()[0]:.1f}")
+    print(f"load average at end: {os.getloadavg()[0]:.1f}; free cores: {free_cores_check()}")
     if args.stages:
         for name in ("mix, every message distinct", "long English, every message distinct"):
             _stages(clf, name, sets[name])
@@ -232,8 +252,20 @@ def _break_even(ctx: Any, english: list[str], mix: list[str], workers: int) -> N
     """Wall time of 1 against ``workers`` workers on growing distinct inputs, per start method."""
     import telewarden.services.sms_workers as pool_module
     from telewarden.adapters.files.messages import MessageFormat
-    from telewarden.services.sms_classify import classify_file
+    from telewarden.services.sms_classify import ClassifierOptions, classifier_recipe, classify_file
 
+    print(f"free cores: {free_cores_check()}")
+    recipe = classifier_recipe(ClassifierOptions())
+    built = recipe.build()
+    for method in ("fork", "spawn"):
+        children, started = _children_cpu(), time.perf_counter()
+        with pool_module.ClassifierPool(recipe, workers, method, built=built) as pool:
+            pool.start()
+            ready = time.perf_counter() - started
+        print(
+            f"{method:5} {workers} workers ready (classifier built) in {ready:.2f} s wall, "
+            f"workers' CPU {_children_cpu() - children:.2f} s   (load {os.getloadavg()[0]:.1f})"
+        )
     long_texts = _distinct_long(english, 16_000)
     mix_texts = list(dict.fromkeys(mix))
     plain_method = pool_module.start_method
@@ -273,7 +305,7 @@ def _break_even(ctx: Any, english: list[str], mix: list[str], workers: int) -> N
                         f"x{walls[1] / walls[workers]:.2f}   (load {os.getloadavg()[0]:.1f})"
                     )
     pool_module.start_method = plain_method
-    print(f"load average at end: {os.getloadavg()[0]:.1f}")
+    print(f"load average at end: {os.getloadavg()[0]:.1f}; free cores: {free_cores_check()}")
 
 
 def _stages(clf: Any, name: str, texts: list[str]) -> None:

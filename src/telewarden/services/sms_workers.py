@@ -1,17 +1,18 @@
 """Classify distinct SMS bodies on worker processes: the second core for ``sms classify``.
 
 The classifier is Python (normalisation, cue scans, indicators) around NumPy scoring, so the
-GIL keeps it on one core; worker processes give it the others. Each worker builds its own
-classifier once, from a :class:`ClassifierRecipe` (the model and the look-up settings, not the
-compiled scanners), and then turns chunks of texts into the result columns the output file
-gets (:func:`classify_texts`): the same function the one-process path runs, so both write the
-same bytes.
+GIL keeps it on one core; worker processes give it the others. Each worker gets its
+classifier once: a forked worker the parent's, warmed before the fork; a spawned one builds it
+from a :class:`ClassifierRecipe` (the model and the look-up settings, not the compiled
+scanners). It then turns chunks of texts into the result columns the output file gets
+(:func:`classify_texts`): the same function the one-process path runs, so both write the same
+bytes.
 
-Start method (:func:`start_method`): ``fork`` on Linux, ``spawn`` everywhere else. A forked
-worker starts in milliseconds and shares the parent's imported modules and model pages; a
-spawned one starts a new interpreter and imports the classifier's modules again, about 4 CPU s
-here (the phone-number geocoder's tables for the number intelligence are most of it), and gets
-the model by pickle. macOS offers ``fork`` but its system libraries are not fork-safe (Python's
+Start method (:func:`start_method`): ``fork`` on Linux, ``spawn`` everywhere else. Forked
+workers start in 0.06-0.17 s wall (two, measured) and share the parent's imported modules,
+tables and model pages copy-on-write; a spawned one starts a new interpreter and imports the
+classifier's modules again, 5.5-7 CPU s here (the phone-number geocoder's tables for the number
+intelligence are most of it), and gets the model by pickle. macOS offers ``fork`` but its system libraries are not fork-safe (Python's
 default there is ``spawn``), and Windows has no ``fork``; nothing here depends on ``fork``:
 the worker entry points are module-level functions and the recipe pickles, so ``spawn`` (tested)
 gives the same output. The parent forks its workers before the CLI starts its progress-bar
@@ -54,16 +55,18 @@ __all__ = [
 MAX_WORKERS = 2
 """Workers used by default at most: the machine this was measured on has two cores."""
 
-MIN_BYTES_FOR_WORKERS: dict[str, int] = {"fork": 256 * 1024, "spawn": 20 * 1024 * 1024}
+MIN_BYTES_FOR_WORKERS: dict[str, int] = {"fork": 1024 * 1024, "spawn": 24 * 1024 * 1024}
 """Input size (bytes) from which worker processes pay for their start-up, per start method.
 
-One process classifies about 0.6 us of CPU per input byte, distinct long or short messages
-alike (``bench/sms_e2e.py --break-even``: 3,246 KiB of long messages in 2.02 s, 592 KiB of the
-mix in 0.36 s), so bytes measure the work before a row is read. Two workers pay when their
-start-up is less than half the one-process time: forked, 0.03-0.06 s wall (about 0.1 s of
-one-process work, ~200 KiB); spawned, 5.5 CPU s each (a new interpreter importing the
-classifier and the geocoder's tables, 11 s for two in parallel), so about 2 x 5.5 s of work,
-~18 MiB. The bench's measured break-even, per start method, is in docs/benchmarks.md."""
+One process spends about 0.6 us of CPU per input byte, distinct long or short messages alike,
+so bytes measure the work before a row is read. ``bench/sms_e2e.py --break-even`` (2 workers
+against 1, fork, 2026-12-04 17:23, load 2.4-3.2, one core mostly held by another job): the
+distinct mix breaks even at 294 KiB (x1.01; x1.15 at 592 KiB), distinct long messages between
+818 KiB (x0.80) and 1,614 KiB (x1.45); hence 1 MiB. On an idle machine the forked workers'
+start (0.06-0.17 s wall) pays from about 200 KiB. Spawned, two workers take 8-11 s wall to
+start (a new interpreter each, importing the classifier and the geocoder's tables, 11-15 CPU
+s for the two): they pay from about twice that in one-process work, ~24 MiB (x0.48 at
+6,468 KiB)."""
 
 Classified = tuple[str, float, str, str, float]
 """One text's output columns: verdict, score rounded to 6 places, fraud type codes joined by
