@@ -253,11 +253,11 @@ def classify_file(
             workers = default_workers(source.stat().st_size)
         if workers < 1:
             raise InvalidInputError(f"--workers must be at least 1, got {workers}")
-        # The workers start (fork, on Linux) here, before on_total starts the CLI's progress
-        # bar thread: a forked child gets no copy of a lock that thread might hold.
         clf = recipe.build()
         pool = None
         if workers > 1:
+            # The workers start (fork, on Linux) here, before on_total starts the CLI's
+            # progress-bar thread: a forked child gets no copy of a lock that thread might hold.
             pool = stack.enter_context(ClassifierPool(recipe, workers, built=clf))
             pool.start()
         if on_total is not None:
