@@ -55,18 +55,18 @@ __all__ = [
 MAX_WORKERS = 2
 """Workers used by default at most: the machine this was measured on has two cores."""
 
-MIN_BYTES_FOR_WORKERS: dict[str, int] = {"fork": 1024 * 1024, "spawn": 24 * 1024 * 1024}
+MIN_BYTES_FOR_WORKERS: dict[str, int] = {"fork": 512 * 1024, "spawn": 24 * 1024 * 1024}
 """Input size (bytes) from which worker processes pay for their start-up, per start method.
 
 One process spends about 0.6 us of CPU per input byte, distinct long or short messages alike,
 so bytes measure the work before a row is read. ``bench/sms_e2e.py --break-even`` (2 workers
-against 1, fork, 2026-12-04 17:23, load 2.4-3.2, one core mostly held by another job): the
-distinct mix breaks even at 294 KiB (x1.01; x1.15 at 592 KiB), distinct long messages between
-818 KiB (x0.80) and 1,614 KiB (x1.45); hence 1 MiB. On an idle machine the forked workers'
-start (0.06-0.17 s wall) pays from about 200 KiB. Spawned, two workers take 8-11 s wall to
-start (a new interpreter each, importing the classifier and the geocoder's tables, 11-15 CPU
-s for the two): they pay from about twice that in one-process work, ~24 MiB (x0.48 at
-6,468 KiB)."""
+against 1, fork), with a second core free (2026-12-04 17:53, load 1.0-1.3): distinct long
+messages break even at 206 KiB (x1.02; x1.25 at 415 KiB, x1.58-x1.67 from 818 KiB), the
+distinct mix at 294 KiB (x1.06); hence 512 KiB, with a margin. With the second core held by
+another job (17:23-17:27, load 2.4-4.2) they broke even later or not at all (long x0.80 at
+818 KiB, x1.45 at 1,614 KiB). Spawned, two workers take 4.7-10 s wall to start (a new
+interpreter each, importing the classifier and the geocoder's tables, 9.5-15 CPU s for the
+two): they pay from about twice that in one-process work, ~24 MiB (x0.41-x0.48 at 6,468 KiB)."""
 
 Classified = tuple[str, float, str, str, float]
 """One text's output columns: verdict, score rounded to 6 places, fraud type codes joined by
