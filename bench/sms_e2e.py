@@ -1,6 +1,6 @@
 """``sms classify`` end to end (read, classify, format, write a TSV) against the previous code.
 
-Run: ``uv run python bench/sms_e2e.py [--small] [--data DIR]``.
+Run: ``uv run python bench/sms_e2e.py [--small] [--data DIR] [--workers N] [--break-even]``.
 
 Two files are classified, each the way ``telewarden sms classify`` does it
 (:func:`telewarden.services.sms_classify.classify_file`, shipped model, number intelligence
@@ -14,6 +14,13 @@ messages of the mix, 2,500 distinct long messages; 2,000 and 500 with ``--small`
 nothing can be shared: what each message costs. Prints messages/s from the wall clock and from
 this process's CPU time, with the ratio to the baseline; ``--stages`` adds the CPU cost per
 message of each step of the classifier on the two sets without repeats.
+
+Worker processes: every set is classified again with ``--workers N`` (default 2), with its
+ratio to one worker (the ``sms classify`` line, same run, same file) and the CPU of all
+processes (this one plus the reaped workers); a fifth set, 20,000 distinct long messages
+(5,000 with ``--small``), is the large input the workers are for. ``--break-even`` instead
+times 1 against N workers on growing distinct long and mixed inputs, for the fork and spawn
+start methods, to place ``MIN_BYTES_FOR_WORKERS``.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import csv  # noqa: E402
 import datetime as dt  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
+import resource  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -59,6 +67,44 @@ def _timed(fn: Callable[[], object]) -> tuple[float, float]:
     return time.perf_counter() - t0, time.process_time() - c0
 
 
+def _children_cpu() -> float:
+    """CPU seconds of this process's reaped children (worker pools join theirs on exit)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _burn(_: object) -> float:
+    started = time.perf_counter()
+    total = 0
+    for i in range(3_000_000):
+        total += i
+    return time.perf_counter() - started
+
+
+def free_cores_check() -> str:
+    """How much slower two CPU-bound processes run together than one alone (1.0: a second
+    core is free; 2.0: none is). The machine is shared: worker figures need this beside them."""
+    import multiprocessing
+
+    alone = _burn(None)
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        pair = max(pool.map(_burn, [0, 1]))
+    return f"two CPU-bound processes take x{pair / alone:.2f} the time of one alone"
+
+
+def _distinct_long(english: list[str], n: int) -> list[str]:
+    """``n`` distinct messages of five uci_sms messages each (every window, then strides)."""
+    out: dict[str, None] = {}
+    stride = 1
+    while len(out) < n and stride < 50:
+        for i in range(len(english)):
+            out[" ".join(english[(i + k * stride) % len(english)] for k in range(5))] = None
+            if len(out) >= n:
+                break
+        stride += 1
+    return list(out)[:n]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="8,000 messages instead of 40,000")
@@ -67,6 +113,12 @@ def main() -> None:
         "--stages",
         action="store_true",
         help="also print CPU us per distinct message of each step of the classifier",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="workers to compare with 1")
+    parser.add_argument(
+        "--break-even",
+        action="store_true",
+        help="only time 1 against --workers workers on growing inputs (fork and spawn)",
     )
     args = parser.parse_args()
     data = args.data or Path(
@@ -113,7 +165,12 @@ def main() -> None:
         # No body repeats: what each message costs when nothing can be shared.
         "mix, every message distinct": list(dict.fromkeys(mix))[: target // 4],
         "long English, every message distinct": long_distinct[: target // 16],
+        # The large input the workers are for (2,500 take half a second on one core).
+        "long English, every message distinct, large": _distinct_long(english, target // 2),
     }
+    if args.break_even:
+        _break_even(ctx, english, mix, args.workers)
+        return
 
     def previous(source: Path, output: Path) -> None:
         with (
@@ -147,6 +204,7 @@ def main() -> None:
             flush()
 
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"free cores: {free_cores_check()}")
     clf.classify_many(mix[:200])  # warm caches
     with tempfile.TemporaryDirectory() as tmp:
         for name, texts in sets.items():
@@ -155,9 +213,21 @@ def main() -> None:
             old_out, new_out = Path(tmp) / "old.tsv", Path(tmp) / "new.tsv"
             t_old = _timed(lambda: previous(source, old_out))  # noqa: B023
             t_new = _timed(
-                lambda: classify_file(ctx, source, new_out, fmt=MessageFormat.TSV)  # noqa: B023
+                lambda: classify_file(ctx, source, new_out, fmt=MessageFormat.TSV, workers=1)  # noqa: B023
             )
-            same = old_out.read_bytes() == new_out.read_bytes()
+            par_out = Path(tmp) / "par.tsv"
+            children = _children_cpu()
+            t_par = _timed(
+                lambda: classify_file(  # noqa: B023
+                    ctx,
+                    source,  # noqa: B023
+                    par_out,  # noqa: B023
+                    fmt=MessageFormat.TSV,
+                    workers=args.workers,
+                )
+            )
+            cpu_par = t_par[1] + _children_cpu() - children
+            same = old_out.read_bytes() == new_out.read_bytes() == par_out.read_bytes()
             n = len(texts)
             distinct = len(set(texts)) / n
             print(f"{name}: {n:,} messages ({distinct:.0%} distinct), same output: {same}")
@@ -168,10 +238,74 @@ def main() -> None:
                 f"  sms classify  : {n / t_new[0]:>9,.0f} msg/s   CPU {n / t_new[1]:>9,.0f} msg/s"
                 f"   ratio x{t_old[0] / t_new[0]:.2f} wall, x{t_old[1] / t_new[1]:.2f} CPU"
             )
-    print(f"load average at end: {os.getloadavg()[0]:.1f}")
+            print(
+                f"  --workers {args.workers:<3} : {n / t_par[0]:>9,.0f} msg/s   CPU {n / cpu_par:>9,.0f}"
+                f" msg/s (all processes)   x{t_new[0] / t_par[0]:.2f} wall against 1 worker"
+            )
+    print(f"load average at end: {os.getloadavg()[0]:.1f}; free cores: {free_cores_check()}")
     if args.stages:
         for name in ("mix, every message distinct", "long English, every message distinct"):
             _stages(clf, name, sets[name])
+
+
+def _break_even(ctx: Any, english: list[str], mix: list[str], workers: int) -> None:
+    """Wall time of 1 against ``workers`` workers on growing distinct inputs, per start method."""
+    import telewarden.services.sms_workers as pool_module
+    from telewarden.adapters.files.messages import MessageFormat
+    from telewarden.services.sms_classify import ClassifierOptions, classifier_recipe, classify_file
+
+    print(f"free cores: {free_cores_check()}")
+    recipe = classifier_recipe(ClassifierOptions())
+    built = recipe.build()
+    for method in ("fork", "spawn"):
+        children, started = _children_cpu(), time.perf_counter()
+        with pool_module.ClassifierPool(recipe, workers, method, built=built) as pool:
+            pool.start()
+            ready = time.perf_counter() - started
+        print(
+            f"{method:5} {workers} workers ready (classifier built) in {ready:.2f} s wall, "
+            f"workers' CPU {_children_cpu() - children:.2f} s   (load {os.getloadavg()[0]:.1f})"
+        )
+    long_texts = _distinct_long(english, 16_000)
+    mix_texts = list(dict.fromkeys(mix))
+    plain_method = pool_module.start_method
+    with tempfile.TemporaryDirectory() as tmp:
+        for method, sizes in (
+            ("fork", (125, 250, 500, 1000, 2000, 4000, 8000)),
+            ("spawn", (16000,)),
+        ):
+            pool_module.start_method = lambda m=method: m  # type: ignore[misc]
+            for name, texts in (("long distinct", long_texts), ("mix distinct", mix_texts)):
+                for n in sizes:
+                    if n > len(texts):
+                        continue
+                    source = Path(tmp) / "in.tsv"
+                    _write_tsv(source, texts[:n])
+                    size = source.stat().st_size
+                    # Best of three: the machine is shared, and the best run is the one
+                    # that had the cores it asked for.
+                    walls = {
+                        w: min(
+                            _timed(
+                                lambda w=w, source=source: classify_file(  # type: ignore[misc]
+                                    ctx,
+                                    source,
+                                    Path(tmp) / f"o{w}.tsv",
+                                    fmt=MessageFormat.TSV,
+                                    workers=w,
+                                )
+                            )[0]
+                            for _ in range(3 if method == "fork" else 1)
+                        )
+                        for w in (1, workers)
+                    }
+                    print(
+                        f"{method:5} {name:13} {n:>6,} messages {size / 1024:>8,.0f} KiB: "
+                        f"1 worker {walls[1]:6.2f} s, {workers} workers {walls[workers]:6.2f} s, "
+                        f"x{walls[1] / walls[workers]:.2f}   (load {os.getloadavg()[0]:.1f})"
+                    )
+    pool_module.start_method = plain_method
+    print(f"load average at end: {os.getloadavg()[0]:.1f}; free cores: {free_cores_check()}")
 
 
 def _stages(clf: Any, name: str, texts: list[str]) -> None:

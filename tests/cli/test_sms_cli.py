@@ -79,6 +79,40 @@ def test_classify_tsv_keeps_columns_and_quarantines_bad_rows(
     )
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks its workers")
+def test_classify_with_two_workers_writes_what_one_writes(
+    tmp_path: Path, model_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import telewarden.services.sms_classify as service
+
+    pools: list[int] = []
+
+    class RecordedPool(service.ClassifierPool):
+        def start(self) -> None:
+            pools.append(self.workers)
+            super().start()
+
+    monkeypatch.setattr(service, "ClassifierPool", RecordedPool)
+    src = tmp_path / "in.tsv"
+    bodies = [ETC, *HAM, *SPAM]
+    src.write_text(
+        "id\ttext\n" + "".join(f"{i}\t{bodies[i % len(bodies)]} {i % 97}\n" for i in range(600)),
+        encoding="utf-8",
+    )
+    outputs = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"out{workers}.tsv"
+        args = ["classify", "-i", str(src), "-o", str(out), "--workers", workers]
+        result = runner.invoke(app, [*args, *_args(model_file)])
+        assert result.exit_code == 0, result.output
+        assert "read 600 = accepted 600 + quarantined 0" in result.output
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    assert pools == [2]  # the small file alone would start none: --workers 2 did
+    refused = runner.invoke(app, ["classify", "-i", str(src), "-o", str(out), "--workers", "0"])
+    assert refused.exit_code == 2 and not (tmp_path / "out0.tsv").exists()
+
+
 def test_classify_jsonl_with_custom_text_column(tmp_path: Path, model_file: Path) -> None:
     src = tmp_path / "in.jsonl"
     src.write_text(

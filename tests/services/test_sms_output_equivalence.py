@@ -22,9 +22,10 @@ from telewarden.core.sms.inspector import SmsClassifier, SmsResult
 from telewarden.services.sms_classify import (
     RESULT_COLUMNS,
     ClassifierOptions,
-    _result_columns,
+    _expand,
     build_classifier,
 )
+from telewarden.services.sms_workers import classify_texts
 
 SHIPPED = Path(__file__).resolve().parents[2] / "src/telewarden/data/sms/check_en_modern.tsv"
 _OLD_TSV_CLEAN = re.compile(r"[\t\r\n]")
@@ -64,8 +65,8 @@ def _check(clf: SmsClassifier, texts: list[str]) -> None:
     assert results == ref.reference_classify_many(clf, texts)
     header = ["id", "text"]
     rows = [
-        ({"id": str(i), "text": t}, _result_columns(r))
-        for i, (t, r) in enumerate(zip(texts, results, strict=True))
+        ({"id": str(i), "text": t}, _expand(c)[1])
+        for i, (t, c) in enumerate(zip(texts, classify_texts(clf, texts), strict=True))
     ]
     old_rows = [
         ({"id": str(i), "text": t}, _old_result_columns(r))

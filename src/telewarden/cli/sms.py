@@ -88,6 +88,9 @@ def classify(
     shadow: int | None = typer.Option(
         None, "--shadow", help="Also score with this registered version; record the comparison."
     ),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, help="Worker processes (default: up to 2 for a large input)."
+    ),
 ) -> None:
     """Write verdict, score, fraud types and indicators for every row of INPUT."""
     from telewarden.cli.progress import progress_bar
@@ -121,6 +124,7 @@ def classify(
                 progress=lambda rows: progress.advance(task, rows),
                 encoding=encoding,
                 max_quarantine_share=max_quarantine_share,
+                workers=workers,
             )
     finally:
         if started:

@@ -9,10 +9,12 @@ it is imported inside the functions that score, never at module level.
 from __future__ import annotations
 
 import datetime as dt
-import json
+import sys
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
+from concurrent.futures import Future
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,10 +29,22 @@ from telewarden.adapters.files.messages import (
     replace_atomically,
 )
 from telewarden.adapters.files.output import refuse_inputs_as_outputs
-from telewarden.adapters.files.quarantine import QuarantineWriter, check_quarantine_share
+from telewarden.adapters.files.quarantine import (
+    QuarantinedRow,
+    QuarantineWriter,
+    check_quarantine_share,
+)
 from telewarden.core.errors import InvalidInputError
 from telewarden.services.screen_file import default_quarantine_path
 from telewarden.services.screening import require_content_allowed
+from telewarden.services.sms_workers import (
+    Classified,
+    ClassifierPool,
+    ClassifierRecipe,
+    classify_texts,
+    collect,
+    default_workers,
+)
 
 if TYPE_CHECKING:
     from telewarden.core.registry import ShadowRun
@@ -44,6 +58,7 @@ __all__ = [
     "ClassifyReport",
     "ExplainReport",
     "build_classifier",
+    "classifier_recipe",
     "classify_file",
     "explain_message",
 ]
@@ -57,6 +72,66 @@ body to many recipients through a whole file); the memo starts afresh when full.
 
 RESULT_COLUMNS = ("verdict", "score", "fraud_types", "indicators")
 """Columns ``classify_file`` adds to every row."""
+
+CHUNK_CHARS = 40_000
+"""Characters of distinct bodies sent to a worker at a time (a chunk ends at the first body
+that reaches it). A body costs about in proportion to its length, so chunks of equal length
+keep two workers equally busy: 100 long messages (~400 characters, ~20 ms) or 600 short ones,
+large enough that the batch scoring keeps its speed and the hand-over costs little."""
+
+AHEAD_BATCHES = 2
+"""Batches read and handed to the workers beyond the one being written (bounded memory)."""
+
+_Columns = tuple[str, dict[str, object], float]
+"""A body's verdict, its output columns and its unrounded score."""
+
+
+def _chunks(texts: list[str], max_chars: int) -> list[list[str]]:
+    """``texts`` in order, cut after the first text that brings a piece to ``max_chars``.
+
+    Examples
+    --------
+    >>> _chunks(["aa", "bbb", "c", "dddd", "e"], 4)
+    [['aa', 'bbb'], ['c', 'dddd'], ['e']]
+    """
+    pieces: list[list[str]] = []
+    start = size = 0
+    for i, text in enumerate(texts):
+        size += len(text)
+        if size >= max_chars:
+            pieces.append(texts[start : i + 1])
+            start, size = i + 1, 0
+    if start < len(texts):
+        pieces.append(texts[start:])
+    return pieces
+
+
+def _expand(found: Classified) -> _Columns:
+    """A body's verdict, its output columns by name (as the writer takes them) and its score."""
+    verdict, rounded, types, indicators, score = found
+    columns = {"verdict": verdict, "score": rounded, "fraud_types": types, "indicators": indicators}
+    return verdict, columns, score
+
+
+@dataclass(slots=True)
+class _Chunk:
+    """Distinct bodies classified together, and their columns once back."""
+
+    texts: list[str]
+    future: Future[list[Classified]]
+    columns: list[_Columns] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Rows read and waiting to be written, with what each of their bodies waits on."""
+
+    rows: list[MessageRow]
+    texts: list[str]
+    known: dict[str, _Columns]
+    waiting: dict[str, tuple[_Chunk, int]]
+    chunks: list[_Chunk]
+    rejected: list[QuarantinedRow]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,20 +158,19 @@ def _shortener_hosts(path: Path) -> frozenset[str]:
 
 def build_classifier(options: ClassifierOptions, model: SmsModel | None = None) -> SmsClassifier:
     """The SMS classifier for ``options`` (``model``, else the model file or the shipped model)."""
+    return classifier_recipe(options, model).build()
+
+
+def classifier_recipe(
+    options: ClassifierOptions, model: SmsModel | None = None
+) -> ClassifierRecipe:
+    """What :func:`build_classifier` builds from, in a form a worker process can be sent."""
     from telewarden.adapters.sms_model import load_default_model, load_model
-    from telewarden.core.numbers import NumberIntel
-    from telewarden.core.sms.indicators import IndicatorExtractor
-    from telewarden.core.sms.inspector import SmsClassifier
 
     if model is None:
         model = load_model(options.model) if options.model else load_default_model()
-    intel = NumberIntel() if options.numbers else None
-    extractor = (
-        IndicatorExtractor(shorteners=_shortener_hosts(options.shorteners), numbers=intel)
-        if options.shorteners is not None
-        else IndicatorExtractor(numbers=intel)
-    )
-    return SmsClassifier(model, extractor=extractor)
+    hosts = _shortener_hosts(options.shorteners) if options.shorteners is not None else None
+    return ClassifierRecipe(model, hosts, options.numbers)
 
 
 @dataclass(slots=True)
@@ -122,21 +196,6 @@ class ClassifyReport:
         return self.accepted + self.quarantined
 
 
-_JSON = json.JSONEncoder(ensure_ascii=False).encode
-"""``json.dumps(..., ensure_ascii=False)`` without building a new encoder for every message."""
-
-
-def _result_columns(result: SmsResult) -> dict[str, object]:
-    indicators = result.indicators
-    return {
-        "verdict": str(result.verdict),
-        "score": round(result.score, 6),
-        "fraud_types": ";".join(t.code for t in result.fraud_types),
-        # Most messages carry no indicator; "[]" is what json.dumps writes for them.
-        "indicators": _JSON([i.to_dict() for i in indicators]) if indicators else "[]",
-    }
-
-
 def classify_file(
     ctx: AppContext,
     source: Path,
@@ -150,6 +209,7 @@ def classify_file(
     progress: Callable[[int], None] | None = None,
     encoding: str | None = None,
     max_quarantine_share: float | None = None,
+    workers: int | None = None,
 ) -> ClassifyReport:
     """Write every usable row of ``source`` to ``output`` with verdict, score, types, indicators.
 
@@ -158,6 +218,14 @@ def classify_file(
     be read go to ``quarantine`` (default :func:`default_quarantine_path`) with their line and
     reason; no quarantine file appears when every row was good.
 
+    With ``workers`` above 1 the distinct bodies are classified on that many worker
+    processes (:mod:`telewarden.services.sms_workers`), in chunks, while this process reads
+    and writes; the output is the same bytes in the same order. None chooses from the input's
+    size (:func:`~telewarden.services.sms_workers.default_workers`: below the break-even
+    size no process starts). A worker that fails or dies stops the run with one
+    :class:`~telewarden.services.sms_workers.WorkerError`; neither output nor quarantine file
+    is written.
+
     Raises
     ------
     ConfigurationError
@@ -165,7 +233,10 @@ def classify_file(
     InvalidInputError
         When ``source`` is missing, empty, not in ``encoding`` (default UTF-8) or lacks
         ``text_column``; when an output is the input; when every row, or more than
-        ``max_quarantine_share`` of them, was quarantined (the output stays written).
+        ``max_quarantine_share`` of them, was quarantined (the output stays written); when
+        ``workers`` is below 1.
+    WorkerError
+        When a worker process fails or dies.
     """
     require_content_allowed(ctx, "sms classify")
     fmt = detect_format(source, fmt)
@@ -174,10 +245,21 @@ def classify_file(
     report = ClassifyReport(source, output, fmt)
     step = progress or (lambda _rows: None)
     options = options or ClassifierOptions()
-    with open_messages(source, fmt, text_column, encoding) as table:
+    with open_messages(source, fmt, text_column, encoding) as table, ExitStack() as stack:
         served, tally = _served_model(ctx, options)
-        clf = build_classifier(options, served[0] if served else None)
+        recipe = classifier_recipe(options, served[0] if served else None)
         shadow = _shadow(ctx, options)
+        if workers is None:
+            workers = default_workers(source.stat().st_size)
+        if workers < 1:
+            raise InvalidInputError(f"--workers must be at least 1, got {workers}")
+        clf = recipe.build()
+        pool = None
+        if workers > 1:
+            # The workers start (fork, on Linux) here, before on_total starts the CLI's
+            # progress-bar thread: a forked child gets no copy of a lock that thread might hold.
+            pool = stack.enter_context(ClassifierPool(recipe, workers, built=clf))
+            pool.start()
         if on_total is not None:
             on_total(count_data_lines(source, fmt))
         started = time.perf_counter()
@@ -185,48 +267,91 @@ def classify_file(
         with replace_atomically(output) as out, QuarantineWriter(quarantine) as bad:
             writer = MessageWriter(out, fmt, table.header, RESULT_COLUMNS)
             batch: list[MessageRow] = []
+            # Each distinct body is classified and formatted once per run (while the memo holds
+            # it): every step is a function of the text alone. Bodies sent to a worker and not
+            # yet back are in ``inflight``; a batch is written once every body it needs is back,
+            # in input order, while later batches are being classified.
+            memo: dict[str, _Columns] = {}
+            inflight: dict[str, tuple[_Chunk, int]] = {}
+            pending: deque[_Batch] = deque()
+            window = 0 if pool is None else AHEAD_BATCHES
+            # One process classifies a batch's bodies in one call, as it always did.
+            chunk_chars = sys.maxsize if pool is None else CHUNK_CHARS
 
-            memo: dict[str, tuple[str, dict[str, object], float]] = {}
+            def submit(texts: list[str]) -> Future[list[Classified]]:
+                if pool is not None:
+                    return pool.submit(texts)
+                done: Future[list[Classified]] = Future()
+                done.set_result(classify_texts(clf, texts))
+                return done
 
-            def flush() -> None:
+            def queue_batch() -> None:
                 texts = [row.fields[text_column] for row in batch]
-                # Each distinct body is classified and formatted once per run (while the memo
-                # holds it): every step is a function of the text alone.
-                known = {t: memo[t] for t in texts if t in memo}
-                todo = [t for t in dict.fromkeys(texts) if t not in known]
-                if todo:
-                    if len(memo) + len(todo) > MEMO_TEXTS:
+                known: dict[str, _Columns] = {}
+                waiting: dict[str, tuple[_Chunk, int]] = {}
+                todo: list[str] = []
+                for text in dict.fromkeys(texts):
+                    if text in memo:
+                        known[text] = memo[text]
+                    elif text in inflight:
+                        waiting[text] = inflight[text]
+                    else:
+                        todo.append(text)
+                chunks = []
+                for part in _chunks(todo, chunk_chars):
+                    chunk = _Chunk(part, submit(part))
+                    chunks.append(chunk)
+                    for i, text in enumerate(part):
+                        waiting[text] = inflight[text] = (chunk, i)
+                pending.append(
+                    _Batch(batch.copy(), texts, known, waiting, chunks, table.rejected.copy())
+                )
+                batch.clear()
+                table.rejected.clear()
+                while len(pending) > window:
+                    write_batch(pending.popleft())
+
+            def write_batch(done: _Batch) -> None:
+                for chunk in done.chunks:
+                    found = collect(chunk.future)
+                    if len(memo) + len(found) > MEMO_TEXTS:
                         memo.clear()
-                    for text, result in zip(todo, clf.classify_many(todo), strict=True):
-                        known[text] = memo[text] = (
-                            str(result.verdict),
-                            _result_columns(result),
-                            result.score,
-                        )
-                if shadow is not None and batch:
+                    chunk.columns = [_expand(columns) for columns in found]
+                    for text, entry in zip(chunk.texts, chunk.columns, strict=True):
+                        memo[text] = entry
+                        del inflight[text]
+                known = done.known
+                for text, (chunk, i) in done.waiting.items():
+                    known[text] = chunk.columns[i]
+                rows, texts = done.rows, done.texts
+                if shadow is not None and rows:
                     served = clf.classify_many(texts)
-                    for row, a, b in zip(
-                        batch, served, shadow[0].classify_many(texts), strict=True
-                    ):
+                    for row, a, b in zip(rows, served, shadow[0].classify_many(texts), strict=True):
                         shadow[1].add(row.line, row.fields[text_column], a, b)
-                for row, text in zip(batch, texts, strict=True):
+                for row, text in zip(rows, texts, strict=True):
                     verdict, columns, score = known[text]
                     verdicts[verdict] += 1
                     if tally is not None:
                         tally.add(verdict, score)
                     writer.write(row.fields, columns)
-                report.accepted += len(batch)
-                bad.write(table.rejected)
-                report.quarantined += len(table.rejected)
-                step(len(batch) + len(table.rejected))
-                batch.clear()
-                table.rejected.clear()
+                report.accepted += len(rows)
+                bad.write(done.rejected)
+                report.quarantined += len(done.rejected)
+                step(len(rows) + len(done.rejected))
 
-            for row in table.rows:
-                batch.append(row)
-                if len(batch) >= BATCH_ROWS:
-                    flush()
-            flush()
+            try:
+                for row in table.rows:
+                    batch.append(row)
+                    if len(batch) >= BATCH_ROWS:
+                        queue_batch()
+                queue_batch()
+                while pending:
+                    write_batch(pending.popleft())
+            except BaseException as error:
+                # The output is dropped by replace_atomically; the quarantine file would
+                # describe part of a run, so it goes too.
+                bad.abandon(error)
+                raise
     report.duration_s = time.perf_counter() - started
     if ctx.models is not None and served is not None and tally is not None and tally.verdicts:
         from telewarden.core.registry import ModelKind

@@ -73,6 +73,13 @@ class QuarantineWriter:
             self._atomic = None
             self._handle = None
 
+    def abandon(self, error: BaseException) -> None:
+        """Drop the rows written so far: no file appears (a run that failed part-way, ``error``)."""
+        if self._atomic is not None:
+            self._atomic.__exit__(type(error), error, error.__traceback__)
+            self._atomic = None
+            self._handle = None
+
     def __enter__(self) -> QuarantineWriter:
         return self
 

@@ -18,18 +18,20 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
-from sklearn.svm import LinearSVC
-from sklearn.utils import murmurhash3_32
 
 from telewarden.core.errors import InvalidInputError
 from telewarden.core.sms.normalise import fold_for_model, normalise
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+# scikit-learn and SciPy are imported inside the functions that train, explain or count into
+# a sparse matrix: scoring needs NumPy alone, and importing scikit-learn costs about 3.5 CPU s
+# (SciPy's stats, pandas), paid by every ``sms classify`` run and by every worker process.
 
 __all__ = [
     "FeatureConfig",
@@ -163,6 +165,8 @@ _WORD_RE = re.compile(r"[a-z0-9£$€']+")
 
 @functools.lru_cache(maxsize=1 << 18)
 def _token_hash(token: str) -> int:
+    from sklearn.utils import murmurhash3_32
+
     return int(murmurhash3_32(token, seed=0, positive=True))
 
 
@@ -618,6 +622,8 @@ def _sorted_counts(
 
 def count_matrix(prepared: Sequence[str], config: FeatureConfig) -> sp.csr_matrix:
     """Raw hashed n-gram counts of already prepared texts (rows = texts), canonical CSR."""
+    import scipy.sparse as sp
+
     rows, cols, counts = ngram_counts(prepared, config)
     out = sp.csr_matrix(
         (counts.astype(np.float32), (rows, cols)),
@@ -900,6 +906,8 @@ def _fit_weights(
     # The SVM measured better than logistic regression on both sets (zh_sms F1 0.977 against
     # 0.965, uci_sms 0.955 against 0.957 at equal precision 0.99, exact vocabulary, C chosen
     # from 3 values); its margins are turned into probabilities by Platt scaling in fit_model.
+    from sklearn.svm import LinearSVC
+
     svm = LinearSVC(C=c, random_state=0, max_iter=5000)
     svm.fit(x, y)
     return svm.coef_.ravel().astype(np.float32), float(svm.intercept_[0]), idf
@@ -913,6 +921,8 @@ def _decision(
 
 def _platt(margins: FloatArray, y: npt.NDArray[np.int8]) -> tuple[float, float]:
     """Slope and offset of the logistic map from SVM margin to probability (Platt, 1999)."""
+    from sklearn.linear_model import LogisticRegression
+
     lr = LogisticRegression(C=1e4, solver="lbfgs", max_iter=1000)
     lr.fit(margins.reshape(-1, 1), y)
     return float(lr.coef_[0, 0]), float(lr.intercept_[0])
@@ -993,6 +1003,8 @@ def fit_model(
     slope, offset = 1.0, 0.0
     if inner_folds >= 2 and int(min(np.sum(y), np.sum(1 - y))) >= inner_folds:
         margins = np.zeros(len(y))
+        from sklearn.model_selection import StratifiedKFold
+
         skf = StratifiedKFold(inner_folds, shuffle=True, random_state=seed)
         for tr, te in skf.split(np.zeros(len(y)), y):
             w, b, idf = _fit_weights(counts[tr], y[tr], c)
