@@ -75,7 +75,7 @@ def _fed(voc: pl.DataFrame, sms: pl.DataFrame, window: int, rng: random.Random) 
         if rng.random() < 0.3:
             partials.compact()
         elif rng.random() < 0.3:
-            partials.tidy(max_pieces=4)
+            partials.tidy(fan_in=3)
     return partials
 
 

@@ -71,6 +71,16 @@ def _with_day_and_hour(rows: pl.LazyFrame, column: str) -> pl.LazyFrame:
     return dated.lazy()
 
 
+_COMPACTED = 1 << 30
+"""The level of a compaction's piece."""
+
+
+def _first_day(frame: pl.DataFrame) -> dt.date:
+    first = frame["_day"].min()
+    assert isinstance(first, dt.date)
+    return first
+
+
 def _fold(frames: list[pl.DataFrame], keys: list[str], sums: list[str]) -> pl.DataFrame:
     """The pieces as one table: counts summed per key (or distinct keys when ``sums`` is empty)."""
     whole = pl.concat(frames, how="vertical")
@@ -86,10 +96,14 @@ class _Table:
     keys: list[str]
     sums: list[str]
     pieces: list[pl.DataFrame] = field(default_factory=list)
+    levels: list[int] = field(default_factory=list)
+    """Per piece: 0 for a batch's, k + 1 for a fold of k-level pieces, ``_COMPACTED`` for a
+    compaction's (never folded again before the next compaction)."""
 
     def add(self, piece: pl.DataFrame) -> None:
         if piece.height:
             self.pieces.append(piece)
+            self.levels.append(0)
 
     def lazy(self, schema: dict[str, pl.DataType]) -> pl.LazyFrame:
         """Every piece, unfolded (the features fold what they read); empty when none."""
@@ -98,18 +112,35 @@ class _Table:
         return pl.concat([p.lazy() for p in self.pieces], how="vertical")
 
     def compact(self, since: dt.date | None) -> None:
-        if not self.pieces:
-            return
-        folded = _fold(self.pieces, self.keys, self.sums)
+        """Fold the pieces since the last compaction into one, and drop the rows of days
+        before ``since`` (the day is part of every key, so pieces of earlier compactions never
+        share a row with the new one and are only filtered, not folded again)."""
+        fresh = [
+            p for p, level in zip(self.pieces, self.levels, strict=True) if level != _COMPACTED
+        ]
+        kept = [p for p, level in zip(self.pieces, self.levels, strict=True) if level == _COMPACTED]
+        if fresh:
+            kept.append(_fold(fresh, self.keys, self.sums))
         if since is not None:
-            folded = folded.filter(pl.col("_day") >= since)
-        self.pieces = [folded] if folded.height else []
+            kept = [p.filter(pl.col("_day") >= since) if _first_day(p) < since else p for p in kept]
+        self.pieces = [p for p in kept if p.height]
+        self.levels = [_COMPACTED] * len(self.pieces)
 
-    def fold_recent(self, max_pieces: int) -> None:
-        """Fold the pieces after the first (the last compaction's) into one when there are
-        more than ``max_pieces``: reads only the rows added since, unlike :meth:`compact`."""
-        if len(self.pieces) > max_pieces:
-            self.pieces = [self.pieces[0], _fold(self.pieces[1:], self.keys, self.sums)]
+    def fold_recent(self, fan_in: int) -> None:
+        """Fold the newest ``fan_in`` pieces into one whenever they are all of one level.
+
+        Pieces merge like a binary counter in base ``fan_in``: a row is folded again only
+        once per level, so folding costs about log(batches) reads of each row, where folding
+        everything since the last compaction each time would read the day's rows again and
+        again.
+        """
+        while len(self.pieces) >= fan_in and len(set(self.levels[-fan_in:])) == 1:
+            level = self.levels[-1]
+            if level == _COMPACTED:
+                return
+            folded = _fold(self.pieces[-fan_in:], self.keys, self.sums)
+            self.pieces[-fan_in:] = [folded]
+            self.levels[-fan_in:] = [level + 1]
 
     def rows(self) -> int:
         return sum(p.height for p in self.pieces)
@@ -278,25 +309,26 @@ class FeaturePartials:
         return self.latest_day - dt.timedelta(days=self.window_days - 1)
 
     def compact(self) -> None:
-        """Fold each table's pieces into one and drop the days that left the window."""
+        """Fold each table's pieces since the last compaction into one and drop the days that
+        left the window."""
         since = self.window_start()
         for table in self._tables.values():
             table.compact(since)
         self._compacted_day = self.latest_day
 
-    def tidy(self, max_pieces: int = 8) -> bool:
+    def tidy(self, fan_in: int = 64) -> bool:
         """:meth:`compact` when a new day came (one may have left the window); otherwise fold
-        a table's recent pieces together when it holds more than ``max_pieces``.
+        a table's newest pieces in groups of ``fan_in`` (:meth:`_Table.fold_recent`).
 
-        A compaction reads every held row, so it runs once a day; folding the pieces added
-        since reads only those, and keeps both the feature reads and the checkpoints small.
-        True when it compacted.
+        A compaction reads every held row, so it runs once a day; folding reads only pieces
+        added since, each row about log(batches) times, and keeps both the feature reads and
+        the checkpoints small. True when it compacted.
         """
         if self._compacted_day != self.latest_day:
             self.compact()
             return True
         for table in self._tables.values():
-            table.fold_recent(max_pieces)
+            table.fold_recent(fan_in)
         return False
 
     def numbers(self) -> int:
@@ -437,6 +469,7 @@ class FeaturePartials:
             "first_day": self.first_day,
             "latest_day": self.latest_day,
             "tables": {name: list(t.pieces) for name, t in self._tables.items()},
+            "levels": {name: list(t.levels) for name, t in self._tables.items()},
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -452,6 +485,7 @@ class FeaturePartials:
         self.latest_day = state["latest_day"]
         for name, table in self._tables.items():
             table.pieces = list(state["tables"][name])
+            table.levels = list(state["levels"][name])
 
 
 def _weighted_stats(counts: pl.LazyFrame, column: str, names: dict[str, str]) -> pl.LazyFrame:
