@@ -65,6 +65,7 @@ import polars as pl
 from telewarden.adapters.memory import MemoryStore
 from telewarden.adapters.memory_disposal import MemoryDisposalStore
 from telewarden.core.detectors import BatchDetector, DetectorConfig, StreamDetector
+from telewarden.core.detectors.streaming import BATCH_COLUMNS
 from telewarden.core.screening import decide_frame
 from telewarden.services.demo import enterprise_registry
 from telewarden.services.live_loop import LiveLoop, micro_batches
@@ -138,9 +139,7 @@ def detection_only(records: Path, events: pl.DataFrame, batch: int) -> dict[str,
     """The day's calls through each detector alone, in micro-batches: CPU s and calls/CPU-s."""
     subscribers = pl.read_parquet(records / "subscribers.parquet")
     epoch = (pl.col("at").dt.epoch("us") / 1_000_000).alias("t")
-    calls = events.filter(pl.col("channel") == "call").select(
-        "caller", "callee", epoch, "ring_s", "answered", "ingress", "cell_id", "imei", "imsi"
-    )
+    calls = events.filter(pl.col("channel") == "call").with_columns(epoch).select(BATCH_COLUMNS)
     out: dict[str, float] = {
         "calls": calls.height,
         "callers": calls.get_column("caller").n_unique(),
@@ -219,9 +218,8 @@ def detection_by_batch_size(
     epoch = (pl.col("at").dt.epoch("us") / 1_000_000).alias("t")
     frame = (
         events.filter(pl.col("channel") == "call")
-        .select(
-            "caller", "callee", epoch, "ring_s", "answered", "ingress", "cell_id", "imei", "imsi"
-        )
+        .with_columns(epoch)
+        .select(BATCH_COLUMNS)
         .head(calls)
     )
     out = []
@@ -398,7 +396,9 @@ def on_nats(
     }
 
 
-def worker_costs(records: Path, events: pl.DataFrame, rows: int = 200_000) -> dict[str, float]:
+def worker_costs(
+    records: Path, events: pl.DataFrame, rows: int = 200_000, scoring: str | None = "advisory"
+) -> dict[str, float]:
     """A NATS worker's own costs beside its loop, in one process, CPU seconds per event.
 
     The first ``rows`` events packed as feed messages (one partition), decoded back, run
@@ -417,7 +417,7 @@ def worker_costs(records: Path, events: pl.DataFrame, rows: int = 200_000) -> di
     frames = [decode_batch(seq, m.body)[0] for seq, m in enumerate(messages, 1)]
     decode = time.process_time() - cpu
     assert sum(f.height for f in frames) == head.height
-    loop = whole_loop(records)
+    loop = whole_loop(records, scoring=scoring)
     step = encode = 0.0
     for offset in range(0, head.height, 20_000):
         cpu = time.process_time()
@@ -502,15 +502,16 @@ def main() -> None:
         events = load_day(records)
         print(f"{events.height:,} events ({records})")
         if args.worker_costs:
-            c = worker_costs(records, events)
-            print(
-                f"worker costs over {c['events']:,.0f} events, CPU us an event: feed packing "
-                f"{c['pack_us']:.2f}, decoding {c['decode_us']:.2f}, loop step {c['step_us']:.2f},"
-                f" effects encoding {c['encode_us']:.2f} (decode + encode / loop step "
-                f"{(c['decode_us'] + c['encode_us']) / c['step_us']:.3f}x); one checkpoint "
-                f"{c['checkpoint_mb']:.0f} MB, {c['checkpoint_wall_s']:.2f} s wall, "
-                f"{c['checkpoint_cpu_s']:.2f} s CPU"
-            )
+            for scoring, label in ((None, "without the scorer"), ("advisory", "with the scorer")):
+                c = worker_costs(records, events, scoring=scoring)
+                print(
+                    f"worker costs over {c['events']:,.0f} events, {label}, CPU us an event: "
+                    f"feed packing {c['pack_us']:.2f}, decoding {c['decode_us']:.2f}, loop step "
+                    f"{c['step_us']:.2f}, effects encoding {c['encode_us']:.2f} (decode + encode "
+                    f"/ loop step {(c['decode_us'] + c['encode_us']) / c['step_us']:.3f}x); one "
+                    f"checkpoint {c['checkpoint_mb']:.0f} MB, {c['checkpoint_wall_s']:.2f} s "
+                    f"wall, {c['checkpoint_cpu_s']:.2f} s CPU"
+                )
             return
         if args.nats_only:
             for workers in (1, 2):

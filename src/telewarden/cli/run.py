@@ -250,14 +250,13 @@ def feed(
     import polars as pl
 
     from telewarden.adapters.brokers import connect_broker
+    from telewarden.adapters.brokers.nats_jetstream import MIRROR_COLUMN
     from telewarden.services.loop_replay import load_day
     from telewarden.services.loop_scoring import copies_for_callees
 
     events = load_day(records)
     if not no_copies:
         subscribers = pl.read_parquet(records / "subscribers.parquet")
-        from telewarden.adapters.brokers.nats_jetstream import MIRROR_COLUMN
-
         events = events.with_columns(copies_for_callees(events, subscribers).alias(MIRROR_COLUMN))
 
     async def publish() -> int:

@@ -568,3 +568,23 @@ def frame_from_records(records: Iterable[Any], schema: Mapping[str, pl.DataType]
     if not rows:
         return empty_frame(schema)
     return pl.DataFrame(rows, schema=dict(schema), orient="row")
+
+
+LIVE_EVENT_SCHEMA: dict[str, pl.DataType] = {
+    "position": pl.String(),  # unique in the source; the effects' idempotency keys derive from it
+    "channel": pl.String(),  # call | sms
+    "at": pl.Datetime("us", "UTC"),
+    "caller": pl.String(),  # caller ID or SMS sender as presented
+    "callee": pl.String(),  # callee or SMS recipient
+    "ingress": pl.String(),  # international | domestic | on_net | unknown
+    "ring_s": pl.Int32(),
+    "answered": pl.Boolean(),
+    "duration_s": pl.Int32(),
+    "cell_id": pl.String(),
+    "imei": pl.String(),
+    "imsi": pl.String(),
+    "text": pl.String(),
+    "callee_cell_id": pl.String(),  # the callee's serving cell (on-net callees), for features
+}
+"""One live event (a call attempt or an SMS) as the live loop and its brokers carry it: a
+micro-batch holds calls and SMS in one table, sorted by ``at``."""

@@ -92,13 +92,7 @@ SMS_COLUMNS: tuple[str, ...] = ("phone_no_m", "opposite_no_m", "calltype_id", "r
 APP_COLUMNS: tuple[str, ...] = ("phone_no_m", "busi_name", "flow", "month_id")
 
 _LOCAL = "Asia/Shanghai"
-CONTEST_ZONE = _LOCAL
-"""The zone the contest's times are written in (Beijing time)."""
 _FMT = "%Y-%m-%d %H:%M:%S"
-
-
-def _local_text(col: str) -> pl.Expr:
-    return pl.col(col).dt.convert_time_zone(_LOCAL).dt.strftime(_FMT)
 
 
 class SichuanMapper:
@@ -153,59 +147,24 @@ class SichuanMapper:
 
     def to_voc(self, calls: pl.DataFrame) -> pl.DataFrame:
         """``voc`` rows for answered calls (see the module docstring)."""
-        answered = calls.filter(pl.col("answered"))
-        is_sub = self._subs["msisdn"]
-        out_rows = (
-            answered.filter(pl.col("caller").is_in(is_sub.implode()))
-            .join(self._cells, left_on="cell_id", right_on="cell_id", how="left")
-            .select(
-                pl.col("caller").alias("phone_no_m"),
-                pl.col("callee").alias("opposite_no_m"),
-                pl.lit(1, pl.Int64).alias("calltype_id"),
-                _local_text("start_at").alias("start_datetime"),
-                pl.col("duration_s").cast(pl.Int64).alias("call_dur"),
-                pl.col("city").alias("city_name"),
-                pl.col("county").alias("county_name"),
-                pl.col("imei").alias("imei_m"),
-                pl.col("id"),
-            )
+        voc = (
+            voc_sides(calls.lazy(), self._subs["msisdn"], self._cells.lazy(), keep=("id",))
+            .with_columns(pl.col("start_datetime").dt.strftime(_FMT))
+            .sort("id", "calltype_id")
+            .drop("id")
+            .collect()
         )
-        in_rows = (
-            answered.filter(pl.col("callee").is_in(is_sub.implode()))
-            .join(self._cells, left_on="callee_cell_id", right_on="cell_id", how="left")
-            .select(
-                pl.col("callee").alias("phone_no_m"),
-                pl.col("caller").alias("opposite_no_m"),
-                pl.lit(2, pl.Int64).alias("calltype_id"),
-                _local_text("start_at").alias("start_datetime"),
-                pl.col("duration_s").cast(pl.Int64).alias("call_dur"),
-                pl.col("city").alias("city_name"),
-                pl.col("county").alias("county_name"),
-                pl.lit(None, pl.String).alias("imei_m"),
-                pl.col("id"),
-            )
-        )
-        voc = pl.concat([out_rows, in_rows]).sort("id", "calltype_id").drop("id")
         return self._hashed(voc, "phone_no_m", "opposite_no_m")
 
     def to_sms(self, sms: pl.DataFrame) -> pl.DataFrame:
         """``sms`` rows, one per subscriber side."""
-        is_sub = self._subs["msisdn"].implode()
-        sent = sms.filter(pl.col("sender").is_in(is_sub)).select(
-            pl.col("sender").alias("phone_no_m"),
-            pl.col("recipient").alias("opposite_no_m"),
-            pl.lit(1, pl.Int64).alias("calltype_id"),
-            _local_text("sent_at").alias("request_datetime"),
-            pl.col("id"),
+        out = (
+            sms_sides(sms.lazy(), self._subs["msisdn"], keep=("id",))
+            .with_columns(pl.col("request_datetime").dt.strftime(_FMT))
+            .sort("id", "calltype_id")
+            .drop("id")
+            .collect()
         )
-        received = sms.filter(pl.col("recipient").is_in(is_sub)).select(
-            pl.col("recipient").alias("phone_no_m"),
-            pl.col("sender").alias("opposite_no_m"),
-            pl.lit(2, pl.Int64).alias("calltype_id"),
-            _local_text("sent_at").alias("request_datetime"),
-            pl.col("id"),
-        )
-        out = pl.concat([sent, received]).sort("id", "calltype_id").drop("id")
         return self._hashed(out, "phone_no_m", "opposite_no_m")
 
     @staticmethod
@@ -261,6 +220,61 @@ class SichuanMapper:
             pl.col("msisdn").is_in(fraud.implode()).cast(pl.Int64).alias("label"),
         )
         return self._hashed(out, "phone_no_m")
+
+
+def voc_sides(
+    calls: pl.LazyFrame, subscribers: pl.Series, cells: pl.LazyFrame, *, keep: tuple[str, ...] = ()
+) -> pl.LazyFrame:
+    """The ``voc`` rows of answered calls, one per side that is one of ``subscribers``.
+
+    The outgoing side (calltype 1) takes its place from the caller's cell and its handset; the
+    incoming side (2) its place from ``callee_cell_id`` and no handset (only the caller's is
+    known). ``start_datetime`` stays a Beijing-time Datetime (:meth:`SichuanMapper.to_voc`
+    writes it as the contest's text); ``keep`` columns of ``calls`` are carried along.
+    """
+    answered = calls.filter(pl.col("answered").fill_null(False))
+    places = cells.select("cell_id", "city", "county")
+    members = subscribers.implode()
+
+    def side(number: str, other: str, calltype: int, cell: str) -> pl.LazyFrame:
+        rows = answered.filter(pl.col(number).is_in(members)).join(
+            places, left_on=cell, right_on="cell_id", how="left"
+        )
+        imei = pl.col("imei") if calltype == 1 else pl.lit(None, pl.String)
+        return rows.select(
+            pl.col(number).alias("phone_no_m"),
+            pl.col(other).alias("opposite_no_m"),
+            pl.lit(calltype, pl.Int64).alias("calltype_id"),
+            pl.col("start_at").dt.convert_time_zone(_LOCAL).alias("start_datetime"),
+            pl.col("duration_s").cast(pl.Int64).alias("call_dur"),
+            pl.col("city").alias("city_name"),
+            pl.col("county").alias("county_name"),
+            imei.alias("imei_m"),
+            *keep,
+        )
+
+    return pl.concat(
+        [side("caller", "callee", 1, "cell_id"), side("callee", "caller", 2, "callee_cell_id")]
+    )
+
+
+def sms_sides(
+    sms: pl.LazyFrame, subscribers: pl.Series, *, keep: tuple[str, ...] = ()
+) -> pl.LazyFrame:
+    """The ``sms`` rows of messages, one per side that is one of ``subscribers`` (1 sent,
+    2 received); ``request_datetime`` stays a Beijing-time Datetime (see :func:`voc_sides`)."""
+    members = subscribers.implode()
+
+    def side(number: str, other: str, calltype: int) -> pl.LazyFrame:
+        return sms.filter(pl.col(number).is_in(members)).select(
+            pl.col(number).alias("phone_no_m"),
+            pl.col(other).alias("opposite_no_m"),
+            pl.lit(calltype, pl.Int64).alias("calltype_id"),
+            pl.col("sent_at").dt.convert_time_zone(_LOCAL).alias("request_datetime"),
+            *keep,
+        )
+
+    return pl.concat([side("sender", "recipient", 1), side("recipient", "sender", 2)])
 
 
 def _utc_from_local(col: str) -> pl.Expr:

@@ -32,8 +32,9 @@ from typing import Any, Protocol
 
 import polars as pl
 
-from telewarden.core.detectors.streaming import Alert, StreamDetector
+from telewarden.core.detectors.streaming import BATCH_COLUMNS, Alert, StreamDetector
 from telewarden.core.ports import Flag
+from telewarden.core.records import LIVE_EVENT_SCHEMA
 from telewarden.core.screening import Channel, Ingress, Screener, ScreeningEvent, decide_frame
 
 __all__ = [
@@ -48,23 +49,8 @@ __all__ = [
     "flag_key",
 ]
 
-LOOP_EVENT_SCHEMA: dict[str, pl.DataType] = {
-    "position": pl.String(),  # unique in the source; the effects' idempotency keys derive from it
-    "channel": pl.String(),  # call | sms
-    "at": pl.Datetime("us", "UTC"),
-    "caller": pl.String(),  # caller ID or SMS sender as presented
-    "callee": pl.String(),  # callee or SMS recipient
-    "ingress": pl.String(),  # international | domestic | on_net | unknown
-    "ring_s": pl.Int32(),
-    "answered": pl.Boolean(),
-    "duration_s": pl.Int32(),
-    "cell_id": pl.String(),
-    "imei": pl.String(),
-    "imsi": pl.String(),
-    "text": pl.String(),
-    "callee_cell_id": pl.String(),  # the callee's serving cell (on-net callees), for features
-}
-"""The columns of a micro-batch: calls and SMS in one table, sorted by ``at``."""
+LOOP_EVENT_SCHEMA = LIVE_EVENT_SCHEMA
+"""The columns of a micro-batch (:data:`telewarden.core.records.LIVE_EVENT_SCHEMA`)."""
 
 
 def flag_key(flag: Flag) -> str:
@@ -256,19 +242,7 @@ class LiveLoop:
         if not calls.height:
             return []
         epoch = (pl.col("at").dt.epoch("us") / 1_000_000).alias("t")
-        return self.detector.observe_batch(
-            calls.select(
-                "caller",
-                "callee",
-                epoch,
-                "ring_s",
-                "answered",
-                "ingress",
-                "cell_id",
-                "imei",
-                "imsi",
-            )
-        )
+        return self.detector.observe_batch(calls.with_columns(epoch).select(BATCH_COLUMNS))
 
     def _rescreen(
         self, screener: Screener, batch: pl.DataFrame, decided: pl.DataFrame, flags: list[Flag]

@@ -37,7 +37,8 @@ from telewarden.core.features.sichuan import (
     user_features,
 )
 from telewarden.core.ports import Flag
-from telewarden.core.sichuan import CONTEST_ZONE, SichuanMapper
+from telewarden.core.sichuan import SichuanMapper, sms_sides, voc_sides
+from telewarden.services.number_features import contest_user_table
 
 if TYPE_CHECKING:
     from telewarden.core.models.number_scorer import NumberScorer
@@ -160,8 +161,7 @@ class LoopScorer:
         self._waiting: list[pl.DataFrame] = []
         self._waiting_events = 0
         self._cells = cells.select("cell_id", "city", "county").unique("cell_id")
-        month = _arpu_month(subscribers)
-        users = SichuanMapper(subscribers, cells).to_user(subscribers, None, month).drop("label")
+        users = contest_user_table(subscribers, SichuanMapper(subscribers, cells))
         self.users = user_features(users.lazy()).collect()
         self.counters = ScoringCounters()
         self.next_at: dt.datetime | None = None
@@ -215,9 +215,14 @@ class LoopScorer:
         started = time.perf_counter()
         present = self._present(batch)
         events = batch.lazy()
+        calls = events.filter(pl.col("channel") == "call").rename({"at": "start_at"})
+        sms = events.filter(pl.col("channel") == "sms").select(
+            pl.col("caller").alias("sender"),
+            pl.col("callee").alias("recipient"),
+            pl.col("at").alias("sent_at"),
+        )
         touched = self.partials.add(
-            voc=self._voc_rows(events.filter(pl.col("channel") == "call"), present),
-            sms=self._sms_rows(events.filter(pl.col("channel") == "sms"), present),
+            voc=voc_sides(calls, present, self._cells.lazy()), sms=sms_sides(sms, present)
         )
         self.partials.tidy()
         self.counters.features_s += time.perf_counter() - started
@@ -233,61 +238,6 @@ class LoopScorer:
         owns = self.owns
         kept = [n for n in numbers if n in self._subscriber_set and (owns is None or owns(n))]
         return pl.Series(kept, dtype=pl.String)
-
-    def _voc_rows(self, calls: pl.LazyFrame, present: pl.Series) -> pl.LazyFrame:
-        """The contest's ``voc`` rows of a batch's answered calls, one per subscriber side.
-
-        The same rows as :meth:`SichuanMapper.to_voc` (a test holds the features equal), with
-        the start kept as a local time rather than written out as text and read back.
-        """
-        subscribers = present.implode()
-        answered = calls.filter(pl.col("answered").fill_null(False))
-        start = pl.col("at").dt.convert_time_zone(CONTEST_ZONE).alias("start_datetime")
-        duration = pl.col("duration_s").cast(pl.Int64).alias("call_dur")
-        out_rows = answered.filter(pl.col("caller").is_in(subscribers)).join(
-            self._cells.lazy(), on="cell_id", how="left"
-        )
-        in_rows = answered.filter(pl.col("callee").is_in(subscribers)).join(
-            self._cells.lazy(), left_on="callee_cell_id", right_on="cell_id", how="left"
-        )
-
-        def side(rows: pl.LazyFrame, number: str, other: str, calltype: int) -> pl.LazyFrame:
-            imei = pl.col("imei") if calltype == 1 else pl.lit(None, pl.String)
-            return rows.select(
-                pl.col(number).alias(KEY),
-                pl.col(other).alias("opposite_no_m"),
-                pl.lit(calltype, pl.Int64).alias("calltype_id"),
-                start,
-                duration,
-                pl.col("city").alias("city_name"),
-                pl.col("county").alias("county_name"),
-                imei.alias("imei_m"),  # only the caller's handset is known
-            )
-
-        return pl.concat(
-            [side(out_rows, "caller", "callee", 1), side(in_rows, "callee", "caller", 2)]
-        )
-
-    def _sms_rows(self, sms: pl.LazyFrame, present: pl.Series) -> pl.LazyFrame:
-        """The contest's ``sms`` rows of a batch's SMS (as :meth:`SichuanMapper.to_sms`)."""
-        subscribers = present.implode()
-        start = pl.col("at").dt.convert_time_zone(CONTEST_ZONE).alias("request_datetime")
-        return pl.concat(
-            [
-                sms.filter(pl.col("caller").is_in(subscribers)).select(
-                    pl.col("caller").alias(KEY),
-                    pl.col("callee").alias("opposite_no_m"),
-                    pl.lit(1, pl.Int64).alias("calltype_id"),
-                    start,
-                ),
-                sms.filter(pl.col("callee").is_in(subscribers)).select(
-                    pl.col("callee").alias(KEY),
-                    pl.col("caller").alias("opposite_no_m"),
-                    pl.lit(2, pl.Int64).alias("calltype_id"),
-                    start,
-                ),
-            ]
-        )
 
     def score_pending(self, at: dt.datetime) -> list[Flag]:
         """Score the numbers changed since the last scoring, as of ``at``; the flags that stand.
@@ -408,12 +358,6 @@ def _next_tick(at: Any, every: dt.timedelta) -> dt.datetime:
     assert isinstance(at, dt.datetime)
     epoch = dt.datetime(1970, 1, 1, tzinfo=at.tzinfo)
     return epoch + ((at - epoch) // every + 1) * every
-
-
-def _arpu_month(subscribers: pl.DataFrame) -> dt.datetime:
-    """The month the ARPU columns end in: the latest activation, as ``detect`` takes it."""
-    latest = subscribers["activated_at"].max() if subscribers.height else None
-    return latest if isinstance(latest, dt.datetime) else dt.datetime(2020, 3, 1, tzinfo=dt.UTC)
 
 
 def loop_scorer_for(

@@ -74,10 +74,16 @@ def contest_tables_from_records(records: Mapping[str, pl.DataFrame]) -> dict[str
     if "usage" in records:
         tables["app"] = mapper.to_app(SichuanMapper.app_partial(records["usage"])).lazy()
     if given is not None:
-        latest = subs["activated_at"].max() if subs.height else None
-        month = latest if isinstance(latest, dt.datetime) else _FALLBACK_MONTH
-        tables["user"] = mapper.to_user(subs, None, month).drop("label").lazy()
+        tables["user"] = contest_user_table(subs, mapper).lazy()
     return tables
+
+
+def contest_user_table(subscribers: pl.DataFrame, mapper: SichuanMapper) -> pl.DataFrame:
+    """The contest's ``user`` rows of a subscribers table (no label); the ARPU months end at
+    the latest activation month."""
+    latest = subscribers["activated_at"].max() if subscribers.height else None
+    month = latest if isinstance(latest, dt.datetime) else _FALLBACK_MONTH
+    return mapper.to_user(subscribers, None, month).drop("label")
 
 
 def features_from_records(records: Mapping[str, pl.DataFrame]) -> pl.DataFrame:

@@ -31,20 +31,8 @@ from typing import Any, Protocol
 import polars as pl
 
 from telewarden.core.detectors import Alert
+from telewarden.core.detectors.streaming import STREAM_COLUMNS
 from telewarden.core.records import SUBSCRIBERS_SCHEMA
-
-STREAM_COLUMNS = (
-    "caller",
-    "callee",
-    "start_at",
-    "ring_s",
-    "answered",
-    "ingress",
-    "cell_id",
-    "imei",
-    "imsi",
-)
-"""The call fields a detector observes, in ``observe``'s argument order."""
 
 
 class Detector(Protocol):

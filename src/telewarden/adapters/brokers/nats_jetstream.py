@@ -52,6 +52,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 from nats.js.errors import NotFoundError
 
 from telewarden.core.errors import ConfigurationError
+from telewarden.core.records import LIVE_EVENT_SCHEMA
 
 EVENTS_STREAM = "TW_EVENTS"
 EFFECTS_STREAM = "TW_EFFECTS"
@@ -71,22 +72,7 @@ FORMAT_HEADER = "Tw-Format"
 COUNT_HEADER = "Tw-Count"
 NDJSON = "ndjson"
 
-EVENT_FIELDS = (
-    "position",
-    "channel",
-    "at",
-    "caller",
-    "callee",
-    "ingress",
-    "ring_s",
-    "answered",
-    "duration_s",
-    "cell_id",
-    "imei",
-    "imsi",
-    "text",
-    "callee_cell_id",
-)
+EVENT_FIELDS = tuple(LIVE_EVENT_SCHEMA)
 REQUIRED_FIELDS = ("position", "channel", "at", "caller", "callee")
 
 MIRROR_COLUMN = "_mirror_to_callee"
@@ -95,25 +81,10 @@ another partition owns the callee), for the callee's features (the scorer's inco
 MIRROR_PREFIX = "mirror:"
 """A copy's position: ``mirror:<position>``, unique in the stream like every position."""
 
-_WIRE_SCHEMA: dict[str, pl.DataType] = {
-    "position": pl.String(),
-    "channel": pl.String(),
-    "at": pl.String(),
-    "caller": pl.String(),
-    "callee": pl.String(),
-    "ingress": pl.String(),
-    "ring_s": pl.Int32(),
-    "answered": pl.Boolean(),
-    "duration_s": pl.Int32(),
-    "cell_id": pl.String(),
-    "imei": pl.String(),
-    "imsi": pl.String(),
-    "text": pl.String(),
-    "callee_cell_id": pl.String(),
-}
+_WIRE_SCHEMA: dict[str, pl.DataType] = {**LIVE_EVENT_SCHEMA, "at": pl.String()}
 """An event line as read from the wire: ``at`` still a string, checked afterwards."""
 
-EVENT_SCHEMA: dict[str, pl.DataType] = {**_WIRE_SCHEMA, "at": pl.Datetime("us", "UTC")}
+EVENT_SCHEMA: dict[str, pl.DataType] = dict(LIVE_EVENT_SCHEMA)
 """The decoded events' columns (the live loop's event schema)."""
 
 

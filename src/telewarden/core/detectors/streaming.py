@@ -615,20 +615,7 @@ class StreamDetector:
             self._alert(caller, "intl_surge", at, reason, out)
 
 
-BATCH_COLUMNS = [
-    "caller",
-    "callee",
-    "t",
-    "ring_s",
-    "answered",
-    "ingress",
-    "cell_id",
-    "imei",
-    "imsi",
-]
-"""The columns of :meth:`StreamDetector.observe_batch`, ``t`` the start in POSIX seconds."""
-
-_STREAM_COLUMNS = (
+STREAM_COLUMNS = (
     "caller",
     "callee",
     "start_at",
@@ -639,6 +626,10 @@ _STREAM_COLUMNS = (
     "imei",
     "imsi",
 )
+"""The call fields a detector observes, in ``observe``'s argument order."""
+
+BATCH_COLUMNS = ["t" if c == "start_at" else c for c in STREAM_COLUMNS]
+"""The columns of :meth:`StreamDetector.observe_batch`, ``t`` the start in POSIX seconds."""
 
 
 def detect_stream(
@@ -669,7 +660,7 @@ def detect_stream(
     ordered = calls.sort("start_at", "id") if "id" in calls.columns else calls.sort("start_at")
     # POSIX seconds computed once in Polars instead of a datetime per row and .timestamp().
     epoch = (pl.col("start_at").dt.epoch("us") / 1_000_000).alias("start_at")
-    columns = [epoch if c == "start_at" else pl.col(c) for c in _STREAM_COLUMNS]
+    columns = [epoch if c == "start_at" else pl.col(c) for c in STREAM_COLUMNS]
     observe = detector.observe_epoch
     for i, row in enumerate(ordered.select(columns).iter_rows(), start=1):
         found = observe(*row)

@@ -316,20 +316,19 @@ class FeaturePartials:
             table.compact(since)
         self._compacted_day = self.latest_day
 
-    def tidy(self, fan_in: int = 64) -> bool:
+    def tidy(self, fan_in: int = 64) -> None:
         """:meth:`compact` when a new day came (one may have left the window); otherwise fold
         a table's newest pieces in groups of ``fan_in`` (:meth:`_Table.fold_recent`).
 
         A compaction reads every held row, so it runs once a day; folding reads only pieces
         added since, each row about log(batches) times, and keeps both the feature reads and
-        the checkpoints small. True when it compacted.
+        the checkpoints small.
         """
         if self._compacted_day != self.latest_day:
             self.compact()
-            return True
+            return
         for table in self._tables.values():
             table.fold_recent(fan_in)
-        return False
 
     def numbers(self) -> int:
         """Distinct numbers with calls or SMS in the window."""
