@@ -152,14 +152,14 @@ class LoopScorer:
         self.partials = FeaturePartials(window_days)
         self._subscriber_set = set(subscribers["msisdn"].drop_nulls().to_list())
         # One helper thread takes each batch's rows into the partials while the loop goes on
-        # (Polars releases the GIL): on two cores this hides most of the scorer's per-event
-        # cost. Batches are taken one at a time, in order, so the partials are the same.
+        # (Polars releases the GIL), so the work can use a core the step leaves free; measured
+        # on the demo's day it hides little, as the step's Polars work keeps both cores busy.
+        # Batches are taken one at a time, in order, so the partials are the same.
         self._helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loop-scorer")
         self._taking: Future[list[str]] | None = None
         # Small micro-batches (a slowly fed worker's) wait here until TAKE_EVENTS have come:
         # taking a batch has a fixed cost of a few dozen Polars queries.
         self._waiting: list[pl.DataFrame] = []
-        self._waiting_events = 0
         self._cells = cells.select("cell_id", "city", "county").unique("cell_id")
         users = contest_user_table(subscribers, SichuanMapper(subscribers, cells))
         self.users = user_features(users.lazy()).collect()
@@ -179,8 +179,7 @@ class LoopScorer:
         if not batch.height:
             return []
         self._waiting.append(batch)
-        self._waiting_events += batch.height
-        if self._waiting_events >= TAKE_EVENTS:
+        if sum(b.height for b in self._waiting) >= TAKE_EVENTS:
             self._hand_over()
         last = batch["at"][-1]
         assert isinstance(last, dt.datetime)
@@ -196,7 +195,7 @@ class LoopScorer:
         self._wait_for_helper()
         if self._waiting:
             batch = self._waiting[0] if len(self._waiting) == 1 else pl.concat(self._waiting)
-            self._waiting, self._waiting_events = [], 0
+            self._waiting = []
             self._taking = self._helper.submit(self._take, batch)
 
     def _wait_for_helper(self) -> None:
