@@ -230,3 +230,56 @@ def test_partitions_with_callee_copies_see_their_numbers_whole_traffic(records: 
     together = pl.concat(parts).sort(KEY)
     assert together[KEY].n_unique() == together.height  # each number scored by one partition
     assert_frame_equal(together, whole.features(), check_exact=True)
+
+
+def test_a_tick_that_cannot_flag_does_not_wait_for_the_helper_thread(
+    records: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # While the events span fewer days than a withheld flag needs, an hourly tick returns
+    # without waiting for the batch to be taken into the partials: the helper thread's work
+    # overlaps the loop's next steps.
+    import threading
+
+    from telewarden.services import loop_scoring
+
+    monkeypatch.setattr(loop_scoring, "TAKE_EVENTS", 1)  # every batch goes to the thread
+    scorer = _scorer(records, _never_loaded)
+    release = threading.Event()
+    take = scorer._take
+
+    def held(batch: pl.DataFrame) -> list[str]:
+        release.wait(timeout=30)
+        return take(batch)
+
+    scorer._take = held  # type: ignore[method-assign]
+    events = load_day(records)
+    batches = list(micro_batches(events, 2_000))
+    crossing = next(b for b in batches[1:] if b["at"][0].hour != b["at"][-1].hour)
+    scorer.on_batch(batches[0])
+    scorer.on_batch(crossing)
+    taking = scorer._taking
+    assert taking is not None and not taking.done()  # the tick returned while it was held
+    assert "fewer than 28" in str(scorer.counters.withheld_because)
+    release.set()
+    scorer.settle()
+    assert scorer.pending
+
+
+def test_a_restored_scorer_knows_the_days_its_events_spanned(records: Path) -> None:
+    # Day one before the checkpoint, the same traffic a day later after it: the restored
+    # scorer has seen two days, so a model that may not act is scored from the second day on
+    # (a scorer that forgot the first day would withhold it as a one-day history).
+    day = load_day(records)
+    later = day.with_columns(
+        pl.col("at") + dt.timedelta(days=1), pl.lit("later:") + pl.col("position")
+    )
+    first = _scorer(records, _never_loaded, min_history_days=2, domain_check=False)
+    for batch in micro_batches(day, 2_000):
+        first.on_batch(batch)
+    model = _FlagsBusyCallers(set(), 1)
+    second = _scorer(records, model, min_history_days=2, domain_check=False)
+    second.restore(pickle.loads(pickle.dumps(first.state())))
+    for batch in micro_batches(later, 2_000):
+        second.on_batch(batch)
+    assert model.scored
+    assert second.counters.numbers_scored > 0

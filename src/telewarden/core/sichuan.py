@@ -91,7 +91,8 @@ VOC_COLUMNS: tuple[str, ...] = (
 SMS_COLUMNS: tuple[str, ...] = ("phone_no_m", "opposite_no_m", "calltype_id", "request_datetime")
 APP_COLUMNS: tuple[str, ...] = ("phone_no_m", "busi_name", "flow", "month_id")
 
-_LOCAL = "Asia/Shanghai"
+LOCAL_TIME_ZONE = "Asia/Shanghai"
+"""The contest's local time: its timestamps and calendar days are Beijing wall-clock time."""
 _FMT = "%Y-%m-%d %H:%M:%S"
 
 
@@ -173,7 +174,10 @@ class SichuanMapper:
         return usage.group_by(
             pl.col("msisdn"),
             pl.col("app"),
-            pl.col("start_at").dt.convert_time_zone(_LOCAL).dt.strftime("%Y-%m").alias("month"),
+            pl.col("start_at")
+            .dt.convert_time_zone(LOCAL_TIME_ZONE)
+            .dt.strftime("%Y-%m")
+            .alias("month"),
         ).agg(pl.col("flow_mb").sum())
 
     def to_app(self, partials: pl.DataFrame) -> pl.DataFrame:
@@ -201,7 +205,7 @@ class SichuanMapper:
             if truth_cards is not None
             else pl.Series([], dtype=pl.String)
         )
-        activated = pl.col("activated_at").dt.convert_time_zone(_LOCAL)
+        activated = pl.col("activated_at").dt.convert_time_zone(LOCAL_TIME_ZONE)
         months_back = pl.lit(month_index) - (
             activated.dt.year().cast(pl.Int64) * 12 + activated.dt.month().cast(pl.Int64) - 1
         )
@@ -245,7 +249,7 @@ def voc_sides(
             pl.col(number).alias("phone_no_m"),
             pl.col(other).alias("opposite_no_m"),
             pl.lit(calltype, pl.Int64).alias("calltype_id"),
-            pl.col("start_at").dt.convert_time_zone(_LOCAL).alias("start_datetime"),
+            pl.col("start_at").dt.convert_time_zone(LOCAL_TIME_ZONE).alias("start_datetime"),
             pl.col("duration_s").cast(pl.Int64).alias("call_dur"),
             pl.col("city").alias("city_name"),
             pl.col("county").alias("county_name"),
@@ -270,7 +274,7 @@ def sms_sides(
             pl.col(number).alias("phone_no_m"),
             pl.col(other).alias("opposite_no_m"),
             pl.lit(calltype, pl.Int64).alias("calltype_id"),
-            pl.col("sent_at").dt.convert_time_zone(_LOCAL).alias("request_datetime"),
+            pl.col("sent_at").dt.convert_time_zone(LOCAL_TIME_ZONE).alias("request_datetime"),
             *keep,
         )
 
@@ -281,7 +285,7 @@ def _utc_from_local(col: str) -> pl.Expr:
     return (
         pl.col(col)
         .str.to_datetime(_FMT, time_unit="us", strict=False)
-        .dt.replace_time_zone(_LOCAL)
+        .dt.replace_time_zone(LOCAL_TIME_ZONE)
         .dt.convert_time_zone("UTC")
     )
 

@@ -26,6 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -37,7 +38,7 @@ from telewarden.core.features.sichuan import (
     user_features,
 )
 from telewarden.core.ports import Flag
-from telewarden.core.sichuan import SichuanMapper, sms_sides, voc_sides
+from telewarden.core.sichuan import LOCAL_TIME_ZONE, SichuanMapper, sms_sides, voc_sides
 from telewarden.services.number_features import contest_user_table
 
 if TYPE_CHECKING:
@@ -82,6 +83,7 @@ class ScoringCounters:
     """What the loop's scorer did, for reports."""
 
     scorings: int = 0
+    """Ticks of the cadence reached with numbers waiting for a score."""
     numbers_scored: int = 0
     model_flags: int = 0
     """Numbers the model flagged, whether or not the flags stood."""
@@ -150,7 +152,15 @@ class LoopScorer:
         self.domain_check = domain_check
         self.owns = owns
         self.partials = FeaturePartials(window_days)
-        self._subscriber_set = set(subscribers["msisdn"].drop_nulls().to_list())
+        # This partition's subscribers, asked once: a batch's numbers are then matched on the
+        # column (Polars, without the GIL) instead of one Python set lookup per number.
+        owned = subscribers["msisdn"].drop_nulls().unique()
+        if owns is not None:
+            owned = owned.filter(pl.Series(list(map(owns, owned.to_list())), dtype=pl.Boolean))
+        self._owned = owned.implode()
+        self._seen_days: tuple[dt.date, dt.date] | None = None
+        """Local calendar days of the first and last events handed to the hook: the history
+        the partials can hold is never longer (see :meth:`score_pending`)."""
         # One helper thread takes each batch's rows into the partials while the loop goes on
         # (Polars releases the GIL), so the work can use a core the step leaves free; measured
         # on the demo's day it hides little, as the step's Polars work keeps both cores busy.
@@ -178,6 +188,7 @@ class LoopScorer:
         """
         if not batch.height:
             return []
+        self._note_days(batch)
         self._waiting.append(batch)
         if sum(b.height for b in self._waiting) >= TAKE_EVENTS:
             self._hand_over()
@@ -197,6 +208,14 @@ class LoopScorer:
             batch = self._waiting[0] if len(self._waiting) == 1 else pl.concat(self._waiting)
             self._waiting = []
             self._taking = self._helper.submit(self._take, batch)
+
+    def _note_days(self, batch: pl.DataFrame) -> None:
+        first, last = batch["at"][0], batch["at"][-1]
+        assert isinstance(first, dt.datetime) and isinstance(last, dt.datetime)
+        days = (_local_day(first), _local_day(last))
+        if self._seen_days is not None:
+            days = (min(self._seen_days[0], days[0]), max(self._seen_days[1], days[1]))
+        self._seen_days = days
 
     def _wait_for_helper(self) -> None:
         if self._taking is not None:
@@ -228,33 +247,36 @@ class LoopScorer:
         return touched
 
     def _present(self, batch: pl.DataFrame) -> pl.Series:
-        """This partition's subscribers among the batch's numbers: only their rows are kept.
-
-        A set lookup per distinct number is cheaper than hashing the whole subscriber list for
-        every batch; a partition keeps no rows of the numbers another partition scores.
-        """
-        numbers = pl.concat([batch["caller"], batch["callee"]]).unique().drop_nulls().to_list()
-        owns = self.owns
-        kept = [n for n in numbers if n in self._subscriber_set and (owns is None or owns(n))]
-        return pl.Series(kept, dtype=pl.String)
+        """This partition's subscribers among the batch's numbers: only their rows are kept
+        (a partition keeps no rows of the numbers another partition scores)."""
+        numbers = pl.concat([batch["caller"], batch["callee"]]).unique().drop_nulls()
+        return numbers.filter(numbers.is_in(self._owned))
 
     def score_pending(self, at: dt.datetime) -> list[Flag]:
         """Score the numbers changed since the last scoring, as of ``at``; the flags that stand.
 
         When no flag could stand (a model that may not act, on too short a history) nothing is
-        computed: the numbers wait, and are scored once the history is long enough.
+        computed: the numbers wait, and are scored once the history is long enough. While the
+        events handed to the hook span fewer days than that, this is known without waiting for
+        the helper thread (the partials' history is part of that span), so the thread's work
+        overlaps the loop's next steps instead of holding up every hourly tick.
         """
+        counters = self.counters
+        if not self.acts and self._seen_days is not None:
+            seen = (self._seen_days[1] - self._seen_days[0]).days + 1
+            if seen < self.min_history_days:
+                # Counted as a scoring the settled path would count (numbers waiting) unless
+                # no event came since the last: which numbers wait is the helper's to say.
+                counters.scorings += bool(self.pending or self._taking or self._waiting)
+                counters.withheld_because = _too_short(seen, self.min_history_days)
+                return []
         self.settle()
         if not self.pending:
             return []
-        counters = self.counters
         counters.scorings += 1
         days = self.partials.history_days()
         if not self.acts and days < self.min_history_days:
-            counters.withheld_because = (
-                f"the loop has seen {days} days of records, fewer than {self.min_history_days:g}, "
-                "and the model may not act on shorter histories"
-            )
+            counters.withheld_because = _too_short(days, self.min_history_days)
             return []
         started = time.perf_counter()
         numbers = sorted(self.pending)
@@ -336,6 +358,7 @@ class LoopScorer:
             "version": _STATE_VERSION,
             "partials": self.partials.state(),
             "next_at": self.next_at,
+            "seen_days": self._seen_days,
             "pending": sorted(self.pending),
             "flagged": sorted(self.flagged),
             "counters": vars(self.counters).copy(),
@@ -347,9 +370,25 @@ class LoopScorer:
             raise ValueError(f"unknown scorer checkpoint version {state.get('version')!r}")
         self.partials.restore(state["partials"])
         self.next_at = state["next_at"]
+        # A checkpoint from before the span was kept: the partials' own days, which the events
+        # seen spanned at least.
+        partial_days = (self.partials.first_day, self.partials.latest_day)
+        self._seen_days = state.get("seen_days", None if partial_days[0] is None else partial_days)
         self.pending = set(state["pending"])
         self.flagged = set(state["flagged"])
         self.counters = ScoringCounters(**state["counters"])
+
+
+def _too_short(days: int, min_history_days: float) -> str:
+    return (
+        f"the loop has seen {days} days of records, fewer than {min_history_days:g}, "
+        "and the model may not act on shorter histories"
+    )
+
+
+def _local_day(at: dt.datetime) -> dt.date:
+    """The calendar day of ``at`` in the contest's local time, as the partials count days."""
+    return at.astimezone(ZoneInfo(LOCAL_TIME_ZONE)).date()
 
 
 def _next_tick(at: Any, every: dt.timedelta) -> dt.datetime:
