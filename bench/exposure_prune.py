@@ -37,6 +37,7 @@ class _NeverPrune(LoopWarner):
 
 
 def _held(warner: LoopWarner) -> int:
+    warner.settle()  # a prune under way finishes first
     index = warner.early.engine.index
     cold = sum(frame.height for frame in index._cold)
     return cold + sum(len(pairs) for pairs in index._by_subject.values())

@@ -50,6 +50,7 @@ def _run(records: Path, warner_class: type[LoopWarner], batch: int) -> tuple[Liv
 
 
 def _exposure(warner: LoopWarner) -> dict[tuple[str, str], tuple[object, ...]]:
+    warner.settle()  # a prune under way finishes first
     index = warner.early.engine.index
     index.warm(list(index._cold_subjects))
     return {
@@ -142,3 +143,36 @@ def test_spoofed_callers_links_and_flags_within_a_batch_match_record_by_record()
     assert fast.early.warnings == slow.early.warnings
     assert fast.early.engine.counts == slow.early.engine.counts
     assert _exposure(fast) == _exposure(slow)
+
+
+class _NeverPrunes(LoopWarner):
+    def _prune(self, delivered: pl.DataFrame) -> None:
+        return None
+
+
+@pytest.mark.slow
+def test_pruning_on_the_helper_thread_changes_no_warning(records: Path) -> None:
+    # Three days of traffic (the day again a day and two days later): the exposure index is
+    # pruned on the helper thread between batches, and every warning is the same as without
+    # pruning.
+    day = load_day(records)
+    days = pl.concat(
+        day.with_columns(pl.col("at") + dt.timedelta(days=k), pl.lit(f"d{k}:") + pl.col("position"))
+        for k in range(3)
+    )
+    warned = {}
+    for cls in (LoopWarner, _NeverPrunes):
+        store = MemoryDisposalStore(MemoryStore())
+        register_cards(store, records, b"k" * 32)
+        subscribers = pl.read_parquet(records / "subscribers.parquet")
+        warner = cls(EarlyWarning(build_engine(subscribers)))
+        loop = make_loop(
+            records, allow=enterprise_registry(), disposer=LoopDisposal.over(store), warner=warner
+        )
+        for chunk in micro_batches(days, 5_000):
+            loop.step(chunk)
+        warner.settle()
+        warned[cls] = (list(warner.early.warnings), warner.pruned)
+    assert warned[LoopWarner][0] == warned[_NeverPrunes][0]
+    assert warned[LoopWarner][0]
+    assert warned[LoopWarner][1] > 0  # the prunes did forget or fold something

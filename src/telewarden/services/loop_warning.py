@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import zlib
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import polars as pl
@@ -29,7 +30,7 @@ def _record_id(position: str) -> int:
     return int(tail) if tail.isdigit() else zlib.crc32(position.encode())
 
 
-_CONFIGURATION = ("is_subscriber", "age_bands", "risk_model", "keep_queue")
+_CONFIGURATION = ("is_subscriber", "subscribers", "age_bands", "risk_model", "keep_queue")
 
 
 PRUNE_EVERY = dt.timedelta(hours=6)
@@ -47,7 +48,9 @@ class LoopWarner:
     Every ``PRUNE_EVERY`` of event time it prunes the exposure index, which keeps a run of
     weeks in bounded memory; pruning never changes a warning (see
     :meth:`~telewarden.core.warning.exposure.ExposureIndex.prune`), so when it happens is not
-    part of the checkpointed state.
+    part of the checkpointed state. A prune is due after a batch and runs on a helper thread
+    while the loop screens and detects the next one (its Polars work releases the GIL); the
+    next batch's warnings, a checkpoint and :meth:`settle` wait for it.
     """
 
     def __init__(self, early: EarlyWarning) -> None:
@@ -55,16 +58,28 @@ class LoopWarner:
         self._pruned_at: dt.datetime | None = None
         self.pruned = 0
         """Summaries the exposure index has forgotten so far in this process."""
+        self._helper: ThreadPoolExecutor | None = None
+        self._pruning: Future[int] | None = None
 
     def _prune(self, delivered: pl.DataFrame) -> None:
+        """Start a prune when one is due, judged from this batch's last event: the next batch
+        starts no earlier, so what it asks about is never pruned."""
         if not delivered.height:
             return
-        first = delivered.get_column("at").min()
-        if not isinstance(first, dt.datetime):
+        last = delivered.get_column("at").max()
+        if not isinstance(last, dt.datetime):
             return
-        if self._pruned_at is None or first - self._pruned_at >= PRUNE_EVERY:
-            self.pruned += self.early.engine.index.prune(first - PRUNE_MARGIN)
-            self._pruned_at = first
+        if self._pruned_at is None or last - self._pruned_at >= PRUNE_EVERY:
+            if self._helper is None:
+                self._helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loop-prune")
+            self._pruning = self._helper.submit(self.early.engine.index.prune, last - PRUNE_MARGIN)
+            self._pruned_at = last
+
+    def settle(self) -> None:
+        """Wait for a prune under way (an error there is raised here)."""
+        if self._pruning is not None:
+            pruning, self._pruning = self._pruning, None
+            self.pruned += pruning.result()
 
     def state(self) -> dict[str, Any]:
         """What early warning learnt (exposure index, flagged subjects, rate limits), to pickle.
@@ -72,6 +87,7 @@ class LoopWarner:
         The engine's configuration (who is a subscriber, age bands, the risk model) is left
         out: a restarted worker builds it again.
         """
+        self.settle()
         engine = vars(self.early.engine)
         return {
             "version": 1,
@@ -83,6 +99,7 @@ class LoopWarner:
         """Take over a state from :meth:`state` (after unpickling)."""
         if state.get("version") != 1:
             raise ValueError(f"unknown warning checkpoint version {state.get('version')!r}")
+        self.settle()
         vars(self.early.engine).update(state["engine"])
         vars(self.early).update(state["early"])
 
@@ -94,13 +111,14 @@ class LoopWarner:
         a time, interleaved with the flags by event time: the same warnings as
         :meth:`on_batch_by_record`, which takes every record one by one.
         """
-        self._prune(delivered)
+        self.settle()
         early = self.early
         engine = early.engine
         pending = sorted(flags, key=lambda f: f.at)
         records = delivered.select(*_RECORD_COLUMNS).with_columns(record_ids(delivered))
         engine.counts.records += records.height
-        contacts = contacts_frame(records, engine.is_subscriber)
+        members = engine.subscribers if engine.subscribers is not None else engine.is_subscriber
+        contacts = contacts_frame(records, members)
         live = engine.index_unflagged(contacts, pending)
         out: list[WarningNotice] = []
         i = 0
@@ -121,12 +139,14 @@ class LoopWarner:
         while i < len(pending):
             out += early.on_flag(pending[i])
             i += 1
+        self._prune(delivered)
         return out
 
     def on_batch_by_record(
         self, flags: Sequence[Flag], delivered: pl.DataFrame
     ) -> list[WarningNotice]:
         """:meth:`on_batch` one record at a time (the reference path, and the bench's baseline)."""
+        self.settle()
         pending = sorted(flags, key=lambda f: f.at)
         out: list[WarningNotice] = []
         i = 0

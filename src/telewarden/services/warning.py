@@ -368,12 +368,16 @@ def build_engine(
     keep_queue: bool = True,
 ) -> WarningEngine:
     """An engine whose warnable numbers are the subscribers table's (any +861 mobile without)."""
-    is_subscriber = None
+    is_subscriber = numbers = None
     if subscribers is not None and subscribers.height:
-        known = set(subscribers["msisdn"].to_list())
-        is_subscriber = known.__contains__
+        numbers = subscribers["msisdn"].drop_nulls().unique()
+        is_subscriber = set(numbers.to_list()).__contains__
     return WarningEngine(
-        risk=risk, policy=policy, is_subscriber=is_subscriber, keep_queue=keep_queue
+        risk=risk,
+        policy=policy,
+        is_subscriber=is_subscriber,
+        subscribers=numbers,
+        keep_queue=keep_queue,
     )
 
 

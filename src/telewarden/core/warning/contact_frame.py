@@ -36,9 +36,14 @@ CONTACT_FRAME_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def contacts_frame(records: pl.DataFrame, is_subscriber: Callable[[str], bool]) -> pl.DataFrame:
+def contacts_frame(
+    records: pl.DataFrame, is_subscriber: Callable[[str], bool] | pl.Series
+) -> pl.DataFrame:
     """The contacts of ``records`` (loop events: ``channel, at, caller, callee, ingress,
     ring_s, duration_s, answered, text`` and ``record_id``), in record order.
+
+    ``is_subscriber`` is asked once per distinct number; given as the subscribers' numbers
+    (a Series), they are matched on the column instead, without a Python call per number.
 
     Examples
     --------
@@ -63,8 +68,11 @@ def contacts_frame(records: pl.DataFrame, is_subscriber: Callable[[str], bool]) 
     )
     numbers = pl.concat([frame.get_column("caller"), frame.get_column("callee")]).unique()
     numbers = numbers.drop_nulls()
-    # One call per distinct number, in C (map), and only a mask goes back to Polars.
-    asked = pl.Series(list(map(is_subscriber, numbers.to_list())), dtype=pl.Boolean)
+    if isinstance(is_subscriber, pl.Series):
+        asked = numbers.is_in(is_subscriber.implode())
+    else:
+        # One call per distinct number, in C (map), and only a mask goes back to Polars.
+        asked = pl.Series(list(map(is_subscriber, numbers.to_list())), dtype=pl.Boolean)
     subscribers = numbers.filter(asked).implode()
     frame = frame.with_columns(
         pl.col("caller").is_in(subscribers).fill_null(False).alias("_caller_sub"),

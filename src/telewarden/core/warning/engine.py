@@ -197,6 +197,9 @@ class WarningEngine:
     is_subscriber : callable, optional
         Whether a number is this carrier's subscriber, hence warnable (default: any Chinese
         mobile number in E.164; the batch path passes the subscribers table).
+    subscribers : polars.Series, optional
+        The numbers ``is_subscriber`` accepts, when it is a fixed list: the live loop's
+        column path matches a batch's numbers against them at once.
     age_bands : mapping, optional
         ``msisdn -> age band`` where the carrier knows it (``65+`` raises the risk).
     keep_queue : bool
@@ -221,6 +224,7 @@ class WarningEngine:
         policy: WarningPolicy | None = None,
         lookback: dt.timedelta = dt.timedelta(days=3),
         is_subscriber: Callable[[str], bool] | None = None,
+        subscribers: pl.Series | None = None,
         age_bands: Mapping[str, str] | None = None,
         keep_queue: bool = True,
     ) -> None:
@@ -228,6 +232,9 @@ class WarningEngine:
         self.gate = WarningGate(policy or WarningPolicy())
         self.index = ExposureIndex(lookback)
         self.is_subscriber = is_subscriber or default_is_subscriber
+        self.subscribers = subscribers
+        """The numbers ``is_subscriber`` accepts, when it is a fixed list (column paths match
+        them with ``is_in``); None for a rule."""
         self.age_bands = age_bands or {}
         self.keep_queue = keep_queue
         self.queue: list[QueueEntry] = []

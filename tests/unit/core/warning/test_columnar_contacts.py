@@ -91,9 +91,17 @@ def _one_by_one(records: pl.DataFrame) -> list[Contact]:
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_contacts_frame_gives_the_record_by_record_contacts_in_order(seed: int) -> None:
+@pytest.mark.parametrize("given_as", ["callable", "series"])
+def test_contacts_frame_gives_the_record_by_record_contacts_in_order(
+    seed: int, given_as: str
+) -> None:
     records = _records(seed, 300)
-    frame = contacts_frame(records, set(SUBSCRIBERS).__contains__)
+    members = (
+        set(SUBSCRIBERS).__contains__
+        if given_as == "callable"
+        else pl.Series(SUBSCRIBERS, dtype=pl.String)
+    )
+    frame = contacts_frame(records, members)
     expected = _one_by_one(records)
     assert any(c.kind is ContactKind.LINK for c in expected)
     assert contacts_of_rows(frame) == expected
