@@ -4,6 +4,7 @@ needed, so this runs wherever the tests do)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import polars as pl
@@ -72,3 +73,57 @@ def test_a_checkpoint_of_another_format_is_refused_with_a_way_out(tmp_path: Path
     path.write_text('{"last_seq": 3, "events": 3, "detector": {}}')
     with pytest.raises(ConfigurationError, match="move it away"):
         Checkpoint.load(path)
+
+
+def _with_tables() -> Checkpoint:
+    shared = pl.DataFrame(
+        {"n": ["+8613800000001", None], "day": [dt.date(2026, 3, 1), None], "k": [1, 2]},
+        schema={"n": pl.String, "day": pl.Date, "k": pl.UInt32},
+    )
+    zoned = pl.DataFrame(
+        {"at": [dt.datetime(2026, 3, 1, 8, tzinfo=dt.UTC)], "hour": [8]},
+        schema={"at": pl.Datetime("us", "UTC"), "hour": pl.Int8},
+    )
+    hooks = {"scorer": {"pieces": [shared, zoned, shared], "empty": pl.DataFrame()}}
+    return Checkpoint(7, 11, {"windows": {"+8613800000001": [1.5, 2.5]}}, hooks)
+
+
+def test_a_checkpoints_tables_are_written_aside_and_read_back_whole(tmp_path: Path) -> None:
+    from polars.testing import assert_frame_equal
+
+    checkpoint = _with_tables()
+    snapshot = checkpoint.snapshot()
+    assert len(snapshot.tables) == 3  # the shared table once; the object graph names them
+    checkpoint.save(tmp_path / "p.ckpt")
+    back = Checkpoint.load(tmp_path / "p.ckpt")
+    assert (back.last_seq, back.events, back.detector) == (7, 11, checkpoint.detector)
+    assert back.hooks is not None and checkpoint.hooks is not None
+    pieces, want = back.hooks["scorer"]["pieces"], checkpoint.hooks["scorer"]["pieces"]
+    for got, expected in zip(pieces, want, strict=True):
+        assert_frame_equal(got, expected)
+    assert pieces[0] is pieces[2]  # one table held twice is one table again
+    assert back.hooks["scorer"]["empty"].shape == (0, 0)
+
+
+def test_a_checkpoint_cut_short_is_refused_with_a_way_out(tmp_path: Path) -> None:
+    data = _with_tables().encode()
+    for cut in (len(data) - 1, len(data) // 2, 20):
+        path = tmp_path / f"cut{cut}.ckpt"
+        path.write_bytes(data[:cut])
+        with pytest.raises(ConfigurationError, match="move it away"):
+            Checkpoint.load(path)
+
+
+def test_a_checkpoint_of_the_previous_layout_is_still_read(tmp_path: Path) -> None:
+    import pickle
+
+    fields = {"last_seq": 5, "events": 9, "detector": {"w": 1}, "hooks": {"warner": {"v": 1}}}
+    path = tmp_path / "v2.ckpt"
+    path.write_bytes(b"TWCK2\n" + pickle.dumps(fields))
+    back = Checkpoint.load(path)
+    assert (back.last_seq, back.events, back.detector, back.hooks) == (
+        5,
+        9,
+        {"w": 1},
+        {"warner": {"v": 1}},
+    )

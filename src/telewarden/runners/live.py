@@ -51,11 +51,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import io
 import json
 import os
 import pickle
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -77,6 +78,7 @@ from telewarden.services.live_loop import LOOP_EVENT_SCHEMA, LiveLoop, StepEffec
 
 __all__ = [
     "Checkpoint",
+    "CheckpointSnapshot",
     "IntentLog",
     "WorkerReport",
     "effect_batches",
@@ -100,8 +102,90 @@ CHECKPOINT_COST_RATIO = 10.0
 """A checkpoint that took t seconds to write is not followed by another within 10 t: at most
 about a tenth of a worker's time goes to checkpoints."""
 
-_MAGIC = b"TWCK2\n"
-"""A checkpoint file starts with this line, then a pickle of its fields."""
+_MAGIC = b"TWCK3\n"
+"""A checkpoint file starts with this line; then the length of a pickle of its fields (8 bytes,
+little-endian), the pickle, and the tables the pickle names, each as its length and Arrow IPC
+bytes."""
+
+_MAGIC_PICKLE_ONLY = b"TWCK2\n"
+"""The previous layout, still read: this line, then one pickle of the fields and tables."""
+
+_LENGTH = 8
+
+
+class _TablesAside(pickle.Pickler):
+    """Pickles the object graph but only names its Polars tables (:class:`CheckpointSnapshot`)."""
+
+    def __init__(self, file: io.BytesIO) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.tables: list[pl.DataFrame] = []
+        self._named: dict[int, int] = {}  # a table held twice is written once, read back once
+
+    def persistent_id(self, obj: Any) -> int | None:
+        if type(obj) is not pl.DataFrame:
+            return None
+        name = self._named.get(id(obj))
+        if name is None:
+            name = self._named[id(obj)] = len(self.tables)
+            self.tables.append(obj)
+        return name
+
+
+class _TablesBack(pickle.Unpickler):
+    def __init__(self, file: io.BytesIO, tables: list[pl.DataFrame]) -> None:
+        super().__init__(file)
+        self.tables = tables
+
+    def persistent_load(self, pid: Any) -> pl.DataFrame:
+        if not isinstance(pid, int) or not 0 <= pid < len(self.tables):
+            raise pickle.UnpicklingError(f"the checkpoint names a table it lacks ({pid!r})")
+        return self.tables[pid]
+
+
+@dataclass(frozen=True)
+class CheckpointSnapshot:
+    """A checkpoint as taken on the worker's path: its object graph pickled, its tables held.
+
+    Polars tables are immutable (the loop replaces its tables, never changes one in place), so
+    holding them is a snapshot; writing them out, most of a checkpoint's bytes, is left to
+    :meth:`chunks`, which a thread runs while the loop goes on.
+    """
+
+    head: bytes
+    tables: list[pl.DataFrame]
+
+    def chunks(self) -> Iterator[bytes]:
+        """The file's bytes, piece by piece."""
+        yield _MAGIC
+        yield len(self.head).to_bytes(_LENGTH, "little")
+        yield self.head
+        for table in self.tables:
+            buffer = io.BytesIO()
+            table.write_ipc(buffer)
+            data = buffer.getbuffer()
+            yield len(data).to_bytes(_LENGTH, "little")
+            yield bytes(data)
+
+
+def _read_snapshot(data: bytes) -> Any:
+    """The fields of a :class:`CheckpointSnapshot`'s bytes (after the magic line)."""
+    view = memoryview(data)
+
+    def take(at: int) -> tuple[memoryview, int]:
+        if at + _LENGTH > len(view):
+            raise ValueError("the file is cut short")
+        size = int.from_bytes(view[at : at + _LENGTH], "little")
+        end = at + _LENGTH + size
+        if end > len(view):
+            raise ValueError("the file is cut short")
+        return view[at + _LENGTH : end], end
+
+    head, at = take(0)
+    tables = []
+    while at < len(view):
+        table, at = take(at)
+        tables.append(pl.read_ipc(io.BytesIO(table)))
+    return _TablesBack(io.BytesIO(head), tables).load()
 
 
 @dataclass
@@ -127,42 +211,61 @@ class Checkpoint:
             return cls()
         try:
             data = path.read_bytes()
-            if not data.startswith(_MAGIC):
+            if data.startswith(_MAGIC):
+                fields = _read_snapshot(data[len(_MAGIC) :])
+            elif data.startswith(_MAGIC_PICKLE_ONLY):
+                fields = pickle.loads(data[len(_MAGIC_PICKLE_ONLY) :])
+            else:
                 raise ValueError("not a telewarden worker checkpoint (or one of an older version)")
-            fields = pickle.loads(data[len(_MAGIC) :])
             return cls(
                 int(fields["last_seq"]),
                 int(fields["events"]),
                 fields["detector"],
                 fields.get("hooks"),
             )
-        except (ValueError, KeyError, TypeError, EOFError, pickle.UnpicklingError) as exc:
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+            EOFError,
+            pickle.UnpicklingError,
+            pl.exceptions.PolarsError,
+        ) as exc:
             raise ConfigurationError(
                 f"checkpoint {path} is damaged ({exc}); move it away to restart the partition "
                 "from the beginning of the stream"
             ) from exc
 
-    def encode(self) -> bytes:
-        """The checkpoint file's bytes (a snapshot: the loop may go on once this returns)."""
+    def snapshot(self) -> CheckpointSnapshot:
+        """The checkpoint as of now (the loop may go on once this returns); its tables are
+        written out later, by :meth:`CheckpointSnapshot.chunks`."""
         fields = {
             "last_seq": self.last_seq,
             "events": self.events,
             "detector": self.detector,
             "hooks": self.hooks,
         }
-        return _MAGIC + pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL)
+        buffer = io.BytesIO()
+        pickler = _TablesAside(buffer)
+        pickler.dump(fields)
+        return CheckpointSnapshot(buffer.getvalue(), pickler.tables)
+
+    def encode(self) -> bytes:
+        """The checkpoint file's bytes."""
+        return b"".join(self.snapshot().chunks())
 
     def save(self, path: Path) -> None:
         """Write atomically: a temporary file in the same folder, flushed, renamed into place."""
-        write_atomic(path, self.encode())
+        write_atomic(path, self.snapshot().chunks())
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
     """``data`` into ``path`` through a temporary file in the same folder, fsynced, renamed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     with tmp.open("wb") as handle:
-        handle.write(data)
+        for chunk in [data] if isinstance(data, bytes) else data:
+            handle.write(chunk)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
@@ -474,16 +577,19 @@ async def run_nats_worker(
     writing_seq = 0
 
     def save() -> None:
-        # The state is taken and pickled here, on the worker's path (the loop must not move
-        # meanwhile); the file is written and fsynced by a thread while the loop goes on.
+        # The state is taken and its object graph pickled here, on the worker's path (the
+        # loop must not move meanwhile); its tables (immutable) are written out, fsynced and
+        # renamed into place by a thread while the loop goes on.
         nonlocal saved_at, dirty, interval, writing, writing_seq
         began = time.perf_counter()
         checkpoint.last_seq = position
         checkpoint.detector = detector_state(loop.detector)
         checkpoint.hooks = hook_states(loop)
-        data = checkpoint.encode()
+        snapshot = checkpoint.snapshot()
         writing, writing_seq = (
-            asyncio.ensure_future(asyncio.to_thread(write_atomic, checkpoint_path, data)),
+            asyncio.ensure_future(
+                asyncio.to_thread(write_atomic, checkpoint_path, snapshot.chunks())
+            ),
             position,
         )
         saved_at, dirty = time.perf_counter(), False
