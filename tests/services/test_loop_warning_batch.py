@@ -36,7 +36,13 @@ def records(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_simulation(tmp_path_factory.mktemp("tiny"), preset("tiny", 11))
 
 
-def _run(records: Path, warner_class: type[LoopWarner], batch: int) -> tuple[LiveLoop, LoopWarner]:
+def _run(
+    records: Path,
+    warner_class: type[LoopWarner],
+    batch: int,
+    events: pl.DataFrame | None = None,
+) -> tuple[LiveLoop, LoopWarner]:
+    """The whole loop over ``events`` (the records' day when None) with ``warner_class``."""
     store = MemoryDisposalStore(MemoryStore())
     register_cards(store, records, b"k" * 32)
     subscribers = pl.read_parquet(records / "subscribers.parquet")
@@ -44,8 +50,9 @@ def _run(records: Path, warner_class: type[LoopWarner], batch: int) -> tuple[Liv
     loop = make_loop(
         records, allow=enterprise_registry(), disposer=LoopDisposal.over(store), warner=warner
     )
-    for chunk in micro_batches(load_day(records), batch):
+    for chunk in micro_batches(load_day(records) if events is None else events, batch):
         loop.step(chunk)
+    warner.settle()
     return loop, warner
 
 
@@ -160,19 +167,8 @@ def test_pruning_on_the_helper_thread_changes_no_warning(records: Path) -> None:
         day.with_columns(pl.col("at") + dt.timedelta(days=k), pl.lit(f"d{k}:") + pl.col("position"))
         for k in range(3)
     )
-    warned = {}
-    for cls in (LoopWarner, _NeverPrunes):
-        store = MemoryDisposalStore(MemoryStore())
-        register_cards(store, records, b"k" * 32)
-        subscribers = pl.read_parquet(records / "subscribers.parquet")
-        warner = cls(EarlyWarning(build_engine(subscribers)))
-        loop = make_loop(
-            records, allow=enterprise_registry(), disposer=LoopDisposal.over(store), warner=warner
-        )
-        for chunk in micro_batches(days, 5_000):
-            loop.step(chunk)
-        warner.settle()
-        warned[cls] = (list(warner.early.warnings), warner.pruned)
-    assert warned[LoopWarner][0] == warned[_NeverPrunes][0]
-    assert warned[LoopWarner][0]
-    assert warned[LoopWarner][1] > 0  # the prunes did forget or fold something
+    _, pruning = _run(records, LoopWarner, 5_000, days)
+    _, never = _run(records, _NeverPrunes, 5_000, days)
+    assert pruning.early.warnings == never.early.warnings
+    assert pruning.early.warnings
+    assert pruning.pruned > 0  # the prunes did forget or fold something
