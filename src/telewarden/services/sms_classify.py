@@ -15,7 +15,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from telewarden.services.model_shadow import ScoreTally, ShadowComparison
 
 __all__ = [
+    "COMPILED_MIN_BYTES",
     "ClassifierOptions",
     "ClassifyReport",
     "ExplainReport",
@@ -78,6 +79,16 @@ CHUNK_CHARS = 40_000
 that reaches it). A body costs about in proportion to its length, so chunks of equal length
 keep two workers equally busy: 100 long messages (~400 characters, ~20 ms) or 600 short ones,
 large enough that the batch scoring keeps its speed and the hand-over costs little."""
+
+COMPILED_MIN_BYTES = 8 * 1024 * 1024
+"""Input size (bytes) from which the model scores with its compiled kernel.
+
+The kernel (:mod:`telewarden.core.sms.ngram_kernel`, the same scores) saves about 0.18 us of
+CPU per byte of distinct long messages (75 of ~105 us on a ~400-character message) and 0.08
+on short ones, but its first use in a process costs about 1.7 CPU s (numba's import, then its
+compiled code loaded from the on-disk cache), measured on the 2-core machine at load 2-3. It
+repays that from about 9 MiB of distinct long messages; below, a run (``sms classify`` on a
+few messages above all) does not import numba at all. Forked workers inherit the parent's."""
 
 AHEAD_BATCHES = 2
 """Batches read and handed to the workers beyond the one being written (bounded memory)."""
@@ -249,10 +260,14 @@ def classify_file(
         served, tally = _served_model(ctx, options)
         recipe = classifier_recipe(options, served[0] if served else None)
         shadow = _shadow(ctx, options)
+        size = source.stat().st_size
         if workers is None:
-            workers = default_workers(source.stat().st_size)
+            workers = default_workers(size)
         if workers < 1:
             raise InvalidInputError(f"--workers must be at least 1, got {workers}")
+        if size >= COMPILED_MIN_BYTES:
+            # Built before the workers fork, so that they share the loaded kernel.
+            recipe = replace(recipe, compiled=True)
         clf = recipe.build()
         pool = None
         if workers > 1:
