@@ -151,3 +151,13 @@ def test_tf_table_is_numpy_log() -> None:
     table = ngram_kernel._tf(70_000)
     counts = np.array(random.Random(3).sample(range(1, 70_000), 500), dtype=np.int64)
     assert _same_bits(table[counts - 1], np.log(counts) + 1.0)
+
+
+def test_kernel_refuses_weights_that_do_not_fit_the_features(model: SmsModel) -> None:
+    from dataclasses import replace
+
+    from telewarden.core.errors import InvalidInputError
+
+    short = replace(model, coef_=model.coef_[:10], idf_=model.idf_[:10])
+    with pytest.raises(InvalidInputError, match="retrain"):
+        short._decision_fused(["free entry"])

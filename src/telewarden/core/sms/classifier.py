@@ -806,13 +806,20 @@ class SmsModel:
         from telewarden.core.sms.ngram_kernel import ngram_dots
 
         cfg = self.config
+        if not len(self.coef_) == len(self.idf_) == cfg.n_features:
+            # The kernel reads without bounds checks: a model whose weights do not fit its
+            # feature settings must fail here (the NumPy path fails in its gather).
+            raise InvalidInputError(
+                f"model has {len(self.coef_)} weights for {cfg.n_features} features: retrain"
+            )
+        pairs = self._scoring_pairs()
         cjk = np.fromiter(map(has_cjk, prepared), dtype=bool, count=len(prepared))
         texts = _model_texts(prepared, cjk.tolist(), cfg)
         shifts = np.where(cjk, cfg.base_width, 0) if cfg.split_by_script else np.zeros(len(cjk))
         dots, squares = ngram_dots(
             texts,
             shifts.astype(np.int64),
-            self._scoring_pairs(),
+            pairs,
             cfg.char_ngrams,
             cfg.char_bits,
             cfg.word_ngrams,
