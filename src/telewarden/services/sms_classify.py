@@ -80,15 +80,18 @@ that reaches it). A body costs about in proportion to its length, so chunks of e
 keep two workers equally busy: 100 long messages (~400 characters, ~20 ms) or 600 short ones,
 large enough that the batch scoring keeps its speed and the hand-over costs little."""
 
-COMPILED_MIN_BYTES = 8 * 1024 * 1024
+COMPILED_MIN_BYTES = 12 * 1024 * 1024
 """Input size (bytes) from which the model scores with its compiled kernel.
 
-The kernel (:mod:`telewarden.core.sms.ngram_kernel`, the same scores) saves about 0.18 us of
-CPU per byte of distinct long messages (75 of ~105 us on a ~400-character message) and 0.08
-on short ones, but its first use in a process costs about 1.7 CPU s (numba's import, then its
-compiled code loaded from the on-disk cache), measured on the 2-core machine at load 2-3. It
-repays that from about 9 MiB of distinct long messages; below, a run (``sms classify`` on a
-few messages above all) does not import numba at all. Forked workers inherit the parent's."""
+The kernel (:mod:`telewarden.core.sms.ngram_kernel`, the same scores) saves CPU in proportion
+to the distinct bodies' length, but its first use in a process costs 1.5-3 CPU s (numba's
+import, then its compiled code loaded from the on-disk cache). ``bench/sms_compiled_break_even.py``
+(``classify_file`` in fresh processes on distinct ~400-character messages, kernel minus NumPy
+path; 2026-12-04 19:45-19:50, load 3.4-6.1): 1.0 MiB +2.49 / +1.57 CPU s, 7.9 MiB +0.85 /
++0.10, 15.8 MiB -1.08 / -2.32 (two runs, the first by its prototype). It breaks even at 8-12 MiB of distinct long bodies
+(repeated bodies are classified once and save nothing), hence 12 MiB; below, a run (``sms
+classify`` on a few messages above all) does not import numba at all. Forked workers inherit
+the parent's loaded kernel."""
 
 AHEAD_BATCHES = 2
 """Batches read and handed to the workers beyond the one being written (bounded memory)."""

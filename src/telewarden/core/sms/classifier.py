@@ -660,10 +660,11 @@ _kernel_loaded = False
 def load_compiled_scoring() -> None:
     """Score with the compiled kernel from now on in this process (the same scores).
 
-    The kernel is several times cheaper a message (about 30 us instead of 100 on a
-    ~400-character message) but its first use costs about 1.7 CPU s (importing numba, then
-    loading the compiled code from numba's on-disk cache, or compiling it once), so the
-    caller decides from the size of its input whether that pays. Runs the kernel once on a
+    The kernel makes scoring about three times cheaper (40 instead of 115 CPU us on a
+    ~400-character message, the text rewrites both paths share included; ``bench/sms_e2e.py
+    --stages``) but its first use costs about 1.5 CPU s (importing numba, then loading the
+    compiled code from numba's on-disk cache, or compiling it once), so the caller decides
+    from the size of its input whether that pays. Runs the kernel once on a
     short text, so that the cost is paid here (and, for a process that forks workers, once).
     """
     global _kernel_loaded
