@@ -278,3 +278,19 @@ def test_the_recipe_ships_without_the_scoring_table(small_model: ClassifierOptio
     assert shipped.shorteners == frozenset({"sho.rt"}) and shipped.numbers
     texts = [json.dumps(b) for b in _bodies("mixed", 20)]
     assert shipped.build().classify_many(texts) == recipe.build().classify_many(texts)
+
+
+def test_the_recipe_ships_its_compiled_flag(
+    small_model: ClassifierOptions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pickle
+
+    import telewarden.core.sms.classifier as model_module
+
+    monkeypatch.setattr(model_module, "_kernel_loaded", False)
+    recipe = replace(service.classifier_recipe(small_model), compiled=True)
+    shipped = pickle.loads(pickle.dumps(recipe))
+    assert shipped.compiled
+    # A spawned worker builds from the recipe: building loads the kernel.
+    shipped.build()
+    assert model_module.compiled_scoring_loaded()
