@@ -15,6 +15,11 @@ nothing can be shared: what each message costs. Prints messages/s from the wall 
 this process's CPU time, with the ratio to the baseline; ``--stages`` adds the CPU cost per
 message of each step of the classifier on the two sets without repeats.
 
+Model scoring: the compiled kernel (:mod:`telewarden.core.sms.ngram_kernel`) is loaded once
+before the sets (its first-use cost is printed), so the baseline and ``sms classify`` both
+score with it; each set is also classified with the model's NumPy path (the kernel switched
+off, the ``NumPy scoring`` line), and the four outputs must be the same bytes.
+
 Worker processes: every set is classified again with ``--workers N`` (default 2), with its
 ratio to one worker (the ``sms classify`` line, same run, same file) and the CPU of all
 processes (this one plus the reaped workers); a fifth set, 20,000 distinct long messages
@@ -206,12 +211,32 @@ def main() -> None:
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"free cores: {free_cores_check()}")
     clf.classify_many(mix[:200])  # warm caches
+    import telewarden.core.sms.classifier as model_module
+
+    # The compiled kernel's first use in a process (numba's import and its cached code), paid
+    # here once: ``classify_file`` loads it for inputs of COMPILED_MIN_BYTES and more.
+    first_use = _timed(model_module.load_compiled_scoring)
+    print(
+        f"compiled scoring kernel, first use: {first_use[0]:.2f} s wall, "
+        f"{first_use[1]:.2f} CPU s (paid once a process; the sets below use it)"
+    )
+
+    def numpy_scoring(source: Path, output: Path) -> None:
+        # The same run with the model's NumPy scoring path (the kernel switched off).
+        model_module._kernel_loaded = False
+        try:
+            classify_file(ctx, source, output, fmt=MessageFormat.TSV, workers=1)
+        finally:
+            model_module._kernel_loaded = True
+
     with tempfile.TemporaryDirectory() as tmp:
         for name, texts in sets.items():
             source = Path(tmp) / "in.tsv"
             _write_tsv(source, texts)
             old_out, new_out = Path(tmp) / "old.tsv", Path(tmp) / "new.tsv"
             t_old = _timed(lambda: previous(source, old_out))  # noqa: B023
+            np_out = Path(tmp) / "numpy.tsv"
+            t_np = _timed(lambda: numpy_scoring(source, np_out))  # noqa: B023
             t_new = _timed(
                 lambda: classify_file(ctx, source, new_out, fmt=MessageFormat.TSV, workers=1)  # noqa: B023
             )
@@ -227,7 +252,12 @@ def main() -> None:
                 )
             )
             cpu_par = t_par[1] + _children_cpu() - children
-            same = old_out.read_bytes() == new_out.read_bytes() == par_out.read_bytes()
+            same = (
+                old_out.read_bytes()
+                == new_out.read_bytes()
+                == par_out.read_bytes()
+                == np_out.read_bytes()
+            )
             n = len(texts)
             distinct = len(set(texts)) / n
             print(f"{name}: {n:,} messages ({distinct:.0%} distinct), same output: {same}")
@@ -235,8 +265,14 @@ def main() -> None:
                 f"  previous code : {n / t_old[0]:>9,.0f} msg/s   CPU {n / t_old[1]:>9,.0f} msg/s"
             )
             print(
+                f"  NumPy scoring : {n / t_np[0]:>9,.0f} msg/s   CPU {n / t_np[1]:>9,.0f} msg/s"
+                "   (sms classify with the kernel off)"
+            )
+            print(
                 f"  sms classify  : {n / t_new[0]:>9,.0f} msg/s   CPU {n / t_new[1]:>9,.0f} msg/s"
-                f"   ratio x{t_old[0] / t_new[0]:.2f} wall, x{t_old[1] / t_new[1]:.2f} CPU"
+                f"   ratio x{t_old[0] / t_new[0]:.2f} wall, x{t_old[1] / t_new[1]:.2f} CPU;"
+                f" x{t_np[0] / t_new[0]:.2f} wall, x{t_np[1] / t_new[1]:.2f} CPU against NumPy"
+                " scoring"
             )
             print(
                 f"  --workers {args.workers:<3} : {n / t_par[0]:>9,.0f} msg/s   CPU {n / cpu_par:>9,.0f}"
@@ -310,6 +346,7 @@ def _break_even(ctx: Any, english: list[str], mix: list[str], workers: int) -> N
 
 def _stages(clf: Any, name: str, texts: list[str]) -> None:
     """CPU microseconds per message of each step of ``_classify_distinct`` (2,000-row batches)."""
+    import telewarden.core.sms.classifier as model_module
     from telewarden.core.sms.normalise import fold_for_model, normalise
 
     spent: dict[str, float] = {}
@@ -328,8 +365,12 @@ def _stages(clf: Any, name: str, texts: list[str]) -> None:
         lap("normalise")
         ready = [fold_for_model(t) for t in norm]
         lap("fold for the model")
+        model_module._kernel_loaded = False
         model.score_many(ready, prepared=True)
-        lap("model score (n-grams, TF-IDF, dot)")
+        model_module._kernel_loaded = True
+        lap("model score, NumPy path")
+        model.score_many(ready, prepared=True)
+        lap("model score, compiled kernel")
         found = extractor.extract_many(norm, normalised=True)
         lap("indicators (extract_many)")
         for text, indicators in zip(norm, found, strict=True):
@@ -337,7 +378,7 @@ def _stages(clf: Any, name: str, texts: list[str]) -> None:
         lap("scam evidence (every cue scanned)")
         clf._classify_distinct(batch)
         lap("whole _classify_distinct")
-    print(f"{name}: CPU us per message, {len(texts):,} messages")
+    print(f"{name}: CPU us per message, {len(texts):,} messages (whole: compiled kernel)")
     for label, seconds in spent.items():
         print(f"  {label:<36} {seconds / len(texts) * 1e6:8.1f} us")
 

@@ -136,6 +136,27 @@ def test_two_workers_with_the_shipped_model_and_number_intelligence(tmp_path: Pa
     assert _classify(tmp_path, "two", source, options, workers=2) == one
 
 
+@needs_fork
+def test_large_input_scores_with_the_compiled_kernel_and_writes_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import telewarden.core.sms.classifier as model_module
+
+    monkeypatch.setattr(model_module, "_kernel_loaded", False)
+    source = tmp_path / "in.tsv"
+    _write_input(source, _bodies("mixed", 120) + _bodies("long", 60), malformed=True)
+    options = ClassifierOptions()
+    # Below COMPILED_MIN_BYTES the run does not load the kernel (nor import numba for it).
+    assert source.stat().st_size < service.COMPILED_MIN_BYTES
+    numpy_path = _classify(tmp_path, "numpy", source, options, workers=1)
+    assert not model_module.compiled_scoring_loaded()
+    monkeypatch.setattr(service, "COMPILED_MIN_BYTES", 0)
+    assert _classify(tmp_path, "compiled", source, options, workers=1) == numpy_path
+    assert model_module.compiled_scoring_loaded()
+    # Forked workers inherit the loaded kernel.
+    assert _classify(tmp_path, "two", source, options, workers=2) == numpy_path
+
+
 def test_spawned_workers_write_what_one_process_writes(
     tmp_path: Path, small_model: ClassifierOptions, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -257,3 +278,19 @@ def test_the_recipe_ships_without_the_scoring_table(small_model: ClassifierOptio
     assert shipped.shorteners == frozenset({"sho.rt"}) and shipped.numbers
     texts = [json.dumps(b) for b in _bodies("mixed", 20)]
     assert shipped.build().classify_many(texts) == recipe.build().classify_many(texts)
+
+
+def test_the_recipe_ships_its_compiled_flag(
+    small_model: ClassifierOptions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pickle
+
+    import telewarden.core.sms.classifier as model_module
+
+    monkeypatch.setattr(model_module, "_kernel_loaded", False)
+    recipe = replace(service.classifier_recipe(small_model), compiled=True)
+    shipped = pickle.loads(pickle.dumps(recipe))
+    assert shipped.compiled
+    # A spawned worker builds from the recipe: building loads the kernel.
+    shipped.build()
+    assert model_module.compiled_scoring_loaded()

@@ -15,7 +15,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from telewarden.services.model_shadow import ScoreTally, ShadowComparison
 
 __all__ = [
+    "COMPILED_MIN_BYTES",
     "ClassifierOptions",
     "ClassifyReport",
     "ExplainReport",
@@ -78,6 +79,19 @@ CHUNK_CHARS = 40_000
 that reaches it). A body costs about in proportion to its length, so chunks of equal length
 keep two workers equally busy: 100 long messages (~400 characters, ~20 ms) or 600 short ones,
 large enough that the batch scoring keeps its speed and the hand-over costs little."""
+
+COMPILED_MIN_BYTES = 12 * 1024 * 1024
+"""Input size (bytes) from which the model scores with its compiled kernel.
+
+The kernel (:mod:`telewarden.core.sms.ngram_kernel`, the same scores) saves CPU in proportion
+to the distinct bodies' length, but its first use in a process costs 1.5-3 CPU s (numba's
+import, then its compiled code loaded from the on-disk cache). ``bench/sms_compiled_break_even.py``
+(``classify_file`` in fresh processes on distinct ~400-character messages, kernel minus NumPy
+path; 2026-12-04 19:45-19:50, load 3.4-6.1): 1.0 MiB +2.49 / +1.57 CPU s, 7.9 MiB +0.85 /
++0.10, 15.8 MiB -1.08 / -2.32 (two runs, the first by its prototype). It breaks even at 8-12 MiB of distinct long bodies
+(repeated bodies are classified once and save nothing), hence 12 MiB; below, a run (``sms
+classify`` on a few messages above all) does not import numba at all. Forked workers inherit
+the parent's loaded kernel."""
 
 AHEAD_BATCHES = 2
 """Batches read and handed to the workers beyond the one being written (bounded memory)."""
@@ -249,10 +263,14 @@ def classify_file(
         served, tally = _served_model(ctx, options)
         recipe = classifier_recipe(options, served[0] if served else None)
         shadow = _shadow(ctx, options)
+        size = source.stat().st_size
         if workers is None:
-            workers = default_workers(source.stat().st_size)
+            workers = default_workers(size)
         if workers < 1:
             raise InvalidInputError(f"--workers must be at least 1, got {workers}")
+        if size >= COMPILED_MIN_BYTES:
+            # Built before the workers fork, so that they share the loaded kernel.
+            recipe = replace(recipe, compiled=True)
         clf = recipe.build()
         pool = None
         if workers > 1:

@@ -113,18 +113,25 @@ class ClassifierRecipe:
         URL-shortener hosts, None for the built-in list.
     numbers : bool
         Classify phone numbers in messages with the number intelligence.
+    compiled : bool
+        Score with the compiled kernel (:func:`~telewarden.core.sms.classifier.load_compiled_scoring`,
+        the same scores): for inputs large enough to repay its first use.
     """
 
     model: SmsModel
     shorteners: frozenset[str] | None
     numbers: bool
+    compiled: bool = False
 
     def build(self) -> SmsClassifier:
         """The classifier this recipe describes."""
         from telewarden.core.numbers import NumberIntel
+        from telewarden.core.sms.classifier import load_compiled_scoring
         from telewarden.core.sms.indicators import IndicatorExtractor
         from telewarden.core.sms.inspector import SmsClassifier
 
+        if self.compiled:
+            load_compiled_scoring()
         intel = NumberIntel() if self.numbers else None
         extractor = (
             IndicatorExtractor(shorteners=self.shorteners, numbers=intel)
@@ -136,7 +143,10 @@ class ClassifierRecipe:
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         # The model's scoring table (weights folded with the shared block) is as large as the
         # model and rebuilt on first use: a copy without it ships half the bytes.
-        return (ClassifierRecipe, (replace(self.model), self.shorteners, self.numbers))
+        return (
+            ClassifierRecipe,
+            (replace(self.model), self.shorteners, self.numbers, self.compiled),
+        )
 
 
 def start_method() -> str:

@@ -37,8 +37,10 @@ __all__ = [
     "FeatureConfig",
     "SmsModel",
     "best_f1_threshold",
+    "compiled_scoring_loaded",
     "fit_model",
     "has_cjk",
+    "load_compiled_scoring",
     "model_text",
     "prepare",
 ]
@@ -652,6 +654,32 @@ def _tfidf(counts: sp.csr_matrix, idf: npt.NDArray[np.float32]) -> sp.csr_matrix
 
 _SCORE_CHUNK_CHARS = 16_000
 
+_kernel_loaded = False
+
+
+def load_compiled_scoring() -> None:
+    """Score with the compiled kernel from now on in this process (the same scores).
+
+    The kernel makes scoring about three times cheaper (40 instead of 115 CPU us on a
+    ~400-character message, the text rewrites both paths share included; ``bench/sms_e2e.py
+    --stages``) but its first use costs about 1.5 CPU s (importing numba, then loading the
+    compiled code from numba's on-disk cache, or compiling it once), so the caller decides
+    from the size of its input whether that pays. Runs the kernel once on a
+    short text, so that the cost is paid here (and, for a process that forks workers, once).
+    """
+    global _kernel_loaded
+    from telewarden.core.sms.ngram_kernel import ngram_dots
+
+    pairs = np.zeros((1, 2), dtype=np.float32)
+    ngram_dots(["a"], np.zeros(1, dtype=np.int64), pairs, (1, 1), 0, None, 0)
+    _kernel_loaded = True
+
+
+def compiled_scoring_loaded() -> bool:
+    """Whether :func:`load_compiled_scoring` has run in this process."""
+    return _kernel_loaded
+
+
 _CJK_RE = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -753,8 +781,12 @@ class SmsModel:
         """Raw linear scores (log-odds) of prepared texts.
 
         The same value as ``features(prepared) @ coef_ + intercept_`` (that is how training
-        sees it), computed from the count triples without building the TF-IDF matrix.
+        sees it), computed from the count triples without building the TF-IDF matrix; once
+        :func:`load_compiled_scoring` has run in the process, by the compiled kernel of
+        :mod:`telewarden.core.sms.ngram_kernel` (the same bits).
         """
+        if _kernel_loaded:
+            return self._decision_fused(prepared)
         # The counting sort is the largest cost on long messages; sorting ~16,000-character
         # slices of the batch keeps its keys in cache (each row's score is independent of the
         # others, so the result is bit-identical to one pass over the whole batch).
@@ -769,6 +801,32 @@ class SmsModel:
             parts.append(self._decision_block(prepared[start:]))
             return np.concatenate(parts)
         return self._decision_block(prepared)
+
+    def _decision_fused(self, prepared: Sequence[str]) -> FloatArray:
+        """:meth:`decision_many` by the compiled kernel: the same bits, several times faster."""
+        from telewarden.core.sms.ngram_kernel import ngram_dots
+
+        cfg = self.config
+        if not len(self.coef_) == len(self.idf_) == cfg.n_features:
+            # The kernel reads without bounds checks: a model whose weights do not fit its
+            # feature settings must fail here (the NumPy path fails in its gather).
+            raise InvalidInputError(
+                f"model has {len(self.coef_)} weights for {cfg.n_features} features: retrain"
+            )
+        pairs = self._scoring_pairs()
+        cjk = np.fromiter(map(has_cjk, prepared), dtype=bool, count=len(prepared))
+        texts = _model_texts(prepared, cjk.tolist(), cfg)
+        shifts = np.where(cjk, cfg.base_width, 0) if cfg.split_by_script else np.zeros(len(cjk))
+        dots, squares = ngram_dots(
+            texts,
+            shifts.astype(np.int64),
+            pairs,
+            cfg.char_ngrams,
+            cfg.char_bits,
+            cfg.word_ngrams,
+            cfg.word_bits,
+        )
+        return self._finish(cjk, dots, squares)
 
     def _decision_block(self, prepared: Sequence[str]) -> FloatArray:
         n = len(prepared)
@@ -788,6 +846,14 @@ class SmsModel:
         squares = np.bincount(rows, weights=tf * tf * looked_up[:, 1], minlength=n).astype(
             np.float64
         )
+        return self._finish(cjk, dots, squares)
+
+    def _finish(
+        self, cjk: npt.NDArray[np.bool_], dots: FloatArray, squares: FloatArray
+    ) -> FloatArray:
+        """Scores from each row's n-gram dot product and squared norm: bias, then L2 norm."""
+        cfg = self.config
+        pairs = self._scoring_pairs()
         if cfg.split_by_script:
             blocks = 3 if cfg.shared_block else 2
             bias = np.where(cjk, blocks * cfg.base_width, blocks * cfg.base_width + 1)
