@@ -24,7 +24,8 @@ same process and with the shipped model:
    as LightGBM alone; then rows/s with reasons at 1 % flagged and at the share the model flags
    on these rows (about a third on Sichuan, far above a carrier's), measured end to end on rows
    mixed to that share (and, with ``--previous-tree-shap``, with the previous kernel swapped
-   in) and estimated from the parts for both explainers;
+   in) and estimated from the parts for both explainers, and at the model's share where one
+   thread's CPU time goes (design matrix, scores, TreeSHAP, reasons text, output frame);
 4. ``score_numbers`` end to end (compiled engine, scores only), streamed from a Parquet file
    written batch by batch in ``--chunk-rows`` chunks, at ``--stream-rows`` and at a fifth of
    it, each in a fresh subprocess reporting its peak resident memory: equal peaks mean memory
@@ -435,6 +436,15 @@ def explained(
                     f"{mixed.height / co:>9,.0f} rows/s CPU; this code x{wo / wm:.2f} wall, "
                     f"x{co / cm:.2f} CPU"
                 )
+            if threads == 1 and flag_share == share:
+                print(
+                    f"  {flag_share:>4.0%} flagged, 1 thread, CPU us a scored row: "
+                    f"{_breakdown(fast, mixed)}"
+                )
+                if previous_tables is not None:
+                    fast.shap_tables_ = previous_tables
+                    print(f"    with the previous code's kernel: {_breakdown(fast, mixed)}")
+                    fast.shap_tables_ = tables
             print(
                 f"  {flag_share:>4.0%} flagged, {threads} thread{'s' if threads > 1 else ' '}: "
                 f"{mixed.height / wm:>9,.0f} rows/s wall, {mixed.height / cm:>9,.0f} rows/s "
@@ -443,6 +453,42 @@ def explained(
                 f"{estimate['lightgbm']:>7,.0f} (x{estimate['tables'] / estimate['lightgbm']:.1f})"
                 f"  (load {os.getloadavg()[0]:.1f})"
             )
+
+
+def _breakdown(fast: Any, mixed: pl.DataFrame) -> str:
+    """Where one thread's time goes in ``score_many(explain="flagged")``, CPU us a scored row.
+
+    The same steps as ``score_many``, timed one by one: the design matrix, the scores, the
+    TreeSHAP values of the flagged rows, their reasons text and the output frame.
+    """
+    n = mixed.height
+    parts: dict[str, float] = {}
+
+    def step(name: str, fn: Callable[[], Any]) -> Any:
+        _, cpu, out = _timed(fn)
+        parts[name] = cpu / n * 1e6
+        return out
+
+    x = step("design matrix", lambda: fast._matrix(mixed, None, fast.known_))
+    raw = step("scores", lambda: fast._raw(x, 1))
+    rows = np.flatnonzero(fast._calibrate(raw) >= fast.threshold_)
+    contrib = step("TreeSHAP", lambda: fast._contributions(x[rows], 1))
+    texts = step("reasons text", lambda: fast._reasons(x[rows], contrib))
+
+    def frame() -> pl.DataFrame:
+        reasons = [""] * n
+        for i, text in zip(rows.tolist(), texts, strict=True):
+            reasons[i] = text
+        return pl.DataFrame(
+            {
+                fast.key: mixed[fast.key],
+                "score": raw,
+                "reasons": pl.Series(reasons, dtype=pl.String),
+            }
+        )
+
+    step("output frame", frame)
+    return ", ".join(f"{name} {us:.1f}" for name, us in parts.items())
 
 
 def _previous_tables(path: Path, model_text: str) -> Any:
