@@ -266,6 +266,14 @@ def test_reasons_of_many_rows_read_as_those_built_row_by_row(
     want = [_reasons_one_row(scorer, values[r], contrib[r]) for r in range(rows)]
     assert got == want
     assert scorer._reasons(values[:0], contrib[:0]) == []
+    shown = scorer.explain_top
+    try:
+        for top in (0, 1, features + 5):  # no reason, one, more than there are features
+            scorer.explain_top = top
+            want = [_reasons_one_row(scorer, values[r], contrib[r]) for r in range(rows)]
+            assert scorer._reasons(values, contrib) == want
+    finally:
+        scorer.explain_top = shown
 
 
 def test_chunks_score_as_the_whole_frame(

@@ -604,31 +604,36 @@ def _explain_rows(
                 d = leaf_feature_start[at + 1] - first
                 full = (np.int64(1) << d) - 1
                 zero_mask = leaf_zero_mask[at]
-                base = leaf_table_start[at]
-                for r in range(rows):
-                    subset = full & ~missed_leaf[leaf, r]
-                    subsets[r] = subset
-                    # A zero cover off the row's way makes every term of the leaf zero.
-                    counts[r] = 1.0 if (subset & zero_mask) == zero_mask else 0.0
+                leaf_table = table[leaf_table_start[at] :]
+                if zero_mask == 0:
+                    for r in range(rows):
+                        subsets[r] = full & ~missed_leaf[leaf, r]
+                else:
+                    for r in range(rows):
+                        subset = full & ~missed_leaf[leaf, r]
+                        subsets[r] = subset
+                        # A zero cover off the row's way makes every term of the leaf zero.
+                        counts[r] = 1.0 if (subset & zero_mask) == zero_mask else 0.0
                 for k in range(d):
                     feature = path_feature[first + k]
                     inside = -path_coefficient[first + k]
                     bit = np.int64(1) << k
                     # The index is unsigned so that numba does not test it for a negative
-                    # (wrap-around) index on every read; leaves without a zero cover (almost
-                    # all) skip the multiplication by ``counts``.
+                    # (wrap-around) index on every read, and into the leaf's own slice (one
+                    # addition fewer a read); leaves without a zero cover (almost all) skip
+                    # ``counts``.
                     if zero_mask == 0:
                         for r in range(rows):
                             subset = subsets[r]
                             weight = inside if subset & bit else 1.0
-                            read = np.uint64(base + (subset & ~bit))
-                            gathered[feature, r] += weight * table[read]
+                            read = np.uint64(subset & ~bit)
+                            gathered[feature, r] += weight * leaf_table[read]
                     else:
                         for r in range(rows):
                             subset = subsets[r]
                             weight = (inside if subset & bit else 1.0) * counts[r]
-                            read = np.uint64(base + (subset & ~bit))
-                            gathered[feature, r] += weight * table[read]
+                            read = np.uint64(subset & ~bit)
+                            gathered[feature, r] += weight * leaf_table[read]
         for r in range(rows):
             for feature in range(gathered.shape[0]):
                 out[block + r, feature] += gathered[feature, r]
