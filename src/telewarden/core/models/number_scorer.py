@@ -89,7 +89,7 @@ Explain = Literal["flagged", "all", "none"]
 
 Explainer = Literal["tables", "lightgbm"]
 """Who computes the boosted member's TreeSHAP values: the per-leaf tables of
-:mod:`telewarden.core.models.tree_shap` (default; about 20 times cheaper a row) or LightGBM's
+:mod:`telewarden.core.models.tree_shap` (default; about 50 times cheaper a row) or LightGBM's
 own ``pred_contrib`` (the reference the tables are tested against). The values agree to
 rounding (1e-9 is the tested bound)."""
 
@@ -540,9 +540,9 @@ class NumberScorer:
         """Score every row: key, calibrated ``score``, ``flagged`` and ``reasons`` (``; ``-joined).
 
         Scores come from the trees alone (LightGBM's prediction or compiled code, the cheap
-        part); reasons cost an exact TreeSHAP pass over the boosting member (about 0.25 ms CPU
-        a row from the tables, 5 ms with LightGBM's ``pred_contrib``), so they are computed
-        only for the rows someone will read.
+        part); reasons cost an exact TreeSHAP pass over the boosting member (about 0.12 ms CPU
+        a row from the tables, 6 ms with LightGBM's ``pred_contrib``: ``bench/scoring.py``), so
+        they are computed only for the rows someone will read.
 
         Parameters
         ----------
