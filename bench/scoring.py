@@ -1,7 +1,7 @@
 """Throughput and memory of ``numbers score``: compiled trees, reasons only for flags.
 
 Run: ``uv run python bench/scoring.py [--small] [--rows N] [--stream-rows N] [--data DIR]
-[--in-process-only | --stream-only]``.
+[--previous-model FILE] [--previous-tree-shap FILE] [--in-process-only | --stream-only]``.
 
 Builds distinct feature rows from the published Sichuan features (``--data``,
 ``$TELEWARDEN_SHARED_DATA`` or ``../shared/data``): rows drawn with replacement and every number
@@ -19,10 +19,13 @@ same process and with the shipped model:
 3. reasons for the flagged rows: the first explanation's cost (numba import, table build), the
    TreeSHAP kernel (per-leaf tables, ``core/models/tree_shap.py``) against LightGBM's
    ``pred_contrib`` on the same flagged rows, one thread and every core, with the largest
-   difference; scores plus reasons end to end with either, the same reasons text as LightGBM
-   alone; then rows/s with reasons at 1 % flagged and at the share the model flags on these
-   rows (about a third on Sichuan, far above a carrier's), measured end to end on rows mixed to
-   that share and estimated from the parts for both explainers;
+   difference, and (``--previous-tree-shap``, the previous code's ``tree_shap.py``) the previous
+   kernel on the same rows; scores plus reasons end to end with either, the same reasons text
+   as LightGBM alone; then rows/s with reasons at 1 % flagged and at the share the model flags
+   on these rows (about a third on Sichuan, far above a carrier's), measured end to end on rows
+   mixed to that share (and, with ``--previous-tree-shap``, with the previous kernel swapped
+   in) and estimated from the parts for both explainers, and at the model's share where one
+   thread's CPU time goes (design matrix, scores, TreeSHAP, reasons text, output frame);
 4. ``score_numbers`` end to end (compiled engine, scores only), streamed from a Parquet file
    written batch by batch in ``--chunk-rows`` chunks, at ``--stream-rows`` and at a fifth of
    it, each in a fresh subprocess reporting its peak resident memory: equal peaks mean memory
@@ -46,6 +49,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -136,6 +140,13 @@ def main() -> None:
         type=Path,
         default=None,
         help="the model the previous code shipped (the baseline of the ratios)",
+    )
+    parser.add_argument(
+        "--previous-tree-shap",
+        type=Path,
+        default=None,
+        help="the TreeSHAP module of the previous code (e.g. the file from ``git show "
+        "<commit>:src/telewarden/core/models/tree_shap.py``): its kernel timed beside this one",
     )
     parser.add_argument("--stream-rows", type=int, default=1_000_000)
     parser.add_argument("--data", type=Path, default=None)
@@ -351,6 +362,20 @@ def explained(
             f"tables x{cl / ct:.1f} CPU, x{wl / wt:.1f} wall; largest difference {worst:.1g}"
         )
 
+    previous_tables = None
+    if args.previous_tree_shap is not None:
+        previous_tables = _previous_tables(args.previous_tree_shap, booster.model_to_string())
+        for threads in sorted({1, cores}):
+            wp, cp, old = _timed(lambda t=threads: previous_tables.contributions(xf, t))
+            wt, ct, got = _timed(lambda t=threads: tables.contributions(xf, t))
+            worst = float(np.abs(np.asarray(got) - np.asarray(old)).max())
+            print(
+                f"  previous code's kernel, {threads} thread{'s' if threads > 1 else ''}: "
+                f"{cp / n * 1e6:,.0f} us CPU / {wp / n * 1e6:,.0f} us wall a row; this kernel "
+                f"{ct / n * 1e6:,.0f} us CPU / {wt / n * 1e6:,.0f} us wall: x{cp / ct:.2f} CPU, "
+                f"x{wp / wt:.2f} wall; largest difference between them {worst:.1g}"
+            )
+
     # End to end: score_many with reasons for the flags, tables against pred_contrib.
     outs = {}
     for name, model in (("tables", fast), ("LightGBM pred_contrib", None)):
@@ -399,6 +424,27 @@ def explained(
                 / (scores[threads][0] / args.rows + flag_share * explain_cost[threads][how][0])
                 for how in ("tables", "lightgbm")
             }
+            if previous_tables is not None:
+                fast.shap_tables_ = previous_tables  # type: ignore[assignment]
+                wo, co, _ = _timed(
+                    lambda t=threads, m=mixed: fast.score_many(m, explain="flagged", threads=t)
+                )
+                fast.shap_tables_ = tables
+                print(
+                    f"  {flag_share:>4.0%} flagged, {threads} thread{'s' if threads > 1 else ' '}"
+                    f": previous code's kernel {mixed.height / wo:>9,.0f} rows/s wall, "
+                    f"{mixed.height / co:>9,.0f} rows/s CPU; this code x{wo / wm:.2f} wall, "
+                    f"x{co / cm:.2f} CPU"
+                )
+            if threads == 1 and flag_share == share:
+                print(
+                    f"  {flag_share:>4.0%} flagged, 1 thread, CPU us a scored row: "
+                    f"{_breakdown(fast, mixed)}"
+                )
+                if previous_tables is not None:
+                    fast.shap_tables_ = previous_tables
+                    print(f"    with the previous code's kernel: {_breakdown(fast, mixed)}")
+                    fast.shap_tables_ = tables
             print(
                 f"  {flag_share:>4.0%} flagged, {threads} thread{'s' if threads > 1 else ' '}: "
                 f"{mixed.height / wm:>9,.0f} rows/s wall, {mixed.height / cm:>9,.0f} rows/s "
@@ -407,6 +453,56 @@ def explained(
                 f"{estimate['lightgbm']:>7,.0f} (x{estimate['tables'] / estimate['lightgbm']:.1f})"
                 f"  (load {os.getloadavg()[0]:.1f})"
             )
+
+
+def _breakdown(fast: Any, mixed: pl.DataFrame) -> str:
+    """Where one thread's time goes in ``score_many(explain="flagged")``, CPU us a scored row.
+
+    The same steps as ``score_many``, timed one by one: the design matrix, the scores, the
+    TreeSHAP values of the flagged rows, their reasons text and the output frame.
+    """
+    n = mixed.height
+    parts: dict[str, float] = {}
+
+    def step(name: str, fn: Callable[[], Any]) -> Any:
+        _, cpu, out = _timed(fn)
+        parts[name] = cpu / n * 1e6
+        return out
+
+    x = step("design matrix", lambda: fast._matrix(mixed, None, fast.known_))
+    raw = step("scores", lambda: fast._raw(x, 1))
+    rows = np.flatnonzero(fast._calibrate(raw) >= fast.threshold_)
+    contrib = step("TreeSHAP", lambda: fast._contributions(x[rows], 1))
+    texts = step("reasons text", lambda: fast._reasons(x[rows], contrib))
+
+    def frame() -> pl.DataFrame:
+        reasons = [""] * n
+        for i, text in zip(rows.tolist(), texts, strict=True):
+            reasons[i] = text
+        return pl.DataFrame(
+            {
+                fast.key: mixed[fast.key],
+                "score": raw,
+                "reasons": pl.Series(reasons, dtype=pl.String),
+            }
+        )
+
+    step("output frame", frame)
+    return ", ".join(f"{name} {us:.1f}" for name, us in parts.items())
+
+
+def _previous_tables(path: Path, model_text: str) -> Any:
+    """The previous code's TreeSHAP tables of ``model_text``, from its module file ``path``."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("previous_tree_shap", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    tables = module.build_tables(model_text)
+    tables.contributions(np.zeros((1, tables.n_features)), 1)  # compiles its kernel
+    return tables
 
 
 def _stream_run(args: argparse.Namespace, path: Path, tmp: str, model: str, threads: int) -> dict:

@@ -233,6 +233,49 @@ def test_reasons_carry_lightgbm_exact_contributions_on_any_thread_count(
         assert values == [round(0.5 * a * want[i, j], 2) for j in top]
 
 
+def _reasons_one_row(scorer: NumberScorer, values: np.ndarray, contrib: np.ndarray) -> str:
+    """The reasons text as it was built row by row before the rows were batched."""
+    order = np.argsort(-contrib[: len(scorer.feature_names_)], kind="stable")[: scorer.explain_top]
+    reasons = []
+    for i in order:
+        shown = "missing" if np.isnan(values[i]) else f"{values[i]:.4g}"
+        reasons.append(f"{scorer.feature_names_[i]}={shown} ({contrib[i]:+.2f})")
+    return "; ".join(reasons)
+
+
+def test_reasons_of_many_rows_read_as_those_built_row_by_row(
+    fitted: tuple[NumberScorer, pl.DataFrame, np.ndarray, pl.DataFrame],
+) -> None:
+    # Ties (sorted in feature order), missing values, zeros, pushes against fraud, values that
+    # round differently at 4 significant digits, and the forest and bias columns after the
+    # features (never a reason).
+    scorer, *_ = fitted
+    rng = np.random.default_rng(3)
+    features = len(scorer.feature_names_)
+    rows = 400
+    values = rng.normal(scale=1e3, size=(rows, features)) * 10.0 ** rng.integers(-6, 6, (rows, 1))
+    values[rng.random(values.shape) < 0.1] = np.nan
+    values[rng.random(values.shape) < 0.05] = 0.0
+    contrib = rng.normal(size=(rows, features + 2))
+    contrib[rng.random(contrib.shape) < 0.3] = 0.0
+    contrib[::7, :] = 0.125  # every feature tied
+    for r in range(3, rows, 7):  # a dozen features tied at the top, the rest below
+        contrib[r, rng.choice(features, 12, replace=False)] = 5.0
+    contrib[::5, -2:] = 99.0  # the forest's share and the bias outrank any feature
+    got = scorer._reasons(values, contrib)
+    want = [_reasons_one_row(scorer, values[r], contrib[r]) for r in range(rows)]
+    assert got == want
+    assert scorer._reasons(values[:0], contrib[:0]) == []
+    shown = scorer.explain_top
+    try:
+        for top in (0, 1, features + 5):  # no reason, one, more than there are features
+            scorer.explain_top = top
+            want = [_reasons_one_row(scorer, values[r], contrib[r]) for r in range(rows)]
+            assert scorer._reasons(values, contrib) == want
+    finally:
+        scorer.explain_top = shown
+
+
 def test_chunks_score_as_the_whole_frame(
     fitted: tuple[NumberScorer, pl.DataFrame, np.ndarray, pl.DataFrame],
 ) -> None:
