@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import polars as pl
 import pytest
@@ -178,3 +179,20 @@ def test_screening_a_batchs_few_new_numbers_one_by_one_changes_no_verdict(
     counters = {k: v for k, v in loop.counters.as_dict().items() if k not in timings}
     want = {k: v for k, v in reference_loop.counters.as_dict().items() if k not in timings}
     assert counters == want and counters["rescreened"] > 0
+
+
+def test_detection_runs_beside_screening_and_its_flags_act_in_the_same_batch() -> None:
+    import threading
+
+    threads: list[str] = []
+
+    class Recording(StreamDetector):
+        def observe_batch(self, frame: pl.DataFrame) -> list[Any]:
+            threads.append(threading.current_thread().name)
+            return super().observe_batch(frame)
+
+    decisions, loop = _run(batch_size=1_000, detector=Recording)
+    assert threads and all(name.startswith("loop-detect") for name in threads)
+    # The flags raised beside screening still block the cards' later events of the batch.
+    assert loop.counters.flags == 4 and loop.counters.rescreened > 0
+    assert (decisions["verdict"] == "block").sum() == 21
