@@ -217,6 +217,7 @@ def test_partitions_with_callee_copies_see_their_numbers_whole_traffic(records: 
             frame, dead = decode_batch(seq, message.body)
             assert not dead
             mine, copies = split_mirrors(frame.select(list(LOOP_EVENT_SCHEMA)))
+            assert copies["text"].null_count() == copies.height  # the scorer reads no text
             own += mine.height
             effects = loop.step(mine, mirrors=copies)
             assert effects.decisions.height == mine.height  # copies give no verdict

@@ -187,18 +187,24 @@ def pack_events(
     for partition in range(partitions):
         if mirrored:
             # The callee's partition gets a copy of the event (position ``mirror:<position>``)
-            # for the number scorer's features of its own subscriber; nothing else reads it.
+            # for the number scorer's features of its own subscriber; nothing else reads it,
+            # and the scorer reads no SMS text, so a copy carries none (fewer bytes to decode).
             take = (owners == partition) | (mirror & (callee_owners == partition))
             position = pl.col("position").cast(pl.String)
+            copy = pl.col("_copy")
             mine = (
                 events.with_columns((owners != partition).alias("_copy"))
                 .filter(take)
                 .select(
-                    pl.when(pl.col("_copy"))
+                    pl.when(copy)
                     .then(MIRROR_PREFIX + position)
                     .otherwise(position)
                     .alias("position"),
-                    *(c for c in columns if c != "position"),
+                    *(
+                        pl.when(~copy).then(pl.col(c)).alias(c) if c == "text" else c
+                        for c in columns
+                        if c != "position"
+                    ),
                 )
             )
         else:
