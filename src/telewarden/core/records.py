@@ -588,3 +588,11 @@ LIVE_EVENT_SCHEMA: dict[str, pl.DataType] = {
 }
 """One live event (a call attempt or an SMS) as the live loop and its brokers carry it: a
 micro-batch holds calls and SMS in one table, sorted by ``at``."""
+
+CALLEE_COPY_FIELDS: tuple[str, ...] = (
+    "position", "channel", "at", "caller", "callee", "answered", "duration_s", "callee_cell_id",
+)  # fmt: skip
+"""What a copy of an event sent to its callee's partition carries (the other fields are null):
+the callee's side of the scorer's features, an answered call or SMS received with its time,
+counterpart, duration and the callee's cell (the caller's own side is kept by the caller's
+partition)."""

@@ -52,7 +52,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 from nats.js.errors import NotFoundError
 
 from telewarden.core.errors import ConfigurationError
-from telewarden.core.records import LIVE_EVENT_SCHEMA
+from telewarden.core.records import CALLEE_COPY_FIELDS, LIVE_EVENT_SCHEMA
 
 EVENTS_STREAM = "TW_EVENTS"
 EFFECTS_STREAM = "TW_EFFECTS"
@@ -188,7 +188,8 @@ def pack_events(
         if mirrored:
             # The callee's partition gets a copy of the event (position ``mirror:<position>``)
             # for the number scorer's features of its own subscriber; nothing else reads it,
-            # and the scorer reads no SMS text, so a copy carries none (fewer bytes to decode).
+            # so a copy carries only what the callee's side of the features reads (fewer bytes
+            # to publish and decode).
             take = (owners == partition) | (mirror & (callee_owners == partition))
             position = pl.col("position").cast(pl.String)
             copy = pl.col("_copy")
@@ -201,7 +202,7 @@ def pack_events(
                     .otherwise(position)
                     .alias("position"),
                     *(
-                        pl.when(~copy).then(pl.col(c)).alias(c) if c == "text" else c
+                        c if c in CALLEE_COPY_FIELDS else pl.when(~copy).then(pl.col(c)).alias(c)
                         for c in columns
                         if c != "position"
                     ),
