@@ -43,6 +43,12 @@ the demo runs it (the shipped model, advisory: incremental features kept, nothin
 day's history) and scoring every changed number each hour (features, domain check, scores),
 and prints each one's time against the run without it.
 
+``--helpers`` instead runs the whole loop with the scorer (batch 20,000) four times with the
+batch detectors beside screening (on the loop's helper thread, as shipped) and four times in line
+(the previous order), alternating, and prints the median wall of each (the effects checked
+identical); then it times the scorer's taking of the day into its partials alone, in takes of
+20,000, 60,000 (``TAKE_EVENTS``) and 100,000 events, CPU seconds, best of two.
+
 ``--screening`` instead runs the whole loop and screening alone (batch 20,000) with each way of
 analysing a batch's non-mobile numbers, in bulk always (the previous path) and one by one when
 there are few (now), and prints the CPU and wall ratios (the decisions are checked identical).
@@ -203,6 +209,55 @@ def flat_out(
         "events_per_cpu_s": events.height / cpu,
         "screening_alone_per_s": events.height / base,
         "loop_vs_screening_alone": wall / base,
+    }
+
+
+class _InLine:
+    """An executor that runs what it is given at once: detection in line with screening."""
+
+    def submit(self, fn: Any, *args: Any) -> Any:
+        from concurrent.futures import Future
+
+        done: Future[Any] = Future()
+        done.set_result(fn(*args))
+        return done
+
+
+def helper_threads(records: Path, events: pl.DataFrame) -> dict[str, Any]:
+    """Detection beside screening against in line (wall, median of four alternating runs each),
+    and the scorer's takes by size (CPU s, best of two)."""
+    walls: dict[str, list[float]] = {"beside": [], "in_line": []}
+    effects = set()
+    for _ in range(4):
+        for mode in ("in_line", "beside"):
+            loop = whole_loop(records)
+            if mode == "in_line":
+                loop._beside = _InLine()  # type: ignore[assignment]
+            wall = time.perf_counter()
+            for chunk in micro_batches(events, 20_000):
+                loop.step(chunk)
+            assert isinstance(loop.scorer, LoopScorer)
+            loop.scorer.settle()
+            walls[mode].append(time.perf_counter() - wall)
+            c = loop.counters
+            effects.add((c.flags, c.blocked, c.warnings))
+    if len(effects) != 1:
+        raise SystemExit(f"detection beside screening changed the effects: {effects}")
+    takes = {}
+    for size in (20_000, 60_000, 100_000):
+        best = float("inf")
+        for _ in range(2):
+            scorer = loop_scorer_for(records)
+            cpu = time.process_time()
+            for chunk in micro_batches(events, size):
+                scorer._take(chunk)
+            best = min(best, time.process_time() - cpu)
+        takes[size] = best
+    return {
+        "beside_s": statistics.median(walls["beside"]),
+        "in_line_s": statistics.median(walls["in_line"]),
+        "effects": effects.pop(),
+        "takes": takes,
     }
 
 
@@ -497,6 +552,12 @@ def main() -> None:
         "the demo runs it, and scoring every hour",
     )
     parser.add_argument(
+        "--helpers",
+        action="store_true",
+        help="only the loop's helper threads: detection beside screening against in line, and "
+        "the scorer's takes by size",
+    )
+    parser.add_argument(
         "--screening",
         action="store_true",
         help="only the screening stage's number paths, previous and now (batch 20,000)",
@@ -533,6 +594,21 @@ def main() -> None:
                 _print_nats(on_nats(records, args.nats, workers, args.nats_rate,
                                     args.nats_batch_events, args.nats_linger,
                                     not args.nats_no_scorer), events.height)  # fmt: skip
+            return
+        if args.helpers:
+            h = helper_threads(records, events)
+            print(
+                f"whole loop with the scorer, batch 20,000, median of 4 alternating runs: "
+                f"detection beside screening {h['beside_s']:.2f} s wall, in line "
+                f"{h['in_line_s']:.2f} s (x{h['in_line_s'] / h['beside_s']:.2f}); effects "
+                f"(flags, blocked, warnings) {h['effects']} in every run"
+            )
+            takes = h["takes"]
+            print(
+                "the scorer taking the day into its partials, CPU s (best of 2): "
+                + ", ".join(f"takes of {k:,}: {v:.2f}" for k, v in takes.items())
+                + f" (x{takes[20_000] / takes[60_000]:.2f} for 60,000 against 20,000)"
+            )
             return
         if args.scoring:
             runs = {}

@@ -177,9 +177,8 @@ class LiveLoop:
         self.counters = LoopCounters()
         # Detection runs on this thread while the step screens the same batch: the two read
         # only the batch (the detectors' state is theirs alone), and both spend most of their
-        # time in Polars, which releases the GIL, so a second core takes one of them (on the
-        # demo's day, 4 runs alternating with detection in line: median wall 7.2 s against
-        # 8.1 s, the same effects).
+        # time in Polars, which releases the GIL, so a second core takes one of them
+        # (`bench/stream.py --helpers`: median wall x1.04 on an idle machine, the same effects).
         self._beside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loop-detect")
 
     def screener(self) -> Screener:

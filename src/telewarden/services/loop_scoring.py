@@ -54,10 +54,10 @@ __all__ = [
 ]
 
 TAKE_EVENTS = 60_000
-"""Events gathered before the helper thread takes them into the partials. Taking the demo's day
-(559,750 events) cost 1.64-1.92 CPU s in takes of 20,000, 1.33-1.35 in takes of 60,000 and
-1.43-1.47 in takes of 100,000 or 200,000 (a session's script timing ``_take`` alone, idle
-machine); an hourly tick takes whatever waits first, so features are never older."""
+"""Events gathered before the helper thread takes them into the partials: each take has a fixed
+cost of a few dozen Polars queries (``bench/stream.py --helpers`` times the demo's day in takes
+of 20,000, 60,000 and 100,000). An hourly tick takes whatever waits first, so the features a
+scoring reads are never older."""
 
 SCORER_SOURCE = "scorer"
 """The flags' source (and the first part of their idempotency key)."""
