@@ -95,9 +95,10 @@ def small_sms_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def write_simulation(out: Path, config: object) -> Path:
+def write_simulation(out: Path, config: object, *, truth: bool = False) -> Path:
     """Simulate ``config`` (a ``SimConfig``) into ``out`` as records: calls, SMS, subscribers,
-    opt-ins and cells, as `telewarden sim` writes them; the live-loop tests' day."""
+    opt-ins and cells, as `telewarden sim` writes them (with ``truth``, the truth tables too);
+    the live-loop tests' day."""
     from telewarden.adapters.records_io import TableWriter
     from telewarden.core.sim import SimConfig, Simulation
 
@@ -107,7 +108,12 @@ def write_simulation(out: Path, config: object) -> Path:
         for chunk in simulation.chunks():
             writer.write("calls", chunk.calls)
             writer.write("sms", chunk.sms)
+            if truth:
+                writer.write("truth_events", chunk.truth_events)
+                writer.write("truth_victims", chunk.truth_victims)
         writer.write("subscribers", simulation.subscribers())
         writer.write("optins", simulation.optins())
         writer.write("cells", simulation.cells())
+        if truth:
+            writer.write("truth_cards", simulation.truth_cards())
     return out

@@ -106,7 +106,7 @@ def test_a_checkpoints_tables_are_written_aside_and_read_back_whole(tmp_path: Pa
 
 
 def test_a_checkpoint_cut_short_is_refused_with_a_way_out(tmp_path: Path) -> None:
-    data = _with_tables().encode()
+    data = b"".join(_with_tables().snapshot().chunks())
     for cut in (len(data) - 1, len(data) // 2, 20):
         path = tmp_path / f"cut{cut}.ckpt"
         path.write_bytes(data[:cut])

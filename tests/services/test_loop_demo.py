@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.conftest import write_simulation
 
 from telewarden.services.demo import enterprise_registry
 from telewarden.services.loop_demo import run_loop_demo
@@ -12,21 +13,9 @@ from telewarden.services.loop_demo import run_loop_demo
 
 @pytest.fixture(scope="module")
 def records(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from telewarden.adapters.records_io import TableWriter
-    from telewarden.core.sim import Simulation, preset
+    from telewarden.core.sim import preset
 
-    out = tmp_path_factory.mktemp("tiny")
-    simulation = Simulation(preset("tiny", 11))
-    with TableWriter(out) as writer:
-        for chunk in simulation.chunks():
-            writer.write("calls", chunk.calls)
-            writer.write("sms", chunk.sms)
-            writer.write("truth_events", chunk.truth_events)
-            writer.write("truth_victims", chunk.truth_victims)
-        writer.write("subscribers", simulation.subscribers())
-        writer.write("optins", simulation.optins())
-        writer.write("truth_cards", simulation.truth_cards())
-    return out
+    return write_simulation(tmp_path_factory.mktemp("tiny"), preset("tiny", 11), truth=True)
 
 
 @pytest.mark.slow

@@ -250,10 +250,6 @@ class Checkpoint:
         pickler.dump(fields)
         return CheckpointSnapshot(buffer.getvalue(), pickler.tables)
 
-    def encode(self) -> bytes:
-        """The checkpoint file's bytes."""
-        return b"".join(self.snapshot().chunks())
-
     def save(self, path: Path) -> None:
         """Write atomically: a temporary file in the same folder, flushed, renamed into place."""
         write_atomic(path, self.snapshot().chunks())

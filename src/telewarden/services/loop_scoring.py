@@ -153,7 +153,6 @@ class LoopScorer:
         self.every = every
         self.min_history_days = min_history_days
         self.domain_check = domain_check
-        self.owns = owns
         self.partials = FeaturePartials(window_days)
         # This partition's subscribers, asked once: a batch's numbers are then matched on the
         # column (Polars, without the GIL) instead of one Python set lookup per number.
@@ -270,7 +269,7 @@ class LoopScorer:
             if seen < self.min_history_days:
                 # Counted as a scoring the settled path would count (numbers waiting) unless
                 # no event came since the last: which numbers wait is the helper's to say.
-                counters.scorings += bool(self.pending or self._taking or self._waiting)
+                counters.scorings += bool(self.pending or self._taking is not None or self._waiting)
                 counters.withheld_because = _too_short(seen, self.min_history_days)
                 return []
         self.settle()
